@@ -1,0 +1,77 @@
+/* Defaults and validation of struct robot_config. */
+#include <errno.h>
+#include <string.h>
+
+#include "robot_config.h"
+
+void robot_config_defaults(struct robot_config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	strcpy(cfg->device_id, "robot_001");
+	strcpy(cfg->broker_host, "127.0.0.1");
+	cfg->broker_port = 1883;
+	cfg->keepalive_s = 15;
+	cfg->publish_interval_ms = 10000; /* the classic sketch's cadence */
+	cfg->sample_interval_ms = 0;      /* 0: follow publish_interval_ms */
+	cfg->median_window = 3;
+	cfg->topic_style = TOPIC_STYLE_JSON;
+	cfg->link_attempts_max = 20;
+	cfg->link_attempt_timeout_ms = 5000;
+	cfg->backoff_base_ms = 500;
+	cfg->backoff_cap_ms = 60000;
+	cfg->dht_pin = 4;
+	cfg->trig_pin = 5;
+	cfg->echo_pin = 6;
+}
+
+bool robot_config_id_valid(const char *id)
+{
+	size_t n = strlen(id);
+
+	if (n == 0 || n > ROBOT_ID_MAX)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		char c = id[i];
+		bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+			  (c >= '0' && c <= '9') || c == '_' || c == '-';
+		if (!ok)
+			return false;
+	}
+	return true;
+}
+
+int robot_config_validate(const struct robot_config *cfg, const char **why)
+{
+	const char *bad = NULL;
+
+	if (!robot_config_id_valid(cfg->device_id))
+		bad = "device_id: 1-32 characters of [A-Za-z0-9_-]";
+	else if (cfg->broker_host[0] == '\0')
+		bad = "broker_host: empty";
+	else if (cfg->broker_port == 0)
+		bad = "broker_port: must be 1-65535";
+	else if (cfg->keepalive_s < 2)
+		bad = "keepalive: at least 2 s";
+	else if (cfg->publish_interval_ms < 100 || cfg->publish_interval_ms > 86400000u)
+		bad = "publish_interval: 100 ms .. 24 h";
+	else if (cfg->sample_interval_ms != 0 &&
+		 (cfg->sample_interval_ms < 60 || cfg->sample_interval_ms > 86400000u))
+		bad = "sample_interval: 60 ms .. 24 h (HC-SR04 needs 60 ms between pings)";
+	else if (cfg->median_window < 1 || cfg->median_window > ROBOT_MEDIAN_MAX)
+		bad = "median_window: 1..9";
+	else if (cfg->topic_style > TOPIC_STYLE_BOTH)
+		bad = "topic_style: json, per-metric or both";
+	else if (cfg->link_attempts_max == 0)
+		bad = "link_attempts: at least 1";
+	else if (cfg->link_attempt_timeout_ms < 10)
+		bad = "link_attempt_timeout: at least 10 ms";
+	else if (cfg->backoff_base_ms == 0 || cfg->backoff_cap_ms < cfg->backoff_base_ms)
+		bad = "backoff: base > 0 and cap >= base";
+	else if (cfg->dht_pin == cfg->trig_pin || cfg->dht_pin == cfg->echo_pin ||
+		 cfg->trig_pin == cfg->echo_pin)
+		bad = "pins: dht, trig and echo must differ";
+
+	if (why)
+		*why = bad;
+	return bad ? -EINVAL : 0;
+}

@@ -1,0 +1,559 @@
+/*
+ * The robot application. Everything is driven by deadlines: robot_step()
+ * does what is due and says when it wants to run again, and the board sleeps
+ * in between (poll() on the host, WFI on an MCU). Nothing here blocks, so
+ * MQTT keepalives are never starved by sensor timing or retry loops.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "command.h"
+#include "hal_link.h"
+#include "hal_mqtt.h"
+#include "hal_random.h"
+#include "hal_sensor.h"
+#include "hal_storage.h"
+#include "hal_system.h"
+#include "hal_time.h"
+#include "log.h"
+#include "payload.h"
+#include "robot.h"
+
+#define MS 1000ull
+#define BOOT_KEY "boot"
+#define DHT22_POWER_UP_MS 1000    /* datasheet: no request in the first second */
+#define SHUTDOWN_FLUSH_MS 1000    /* how long `offline` may take to be acked */
+#define STATUS_ONLINE "online"
+#define STATUS_OFFLINE "offline"
+
+const char *robot_state_name(enum robot_state s)
+{
+	switch (s) {
+	case ROBOT_BOOT: return "boot";
+	case ROBOT_LINK_CONNECTING: return "link_connecting";
+	case ROBOT_MQTT_CONNECTING: return "mqtt_connecting";
+	case ROBOT_ONLINE: return "online";
+	case ROBOT_BACKOFF: return "backoff";
+	case ROBOT_SHUTTING_DOWN: return "shutting_down";
+	case ROBOT_DONE: return "done";
+	}
+	return "?";
+}
+
+static uint64_t min_u64(uint64_t a, uint64_t b)
+{
+	return a < b ? a : b;
+}
+
+static void set_state(struct robot *r, enum robot_state s)
+{
+	if (r->state != s)
+		LOG_DEBUG("state %s -> %s", robot_state_name(r->state), robot_state_name(s));
+	r->state = s;
+}
+
+static uint32_t sample_interval_ms(const struct robot *r)
+{
+	return r->cfg.sample_interval_ms ? r->cfg.sample_interval_ms : r->cfg.publish_interval_ms;
+}
+
+static uint32_t climate_interval_ms(const struct robot *r)
+{
+	uint32_t ms = sample_interval_ms(r);
+	return ms < ROBOT_DHT22_MIN_PERIOD_MS ? ROBOT_DHT22_MIN_PERIOD_MS : ms;
+}
+
+/* ---- boot counter ---------------------------------------------------- */
+
+static uint32_t load_u32_le(const uint8_t b[4])
+{
+	return (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24;
+}
+
+static void store_u32_le(uint8_t b[4], uint32_t v)
+{
+	b[0] = (uint8_t)v;
+	b[1] = (uint8_t)(v >> 8);
+	b[2] = (uint8_t)(v >> 16);
+	b[3] = (uint8_t)(v >> 24);
+}
+
+static int count_boot(struct robot *r)
+{
+	uint8_t raw[4];
+	size_t len = 0;
+	int rc = hal_storage_read(BOOT_KEY, raw, sizeof(raw), &len);
+
+	if (rc == 0 && len == sizeof(raw))
+		r->boot = load_u32_le(raw) + 1;
+	else if (rc == -ENOENT)
+		r->boot = 1;
+	else {
+		/* A boot number must never repeat: (id, boot, seq) names a reading. */
+		LOG_ERROR("boot counter unreadable (%d); refusing to reuse boot numbers", rc);
+		return rc < 0 ? rc : -EIO;
+	}
+	store_u32_le(raw, r->boot);
+	rc = hal_storage_write(BOOT_KEY, raw, sizeof(raw));
+	if (rc < 0)
+		LOG_ERROR("boot counter not saved (%d)", rc);
+	return rc;
+}
+
+/* ---- MQTT callbacks -------------------------------------------------- */
+
+static void enter_backoff(struct robot *r, uint64_t now_us, const char *why)
+{
+	uint32_t delay_ms = backoff_next_ms(&r->backoff, hal_random_u32());
+
+	LOG_WARN("%s; retrying in %lu ms", why, (unsigned long)delay_ms);
+	r->state_deadline_us = now_us + delay_ms * MS;
+	set_state(r, ROBOT_BACKOFF);
+}
+
+static void publish_status(struct robot *r, const char *status, uint16_t *msg_id)
+{
+	int rc = hal_mqtt_publish(r->topic_status, status, strlen(status), 1, true, msg_id);
+
+	if (rc < 0)
+		LOG_WARN("status %s not published (%d)", status, rc);
+}
+
+static void on_connect(void *ctx, int rc)
+{
+	struct robot *r = ctx;
+	uint64_t now = hal_time_now_us();
+
+	if (r->state != ROBOT_MQTT_CONNECTING)
+		return;
+	if (rc != 0) {
+		hal_mqtt_disconnect();
+		enter_backoff(r, now, "broker refused the connection");
+		return;
+	}
+	if (r->ever_online)
+		r->counters.reconnects++;
+	backoff_reset(&r->backoff);
+	publish_status(r, STATUS_ONLINE, NULL);
+	if (hal_mqtt_subscribe(r->topic_command, 1) < 0)
+		LOG_WARN("subscribe %s failed", r->topic_command);
+	if (!r->ever_online || r->next_publish_us < now)
+		r->next_publish_us = now + r->cfg.publish_interval_ms * MS;
+	r->ever_online = true;
+	set_state(r, ROBOT_ONLINE);
+	LOG_INFO("online as %s (boot %lu)", r->cfg.device_id, (unsigned long)r->boot);
+}
+
+static void on_disconnect(void *ctx, bool expected)
+{
+	struct robot *r = ctx;
+
+	if (expected || r->state == ROBOT_SHUTTING_DOWN || r->state == ROBOT_DONE)
+		return;
+	if (r->state == ROBOT_ONLINE || r->state == ROBOT_MQTT_CONNECTING)
+		enter_backoff(r, hal_time_now_us(), "broker connection lost");
+}
+
+static void obey(struct robot *r, enum robot_command cmd)
+{
+	uint64_t now = hal_time_now_us();
+
+	switch (cmd) {
+	case ROBOT_CMD_START:
+		r->counters.commands++;
+		if (!r->running) {
+			r->running = true;
+			r->next_sample_us = now;
+			r->next_climate_us = now > r->next_climate_us ? now : r->next_climate_us;
+			r->next_publish_us = now + r->cfg.publish_interval_ms * MS;
+			LOG_INFO("command start: sensing resumed");
+		}
+		break;
+	case ROBOT_CMD_STOP:
+		r->counters.commands++;
+		if (r->running) {
+			r->running = false;
+			LOG_INFO("command stop: sensing halted");
+		}
+		break;
+	case ROBOT_CMD_INVALID:
+		r->counters.commands_invalid++;
+		LOG_WARN("ignored an invalid command (%lu so far)",
+			 (unsigned long)r->counters.commands_invalid);
+		break;
+	}
+}
+
+static void on_message(void *ctx, const char *topic, const void *payload, size_t len)
+{
+	struct robot *r = ctx;
+
+	if (strcmp(topic, r->topic_command) != 0)
+		return;
+	obey(r, command_parse(payload, len));
+}
+
+static void on_publish(void *ctx, uint16_t msg_id)
+{
+	struct robot *r = ctx;
+
+	if (r->state == ROBOT_SHUTTING_DOWN && msg_id == r->offline_msg_id) {
+		r->offline_acked = true;
+		return;
+	}
+	for (unsigned int i = 0; i < ROBOT_INFLIGHT_MAX; i++) {
+		if (r->inflight[i] == msg_id && msg_id != 0) {
+			r->inflight[i] = 0;
+			r->counters.acknowledged++;
+			return;
+		}
+	}
+}
+
+/* Remember a data message until its PUBACK; status publishes are not data. */
+static void track_inflight(struct robot *r, uint16_t msg_id)
+{
+	r->inflight[r->inflight_next] = msg_id;
+	r->inflight_next = (uint8_t)((r->inflight_next + 1) % ROBOT_INFLIGHT_MAX);
+}
+
+static const struct hal_mqtt_callbacks callbacks = {
+	.on_connect = on_connect,
+	.on_disconnect = on_disconnect,
+	.on_message = on_message,
+	.on_publish = on_publish,
+};
+
+/* ---- sensing and publishing ------------------------------------------ */
+
+static void sample_distance(struct robot *r)
+{
+	uint32_t mm;
+	int rc = hal_sensor_read_distance(&mm);
+
+	r->distance_err = rc;
+	if (rc == 0) {
+		median_push(&r->distance_mm, (int32_t)mm);
+		r->counters.readings_ok++;
+	} else {
+		/* Stale values must not outlive a failure in the median. */
+		median_reset(&r->distance_mm);
+		r->counters.readings_failed++;
+		LOG_DEBUG("distance read failed (%d)", rc);
+	}
+}
+
+static void sample_climate(struct robot *r)
+{
+	struct climate_sample s;
+	int rc = hal_sensor_read_climate(&s);
+
+	r->climate_err = rc;
+	if (rc == 0) {
+		median_push(&r->temp_dc, s.temp_dc);
+		median_push(&r->humidity_dpct, s.humidity_dpct);
+		r->counters.readings_ok++;
+	} else {
+		median_reset(&r->temp_dc);
+		median_reset(&r->humidity_dpct);
+		r->counters.readings_failed++;
+		LOG_DEBUG("climate read failed (%d)", rc);
+	}
+}
+
+static void fill_reading(struct robot *r, struct reading *rd)
+{
+	int32_t v = 0;
+
+	memset(rd, 0, sizeof(*rd));
+	rd->device_id = r->cfg.device_id;
+	rd->boot = r->boot;
+	rd->seq = r->seq;
+	rd->has_timestamp = hal_time_wall_ms(&rd->timestamp_ms) == 0;
+	rd->climate_err = r->climate_err;
+	if (rd->climate_err == 0 && median_get(&r->temp_dc, &v) == 0) {
+		rd->temp_dc = (int16_t)v;
+		median_get(&r->humidity_dpct, &v);
+		rd->humidity_dpct = (uint16_t)v;
+	} else if (rd->climate_err == 0) {
+		rd->climate_err = -ENODATA;
+	}
+	rd->distance_err = r->distance_err;
+	if (rd->distance_err == 0 && median_get(&r->distance_mm, &v) == 0)
+		rd->distance_mm = (uint32_t)v;
+	else if (rd->distance_err == 0)
+		rd->distance_err = -ENODATA;
+}
+
+static void publish_metric(struct robot *r, const char *metric, int32_t tenths)
+{
+	char topic[ROBOT_TOPIC_MAX];
+	char value[16];
+	int n = payload_encode_decimal(tenths, value, sizeof(value));
+
+	snprintf(topic, sizeof(topic), "sensors/%s/%s", r->cfg.device_id, metric);
+	/* QoS 0 like the classic per-metric layout; the JSON topic is the record. */
+	if (n < 0 || hal_mqtt_publish(topic, value, (size_t)n, 0, false, NULL) < 0)
+		r->counters.publish_errors++;
+}
+
+static void publish_reading(struct robot *r)
+{
+	struct reading rd;
+	char json[ROBOT_PAYLOAD_MAX];
+	uint16_t msg_id = 0;
+	int n;
+
+	r->seq++;
+	fill_reading(r, &rd);
+	if (r->cfg.topic_style != TOPIC_STYLE_PER_METRIC) {
+		n = payload_encode_json(&rd, json, sizeof(json));
+		if (n < 0 || hal_mqtt_publish(r->topic_data, json, (size_t)n, 1, false, &msg_id) < 0) {
+			r->counters.publish_errors++;
+			LOG_WARN("reading %lu not published", (unsigned long)r->seq);
+			return;
+		}
+		track_inflight(r, msg_id);
+	}
+	if (r->cfg.topic_style != TOPIC_STYLE_JSON) {
+		/* Plain numbers only for good values: a failed sensor stays silent. */
+		if (rd.climate_err == 0) {
+			publish_metric(r, "temperature", rd.temp_dc);
+			publish_metric(r, "humidity", rd.humidity_dpct);
+		}
+		if (rd.distance_err == 0)
+			publish_metric(r, "distance", (int32_t)rd.distance_mm);
+	}
+	r->counters.published++;
+}
+
+/* Run the sampling and publishing timers; returns the next timer deadline. */
+static uint64_t run_timers(struct robot *r, uint64_t now)
+{
+	uint64_t sample_us = sample_interval_ms(r) * MS;
+	uint64_t publish_us = r->cfg.publish_interval_ms * MS;
+
+	if (!r->running)
+		return UINT64_MAX;
+	if (now >= r->next_climate_us) {
+		sample_climate(r);
+		r->next_climate_us = now + climate_interval_ms(r) * MS;
+	}
+	if (now >= r->next_sample_us) {
+		sample_distance(r);
+		r->next_sample_us = now + sample_us;
+	}
+	if (now >= r->next_publish_us) {
+		if (r->state == ROBOT_ONLINE)
+			publish_reading(r);
+		else
+			r->counters.unsent++;
+		/* Keep the cadence: schedule from the slot, not from "now",
+		 * unless we fell more than a whole interval behind. */
+		r->next_publish_us += publish_us;
+		if (r->next_publish_us <= now)
+			r->next_publish_us = now + publish_us;
+	}
+	return min_u64(min_u64(r->next_climate_us, r->next_sample_us), r->next_publish_us);
+}
+
+/* ---- connection state machine ---------------------------------------- */
+
+static void start_link_attempt(struct robot *r, uint64_t now)
+{
+	int rc = hal_link_connect();
+
+	r->link_attempts++;
+	if (rc < 0 && rc != -EALREADY)
+		LOG_WARN("link attempt %u refused (%d)", r->link_attempts, rc);
+	r->state_deadline_us = now + r->cfg.link_attempt_timeout_ms * MS;
+	set_state(r, ROBOT_LINK_CONNECTING);
+}
+
+static void start_mqtt(struct robot *r, uint64_t now)
+{
+	static const char offline[] = STATUS_OFFLINE;
+	const struct hal_mqtt_will will = {
+		.topic = r->topic_status,
+		.payload = offline,
+		.payload_len = sizeof(offline) - 1,
+		.qos = 1,
+		.retain = true,
+	};
+	const struct hal_mqtt_connect_opts opts = {
+		.client_id = r->cfg.device_id,
+		.host = r->cfg.broker_host,
+		.port = r->cfg.broker_port,
+		.keepalive_s = r->cfg.keepalive_s,
+		.clean_session = true,
+		.username = r->cfg.username[0] ? r->cfg.username : NULL,
+		.password = r->cfg.password[0] ? r->cfg.password : NULL,
+		.will = &will,
+	};
+	int rc = hal_mqtt_connect(&opts);
+
+	if (rc < 0) {
+		enter_backoff(r, now, "MQTT connect failed to start");
+		return;
+	}
+	/* A broker that accepts TCP but never answers must not wedge us. */
+	r->state_deadline_us = now + (uint64_t)r->cfg.keepalive_s * 1000 * MS;
+	set_state(r, ROBOT_MQTT_CONNECTING);
+}
+
+static void step_connection(struct robot *r, uint64_t now)
+{
+	switch (r->state) {
+	case ROBOT_BOOT:
+		r->link_attempts = 0;
+		start_link_attempt(r, now);
+		break;
+	case ROBOT_LINK_CONNECTING: {
+		enum hal_link_state ls = hal_link_get_state();
+		if (ls == HAL_LINK_UP) {
+			r->link_attempts = 0;
+			start_mqtt(r, now);
+		} else if (ls == HAL_LINK_DOWN || now >= r->state_deadline_us) {
+			r->counters.link_failures++;
+			if (r->link_attempts < r->cfg.link_attempts_max) {
+				start_link_attempt(r, now);
+			} else {
+				r->link_attempts = 0;
+				enter_backoff(r, now, "link did not come up");
+			}
+		}
+		break;
+	}
+	case ROBOT_MQTT_CONNECTING:
+		if (hal_link_get_state() != HAL_LINK_UP || now >= r->state_deadline_us) {
+			hal_mqtt_disconnect();
+			enter_backoff(r, now, "no CONNACK from the broker");
+		}
+		break;
+	case ROBOT_ONLINE:
+		if (hal_link_get_state() != HAL_LINK_UP) {
+			hal_mqtt_disconnect();
+			enter_backoff(r, now, "link lost");
+		}
+		break;
+	case ROBOT_BACKOFF:
+		if (now >= r->state_deadline_us) {
+			if (hal_link_get_state() == HAL_LINK_UP)
+				start_mqtt(r, now);
+			else
+				start_link_attempt(r, now);
+		}
+		break;
+	case ROBOT_SHUTTING_DOWN:
+		if (r->offline_acked || now >= r->state_deadline_us) {
+			hal_mqtt_disconnect();
+			set_state(r, ROBOT_DONE);
+		}
+		break;
+	case ROBOT_DONE:
+		break;
+	}
+}
+
+static void begin_shutdown(struct robot *r, uint64_t now)
+{
+	LOG_INFO("shutting down");
+	if (r->state != ROBOT_ONLINE) {
+		set_state(r, ROBOT_DONE);
+		return;
+	}
+	/* Say goodbye ourselves: a clean DISCONNECT suppresses the will. */
+	r->offline_acked = false;
+	publish_status(r, STATUS_OFFLINE, &r->offline_msg_id);
+	r->state_deadline_us = now + SHUTDOWN_FLUSH_MS * MS;
+	set_state(r, ROBOT_SHUTTING_DOWN);
+}
+
+uint64_t robot_step(struct robot *r, uint64_t now)
+{
+	uint64_t next;
+
+	if (hal_system_shutdown_requested() && r->state != ROBOT_SHUTTING_DOWN &&
+	    r->state != ROBOT_DONE)
+		begin_shutdown(r, now);
+	step_connection(r, now);
+	if (r->state == ROBOT_DONE)
+		return now;
+	next = r->state == ROBOT_SHUTTING_DOWN ? UINT64_MAX : run_timers(r, now);
+	if (r->state != ROBOT_ONLINE)
+		next = min_u64(next, r->state_deadline_us);
+	return next;
+}
+
+int robot_boot(struct robot *r, const struct robot_config *cfg)
+{
+	const char *why = NULL;
+	int rc;
+
+	memset(r, 0, sizeof(*r));
+	r->cfg = *cfg;
+	if (robot_config_validate(&r->cfg, &why) < 0) {
+		LOG_ERROR("configuration invalid: %s", why);
+		return -EINVAL;
+	}
+	snprintf(r->topic_data, sizeof(r->topic_data), "sensors/%s/data", cfg->device_id);
+	snprintf(r->topic_status, sizeof(r->topic_status), "sensors/%s/status", cfg->device_id);
+	snprintf(r->topic_command, sizeof(r->topic_command), "sensors/%s/command", cfg->device_id);
+	median_init(&r->temp_dc, cfg->median_window);
+	median_init(&r->humidity_dpct, cfg->median_window);
+	median_init(&r->distance_mm, cfg->median_window);
+	backoff_init(&r->backoff, cfg->backoff_base_ms, cfg->backoff_cap_ms);
+	r->climate_err = -ENODATA;
+	r->distance_err = -ENODATA;
+	r->running = true;
+
+	if ((rc = count_boot(r)) < 0)
+		return rc;
+	if ((rc = hal_sensor_init(&r->cfg)) < 0) {
+		LOG_ERROR("sensors unusable (%d)", rc);
+		return rc;
+	}
+	if ((rc = hal_mqtt_init(&callbacks, r)) < 0) {
+		LOG_ERROR("MQTT client unavailable (%d)", rc);
+		return rc;
+	}
+	uint64_t now = hal_time_now_us();
+	r->next_sample_us = now;
+	r->next_climate_us = now + DHT22_POWER_UP_MS * MS;
+	r->next_publish_us = UINT64_MAX; /* armed when first online */
+	set_state(r, ROBOT_BOOT);
+	LOG_INFO("boot %lu of %s", (unsigned long)r->boot, cfg->device_id);
+	return 0;
+}
+
+int robot_run(struct robot *r, const struct robot_config *cfg)
+{
+	int rc = robot_boot(r, cfg);
+
+	if (rc < 0)
+		return rc;
+	while (r->state != ROBOT_DONE) {
+		uint64_t next;
+
+		hal_mqtt_service();
+		next = robot_step(r, hal_time_now_us());
+		if (r->state != ROBOT_DONE)
+			hal_time_wait_until(next);
+	}
+	return 0;
+}
+
+int robot_main(void)
+{
+	static struct robot robot;
+	struct robot_config cfg;
+	int rc;
+
+	robot_config_defaults(&cfg);
+	if ((rc = hal_system_load_config(&cfg)) < 0) {
+		LOG_ERROR("no usable configuration (%d)", rc);
+		return rc;
+	}
+	return robot_run(&robot, &cfg);
+}

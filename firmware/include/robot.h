@@ -1,0 +1,97 @@
+/* The robot application: an event-driven state machine over the HAL. */
+#ifndef ROBOT_H
+#define ROBOT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "median.h"
+#include "backoff.h"
+#include "robot_config.h"
+
+enum robot_state {
+	ROBOT_BOOT,
+	ROBOT_LINK_CONNECTING,
+	ROBOT_MQTT_CONNECTING,
+	ROBOT_ONLINE,
+	ROBOT_BACKOFF,
+	ROBOT_SHUTTING_DOWN,
+	ROBOT_DONE,
+};
+
+struct robot_counters {
+	uint32_t readings_ok;      /* sensor conversions that succeeded */
+	uint32_t readings_failed;  /* sensor conversions that failed */
+	uint32_t published;        /* data messages handed to MQTT */
+	uint32_t acknowledged;     /* data messages the broker PUBACKed */
+	uint32_t unsent;           /* publish ticks skipped while offline */
+	uint32_t publish_errors;
+	uint32_t commands;         /* valid commands obeyed */
+	uint32_t commands_invalid; /* unknown or malformed, ignored */
+	uint32_t reconnects;       /* MQTT sessions after the first */
+	uint32_t link_failures;    /* association attempts that failed */
+};
+
+/* Publish at most this many bytes of JSON per reading. */
+#define ROBOT_PAYLOAD_MAX 320
+#define ROBOT_TOPIC_MAX (ROBOT_ID_MAX + 24)
+#define ROBOT_INFLIGHT_MAX 32
+
+struct robot {
+	struct robot_config cfg;
+	enum robot_state state;
+	uint32_t boot;
+	uint32_t seq;
+	bool running;            /* start/stop from the cloud */
+	bool ever_online;
+	uint8_t link_attempts;
+	uint64_t state_deadline_us;
+	uint64_t next_publish_us;
+	uint64_t next_sample_us;
+	uint64_t next_climate_us;
+	struct backoff backoff;
+	uint16_t inflight[ROBOT_INFLIGHT_MAX]; /* data msg ids awaiting PUBACK */
+	uint8_t inflight_next;
+	uint16_t offline_msg_id;
+	bool offline_acked;
+
+	/* recent good readings, and the latest error of each sensor */
+	struct median temp_dc;
+	struct median humidity_dpct;
+	struct median distance_mm;
+	int climate_err;
+	int distance_err;
+
+	char topic_data[ROBOT_TOPIC_MAX];
+	char topic_status[ROBOT_TOPIC_MAX];
+	char topic_command[ROBOT_TOPIC_MAX];
+	struct robot_counters counters;
+};
+
+/*
+ * Boot: validate the configuration, count the boot in storage, set up sensors
+ * and MQTT. Returns 0 or a negative errno (the robot cannot run).
+ */
+int robot_boot(struct robot *r, const struct robot_config *cfg);
+
+/*
+ * Do everything due at @now_us and return when to be called next. Never
+ * blocks. Call hal_mqtt_service() before it after every wait.
+ */
+uint64_t robot_step(struct robot *r, uint64_t now_us);
+
+/*
+ * Boot and run until a graceful shutdown completes. Returns 0, or the
+ * negative errno that stopped the boot.
+ */
+int robot_run(struct robot *r, const struct robot_config *cfg);
+
+/*
+ * The board's entry point: load the configuration through hal_system and
+ * run. Returns like robot_run().
+ */
+int robot_main(void);
+
+const char *robot_state_name(enum robot_state s);
+
+#endif /* ROBOT_H */

@@ -1,0 +1,55 @@
+/* The robot's settings: identity, broker, timing, pins. Filled by the board. */
+#ifndef ROBOT_CONFIG_H
+#define ROBOT_CONFIG_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#define ROBOT_ID_MAX 32   /* characters, [A-Za-z0-9_-] */
+#define ROBOT_HOST_MAX 63
+#define ROBOT_SECRET_MAX 63
+
+enum topic_style {
+	TOPIC_STYLE_JSON,       /* sensors/<id>/data, the contract */
+	TOPIC_STYLE_PER_METRIC, /* sensors/<id>/temperature|humidity|distance */
+	TOPIC_STYLE_BOTH,
+};
+
+struct robot_config {
+	char device_id[ROBOT_ID_MAX + 1];
+	char broker_host[ROBOT_HOST_MAX + 1];
+	uint16_t broker_port;
+	char username[ROBOT_SECRET_MAX + 1]; /* empty: no authentication */
+	char password[ROBOT_SECRET_MAX + 1];
+	uint16_t keepalive_s;
+
+	uint32_t publish_interval_ms;
+	uint32_t sample_interval_ms;  /* HC-SR04; the DHT22 adds its 2 s floor */
+	uint8_t median_window;        /* readings per median, 1..ROBOT_MEDIAN_MAX */
+	enum topic_style topic_style;
+
+	uint8_t link_attempts_max;    /* association attempts before backing off */
+	uint32_t link_attempt_timeout_ms;
+	uint32_t backoff_base_ms;
+	uint32_t backoff_cap_ms;
+
+	unsigned int dht_pin;
+	unsigned int trig_pin;
+	unsigned int echo_pin;
+};
+
+#define ROBOT_MEDIAN_MAX 9
+#define ROBOT_DHT22_MIN_PERIOD_MS 2000u
+
+/* Fill @cfg with the defaults documented in docs/device.md. */
+void robot_config_defaults(struct robot_config *cfg);
+
+/*
+ * Check @cfg. Returns 0, or -EINVAL with *@why naming the offending field.
+ */
+int robot_config_validate(const struct robot_config *cfg, const char **why);
+
+/* True if @id is a usable device id (also a safe MQTT topic level). */
+bool robot_config_id_valid(const char *id);
+
+#endif /* ROBOT_CONFIG_H */

@@ -1,0 +1,365 @@
+/* robofleet-device option parsing: strict, with errors that name the option. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "device_cli.h"
+
+enum {
+	OPT_ID = 256, OPT_BROKER, OPT_INTERVAL, OPT_SAMPLE_INTERVAL, OPT_TEMPERATURE,
+	OPT_HUMIDITY, OPT_DISTANCE, OPT_NOISE, OPT_SEED, OPT_KEEPALIVE, OPT_TOPIC_STYLE,
+	OPT_STATE_DIR, OPT_USERNAME, OPT_DHT_FAULT, OPT_SONAR_FAULT, OPT_LOG_LEVEL,
+	OPT_MEDIAN, OPT_LINK_DELAY, OPT_BACKOFF_BASE, OPT_BACKOFF_CAP, OPT_VERSION,
+};
+
+static const struct option long_options[] = {
+	{ "id", required_argument, NULL, OPT_ID },
+	{ "broker", required_argument, NULL, OPT_BROKER },
+	{ "interval", required_argument, NULL, OPT_INTERVAL },
+	{ "sample-interval", required_argument, NULL, OPT_SAMPLE_INTERVAL },
+	{ "temperature", required_argument, NULL, OPT_TEMPERATURE },
+	{ "humidity", required_argument, NULL, OPT_HUMIDITY },
+	{ "distance", required_argument, NULL, OPT_DISTANCE },
+	{ "noise", required_argument, NULL, OPT_NOISE },
+	{ "seed", required_argument, NULL, OPT_SEED },
+	{ "keepalive", required_argument, NULL, OPT_KEEPALIVE },
+	{ "topic-style", required_argument, NULL, OPT_TOPIC_STYLE },
+	{ "state-dir", required_argument, NULL, OPT_STATE_DIR },
+	{ "username", required_argument, NULL, OPT_USERNAME },
+	{ "dht-fault", required_argument, NULL, OPT_DHT_FAULT },
+	{ "sonar-fault", required_argument, NULL, OPT_SONAR_FAULT },
+	{ "log-level", required_argument, NULL, OPT_LOG_LEVEL },
+	{ "median", required_argument, NULL, OPT_MEDIAN },
+	{ "link-delay", required_argument, NULL, OPT_LINK_DELAY },
+	{ "backoff-base", required_argument, NULL, OPT_BACKOFF_BASE },
+	{ "backoff-cap", required_argument, NULL, OPT_BACKOFF_CAP },
+	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, OPT_VERSION },
+	{ NULL, 0, NULL, 0 },
+};
+
+void device_print_usage(FILE *out)
+{
+	fputs("usage: robofleet-device [options]\n"
+	      "\n"
+	      "One virtual robot: the robofleet firmware on a simulated board.\n"
+	      "\n"
+	      "  --id ID                 device id, [A-Za-z0-9_-]{1,32} (robot_001)\n"
+	      "  --broker HOST[:PORT]    MQTT broker (127.0.0.1:1883)\n"
+	      "  --interval DUR          publish interval (10s)\n"
+	      "  --sample-interval DUR   HC-SR04 sampling; DHT22 at most every 2 s (= interval)\n"
+	      "  --median N              median filter window, 1..9 readings (3)\n"
+	      "  --temperature C         ambient temperature, -40..80 (22.0)\n"
+	      "  --humidity PCT          relative humidity, 0..100 (45.0)\n"
+	      "  --distance CM           distance to the obstacle (100.0)\n"
+	      "  --noise SD              sensor noise, standard deviation (0)\n"
+	      "  --seed N                random seed (derived from the id)\n"
+	      "  --keepalive DUR         MQTT keepalive (15s)\n"
+	      "  --topic-style STYLE     json | per-metric | both (json)\n"
+	      "  --username NAME         MQTT user; the password comes from $ROBOFLEET_PASSWORD\n"
+	      "  --state-dir DIR         where the emulated flash lives ($TMPDIR/robofleet-state)\n"
+	      "  --link-delay DUR        WiFi association time (50ms)\n"
+	      "  --backoff-base DUR      first reconnect delay ceiling (500ms)\n"
+	      "  --backoff-cap DUR       largest reconnect delay (60s)\n"
+	      "  --dht-fault F           none | no-response | checksum | stretched | truncated\n"
+	      "  --sonar-fault F         none | no-echo | stuck-high | silent\n"
+	      "  --log-level L           error | warn | info | debug (info)\n"
+	      "  -h, --help              this text\n"
+	      "      --version           print the version\n"
+	      "\n"
+	      "Durations: 250ms, 1s, 1.5s, 2m, 1h (a bare number is seconds).\n"
+	      "SIGTERM or SIGINT: publish `offline`, disconnect, exit 0.\n",
+	      out);
+}
+
+static int fail(char *err, size_t len, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, len, fmt, ap);
+	va_end(ap);
+	return -EINVAL;
+}
+
+int device_parse_duration_ms(const char *s, uint32_t *ms)
+{
+	char *end;
+	double v, scale;
+
+	if (!s || !*s)
+		return -EINVAL;
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno || end == s || !isfinite(v) || v < 0)
+		return -EINVAL;
+	if (strcmp(end, "ms") == 0)
+		scale = 1;
+	else if (strcmp(end, "s") == 0 || *end == '\0')
+		scale = 1000;
+	else if (strcmp(end, "m") == 0 || strcmp(end, "min") == 0)
+		scale = 60000;
+	else if (strcmp(end, "h") == 0)
+		scale = 3600000;
+	else
+		return -EINVAL;
+	v *= scale;
+	if (v > 4294967295.0)
+		return -EINVAL;
+	*ms = (uint32_t)llround(v);
+	return 0;
+}
+
+int device_parse_broker(const char *s, char *host, size_t host_len, uint16_t *port)
+{
+	const char *colon, *h = s;
+	size_t hlen;
+	char *end;
+	long p = 1883;
+
+	if (!s || !*s)
+		return -EINVAL;
+	if (*s == '[') { /* [ipv6]:port */
+		const char *close = strchr(s, ']');
+		if (!close)
+			return -EINVAL;
+		h = s + 1;
+		hlen = (size_t)(close - h);
+		colon = close[1] == ':' ? close + 1 : NULL;
+		if (close[1] && !colon)
+			return -EINVAL;
+	} else {
+		colon = strrchr(s, ':');
+		if (colon && strchr(s, ':') != colon)
+			return -EINVAL; /* bare IPv6 needs brackets */
+		hlen = colon ? (size_t)(colon - s) : strlen(s);
+	}
+	if (colon) {
+		errno = 0;
+		p = strtol(colon + 1, &end, 10);
+		if (errno || end == colon + 1 || *end || p < 1 || p > 65535)
+			return -EINVAL;
+	}
+	if (hlen == 0 || hlen >= host_len)
+		return -EINVAL;
+	memcpy(host, h, hlen);
+	host[hlen] = '\0';
+	*port = (uint16_t)p;
+	return 0;
+}
+
+static int parse_number(const char *s, double lo, double hi, double *out)
+{
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno || end == s || *end || !isfinite(v) || v < lo || v > hi)
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
+static int pick(const char *s, const char *const names[], int n)
+{
+	for (int i = 0; i < n; i++)
+		if (strcmp(s, names[i]) == 0)
+			return i;
+	return -1;
+}
+
+static uint64_t seed_from_id(const char *id)
+{
+	uint64_t h = 1469598103934665603ull; /* FNV-1a */
+
+	for (; *id; id++)
+		h = (h ^ (uint8_t)*id) * 1099511628211ull;
+	return h;
+}
+
+static void default_state_dir(char *dir, size_t len)
+{
+	const char *tmp = getenv("TMPDIR");
+
+	snprintf(dir, len, "%s/robofleet-state", tmp && *tmp ? tmp : "/tmp");
+}
+
+int device_options_parse(int argc, char **argv, struct device_options *o,
+			 char *err, size_t err_len)
+{
+	static const char *const styles[] = { "json", "per-metric", "both" };
+	static const char *const dht_faults[] = { "none", "no-response", "checksum",
+						  "stretched", "truncated" };
+	static const char *const sonar_faults[] = { "none", "no-echo", "stuck-high", "silent" };
+	static const char *const levels[] = { "error", "warn", "info", "debug" };
+	bool seed_set = false;
+	const char *password = getenv("ROBOFLEET_PASSWORD");
+	int c;
+
+	memset(o, 0, sizeof(*o));
+	robot_config_defaults(&o->cfg);
+	o->cfg.publish_interval_ms = 10000;
+	o->env.temperature_c = 22.0;
+	o->env.humidity_pct = 45.0;
+	o->env.distance_cm = 100.0;
+	o->log_level = HAL_LOG_INFO;
+	o->link_delay_ms = 50;
+	default_state_dir(o->state_dir, sizeof(o->state_dir));
+
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":h", long_options, NULL)) != -1) {
+		const char *name = optind > 0 && optind <= argc ? argv[optind - 1] : "?";
+		uint32_t ms = 0;
+		double v = 0;
+		int i;
+
+		switch (c) {
+		case OPT_ID:
+			if (!robot_config_id_valid(optarg))
+				return fail(err, err_len, "--id: '%s' must be 1-32 characters of "
+					    "[A-Za-z0-9_-] (it becomes an MQTT topic level)", optarg);
+			snprintf(o->cfg.device_id, sizeof(o->cfg.device_id), "%s", optarg);
+			break;
+		case OPT_BROKER:
+			if (device_parse_broker(optarg, o->cfg.broker_host,
+						sizeof(o->cfg.broker_host), &o->cfg.broker_port) < 0)
+				return fail(err, err_len, "--broker: '%s' is not HOST[:PORT] "
+					    "with a port of 1-65535", optarg);
+			break;
+		case OPT_INTERVAL:
+		case OPT_SAMPLE_INTERVAL:
+		case OPT_KEEPALIVE:
+		case OPT_LINK_DELAY:
+		case OPT_BACKOFF_BASE:
+		case OPT_BACKOFF_CAP:
+			if (device_parse_duration_ms(optarg, &ms) < 0)
+				return fail(err, err_len, "%s: '%s' is not a duration "
+					    "(e.g. 500ms, 1s, 2m)", name, optarg);
+			if (c == OPT_INTERVAL)
+				o->cfg.publish_interval_ms = ms;
+			else if (c == OPT_SAMPLE_INTERVAL)
+				o->cfg.sample_interval_ms = ms;
+			else if (c == OPT_KEEPALIVE) {
+				if (ms < 2000 || ms > 65535000u || ms % 1000)
+					return fail(err, err_len, "--keepalive: whole seconds, "
+						    "2s..65535s");
+				o->cfg.keepalive_s = (uint16_t)(ms / 1000);
+			} else if (c == OPT_LINK_DELAY)
+				o->link_delay_ms = ms;
+			else if (c == OPT_BACKOFF_BASE)
+				o->cfg.backoff_base_ms = ms;
+			else
+				o->cfg.backoff_cap_ms = ms;
+			break;
+		case OPT_TEMPERATURE:
+			if (parse_number(optarg, -40, 80, &v) < 0)
+				return fail(err, err_len, "--temperature: '%s' is not a number "
+					    "in -40..80 (DHT22 range, degC)", optarg);
+			o->env.temperature_c = v;
+			break;
+		case OPT_HUMIDITY:
+			if (parse_number(optarg, 0, 100, &v) < 0)
+				return fail(err, err_len, "--humidity: '%s' is not a number "
+					    "in 0..100 (%%RH)", optarg);
+			o->env.humidity_pct = v;
+			break;
+		case OPT_DISTANCE:
+			if (parse_number(optarg, 0, 10000, &v) < 0)
+				return fail(err, err_len, "--distance: '%s' is not a number "
+					    "in 0..10000 (cm)", optarg);
+			o->env.distance_cm = v;
+			break;
+		case OPT_NOISE:
+			if (parse_number(optarg, 0, 100, &v) < 0)
+				return fail(err, err_len, "--noise: '%s' is not a number in 0..100",
+					    optarg);
+			o->env.noise = v;
+			break;
+		case OPT_SEED: {
+			char *end;
+			errno = 0;
+			unsigned long long s = strtoull(optarg, &end, 0);
+			if (errno || end == optarg || *end || optarg[0] == '-')
+				return fail(err, err_len, "--seed: '%s' is not an unsigned integer",
+					    optarg);
+			o->seed = s;
+			seed_set = true;
+			break;
+		}
+		case OPT_MEDIAN:
+			if (parse_number(optarg, 1, ROBOT_MEDIAN_MAX, &v) < 0 || v != floor(v))
+				return fail(err, err_len, "--median: '%s' is not a whole number "
+					    "in 1..9", optarg);
+			o->cfg.median_window = (uint8_t)v;
+			break;
+		case OPT_TOPIC_STYLE:
+			if ((i = pick(optarg, styles, 3)) < 0)
+				return fail(err, err_len, "--topic-style: '%s' is not one of "
+					    "json, per-metric, both", optarg);
+			o->cfg.topic_style = (enum topic_style)i;
+			break;
+		case OPT_DHT_FAULT:
+			if ((i = pick(optarg, dht_faults, 5)) < 0)
+				return fail(err, err_len, "--dht-fault: '%s' is not one of none, "
+					    "no-response, checksum, stretched, truncated", optarg);
+			o->dht_fault = (enum shim_dht_fault)i;
+			break;
+		case OPT_SONAR_FAULT:
+			if ((i = pick(optarg, sonar_faults, 4)) < 0)
+				return fail(err, err_len, "--sonar-fault: '%s' is not one of none, "
+					    "no-echo, stuck-high, silent", optarg);
+			o->sonar_fault = (enum shim_sonar_fault)i;
+			break;
+		case OPT_LOG_LEVEL:
+			if ((i = pick(optarg, levels, 4)) < 0)
+				return fail(err, err_len, "--log-level: '%s' is not one of error, "
+					    "warn, info, debug", optarg);
+			o->log_level = (enum hal_log_level)i;
+			break;
+		case OPT_STATE_DIR:
+			if (!*optarg || strlen(optarg) >= sizeof(o->state_dir) - 64)
+				return fail(err, err_len, "--state-dir: empty or too long");
+			snprintf(o->state_dir, sizeof(o->state_dir), "%s", optarg);
+			break;
+		case OPT_USERNAME:
+			if (strlen(optarg) > ROBOT_SECRET_MAX)
+				return fail(err, err_len, "--username: longer than %d characters",
+					    ROBOT_SECRET_MAX);
+			snprintf(o->cfg.username, sizeof(o->cfg.username), "%s", optarg);
+			break;
+		case 'h':
+			o->help = true;
+			return 0;
+		case OPT_VERSION:
+			o->version = true;
+			return 0;
+		case ':':
+			return fail(err, err_len, "%s: needs a value", name);
+		default:
+			return fail(err, err_len, "%s: unknown option (see --help)", name);
+		}
+	}
+	if (optind < argc)
+		return fail(err, err_len, "'%s': unexpected argument (see --help)", argv[optind]);
+	if (password) {
+		if (strlen(password) > ROBOT_SECRET_MAX)
+			return fail(err, err_len, "$ROBOFLEET_PASSWORD: longer than %d characters",
+				    ROBOT_SECRET_MAX);
+		snprintf(o->cfg.password, sizeof(o->cfg.password), "%s", password);
+	}
+	if (!seed_set)
+		o->seed = seed_from_id(o->cfg.device_id);
+	{
+		const char *why = NULL;
+		if (robot_config_validate(&o->cfg, &why) < 0)
+			return fail(err, err_len, "invalid settings: %s", why);
+	}
+	return 0;
+}

@@ -1,0 +1,42 @@
+/* Command line of robofleet-device: parsed into firmware config and shim settings. */
+#ifndef DEVICE_CLI_H
+#define DEVICE_CLI_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "robot_config.h"
+#include "shim.h"
+
+struct device_options {
+	struct robot_config cfg;
+	struct shim_env env;
+	char state_dir[1024];
+	uint64_t seed;
+	enum hal_log_level log_level;
+	uint32_t link_delay_ms;
+	enum shim_dht_fault dht_fault;
+	enum shim_sonar_fault sonar_fault;
+	bool help;
+	bool version;
+};
+
+/*
+ * Parse @argv. Returns 0, or -EINVAL with a message naming the option and
+ * the problem in @err.
+ */
+int device_options_parse(int argc, char **argv, struct device_options *o,
+			 char *err, size_t err_len);
+
+/* "250ms", "1s", "1.5s", "2m", "1h"; a bare number is seconds. Returns 0 or
+ * -EINVAL; the result must fit in 32 bits of milliseconds. */
+int device_parse_duration_ms(const char *s, uint32_t *ms);
+
+/* "host:port", "[v6::addr]:port" or "host" (port 1883). Returns 0 or -EINVAL. */
+int device_parse_broker(const char *s, char *host, size_t host_len, uint16_t *port);
+
+void device_print_usage(FILE *out);
+
+#endif /* DEVICE_CLI_H */

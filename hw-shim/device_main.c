@@ -1,0 +1,59 @@
+/* robofleet-device: the robot firmware running on the host hardware shim. */
+#include <stdio.h>
+#include <string.h>
+
+#include "device_cli.h"
+#include "robot.h"
+#include "shim.h"
+
+#ifndef ROBOFLEET_VERSION
+#define ROBOFLEET_VERSION "0.0.0"
+#endif
+
+int main(int argc, char **argv)
+{
+	static struct device_options opt;
+	struct shim_settings settings;
+	char err[256];
+	int rc;
+
+	if (device_options_parse(argc, argv, &opt, err, sizeof(err)) < 0) {
+		fprintf(stderr, "robofleet-device: %s\n", err);
+		return 2;
+	}
+	if (opt.help) {
+		device_print_usage(stdout);
+		return 0;
+	}
+	if (opt.version) {
+		printf("robofleet-device %s\n", ROBOFLEET_VERSION);
+		return 0;
+	}
+
+	memset(&settings, 0, sizeof(settings));
+	settings.config = &opt.cfg;
+	settings.state_dir = opt.state_dir;
+	settings.seed = opt.seed;
+	settings.log_level = opt.log_level;
+	settings.link_delay_ms = opt.link_delay_ms;
+	if ((rc = shim_init(&settings)) < 0) {
+		shim_fini();
+		return 1;
+	}
+	if (shim_dht22_attach(opt.cfg.dht_pin, &opt.env, opt.seed) < 0 ||
+	    shim_hcsr04_attach(opt.cfg.trig_pin, opt.cfg.echo_pin, &opt.env, opt.seed) < 0) {
+		fprintf(stderr, "robofleet-device: sensor pins clash\n");
+		shim_fini();
+		return 1;
+	}
+	shim_dht22_set_fault(opt.dht_fault);
+	shim_hcsr04_set_fault(opt.sonar_fault);
+
+	rc = robot_main();
+	shim_fini();
+	if (rc < 0) {
+		fprintf(stderr, "robofleet-device: firmware stopped at boot: %s\n", strerror(-rc));
+		return 1;
+	}
+	return 0;
+}

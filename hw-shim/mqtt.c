@@ -1,0 +1,272 @@
+/*
+ * hal_mqtt for the host over libmosquitto, single-threaded: no loop thread;
+ * the firmware's wait (poll() in clock.c) watches the socket and
+ * hal_mqtt_service() moves the bytes, so callbacks run only there.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <errno.h>
+#include <mosquitto.h>
+#include <poll.h>
+#include <string.h>
+
+#include "hal_link.h"
+#include "hal_mqtt.h"
+#include "shim_internal.h"
+
+#define FLUSH_TIMEOUT_MS 200
+
+static const struct hal_mqtt_callbacks *cbs;
+static void *cb_ctx;
+static struct mosquitto *mosq;
+static bool lib_ready;
+static bool connected;      /* CONNACK accepted and not lost since */
+static bool closed_by_us;   /* report on_disconnect(expected) once */
+static uint8_t qos_mids[65536 / 8]; /* mids of QoS>0 publishes awaiting PUBACK */
+static unsigned int qos_pending;
+
+static void mid_set(uint16_t mid, bool on)
+{
+	uint8_t bit = (uint8_t)(1u << (mid % 8));
+	bool was = qos_mids[mid / 8] & bit;
+
+	if (on && !was) {
+		qos_mids[mid / 8] |= bit;
+		qos_pending++;
+	} else if (!on && was) {
+		qos_mids[mid / 8] &= (uint8_t)~bit;
+		qos_pending--;
+	}
+}
+
+static bool mid_get(uint16_t mid)
+{
+	return qos_mids[mid / 8] & (1u << (mid % 8));
+}
+
+static void forget_inflight(void)
+{
+	memset(qos_mids, 0, sizeof(qos_mids));
+	qos_pending = 0;
+}
+
+static void cb_connect(struct mosquitto *m, void *obj, int rc)
+{
+	(void)m;
+	(void)obj;
+	connected = rc == 0;
+	cbs->on_connect(cb_ctx, rc);
+}
+
+static void cb_disconnect(struct mosquitto *m, void *obj, int rc)
+{
+	(void)m;
+	(void)obj;
+	(void)rc;
+	connected = false;
+}
+
+static void cb_message(struct mosquitto *m, void *obj, const struct mosquitto_message *msg)
+{
+	(void)m;
+	(void)obj;
+	if (msg->payloadlen < 0)
+		return;
+	cbs->on_message(cb_ctx, msg->topic, msg->payload, (size_t)msg->payloadlen);
+}
+
+static void cb_publish(struct mosquitto *m, void *obj, int mid)
+{
+	(void)m;
+	(void)obj;
+	/* libmosquitto also reports QoS 0 publishes once written; only real
+	 * PUBACKs are acknowledgements. */
+	if (mid < 0 || mid > 65535 || !mid_get((uint16_t)mid))
+		return;
+	mid_set((uint16_t)mid, false);
+	cbs->on_publish(cb_ctx, (uint16_t)mid);
+}
+
+int hal_mqtt_init(const struct hal_mqtt_callbacks *cb, void *ctx)
+{
+	if (!cb || !cb->on_connect || !cb->on_disconnect || !cb->on_message || !cb->on_publish)
+		return -EINVAL;
+	if (!lib_ready) {
+		if (mosquitto_lib_init() != MOSQ_ERR_SUCCESS)
+			return -ENOMEM;
+		lib_ready = true;
+	}
+	cbs = cb;
+	cb_ctx = ctx;
+	return 0;
+}
+
+/* Close the socket without a DISCONNECT: what a vanished link looks like. */
+static void drop_session(void)
+{
+	if (mosq) {
+		mosquitto_destroy(mosq);
+		mosq = NULL;
+	}
+	connected = false;
+	forget_inflight();
+}
+
+static int from_mosq(int rc)
+{
+	switch (rc) {
+	case MOSQ_ERR_SUCCESS: return 0;
+	case MOSQ_ERR_INVAL: return -EINVAL;
+	case MOSQ_ERR_NOMEM: return -ENOBUFS;
+	case MOSQ_ERR_NO_CONN: return -ENOTCONN;
+	case MOSQ_ERR_PAYLOAD_SIZE: return -EMSGSIZE;
+	case MOSQ_ERR_ERRNO: return errno ? -errno : -EIO;
+	default: return -EIO;
+	}
+}
+
+int hal_mqtt_connect(const struct hal_mqtt_connect_opts *o)
+{
+	int rc;
+
+	if (!o || !o->client_id || !o->host || o->port == 0)
+		return -EINVAL;
+	if (!cbs)
+		return -EINVAL;
+	if (mosq)
+		return -EALREADY;
+	if (hal_link_get_state() != HAL_LINK_UP)
+		return -ENETUNREACH;
+	mosq = mosquitto_new(o->client_id, o->clean_session, NULL);
+	if (!mosq)
+		return -ENOMEM;
+	mosquitto_int_option(mosq, MOSQ_OPT_PROTOCOL_VERSION, MQTT_PROTOCOL_V311);
+	mosquitto_connect_callback_set(mosq, cb_connect);
+	mosquitto_disconnect_callback_set(mosq, cb_disconnect);
+	mosquitto_message_callback_set(mosq, cb_message);
+	mosquitto_publish_callback_set(mosq, cb_publish);
+	rc = MOSQ_ERR_SUCCESS;
+	if (o->will)
+		rc = mosquitto_will_set(mosq, o->will->topic, (int)o->will->payload_len,
+					o->will->payload, o->will->qos, o->will->retain);
+	if (rc == MOSQ_ERR_SUCCESS && o->username)
+		rc = mosquitto_username_pw_set(mosq, o->username, o->password);
+	if (rc == MOSQ_ERR_SUCCESS) {
+		errno = 0;
+		rc = mosquitto_connect_async(mosq, o->host, o->port, o->keepalive_s);
+	}
+	if (rc != MOSQ_ERR_SUCCESS) {
+		int err = from_mosq(rc);
+		drop_session();
+		return err == -ENOTCONN ? -EIO : err;
+	}
+	closed_by_us = false;
+	return 0;
+}
+
+int hal_mqtt_publish(const char *topic, const void *payload, size_t len,
+		     int qos, bool retain, uint16_t *msg_id)
+{
+	int mid = 0, rc;
+
+	if (!topic || (len && !payload) || qos < 0 || qos > 2)
+		return -EINVAL;
+	if (!mosq || !connected)
+		return -ENOTCONN;
+	if (len > 268435455u)
+		return -EMSGSIZE;
+	rc = mosquitto_publish(mosq, &mid, topic, (int)len, payload, qos, retain);
+	if (rc != MOSQ_ERR_SUCCESS)
+		return from_mosq(rc);
+	if (qos > 0)
+		mid_set((uint16_t)mid, true);
+	if (msg_id)
+		*msg_id = (uint16_t)mid;
+	return 0;
+}
+
+int hal_mqtt_subscribe(const char *topic, int qos)
+{
+	if (!topic || qos < 0 || qos > 2)
+		return -EINVAL;
+	if (!mosq || !connected)
+		return -ENOTCONN;
+	return from_mosq(mosquitto_subscribe(mosq, NULL, topic, qos));
+}
+
+/* Push out what is queued (the DISCONNECT) for a short, bounded time. */
+static void flush_bounded(void)
+{
+	int waited_ms = 0;
+
+	while (mosq && mosquitto_want_write(mosq) && waited_ms < FLUSH_TIMEOUT_MS) {
+		struct pollfd p = { .fd = mosquitto_socket(mosq), .events = POLLOUT };
+
+		if (p.fd < 0 || poll(&p, 1, 10) < 0)
+			break;
+		waited_ms += 10;
+		if (mosquitto_loop_write(mosq, 1) != MOSQ_ERR_SUCCESS)
+			break;
+	}
+}
+
+int hal_mqtt_disconnect(void)
+{
+	if (!mosq)
+		return -ENOTCONN;
+	/* Over a dead link nothing reaches the broker: it must see silence
+	 * and publish the will, exactly as with real radios. */
+	if (hal_link_get_state() == HAL_LINK_UP && connected) {
+		mosquitto_disconnect(mosq);
+		flush_bounded();
+	}
+	drop_session();
+	closed_by_us = true;
+	return 0;
+}
+
+int hal_mqtt_service(void)
+{
+	int rc;
+
+	if (closed_by_us) {
+		closed_by_us = false;
+		cbs->on_disconnect(cb_ctx, true);
+	}
+	if (!mosq)
+		return 0;
+	rc = mosquitto_loop_read(mosq, 1);
+	if (rc == MOSQ_ERR_SUCCESS && mosq && mosquitto_want_write(mosq))
+		rc = mosquitto_loop_write(mosq, 1);
+	if (rc == MOSQ_ERR_SUCCESS && mosq)
+		rc = mosquitto_loop_misc(mosq);
+	if (rc == MOSQ_ERR_SUCCESS)
+		return 0;
+	/* The session broke (EOF, reset, keepalive timeout, refused). */
+	drop_session();
+	cbs->on_disconnect(cb_ctx, false);
+	return -ECONNRESET;
+}
+
+unsigned int hal_mqtt_pending(void)
+{
+	return qos_pending;
+}
+
+int shim__mqtt_fd(bool *want_write)
+{
+	if (!mosq) {
+		*want_write = false;
+		return -1;
+	}
+	*want_write = mosquitto_want_write(mosq);
+	return mosquitto_socket(mosq);
+}
+
+void shim__mqtt_teardown(void)
+{
+	drop_session();
+	if (lib_ready) {
+		mosquitto_lib_cleanup();
+		lib_ready = false;
+	}
+}

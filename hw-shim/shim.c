@@ -1,0 +1,29 @@
+/* Bring the whole virtual board up and down for one device process. */
+#include <errno.h>
+#include <stdio.h>
+
+#include "robot_config.h"
+#include "shim.h"
+#include "shim_internal.h"
+
+int shim_init(const struct shim_settings *s)
+{
+	int rc;
+
+	shim__log_setup(s->config->device_id, (int)s->log_level);
+	shim_random_seed(s->seed);
+	shim_gpio_reset();
+	shim__link_setup(s->link_delay_ms);
+	if ((rc = shim__system_setup(s->config)) < 0) {
+		fprintf(stderr, "robofleet-device: signal set-up failed\n");
+		return rc;
+	}
+	return shim__storage_open(s->state_dir, s->config->device_id);
+}
+
+void shim_fini(void)
+{
+	shim__mqtt_teardown();
+	shim__storage_close();
+	shim__system_teardown();
+}

@@ -1,0 +1,92 @@
+/*
+ * The simulator-side API of the host hardware shim: what the device program
+ * and tests use to set up and drive the virtual hardware. The firmware never
+ * includes this header; it only sees the HAL.
+ */
+#ifndef SHIM_H
+#define SHIM_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "hal_log.h"
+
+/* The physical world around one robot, as its sensors would see it. */
+struct shim_env {
+	double temperature_c;
+	double humidity_pct;
+	double distance_cm;
+	double noise;          /* standard deviation, in each metric's unit */
+};
+
+enum shim_dht_fault {
+	SHIM_DHT_OK,
+	SHIM_DHT_NO_RESPONSE,  /* the sensor never pulls the line low */
+	SHIM_DHT_CHECKSUM,     /* one data bit flipped, checksum left as is */
+	SHIM_DHT_STRETCHED,    /* one high pulse stretched past any valid bit */
+	SHIM_DHT_TRUNCATED,    /* the sensor goes quiet after 20 bits */
+};
+
+enum shim_sonar_fault {
+	SHIM_SONAR_OK,
+	SHIM_SONAR_NO_ECHO,    /* echo held high ~38 ms: nothing heard */
+	SHIM_SONAR_STUCK_HIGH, /* echo line stuck high */
+	SHIM_SONAR_SILENT,     /* echo never rises: module absent */
+};
+
+/* ---- virtual clock ---------------------------------------------------- */
+
+/* Microseconds of virtual time one gpio poll costs a bit-banging loop. */
+#define SHIM_POLL_COST_US 1
+
+/* Current virtual time (never behind CLOCK_MONOTONIC). */
+uint64_t shim_clock_now_us(void);
+
+/* ---- virtual pins and sensor models ----------------------------------- */
+
+/* Reset every pin and model (tests call this between cases). */
+void shim_gpio_reset(void);
+
+/* Attach a DHT22 model to @pin and an HC-SR04 to @trig/@echo. Returns 0 or
+ * -EINVAL for a pin out of range or already taken. */
+int shim_dht22_attach(unsigned int pin, const struct shim_env *env, uint64_t seed);
+int shim_hcsr04_attach(unsigned int trig_pin, unsigned int echo_pin,
+		       const struct shim_env *env, uint64_t seed);
+
+void shim_dht22_set_fault(enum shim_dht_fault fault);
+void shim_hcsr04_set_fault(enum shim_sonar_fault fault);
+
+/* Number of pins the virtual board has. */
+#define SHIM_GPIO_PINS 32
+
+/* ---- device-wide settings --------------------------------------------- */
+
+struct robot_config;
+
+struct shim_settings {
+	const struct robot_config *config;
+	const char *state_dir;      /* storage file lives here */
+	uint64_t seed;
+	enum hal_log_level log_level;
+	uint32_t link_delay_ms;     /* time an association takes */
+};
+
+/*
+ * Set up the whole shim for one device: clock, signals, storage, random,
+ * link. Returns 0 or a negative errno with a message on stderr.
+ */
+int shim_init(const struct shim_settings *settings);
+
+/* Release everything shim_init() and the HAL calls acquired. */
+void shim_fini(void);
+
+/* Seed the firmware-visible random stream (hal_random_u32). */
+void shim_random_seed(uint64_t seed);
+
+/* A splitmix64 step: the shim's one source of reproducible randomness. */
+uint64_t shim_random_next(uint64_t *state);
+
+/* A normally distributed value (mean 0, standard deviation 1). */
+double shim_random_gauss(uint64_t *state);
+
+#endif /* SHIM_H */

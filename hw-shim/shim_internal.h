@@ -1,0 +1,45 @@
+/* Shared between the shim's own files; not for firmware, not for tools. */
+#ifndef SHIM_INTERNAL_H
+#define SHIM_INTERNAL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct robot_config;
+
+/* A sensor model wired to one or more virtual pins. */
+struct shim_pin_model {
+	/* The host changed how it drives @pin: @level is 0/1 when driving,
+	 * -1 when it released the line. */
+	void (*on_host_drive)(void *self, unsigned int pin, int level, uint64_t t_us);
+	/* What the model drives on @pin at @t_us: 0/1, or -1 when it lets go. */
+	int (*level)(void *self, unsigned int pin, uint64_t t_us);
+	void *self;
+};
+
+int shim__gpio_attach(unsigned int pin, const struct shim_pin_model *model);
+
+/* Leave bit-banging time: the clock may follow the wall again. */
+void shim__clock_end_transaction(void);
+/* Advance virtual time by @us inside a transaction. */
+void shim__clock_advance(uint32_t us);
+
+/* The fd the MQTT session waits on (-1 if none), and whether it wants to write. */
+int shim__mqtt_fd(bool *want_write);
+
+/* When the link model next changes state (UINT64_MAX for never). */
+uint64_t shim__link_next_event_us(void);
+
+/* The self-pipe that signals wake hal_time_wait_until(). */
+int shim__system_wake_fd(void);
+void shim__system_drain_wake(void);
+
+int shim__storage_open(const char *dir, const char *device_id);
+void shim__storage_close(void);
+void shim__log_setup(const char *device_id, int level);
+void shim__link_setup(uint32_t delay_ms);
+int shim__system_setup(const struct robot_config *cfg);
+void shim__mqtt_teardown(void);
+void shim__system_teardown(void);
+
+#endif /* SHIM_INTERNAL_H */
