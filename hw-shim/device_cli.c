@@ -200,7 +200,7 @@ int device_options_parse(int argc, char **argv, struct device_options *o,
 	static const char *const levels[] = { "error", "warn", "info", "debug" };
 	bool seed_set = false;
 	const char *password = getenv("ROBOFLEET_PASSWORD");
-	int c;
+	int c, idx = 0;
 
 	memset(o, 0, sizeof(*o));
 	robot_config_defaults(&o->cfg);
@@ -214,7 +214,7 @@ int device_options_parse(int argc, char **argv, struct device_options *o,
 
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":h", long_options, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":h", long_options, &idx)) != -1) {
 		const char *name = optind > 0 && optind <= argc ? argv[optind - 1] : "?";
 		uint32_t ms = 0;
 		double v = 0;
@@ -240,16 +240,17 @@ int device_options_parse(int argc, char **argv, struct device_options *o,
 		case OPT_BACKOFF_BASE:
 		case OPT_BACKOFF_CAP:
 			if (device_parse_duration_ms(optarg, &ms) < 0)
-				return fail(err, err_len, "%s: '%s' is not a duration "
-					    "(e.g. 500ms, 1s, 2m)", name, optarg);
+				/* Not @name: with "--opt value" that is the value. */
+				return fail(err, err_len, "--%s: '%s' is not a duration "
+					    "(e.g. 500ms, 1s, 2m)", long_options[idx].name, optarg);
 			if (c == OPT_INTERVAL)
 				o->cfg.publish_interval_ms = ms;
 			else if (c == OPT_SAMPLE_INTERVAL)
 				o->cfg.sample_interval_ms = ms;
 			else if (c == OPT_KEEPALIVE) {
-				if (ms < 2000 || ms > 65535000u || ms % 1000)
+				if (ms < 5000 || ms > 65535000u || ms % 1000)
 					return fail(err, err_len, "--keepalive: whole seconds, "
-						    "2s..65535s");
+						    "5s..65535s");
 				o->cfg.keepalive_s = (uint16_t)(ms / 1000);
 			} else if (c == OPT_LINK_DELAY)
 				o->link_delay_ms = ms;

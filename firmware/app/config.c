@@ -50,8 +50,8 @@ int robot_config_validate(const struct robot_config *cfg, const char **why)
 		bad = "broker_host: empty";
 	else if (cfg->broker_port == 0)
 		bad = "broker_port: must be 1-65535";
-	else if (cfg->keepalive_s < 2)
-		bad = "keepalive: at least 2 s";
+	else if (cfg->keepalive_s < 5)
+		bad = "keepalive: at least 5 s (below that, pings would crowd the link)";
 	else if (cfg->publish_interval_ms < 100 || cfg->publish_interval_ms > 86400000u)
 		bad = "publish_interval: 100 ms .. 24 h";
 	else if (cfg->sample_interval_ms != 0 &&

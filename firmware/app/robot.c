@@ -138,8 +138,14 @@ static void on_connect(void *ctx, int rc)
 	publish_status(r, STATUS_ONLINE, NULL);
 	if (hal_mqtt_subscribe(r->topic_command, 1) < 0)
 		LOG_WARN("subscribe %s failed", r->topic_command);
-	if (!r->ever_online || r->next_publish_us < now)
+	if (!r->ever_online || r->next_publish_us < now) {
 		r->next_publish_us = now + r->cfg.publish_interval_ms * MS;
+		/* The first reading waits for the first climate conversion, so it
+		 * carries values rather than "no data yet". */
+		bool climate_pending = r->climate_err == -ENODATA;
+		if (climate_pending && r->next_publish_us <= r->next_climate_us)
+			r->next_publish_us = r->next_climate_us + 1;
+	}
 	r->ever_online = true;
 	set_state(r, ROBOT_ONLINE);
 	LOG_INFO("online as %s (boot %lu)", r->cfg.device_id, (unsigned long)r->boot);
@@ -394,7 +400,9 @@ static void start_mqtt(struct robot *r, uint64_t now)
 	int rc = hal_mqtt_connect(&opts);
 
 	if (rc < 0) {
-		enter_backoff(r, now, "MQTT connect failed to start");
+		LOG_WARN("MQTT connect to %s:%u failed (%d)", r->cfg.broker_host,
+			 (unsigned int)r->cfg.broker_port, rc);
+		enter_backoff(r, now, "broker unreachable");
 		return;
 	}
 	/* A broker that accepts TCP but never answers must not wedge us. */

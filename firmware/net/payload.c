@@ -147,6 +147,7 @@ const char *payload_error_name(int err)
 	case -ERANGE:    return "out_of_range";
 	case -EIO:       return "io";
 	case -ENODEV:    return "absent";
+	case -ENODATA:   return "no_data";
 	default:         return "error";
 	}
 }
@@ -185,9 +186,9 @@ int payload_encode_json(const struct reading *r, char *buf, size_t cap)
 		bool first = true;
 		put(&o, ",\"errors\":{");
 		if (r->climate_err) {
-			putf(&o, "\"temperature\":\"%s\",\"humidity\":\"%s\"",
-			     payload_error_name(r->climate_err),
-			     payload_error_name(r->climate_err));
+			/* Two writes: both names at once can outgrow putf()'s buffer. */
+			putf(&o, "\"temperature\":\"%s\"", payload_error_name(r->climate_err));
+			putf(&o, ",\"humidity\":\"%s\"", payload_error_name(r->climate_err));
 			first = false;
 		}
 		if (r->distance_err)

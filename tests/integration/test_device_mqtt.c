@@ -1,0 +1,480 @@
+/*
+ * robofleet-device against a real mosquitto on a free loopback port, watched
+ * by an ordinary MQTT client: the acceptance checks of the device, end to end.
+ */
+#define _GNU_SOURCE
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "harness.h"
+
+#define INTERVAL_S 0.5
+#define KEEPALIVE_S 5
+
+struct fixture {
+	struct broker broker;
+	char state_dir[300];
+	pid_t devices[8];   /* started by the running test, killed after it */
+	int n_devices;
+};
+
+static struct fixture fx;
+
+static int group_setup(void **state)
+{
+	(void)state;
+	if (broker_start(&fx.broker) != 0) {
+		fprintf(stderr, "cannot start mosquitto\n");
+		return -1;
+	}
+	snprintf(fx.state_dir, sizeof(fx.state_dir), "%s/state", fx.broker.dir);
+	return 0;
+}
+
+static int group_teardown(void **state)
+{
+	char cmd[600];
+
+	(void)state;
+	broker_stop(&fx.broker);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", fx.broker.dir);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+/* A failed assertion leaves the test early: never leave its devices behind. */
+static int test_teardown(void **state)
+{
+	(void)state;
+	for (int i = 0; i < fx.n_devices; i++)
+		if (process_alive(fx.devices[i]))
+			process_stop(fx.devices[i], SIGKILL, 5);
+	fx.n_devices = 0;
+	return 0;
+}
+
+static void topic(char *out, size_t len, const char *id, const char *leaf)
+{
+	snprintf(out, len, "sensors/%s/%s", id, leaf);
+}
+
+static pid_t start(const char *id, const char *const extra[])
+{
+	const char *base[] = { "--interval", "500ms", "--keepalive", "5s",
+			       "--temperature", "22.5", "--humidity", "40",
+			       "--distance", "120", "--seed", "7", NULL };
+	const char *argv[40];
+	int n = 0;
+
+	for (int i = 0; base[i]; i++)
+		argv[n++] = base[i];
+	for (int i = 0; extra && extra[i]; i++)
+		argv[n++] = extra[i];
+	argv[n] = NULL;
+	pid_t pid = device_start(fx.broker.port, id, fx.state_dir, argv);
+	assert_true(pid > 0);
+	if (fx.n_devices < 8)
+		fx.devices[fx.n_devices++] = pid;
+	return pid;
+}
+
+static void test_device_publishes_contract_payloads(void **state)
+{
+	const char *id = "it_contract";
+	char data[96], status[96], got[64];
+	struct observer *o;
+	size_t cur = 0;
+	double prev_seq = 0, boot = 0;
+	pid_t pid;
+
+	(void)state;
+	topic(data, sizeof(data), id, "data");
+	topic(status, sizeof(status), id, "status");
+	o = observer_start(fx.broker.port, "sensors/it_contract/#");
+	assert_non_null(o);
+	pid = start(id, NULL);
+
+	assert_non_null(observer_wait(o, status, &(size_t){ 0 }, 5));
+	for (int i = 0; i < 4; i++) {
+		const struct message *m = observer_wait(o, data, &cur, 5 * INTERVAL_S + 2);
+		double seq, v;
+
+		assert_non_null(m);
+		assert_true(json_string(m->payload, "device_id", got, sizeof(got)));
+		assert_string_equal(got, id);
+		assert_true(json_number(m->payload, "boot", &boot));
+		assert_true(boot >= 1);
+		assert_true(json_number(m->payload, "seq", &seq));
+		if (i > 0)
+			assert_true(seq == prev_seq + 1);
+		prev_seq = seq;
+		assert_true(json_string(m->payload, "timestamp", got, sizeof(got)));
+		/* 2026-11-24T10:30:45.123Z and close to the wall clock */
+		assert_int_equal(strlen(got), 24);
+		assert_int_equal(got[10], 'T');
+		assert_int_equal(got[19], '.');
+		assert_int_equal(got[23], 'Z');
+		{
+			struct tm tm = { 0 };
+			assert_non_null(strptime(got, "%Y-%m-%dT%H:%M:%S", &tm));
+			double skew = difftime(time(NULL), timegm(&tm));
+			assert_true(skew > -2 && skew < 5);
+		}
+		assert_true(json_number(m->payload, "temperature", &v));
+		assert_float_equal(v, 22.5, 0.05);
+		assert_true(json_number(m->payload, "humidity", &v));
+		assert_float_equal(v, 40.0, 0.05);
+		assert_true(json_number(m->payload, "distance", &v));
+		assert_float_equal(v, 120.0, 0.3); /* HC-SR04 resolution is ~3 mm */
+		assert_null(strstr(m->payload, "errors"));
+		assert_null(strstr(m->payload, "nan"));
+	}
+	assert_int_equal(process_stop(pid, SIGTERM, 5), 0);
+	observer_stop(o);
+}
+
+static void test_device_online_is_retained(void **state)
+{
+	const char *id = "it_retained";
+	char status[96], data[96];
+	struct observer *live, *late;
+	const struct message *m;
+	size_t cur = 0;
+	pid_t pid;
+
+	(void)state;
+	topic(status, sizeof(status), id, "status");
+	topic(data, sizeof(data), id, "data");
+	live = observer_start(fx.broker.port, "sensors/it_retained/#");
+	assert_non_null(live);
+	pid = start(id, NULL);
+	assert_non_null(observer_wait(live, data, &cur, 5));
+
+	/* A client that arrives later still learns the device is online. */
+	late = observer_start(fx.broker.port, "sensors/it_retained/status");
+	assert_non_null(late);
+	cur = 0;
+	m = observer_wait(late, status, &cur, 5);
+	assert_non_null(m);
+	assert_string_equal(m->payload, "online");
+	assert_true(m->retained);
+	observer_stop(late);
+	assert_int_equal(process_stop(pid, SIGTERM, 5), 0);
+	observer_stop(live);
+}
+
+static void test_device_stop_halts_and_start_resumes(void **state)
+{
+	const char *id = "it_stopstart";
+	char data[96], cmd[96];
+	struct observer *o;
+	const struct message *m;
+	size_t cur = 0, mark;
+	double last_seq = 0, seq = 0;
+	pid_t pid;
+
+	(void)state;
+	topic(data, sizeof(data), id, "data");
+	topic(cmd, sizeof(cmd), id, "command");
+	o = observer_start(fx.broker.port, "sensors/it_stopstart/#");
+	assert_non_null(o);
+	pid = start(id, NULL);
+	assert_non_null(observer_wait(o, data, &cur, 5));
+
+	assert_int_equal(mqtt_publish_once(fx.broker.port, cmd, "stop", 4), 0);
+	double stopped_at = now_s();
+	/* Allowed: what was already due in the next two intervals. */
+	while ((m = observer_wait(o, data, &cur, 0)) != NULL || now_s() < stopped_at + 2 * INTERVAL_S) {
+		if (m) {
+			assert_true(m->at < stopped_at + 2 * INTERVAL_S);
+			assert_true(json_number(m->payload, "seq", &last_seq));
+		} else {
+			m = observer_wait(o, data, &cur, stopped_at + 2 * INTERVAL_S - now_s());
+			if (m) {
+				assert_true(m->at < stopped_at + 2 * INTERVAL_S + 0.05);
+				assert_true(json_number(m->payload, "seq", &last_seq));
+			}
+		}
+	}
+	/* Then silence for four more intervals. */
+	mark = observer_count(o);
+	assert_null(observer_wait(o, data, &cur, 4 * INTERVAL_S));
+	assert_int_equal(observer_count_topic(o, data, mark), 0);
+	assert_true(process_alive(pid));
+
+	/* The JSON form resumes it, and the sequence carries on. */
+	const char *start_json = "{\"action\": \"start\"}";
+	assert_int_equal(mqtt_publish_once(fx.broker.port, cmd, start_json, strlen(start_json)), 0);
+	m = observer_wait(o, data, &cur, 2 * INTERVAL_S + 1);
+	assert_non_null(m);
+	assert_true(json_number(m->payload, "seq", &seq));
+	if (last_seq > 0)
+		assert_true(seq == last_seq + 1);
+	assert_int_equal(process_stop(pid, SIGTERM, 5), 0);
+	observer_stop(o);
+}
+
+static void test_device_survives_garbage_commands(void **state)
+{
+	const char *id = "it_garbage";
+	char data[96], cmd[96];
+	struct observer *o;
+	size_t cur = 0;
+	uint64_t x = 0x243f6a8885a308d3ull;
+	size_t big = 100 * 1024;
+	uint8_t *noise = malloc(big);
+	pid_t pid;
+
+	(void)state;
+	assert_non_null(noise);
+	for (size_t i = 0; i < big; i++) {
+		x ^= x << 13; x ^= x >> 7; x ^= x << 17;
+		noise[i] = (uint8_t)x;
+	}
+	topic(data, sizeof(data), id, "data");
+	topic(cmd, sizeof(cmd), id, "command");
+	o = observer_start(fx.broker.port, "sensors/it_garbage/#");
+	assert_non_null(o);
+	pid = start(id, NULL);
+	assert_non_null(observer_wait(o, data, &cur, 5));
+
+	assert_int_equal(mqtt_publish_once(fx.broker.port, cmd, noise, big), 0);
+	assert_int_equal(mqtt_publish_once(fx.broker.port, cmd, "{\"action\":", 10), 0);
+	assert_int_equal(mqtt_publish_once(fx.broker.port, cmd, "STOP", 4), 0);
+	assert_int_equal(mqtt_publish_once(fx.broker.port, cmd, "", 0), 0);
+	size_t after = observer_count(o);
+	/* Still alive and still publishing: nothing was taken as "stop". */
+	for (int i = 0; i < 3; i++)
+		assert_non_null(observer_wait(o, data, &cur, 2 * INTERVAL_S + 1));
+	assert_true(observer_count_topic(o, data, after) >= 3);
+	assert_true(process_alive(pid));
+	assert_int_equal(process_stop(pid, SIGTERM, 5), 0);
+	observer_stop(o);
+	free(noise);
+}
+
+static void test_device_kill_gives_offline_by_will(void **state)
+{
+	const char *id = "it_will";
+	char status[96], data[96];
+	struct observer *o, *late;
+	const struct message *m;
+	size_t cur = 0;
+	pid_t pid;
+	double killed_at;
+
+	(void)state;
+	topic(status, sizeof(status), id, "status");
+	topic(data, sizeof(data), id, "data");
+	o = observer_start(fx.broker.port, "sensors/it_will/#");
+	assert_non_null(o);
+	pid = start(id, NULL);
+	assert_non_null(observer_wait(o, data, &cur, 5));
+
+	killed_at = now_s();
+	kill(pid, SIGKILL);
+	assert_int_equal(waitpid(pid, NULL, 0), pid);
+	do {
+		m = observer_wait(o, status, &cur, killed_at + 1.5 * KEEPALIVE_S - now_s());
+	} while (m && strcmp(m->payload, "offline") != 0);
+	assert_non_null(m);
+	assert_true(m->at - killed_at <= 1.5 * KEEPALIVE_S);
+
+	late = observer_start(fx.broker.port, "sensors/it_will/status");
+	assert_non_null(late);
+	cur = 0;
+	m = observer_wait(late, status, &cur, 5);
+	assert_non_null(m);
+	assert_string_equal(m->payload, "offline");
+	assert_true(m->retained);
+	observer_stop(late);
+	observer_stop(o);
+}
+
+static void test_device_sigterm_says_offline_and_exits_zero(void **state)
+{
+	const char *id = "it_sigterm";
+	char status[96], data[96];
+	struct observer *o;
+	const struct message *m;
+	size_t cur = 0;
+	pid_t pid;
+
+	(void)state;
+	topic(status, sizeof(status), id, "status");
+	topic(data, sizeof(data), id, "data");
+	o = observer_start(fx.broker.port, "sensors/it_sigterm/#");
+	assert_non_null(o);
+	pid = start(id, NULL);
+	assert_non_null(observer_wait(o, data, &cur, 5));
+	int status_code = process_stop(pid, SIGTERM, 5);
+	assert_true(WIFEXITED(status_code));
+	assert_int_equal(WEXITSTATUS(status_code), 0);
+	do {
+		m = observer_wait(o, status, &cur, 2);
+	} while (m && strcmp(m->payload, "offline") != 0);
+	assert_non_null(m);
+	observer_stop(o);
+}
+
+static void test_device_boot_counter_persists(void **state)
+{
+	const char *id = "it_boot";
+	char data[96];
+	struct observer *o;
+	const struct message *m;
+	size_t cur = 0;
+	double boot1, boot2, seq;
+	pid_t pid;
+
+	(void)state;
+	topic(data, sizeof(data), id, "data");
+	o = observer_start(fx.broker.port, "sensors/it_boot/data");
+	assert_non_null(o);
+	pid = start(id, NULL);
+	m = observer_wait(o, data, &cur, 5);
+	assert_non_null(m);
+	assert_true(json_number(m->payload, "boot", &boot1));
+	assert_int_equal(process_stop(pid, SIGTERM, 5), 0);
+
+	pid = start(id, NULL);
+	m = observer_wait(o, data, &cur, 5);
+	assert_non_null(m);
+	assert_true(json_number(m->payload, "boot", &boot2));
+	assert_true(json_number(m->payload, "seq", &seq));
+	assert_true(boot2 == boot1 + 1);
+	assert_true(seq == 1);
+	assert_int_equal(process_stop(pid, SIGTERM, 5), 0);
+	observer_stop(o);
+}
+
+static void test_device_per_metric_topics(void **state)
+{
+	const char *id = "it_metric";
+	const char *extra[] = { "--topic-style", "per-metric", NULL };
+	char t[96], h[96], d[96];
+	struct observer *o;
+	const struct message *m;
+	size_t cur = 0;
+	pid_t pid;
+
+	(void)state;
+	topic(t, sizeof(t), id, "temperature");
+	topic(h, sizeof(h), id, "humidity");
+	topic(d, sizeof(d), id, "distance");
+	o = observer_start(fx.broker.port, "sensors/it_metric/#");
+	assert_non_null(o);
+	pid = start(id, extra);
+	m = observer_wait(o, t, &cur, 5);
+	assert_non_null(m);
+	assert_string_equal(m->payload, "22.5");
+	m = observer_wait(o, h, &cur, 5);
+	assert_non_null(m);
+	assert_string_equal(m->payload, "40.0");
+	m = observer_wait(o, d, &cur, 5);
+	assert_non_null(m);
+	assert_string_equal(m->payload, "120.0");
+	assert_int_equal(observer_count_topic(o, "sensors/it_metric/data", 0), 0);
+	assert_int_equal(process_stop(pid, SIGTERM, 5), 0);
+	observer_stop(o);
+}
+
+static void test_device_names_sensor_errors_not_numbers(void **state)
+{
+	const char *id = "it_fault";
+	const char *extra[] = { "--dht-fault", "checksum", NULL };
+	char data[96];
+	struct observer *o;
+	const struct message *m;
+	size_t cur = 0;
+	double v;
+	pid_t pid;
+
+	(void)state;
+	topic(data, sizeof(data), id, "data");
+	o = observer_start(fx.broker.port, "sensors/it_fault/data");
+	assert_non_null(o);
+	pid = start(id, extra);
+	for (int i = 0; i < 3; i++) {
+		m = observer_wait(o, data, &cur, 5);
+		assert_non_null(m);
+		assert_false(json_number(m->payload, "temperature", &v) &&
+			     strstr(m->payload, "\"temperature\":\"") == NULL);
+		assert_non_null(strstr(m->payload, "\"errors\":{\"temperature\":\"checksum\""));
+		assert_true(json_number(m->payload, "distance", &v));
+		assert_float_equal(v, 120.0, 0.3);
+	}
+	assert_int_equal(process_stop(pid, SIGTERM, 5), 0);
+	observer_stop(o);
+}
+
+static void test_device_reconnects_after_broker_restart(void **state)
+{
+	const char *id = "it_reconnect";
+	const char *extra[] = { "--backoff-base", "100ms", "--backoff-cap", "1s", NULL };
+	char data[96], status[96];
+	struct observer *o;
+	const struct message *m;
+	size_t cur = 0;
+	double seq_before = 0, seq_after = 0;
+	pid_t pid;
+
+	(void)state;
+	topic(data, sizeof(data), id, "data");
+	topic(status, sizeof(status), id, "status");
+	o = observer_start(fx.broker.port, "sensors/it_reconnect/#");
+	assert_non_null(o);
+	pid = start(id, extra);
+	m = observer_wait(o, data, &cur, 5);
+	assert_non_null(m);
+	assert_true(json_number(m->payload, "seq", &seq_before));
+	observer_stop(o);
+
+	broker_stop(&fx.broker);
+	assert_int_equal(broker_restart(&fx.broker), 0);
+	o = observer_start(fx.broker.port, "sensors/it_reconnect/#");
+	assert_non_null(o);
+	cur = 0;
+	/* Back within the backoff cap plus a publish interval or two. */
+	do {
+		m = observer_wait(o, status, &cur, 5);
+	} while (m && strcmp(m->payload, "online") != 0);
+	assert_non_null(m);
+	cur = 0;
+	m = observer_wait(o, data, &cur, 5);
+	assert_non_null(m);
+	assert_true(json_number(m->payload, "seq", &seq_after));
+	assert_true(seq_after > seq_before);
+	assert_true(process_alive(pid));
+	assert_int_equal(process_stop(pid, SIGTERM, 5), 0);
+	observer_stop(o);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_teardown(test_device_publishes_contract_payloads, test_teardown),
+		cmocka_unit_test_teardown(test_device_online_is_retained, test_teardown),
+		cmocka_unit_test_teardown(test_device_stop_halts_and_start_resumes, test_teardown),
+		cmocka_unit_test_teardown(test_device_survives_garbage_commands, test_teardown),
+		cmocka_unit_test_teardown(test_device_kill_gives_offline_by_will, test_teardown),
+		cmocka_unit_test_teardown(test_device_sigterm_says_offline_and_exits_zero, test_teardown),
+		cmocka_unit_test_teardown(test_device_boot_counter_persists, test_teardown),
+		cmocka_unit_test_teardown(test_device_per_metric_topics, test_teardown),
+		cmocka_unit_test_teardown(test_device_names_sensor_errors_not_numbers, test_teardown),
+		cmocka_unit_test_teardown(test_device_reconnects_after_broker_restart, test_teardown),
+	};
+
+	signal(SIGPIPE, SIG_IGN);
+	return cmocka_run_group_tests_name("device_mqtt", tests, group_setup, group_teardown);
+}
