@@ -397,7 +397,7 @@ pid_t device_start(int port, const char *id, const char *state_dir, const char *
 	for (int i = 0; extra && extra[i] && n < 62; i++)
 		argv[n++] = (char *)extra[i];
 	argv[n] = NULL;
-	if (posix_spawn(&pid, argv[0], NULL, NULL, argv, environ) != 0)
+	if (posix_spawnp(&pid, argv[0], NULL, NULL, argv, environ) != 0)
 		pid = -1;
 	free(wrap_copy);
 	return pid;
