@@ -3,11 +3,13 @@
  * or SIGINT as the graceful-shutdown request. Signals only set a flag and
  * write a byte to a self-pipe that the firmware's wait polls.
  */
-#define _POSIX_C_SOURCE 200809L
+#define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <unistd.h>
 
 #include "hal_system.h"
@@ -28,6 +30,23 @@ static void on_signal(int sig)
 		/* pipe full: a wake-up is already pending */
 	}
 	errno = saved;
+}
+
+/*
+ * A supervisor (robofleet, a test) that names itself in ROBOFLEET_PARENT_PID
+ * gets a device that shuts down when it dies, so that even a SIGKILLed
+ * supervisor leaves no orphan robots behind.
+ */
+static void follow_parent(void)
+{
+	const char *want = getenv("ROBOFLEET_PARENT_PID");
+
+	if (!want || !*want)
+		return;
+	prctl(PR_SET_PDEATHSIG, SIGTERM);
+	/* The parent may have died before prctl() took effect. */
+	if ((long)getppid() != strtol(want, NULL, 10))
+		on_signal(SIGTERM);
 }
 
 int shim__system_setup(const struct robot_config *cfg)
@@ -51,6 +70,7 @@ int shim__system_setup(const struct robot_config *cfg)
 	sigaction(SIGINT, &sa, NULL);
 	sa.sa_handler = SIG_IGN;
 	sigaction(SIGPIPE, &sa, NULL);
+	follow_parent();
 	return 0;
 }
 

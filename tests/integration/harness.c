@@ -203,7 +203,8 @@ static void obs_on_message(struct mosquitto *m, void *obj, const struct mosquitt
 	e->len = (size_t)msg->payloadlen;
 	e->payload = malloc(e->len + 1);
 	if (e->payload) {
-		memcpy(e->payload, msg->payload, e->len);
+		if (e->len)
+			memcpy(e->payload, msg->payload, e->len);
 		e->payload[e->len] = '\0';
 	}
 	e->retained = msg->retain;
@@ -387,6 +388,12 @@ pid_t device_start(int port, const char *id, const char *state_dir, const char *
 			argv[n++] = tok;
 	}
 	snprintf(broker, sizeof(broker), "127.0.0.1:%d", port);
+	/* If this test process dies, its devices follow (see hw-shim/system.c). */
+	{
+		char parent[24];
+		snprintf(parent, sizeof(parent), "%ld", (long)getpid());
+		setenv("ROBOFLEET_PARENT_PID", parent, 1);
+	}
 	argv[n++] = (char *)ROBOFLEET_DEVICE_PATH;
 	argv[n++] = "--id";
 	argv[n++] = (char *)id;

@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# The whole test suite, from a fresh Debian 12 machine:
+#   1. install what is missing, build, run every ctest (unit, integration
+#      against a real mosquitto, valgrind, header boundary);
+#   2. the unit tests again under AddressSanitizer + UndefinedBehaviorSanitizer;
+#   3. the firmware compiled for Cortex-M4 with -Werror;
+#   4. the parsers fuzzed briefly with libFuzzer.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+jobs=$(nproc)
+
+step() { printf '\n==> %s\n' "$*"; }
+
+step "dependencies"
+scripts/deps.sh
+
+step "build (RelWithDebInfo) and full test suite"
+BUILD_DIR=build scripts/build.sh
+(cd build && ctest --output-on-failure -j"$jobs")
+
+step "unit and integration tests under ASan + UBSan"
+cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DROBOFLEET_SANITIZE=ON >/dev/null
+cmake --build build-asan -j"$jobs"
+(cd build-asan && ASAN_OPTIONS=detect_leaks=1 ctest --output-on-failure -j"$jobs" -L 'unit|integration')
+
+step "firmware for Cortex-M4 (arm-none-eabi, -Werror)"
+cmake -S firmware -B build-m4 -DCMAKE_TOOLCHAIN_FILE="$PWD/cmake/arm-none-eabi.cmake" >/dev/null
+cmake --build build-m4 -j"$jobs"
+arm-none-eabi-size -t build-m4/librobofleet_firmware.a | tail -n 1
+
+step "fuzzing the parsers (libFuzzer, 20 s each)"
+CC=clang cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=Debug -DROBOFLEET_FUZZ=ON >/dev/null
+cmake --build build-fuzz -j"$jobs" --target fuzz_command fuzz_payload
+(cd build-fuzz && ctest --output-on-failure -L fuzz)
+
+step "all checks passed"
