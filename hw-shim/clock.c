@@ -77,6 +77,7 @@ int hal_time_wall_ms(int64_t *epoch_ms)
 int hal_time_wait_until(uint64_t deadline_us)
 {
 	shim__clock_end_transaction();
+	shim__world_sync();
 	for (;;) {
 		struct pollfd fds[2];
 		nfds_t n = 0;

@@ -15,6 +15,7 @@ enum {
 	OPT_HUMIDITY, OPT_DISTANCE, OPT_NOISE, OPT_SEED, OPT_KEEPALIVE, OPT_TOPIC_STYLE,
 	OPT_STATE_DIR, OPT_USERNAME, OPT_DHT_FAULT, OPT_SONAR_FAULT, OPT_LOG_LEVEL,
 	OPT_MEDIAN, OPT_LINK_DELAY, OPT_BACKOFF_BASE, OPT_BACKOFF_CAP, OPT_VERSION,
+	OPT_WORLD, OPT_SLOT,
 };
 
 static const struct option long_options[] = {
@@ -38,6 +39,8 @@ static const struct option long_options[] = {
 	{ "link-delay", required_argument, NULL, OPT_LINK_DELAY },
 	{ "backoff-base", required_argument, NULL, OPT_BACKOFF_BASE },
 	{ "backoff-cap", required_argument, NULL, OPT_BACKOFF_CAP },
+	{ "world", required_argument, NULL, OPT_WORLD },
+	{ "slot", required_argument, NULL, OPT_SLOT },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, OPT_VERSION },
 	{ NULL, 0, NULL, 0 },
@@ -69,6 +72,8 @@ void device_print_usage(FILE *out)
 	      "  --dht-fault F           none | no-response | checksum | stretched | truncated\n"
 	      "  --sonar-fault F         none | no-echo | stuck-high | silent\n"
 	      "  --log-level L           error | warn | info | debug (info)\n"
+	      "  --world FILE            run's world file: environment in, state out\n"
+	      "  --slot N                this device's slot in the world (0)\n"
 	      "  -h, --help              this text\n"
 	      "      --version           print the version\n"
 	      "\n"
@@ -328,6 +333,17 @@ int device_options_parse(int argc, char **argv, struct device_options *o,
 			if (!*optarg || strlen(optarg) >= sizeof(o->state_dir) - 64)
 				return fail(err, err_len, "--state-dir: empty or too long");
 			snprintf(o->state_dir, sizeof(o->state_dir), "%s", optarg);
+			break;
+		case OPT_WORLD:
+			if (!*optarg || strlen(optarg) >= sizeof(o->world_path))
+				return fail(err, err_len, "--world: empty or too long");
+			snprintf(o->world_path, sizeof(o->world_path), "%s", optarg);
+			break;
+		case OPT_SLOT:
+			if (parse_number(optarg, 0, 199999, &v) < 0 || v != floor(v))
+				return fail(err, err_len, "--slot: '%s' is not a whole number "
+					    "in 0..199999", optarg);
+			o->world_slot = (uint32_t)v;
 			break;
 		case OPT_USERNAME:
 			if (strlen(optarg) > ROBOT_SECRET_MAX)

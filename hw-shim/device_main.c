@@ -36,6 +36,9 @@ int main(int argc, char **argv)
 	settings.seed = opt.seed;
 	settings.log_level = opt.log_level;
 	settings.link_delay_ms = opt.link_delay_ms;
+	settings.env = &opt.env;
+	settings.world_path = opt.world_path[0] ? opt.world_path : NULL;
+	settings.world_slot = opt.world_slot;
 	if ((rc = shim_init(&settings)) < 0) {
 		shim_fini();
 		return 1;

@@ -18,11 +18,16 @@ int shim_init(const struct shim_settings *s)
 		fprintf(stderr, "robofleet-device: signal set-up failed\n");
 		return rc;
 	}
-	return shim__storage_open(s->state_dir, s->config->device_id);
+	if ((rc = shim__storage_open(s->state_dir, s->config->device_id)) < 0)
+		return rc;
+	if (s->world_path)
+		return shim__world_attach(s->world_path, s->world_slot, s->config->device_id, s->env);
+	return 0;
 }
 
 void shim_fini(void)
 {
+	shim__world_detach();
 	shim__mqtt_teardown();
 	shim__storage_close();
 	shim__system_teardown();

@@ -40,6 +40,14 @@ void shim__log_setup(const char *device_id, int level);
 void shim__link_setup(uint32_t delay_ms);
 int shim__system_setup(const struct robot_config *cfg);
 void shim__mqtt_teardown(void);
+
+struct shim_env;
+/* Map the run's world and bind this device to slot @index (world_link.c). */
+int shim__world_attach(const char *path, uint32_t index, const char *device_id,
+		       struct shim_env *env);
+void shim__world_detach(void);
+/* Pull the scenario's environment into the local copy the models read. */
+void shim__world_sync(void);
 void shim__system_teardown(void);
 
 #endif /* SHIM_INTERNAL_H */

@@ -535,6 +535,34 @@ int robot_boot(struct robot *r, const struct robot_config *cfg)
 	return 0;
 }
 
+void robot_get_status(const struct robot *r, struct robot_status *st)
+{
+	int32_t v = 0;
+
+	memset(st, 0, sizeof(*st));
+	st->state = r->state;
+	st->running = r->running;
+	st->boot = r->boot;
+	st->seq = r->seq;
+	st->climate_err = r->climate_err;
+	st->distance_err = r->distance_err;
+	if (median_get(&r->temp_dc, &v) == 0)
+		st->temp_dc = (int16_t)v;
+	if (median_get(&r->humidity_dpct, &v) == 0)
+		st->humidity_dpct = (uint16_t)v;
+	if (median_get(&r->distance_mm, &v) == 0)
+		st->distance_mm = (uint32_t)v;
+	st->counters = r->counters;
+}
+
+static void report(const struct robot *r)
+{
+	struct robot_status st;
+
+	robot_get_status(r, &st);
+	hal_system_report(&st);
+}
+
 int robot_run(struct robot *r, const struct robot_config *cfg)
 {
 	int rc = robot_boot(r, cfg);
@@ -546,6 +574,7 @@ int robot_run(struct robot *r, const struct robot_config *cfg)
 
 		hal_mqtt_service();
 		next = robot_step(r, hal_time_now_us());
+		report(r);
 		if (r->state != ROBOT_DONE)
 			hal_time_wait_until(next);
 	}

@@ -5,6 +5,7 @@
 #include <stdbool.h>
 
 struct robot_config;
+struct robot_status;
 
 /*
  * Fill @cfg with this device's identity and settings (command line, config
@@ -19,5 +20,13 @@ int hal_system_load_config(struct robot_config *cfg);
  * `offline`, disconnects and returns. Cannot fail.
  */
 bool hal_system_shutdown_requested(void);
+
+/*
+ * Hand the robot's state and counters to whoever watches the board (the
+ * simulator's world file, a status LED, a diagnostics page). Called after
+ * every step; must be cheap. Boards with nobody watching do nothing.
+ * Cannot fail.
+ */
+void hal_system_report(const struct robot_status *status);
 
 #endif /* HAL_SYSTEM_H */

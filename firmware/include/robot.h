@@ -32,6 +32,20 @@ struct robot_counters {
 	uint32_t link_failures;    /* association attempts that failed */
 };
 
+/* What the robot tells its board about itself after every step. */
+struct robot_status {
+	enum robot_state state;
+	bool running;              /* start/stop */
+	uint32_t boot;
+	uint32_t seq;              /* last reading number published */
+	int climate_err;           /* 0 or the latest DHT22 error */
+	int distance_err;          /* 0 or the latest HC-SR04 error */
+	int16_t temp_dc;           /* filtered values, valid when *_err == 0 */
+	uint16_t humidity_dpct;
+	uint32_t distance_mm;
+	struct robot_counters counters;
+};
+
 /* Publish at most this many bytes of JSON per reading. */
 #define ROBOT_PAYLOAD_MAX 320
 #define ROBOT_TOPIC_MAX (ROBOT_ID_MAX + 24)
@@ -91,6 +105,9 @@ int robot_run(struct robot *r, const struct robot_config *cfg);
  * run. Returns like robot_run().
  */
 int robot_main(void);
+
+/* Snapshot of @r for hal_system_report(). */
+void robot_get_status(const struct robot *r, struct robot_status *st);
 
 const char *robot_state_name(enum robot_state s);
 

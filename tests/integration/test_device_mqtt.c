@@ -18,6 +18,7 @@
 #include <cmocka.h>
 
 #include "harness.h"
+#include "world.h"
 
 #define INTERVAL_S 0.5
 #define KEEPALIVE_S 5
@@ -460,6 +461,62 @@ static void test_device_reconnects_after_broker_restart(void **state)
 	observer_stop(o);
 }
 
+static void test_device_follows_world_environment(void **state)
+{
+	const char *id = "it_world";
+	char data[96], world_path[400], slot_arg[8] = "0";
+	const char *extra[] = { "--world", world_path, "--slot", slot_arg, NULL };
+	struct world w;
+	struct world_env env = { 22.5, 40.0, 120.0, 0.0 };
+	struct world_report rep;
+	struct observer *o;
+	const struct message *m;
+	size_t cur = 0;
+	double v = 0;
+	pid_t pid;
+
+	(void)state;
+	snprintf(world_path, sizeof(world_path), "%s/world", fx.broker.dir);
+	assert_int_equal(world_create(world_path, 1, "it", &w), 0);
+	snprintf(world_get_slot(&w, 0)->device_id, WORLD_ID_MAX + 1, "%s", id);
+	world_write_env(world_get_slot(&w, 0), &env);
+	topic(data, sizeof(data), id, "data");
+	o = observer_start(fx.broker.port, "sensors/it_world/data");
+	assert_non_null(o);
+	pid = start(id, extra);  /* the command line says 22.5 too; the world rules */
+
+	m = observer_wait(o, data, &cur, 5);
+	assert_non_null(m);
+	assert_true(json_number(m->payload, "temperature", &v));
+	assert_float_equal(v, 22.5, 0.05);
+
+	/* The scenario changes the room; the readings follow through the
+	 * median filter within a few DHT22 periods. */
+	env.temperature_c = 30.0;
+	env.distance_cm = 55.5;
+	world_write_env(world_get_slot(&w, 0), &env);
+	double until = now_s() + 10;
+	bool followed = false;
+	while (!followed && (m = observer_wait(o, data, &cur, until - now_s())) != NULL) {
+		double d = 0;
+		followed = json_number(m->payload, "temperature", &v) && v > 29.95 && v < 30.05 &&
+			   json_number(m->payload, "distance", &d) && d > 55.2 && d < 55.8;
+	}
+	assert_true(followed);
+
+	/* And the device reports itself into its slot. */
+	assert_int_equal(world_read_report(world_get_slot(&w, 0), &rep), 0);
+	assert_int_equal(atomic_load(&world_get_slot(&w, 0)->pid), pid);
+	assert_int_equal(rep.state, ROBOT_ONLINE);
+	assert_true(rep.counters.published >= 3);
+	assert_int_equal(rep.temp_dc, 300);
+	assert_int_equal(process_stop(pid, SIGTERM, 5), 0);
+	/* A device that left clears its pid. */
+	assert_int_equal(atomic_load(&world_get_slot(&w, 0)->pid), 0);
+	world_close(&w);
+	observer_stop(o);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -473,6 +530,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_device_per_metric_topics, test_teardown),
 		cmocka_unit_test_teardown(test_device_names_sensor_errors_not_numbers, test_teardown),
 		cmocka_unit_test_teardown(test_device_reconnects_after_broker_restart, test_teardown),
+		cmocka_unit_test_teardown(test_device_follows_world_environment, test_teardown),
 	};
 
 	signal(SIGPIPE, SIG_IGN);
