@@ -1,0 +1,56 @@
+/* The run's MQTT broker: a private mosquitto on loopback, or an existing one. */
+#ifndef SIM_BROKER_H
+#define SIM_BROKER_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+enum broker_state {
+	BROKER_DOWN,
+	BROKER_UP,
+};
+
+struct broker {
+	char host[256];
+	int port;
+	bool external;          /* --broker host:port: never started or stopped */
+	pid_t pid;
+	enum broker_state state;
+	char conf_path[1024];
+	char log_path[1024];
+	char data_dir[1024];
+	char mosquitto[256];    /* executable, found on PATH or in /usr/sbin */
+};
+
+/*
+ * Prepare an embedded broker in @run_dir: choose a free loopback port (or use
+ * @port when non-zero) and write mosquitto.conf there. Returns 0, -ENOENT when
+ * no mosquitto executable exists, or a negative errno.
+ */
+int broker_configure_embedded(struct broker *b, const char *run_dir, int port);
+
+/* Use an existing broker at @host:@port. Returns 0 or -EINVAL. */
+int broker_configure_external(struct broker *b, const char *host, int port);
+
+/*
+ * Start the embedded broker and wait (at most @timeout_ms) until it accepts
+ * TCP connections. Returns 0, -EALREADY when running, -EADDRINUSE when
+ * something else already listens on the port, -ENOTSUP for an
+ * external broker, -ETIMEDOUT, or -ECHILD if it exited (see its log).
+ */
+int broker_start(struct broker *b, int timeout_ms);
+
+/* SIGTERM and wait (mosquitto saves its persistence file); SIGKILL after
+ * @timeout_ms. Returns 0, -ENOTSUP for external brokers. */
+int broker_stop(struct broker *b, int timeout_ms);
+
+/* SIGKILL: the broker vanishes without saving anything. */
+int broker_kill(struct broker *b);
+
+/* Stop, then start on the same port. */
+int broker_restart(struct broker *b, int timeout_ms);
+
+/* True if a TCP connection to host:port succeeds right now. */
+bool broker_accepts(const struct broker *b);
+
+#endif /* SIM_BROKER_H */
