@@ -1,0 +1,67 @@
+/* The fleet: one robofleet-device process per robot, in one process group. */
+#ifndef SIM_FLEET_H
+#define SIM_FLEET_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#define FLEET_ARGS_MAX 40
+
+struct fleet_device {
+	char id[33];
+	uint32_t slot;              /* index in the world file */
+	pid_t pid;                  /* 0 while not running */
+	bool stopping;              /* we asked it to stop: an exit is no crash */
+	unsigned int starts;
+	unsigned int crashes;
+	int last_status;            /* waitpid status of the last exit */
+	const char *args[FLEET_ARGS_MAX]; /* extra device options, borrowed */
+};
+
+struct fleet {
+	struct fleet_device *devices;
+	size_t count;
+	pid_t pgid;                 /* 0 until the first device starts */
+	char device_path[1024];     /* robofleet-device */
+	char broker[300];           /* host:port */
+	char world_path[1024];      /* empty: no world */
+	char state_dir[1024];
+	char log_dir[1024];         /* one <id>.log per device */
+};
+
+/* Allocate @count devices. Returns 0 or -ENOMEM. */
+int fleet_init(struct fleet *f, size_t count);
+void fleet_free(struct fleet *f);
+
+/*
+ * Start device @i. It joins the fleet's process group and is told to follow
+ * this process if it dies. Returns 0, -EALREADY, or a negative errno.
+ */
+int fleet_start(struct fleet *f, size_t i);
+
+/*
+ * Reap exited devices without blocking. Each exit not asked for is a crash.
+ * Returns the number of devices that exited; @on_exit (may be NULL) is told
+ * about each one.
+ */
+int fleet_reap(struct fleet *f, void (*on_exit)(void *ctx, struct fleet_device *d, bool crash),
+	       void *ctx);
+
+/* SIGTERM device @i (graceful: it publishes `offline`). */
+int fleet_stop(struct fleet *f, size_t i);
+
+/* SIGKILL device @i: a power cut. */
+int fleet_kill(struct fleet *f, size_t i);
+
+/*
+ * Stop every device: SIGTERM to the group, wait up to @timeout_ms for all of
+ * them, SIGKILL whatever is left. Returns how many had to be killed.
+ */
+int fleet_stop_all(struct fleet *f, int timeout_ms);
+
+/* Number of devices currently running. */
+size_t fleet_running(const struct fleet *f);
+
+#endif /* SIM_FLEET_H */
