@@ -15,7 +15,7 @@ enum {
 	OPT_HUMIDITY, OPT_DISTANCE, OPT_NOISE, OPT_SEED, OPT_KEEPALIVE, OPT_TOPIC_STYLE,
 	OPT_STATE_DIR, OPT_USERNAME, OPT_DHT_FAULT, OPT_SONAR_FAULT, OPT_LOG_LEVEL,
 	OPT_MEDIAN, OPT_LINK_DELAY, OPT_BACKOFF_BASE, OPT_BACKOFF_CAP, OPT_VERSION,
-	OPT_WORLD, OPT_SLOT,
+	OPT_WORLD, OPT_SLOT, OPT_LOG_LIMIT,
 };
 
 static const struct option long_options[] = {
@@ -39,6 +39,7 @@ static const struct option long_options[] = {
 	{ "link-delay", required_argument, NULL, OPT_LINK_DELAY },
 	{ "backoff-base", required_argument, NULL, OPT_BACKOFF_BASE },
 	{ "backoff-cap", required_argument, NULL, OPT_BACKOFF_CAP },
+	{ "log-limit", required_argument, NULL, OPT_LOG_LIMIT },
 	{ "world", required_argument, NULL, OPT_WORLD },
 	{ "slot", required_argument, NULL, OPT_SLOT },
 	{ "help", no_argument, NULL, 'h' },
@@ -72,6 +73,7 @@ void device_print_usage(FILE *out)
 	      "  --dht-fault F           none | no-response | checksum | stretched | truncated\n"
 	      "  --sonar-fault F         none | no-echo | stuck-high | silent\n"
 	      "  --log-level L           error | warn | info | debug (info)\n"
+	      "  --log-limit SIZE        stop logging after SIZE bytes: 64k, 1M (unlimited)\n"
 	      "  --world FILE            run's world file: environment in, state out\n"
 	      "  --slot N                this device's slot in the world (0)\n"
 	      "  -h, --help              this text\n"
@@ -334,6 +336,18 @@ int device_options_parse(int argc, char **argv, struct device_options *o,
 				return fail(err, err_len, "--state-dir: empty or too long");
 			snprintf(o->state_dir, sizeof(o->state_dir), "%s", optarg);
 			break;
+		case OPT_LOG_LIMIT: {
+			char *end;
+			errno = 0;
+			double n = strtod(optarg, &end);
+			double unit = !strcmp(end, "") ? 1 : !strcmp(end, "k") ? 1024 :
+				      !strcmp(end, "M") ? 1048576 : 0;
+			if (errno || end == optarg || unit == 0 || !(n >= 1) || n * unit > 1e15)
+				return fail(err, err_len, "--log-limit: '%s' is not a size "
+					    "(e.g. 65536, 64k, 1M)", optarg);
+			o->log_limit_bytes = (uint64_t)(n * unit);
+			break;
+		}
 		case OPT_WORLD:
 			if (!*optarg || strlen(optarg) >= sizeof(o->world_path))
 				return fail(err, err_len, "--world: empty or too long");

@@ -19,6 +19,7 @@ struct device_options {
 	uint32_t link_delay_ms;
 	enum shim_dht_fault dht_fault;
 	enum shim_sonar_fault sonar_fault;
+	uint64_t log_limit_bytes;   /* 0: unlimited */
 	char world_path[1024];      /* empty: standalone */
 	uint32_t world_slot;
 	bool help;

@@ -37,6 +37,7 @@ int main(int argc, char **argv)
 	settings.log_level = opt.log_level;
 	settings.link_delay_ms = opt.link_delay_ms;
 	settings.env = &opt.env;
+	settings.log_limit_bytes = opt.log_limit_bytes;
 	settings.world_path = opt.world_path[0] ? opt.world_path : NULL;
 	settings.world_slot = opt.world_slot;
 	if ((rc = shim_init(&settings)) < 0) {

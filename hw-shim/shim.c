@@ -10,7 +10,7 @@ int shim_init(const struct shim_settings *s)
 {
 	int rc;
 
-	shim__log_setup(s->config->device_id, (int)s->log_level);
+	shim__log_setup(s->config->device_id, (int)s->log_level, s->log_limit_bytes);
 	shim_random_seed(s->seed);
 	shim_gpio_reset();
 	shim__link_setup(s->link_delay_ms);

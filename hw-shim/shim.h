@@ -69,6 +69,7 @@ struct shim_settings {
 	uint64_t seed;
 	enum hal_log_level log_level;
 	uint32_t link_delay_ms;     /* time an association takes */
+	uint64_t log_limit_bytes;   /* stop logging after this much; 0: never */
 	const char *world_path;     /* NULL: standalone, environment from @env */
 	uint32_t world_slot;
 	struct shim_env *env;       /* the models read it; the world refreshes it */

@@ -36,7 +36,7 @@ void shim__system_drain_wake(void);
 
 int shim__storage_open(const char *dir, const char *device_id);
 void shim__storage_close(void);
-void shim__log_setup(const char *device_id, int level);
+void shim__log_setup(const char *device_id, int level, uint64_t limit_bytes);
 void shim__link_setup(uint32_t delay_ms);
 int shim__system_setup(const struct robot_config *cfg);
 void shim__mqtt_teardown(void);

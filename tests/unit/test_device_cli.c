@@ -327,6 +327,25 @@ static void test_device_cli_rejects_invalid_settings(void **state)
 	assert_rejected(ARGC(interval), interval, "publish_interval");
 }
 
+static void test_device_cli_world_and_log_limit(void **state)
+{
+	char *ok[] = { "robofleet-device", "--world", "/run/w", "--slot", "7", "--log-limit", "64k" };
+	char *bad_slot[] = { "robofleet-device", "--slot", "-1" };
+	char *bad_limit[] = { "robofleet-device", "--log-limit", "5x" };
+	char *zero_limit[] = { "robofleet-device", "--log-limit", "0" };
+	struct device_options o;
+	char err[256];
+
+	(void)state;
+	assert_int_equal(device_options_parse(ARGC(ok), ok, &o, err, sizeof(err)), 0);
+	assert_string_equal(o.world_path, "/run/w");
+	assert_int_equal(o.world_slot, 7);
+	assert_int_equal(o.log_limit_bytes, 65536);
+	assert_rejected(ARGC(bad_slot), bad_slot, "--slot");
+	assert_rejected(ARGC(bad_limit), bad_limit, "--log-limit");
+	assert_rejected(ARGC(zero_limit), zero_limit, "--log-limit");
+}
+
 static void test_device_cli_password_from_environment(void **state)
 {
 	char *argv[] = { "robofleet-device", "--username", "alice" };
@@ -360,6 +379,7 @@ int main(void)
 		cmocka_unit_test(test_device_cli_rejects_missing_value),
 		cmocka_unit_test(test_device_cli_rejects_invalid_settings),
 		cmocka_unit_test(test_device_cli_password_from_environment),
+		cmocka_unit_test(test_device_cli_world_and_log_limit),
 	};
 
 	return cmocka_run_group_tests(tests, setup, NULL);
