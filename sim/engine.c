@@ -1,0 +1,518 @@
+/* The scenario timeline: steps, ramps, expectations and their verdicts. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine.h"
+
+struct engine_ramp {
+	size_t dev;
+	enum scenario_metric metric;
+	double from, to;
+	int64_t start_ms, end_ms;
+};
+
+int engine_init(struct engine *e, const struct scenario *sc, const struct engine_ops *ops,
+		void *ctx)
+{
+	size_t n = sc->fleet.n_devices;
+
+	memset(e, 0, sizeof(*e));
+	e->sc = sc;
+	e->ops = ops;
+	e->ctx = ctx;
+	e->env = calloc(n ? n : 1, sizeof(*e->env));
+	e->selected = calloc(n ? n : 1, sizeof(*e->selected));
+	if (!e->env || !e->selected) {
+		engine_free(e);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < n; i++)
+		e->env[i] = sc->fleet.groups[sc->fleet.devices[i].group].env;
+	return 0;
+}
+
+void engine_free(struct engine *e)
+{
+	free(e->env);
+	free(e->selected);
+	free(e->ramps);
+	free(e->results);
+	memset(e, 0, sizeof(*e));
+}
+
+size_t engine_failures(const struct engine *e)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < e->n_results; i++)
+		n += !e->results[i].passed;
+	return n;
+}
+
+static int fail_run(struct engine *e, int rc, const struct scenario_step *s, const char *what)
+{
+	snprintf(e->error, sizeof(e->error), "%s:%u:%u: %s: %s", e->sc->file, s->pos.line,
+		 s->pos.col, what, strerror(-rc));
+	return rc;
+}
+
+static int select_target(struct engine *e, const struct scenario_target *t, size_t *count)
+{
+	/* A repeat picks a fresh share each round, reproducibly. */
+	uint64_t seed = e->sc->seed ^ ((uint64_t)e->repeat_round * 0x9e3779b97f4a7c15ull);
+
+	return scenario_select(e->sc, t, seed, e->selected, count);
+}
+
+/* ---- time and ramps ------------------------------------------------------ */
+
+static void apply_ramps(struct engine *e, int64_t now)
+{
+	size_t keep = 0;
+
+	for (size_t i = 0; i < e->n_ramps; i++) {
+		struct engine_ramp *r = &e->ramps[i];
+		double frac = r->end_ms > r->start_ms ?
+			(double)(now - r->start_ms) / (double)(r->end_ms - r->start_ms) : 1.0;
+
+		if (frac > 1.0)
+			frac = 1.0;
+		if (frac < 0.0)
+			frac = 0.0;
+		e->env[r->dev].value[r->metric] = r->from + (r->to - r->from) * frac;
+		e->ops->set_env(e->ctx, r->dev, &e->env[r->dev]);
+		if (frac < 1.0)
+			e->ramps[keep++] = *r;
+	}
+	e->n_ramps = keep;
+}
+
+static int check_cap(struct engine *e, int64_t now)
+{
+	if (e->sc->duration_ms && now - e->started_ms >= (int64_t)e->sc->duration_ms) {
+		snprintf(e->error, sizeof(e->error), "%s: the scenario's duration (%u ms) ran out",
+			 e->sc->file, e->sc->duration_ms);
+		return -ETIME;
+	}
+	return 0;
+}
+
+/* Let time pass until @until, moving ramps along on the way. */
+static int pass_time(struct engine *e, int64_t until)
+{
+	for (;;) {
+		int64_t now = e->ops->now_ms(e->ctx);
+		int64_t next = until;
+		int rc;
+
+		if (e->n_ramps)
+			apply_ramps(e, now);
+		if ((rc = check_cap(e, now)) < 0)
+			return rc;
+		if (now >= until)
+			return 0;
+		if (e->n_ramps && now + ENGINE_RAMP_TICK_MS < next)
+			next = now + ENGINE_RAMP_TICK_MS;
+		if (e->sc->duration_ms && e->started_ms + (int64_t)e->sc->duration_ms < next)
+			next = e->started_ms + (int64_t)e->sc->duration_ms;
+		if ((rc = e->ops->sleep_until(e->ctx, next)) < 0)
+			return rc;
+	}
+}
+
+/* ---- effects --------------------------------------------------------------- */
+
+static int add_ramp(struct engine *e, const struct engine_ramp *r)
+{
+	for (size_t i = 0; i < e->n_ramps; i++) {
+		/* A new ramp of the same metric replaces the old one. */
+		if (e->ramps[i].dev == r->dev && e->ramps[i].metric == r->metric) {
+			e->ramps[i] = *r;
+			return 0;
+		}
+	}
+	if (e->n_ramps == e->cap_ramps) {
+		size_t cap = e->cap_ramps ? e->cap_ramps * 2 : 64;
+		struct engine_ramp *grown = realloc(e->ramps, cap * sizeof(*grown));
+		if (!grown)
+			return -ENOMEM;
+		e->ramps = grown;
+		e->cap_ramps = cap;
+	}
+	e->ramps[e->n_ramps++] = *r;
+	return 0;
+}
+
+static int do_set(struct engine *e, const struct scenario_step *s)
+{
+	const struct scenario_set *set = &s->set;
+	int64_t now = e->ops->now_ms(e->ctx);
+	int rc;
+
+	if ((rc = select_target(e, &set->target, NULL)) < 0)
+		return fail_run(e, rc, s, "set");
+	for (size_t d = 0; d < e->sc->fleet.n_devices; d++) {
+		if (!e->selected[d])
+			continue;
+		for (int m = 0; m < SCENARIO_METRIC_COUNT; m++) {
+			const struct scenario_change *c = &set->change[m];
+			if (!(set->metrics & (1u << m)))
+				continue;
+			if (c->over_ms == 0) {
+				e->env[d].value[m] = c->to;
+				continue;
+			}
+			struct engine_ramp r = { d, (enum scenario_metric)m, e->env[d].value[m],
+						 c->to, now, now + c->over_ms };
+			if ((rc = add_ramp(e, &r)) < 0)
+				return fail_run(e, rc, s, "set");
+		}
+		if (set->noise_set)
+			for (int m = 0; m < SCENARIO_METRIC_COUNT; m++)
+				e->env[d].noise[m] = set->noise;
+		if ((rc = e->ops->set_env(e->ctx, d, &e->env[d])) < 0)
+			return fail_run(e, rc, s, "set");
+	}
+	return 0;
+}
+
+static int do_command(struct engine *e, const struct scenario_step *s)
+{
+	const struct scenario_command *c = &s->command;
+	const char *payload;
+	size_t len;
+	int rc;
+
+	switch (c->action) {
+	case SCENARIO_COMMAND_START:
+		payload = c->format == SCENARIO_FORMAT_JSON ? "{\"action\":\"start\"}" : "start";
+		len = strlen(payload);
+		break;
+	case SCENARIO_COMMAND_STOP:
+		payload = c->format == SCENARIO_FORMAT_JSON ? "{\"action\":\"stop\"}" : "stop";
+		len = strlen(payload);
+		break;
+	default:
+		payload = c->payload;
+		len = c->payload_len;
+		break;
+	}
+	if ((rc = select_target(e, &c->target, NULL)) < 0)
+		return fail_run(e, rc, s, "command");
+	for (size_t d = 0; d < e->sc->fleet.n_devices; d++)
+		if (e->selected[d] && (rc = e->ops->command(e->ctx, d, payload, len)) < 0)
+			return fail_run(e, rc, s, "command");
+	return 0;
+}
+
+/* Faults, clear and power share one shape: per selected device, one call. */
+static int do_per_device(struct engine *e, const struct scenario_step *s,
+			 const struct scenario_target *t, const char *what)
+{
+	int rc;
+
+	if ((s->kind == SCENARIO_STEP_FAULT && !e->ops->fault) ||
+	    (s->kind == SCENARIO_STEP_CLEAR && !e->ops->clear) ||
+	    (s->kind == SCENARIO_STEP_POWER && !e->ops->power)) {
+		snprintf(e->error, sizeof(e->error), "%s:%u:%u: %s: not available in this build",
+			 e->sc->file, s->pos.line, s->pos.col, what);
+		return -ENOTSUP;
+	}
+	if ((rc = select_target(e, t, NULL)) < 0)
+		return fail_run(e, rc, s, what);
+	for (size_t d = 0; d < e->sc->fleet.n_devices; d++) {
+		if (!e->selected[d])
+			continue;
+		if (s->kind == SCENARIO_STEP_FAULT)
+			rc = e->ops->fault(e->ctx, d, &s->fault);
+		else if (s->kind == SCENARIO_STEP_CLEAR)
+			rc = e->ops->clear(e->ctx, d, &s->clear);
+		else
+			rc = e->ops->power(e->ctx, d, s->power.action);
+		if (rc < 0)
+			return fail_run(e, rc, s, what);
+	}
+	return 0;
+}
+
+/* ---- expectations ---------------------------------------------------------- */
+
+struct value_check {
+	const struct scenario_cmp *cmp;
+	bool ok;
+	double bad;
+};
+
+static bool check_value(void *arg, double v)
+{
+	struct value_check *vc = arg;
+
+	if (isnan(v) || !scenario_cmp_holds(vc->cmp, v)) {
+		vc->ok = false;
+		vc->bad = v;
+		return false;
+	}
+	return true;
+}
+
+/*
+ * Check every predicate of @x on device @d. On failure write why into @why
+ * and return false.
+ */
+static bool device_holds(struct engine *e, const struct scenario_expect *x, size_t d,
+			 int64_t now, char *why, size_t len)
+{
+	const char *id = e->sc->fleet.devices[d].id;
+	char want[96];
+	uint64_t n = 0, lost = 0, dup = 0;
+
+	if (x->what & SCENARIO_EXPECT_STATUS) {
+		enum scenario_status st;
+		if (e->ops->status(e->ctx, d, &st) < 0) {
+			snprintf(why, len, "%s: no status seen yet", id);
+			return false;
+		}
+		if (st != x->status) {
+			snprintf(why, len, "%s: status %s, want %s", id,
+				 st == SCENARIO_STATUS_ONLINE ? "online" : "offline",
+				 x->status == SCENARIO_STATUS_ONLINE ? "online" : "offline");
+			return false;
+		}
+	}
+	if (x->what & SCENARIO_EXPECT_MESSAGES) {
+		int64_t since = x->messages.window_ms ? now - x->messages.window_ms : e->started_ms;
+		if (e->ops->messages(e->ctx, d, since, &n) < 0)
+			n = 0;
+		if (!scenario_cmp_holds(&x->messages.cmp, (double)n)) {
+			scenario_cmp_format(&x->messages.cmp, want, sizeof(want));
+			snprintf(why, len, "%s: %llu messages, want %s", id, (unsigned long long)n, want);
+			return false;
+		}
+	}
+	if (x->what & SCENARIO_EXPECT_RATE) {
+		int64_t since = x->rate.window_ms ? now - x->rate.window_ms : e->started_ms;
+		double secs = (double)(now - since) / 1000.0;
+		double rate;
+		if (e->ops->messages(e->ctx, d, since, &n) < 0)
+			n = 0;
+		rate = secs > 0 ? (double)n / secs : 0;
+		if (!scenario_cmp_holds(&x->rate.cmp, rate)) {
+			scenario_cmp_format(&x->rate.cmp, want, sizeof(want));
+			snprintf(why, len, "%s: %.3f messages/s, want %s", id, rate, want);
+			return false;
+		}
+	}
+	if (x->what & SCENARIO_EXPECT_VALUE) {
+		struct value_check vc = { &x->value.cmp, true, 0 };
+		int64_t since = x->value.window_ms ? now - x->value.window_ms : e->started_ms;
+		long seen = e->ops->values(e->ctx, d, x->value.metric, x->value.latest, since,
+					   check_value, &vc);
+		const char *metric = scenario_metric_name(x->value.metric);
+		scenario_cmp_format(&x->value.cmp, want, sizeof(want));
+		if (seen <= 0) {
+			snprintf(why, len, "%s: no %s reading recorded", id, metric);
+			return false;
+		}
+		if (!vc.ok) {
+			if (isnan(vc.bad))
+				snprintf(why, len, "%s: a reading without %s (sensor error), want %s",
+					 id, metric, want);
+			else
+				snprintf(why, len, "%s: %s %g, want %s", id, metric, vc.bad, want);
+			return false;
+		}
+	}
+	if (x->what & SCENARIO_EXPECT_COUNTER) {
+		uint64_t c = 0;
+		if (e->ops->counter(e->ctx, d, x->counter.name, &c) < 0) {
+			snprintf(why, len, "%s: counter %s not reported yet", id,
+				 scenario_counter_name(x->counter.name));
+			return false;
+		}
+		if (!scenario_cmp_holds(&x->counter.cmp, (double)c)) {
+			scenario_cmp_format(&x->counter.cmp, want, sizeof(want));
+			snprintf(why, len, "%s: %s = %llu, want %s", id,
+				 scenario_counter_name(x->counter.name), (unsigned long long)c, want);
+			return false;
+		}
+	}
+	if (x->what & (SCENARIO_EXPECT_LOST | SCENARIO_EXPECT_DUPLICATED)) {
+		if (e->ops->loss(e->ctx, d, &lost, &dup) < 0) {
+			snprintf(why, len, "%s: nothing recorded to account for", id);
+			return false;
+		}
+		if ((x->what & SCENARIO_EXPECT_LOST) && !scenario_cmp_holds(&x->lost, (double)lost)) {
+			scenario_cmp_format(&x->lost, want, sizeof(want));
+			snprintf(why, len, "%s: %llu readings lost, want %s", id,
+				 (unsigned long long)lost, want);
+			return false;
+		}
+		if ((x->what & SCENARIO_EXPECT_DUPLICATED) &&
+		    !scenario_cmp_holds(&x->duplicated, (double)dup)) {
+			scenario_cmp_format(&x->duplicated, want, sizeof(want));
+			snprintf(why, len, "%s: %llu readings duplicated, want %s", id,
+				 (unsigned long long)dup, want);
+			return false;
+		}
+	}
+	return true;
+}
+
+/* Returns how many selected devices fail; the first one's reason in @why. */
+static size_t count_failing(struct engine *e, const struct scenario_expect *x, int64_t now,
+			    char *why, size_t len)
+{
+	size_t failing = 0;
+	char reason[300];
+
+	why[0] = '\0';
+	for (size_t d = 0; d < e->sc->fleet.n_devices; d++) {
+		if (!e->selected[d] || device_holds(e, x, d, now, reason, sizeof(reason)))
+			continue;
+		if (failing++ == 0)
+			snprintf(why, len, "%s", reason);
+	}
+	return failing;
+}
+
+static void default_name(const struct engine *e, const struct scenario_step *s, char *buf,
+			 size_t len)
+{
+	const struct scenario_expect *x = &s->expect;
+	char what[120] = "";
+	size_t off = 0;
+	static const struct { unsigned bit; const char *name; } parts[] = {
+		{ SCENARIO_EXPECT_STATUS, "status" }, { SCENARIO_EXPECT_MESSAGES, "messages" },
+		{ SCENARIO_EXPECT_RATE, "rate" }, { SCENARIO_EXPECT_VALUE, "value" },
+		{ SCENARIO_EXPECT_COUNTER, "counter" }, { SCENARIO_EXPECT_LOST, "lost" },
+		{ SCENARIO_EXPECT_DUPLICATED, "duplicated" },
+	};
+
+	for (size_t i = 0; i < sizeof(parts) / sizeof(parts[0]); i++)
+		if ((x->what & parts[i].bit) && off < sizeof(what))
+			off += (size_t)snprintf(what + off, sizeof(what) - off, "%s%s",
+						off ? "+" : "", parts[i].name);
+	snprintf(buf, len, "expect %s %s (%s:%u)", x->target.text ? x->target.text : "all", what,
+		 e->sc->file, s->pos.line);
+}
+
+static int add_result(struct engine *e, const struct engine_result *r)
+{
+	if (e->n_results == e->cap_results) {
+		size_t cap = e->cap_results ? e->cap_results * 2 : 32;
+		struct engine_result *grown = realloc(e->results, cap * sizeof(*grown));
+		if (!grown)
+			return -ENOMEM;
+		e->results = grown;
+		e->cap_results = cap;
+	}
+	e->results[e->n_results++] = *r;
+	return 0;
+}
+
+static int do_expect(struct engine *e, const struct scenario_step *s)
+{
+	const struct scenario_expect *x = &s->expect;
+	int64_t start = e->ops->now_ms(e->ctx);
+	int64_t deadline = start + x->within_ms;
+	struct engine_result res;
+	size_t selected = 0, failing;
+	int rc;
+
+	memset(&res, 0, sizeof(res));
+	res.pos = s->pos;
+	if (x->name)
+		snprintf(res.name, sizeof(res.name), "%s", x->name);
+	else
+		default_name(e, s, res.name, sizeof(res.name));
+	if ((rc = select_target(e, &x->target, &selected)) < 0)
+		return fail_run(e, rc, s, "expect");
+	for (;;) {
+		int64_t now = e->ops->now_ms(e->ctx);
+		char why[300];
+
+		failing = count_failing(e, x, now, why, sizeof(why));
+		if (failing == 0) {
+			res.passed = true;
+			break;
+		}
+		if (now >= deadline) {
+			snprintf(res.message, sizeof(res.message), "%zu of %zu devices fail; first: %s",
+				 failing, selected, why);
+			break;
+		}
+		int64_t next = now + ENGINE_EXPECT_TICK_MS;
+		if ((rc = pass_time(e, next < deadline ? next : deadline)) < 0)
+			return rc;
+	}
+	res.time_s = (double)(e->ops->now_ms(e->ctx) - start) / 1000.0;
+	return add_result(e, &res);
+}
+
+/* ---- the timeline ------------------------------------------------------------ */
+
+static int run_steps(struct engine *e, const struct scenario_step *steps, size_t n, int depth)
+{
+	for (size_t i = 0; i < n; i++) {
+		const struct scenario_step *s = &steps[i];
+		int rc = check_cap(e, e->ops->now_ms(e->ctx));
+
+		if (rc < 0)
+			return rc;
+		if (e->ops->on_step)
+			e->ops->on_step(e->ctx, s, depth);
+		switch (s->kind) {
+		case SCENARIO_STEP_WAIT:
+			rc = pass_time(e, e->ops->now_ms(e->ctx) + s->wait_ms);
+			break;
+		case SCENARIO_STEP_SET:
+			rc = do_set(e, s);
+			break;
+		case SCENARIO_STEP_COMMAND:
+			rc = do_command(e, s);
+			break;
+		case SCENARIO_STEP_BROKER:
+			rc = e->ops->broker(e->ctx, s->broker);
+			if (rc < 0)
+				rc = fail_run(e, rc, s, "broker");
+			break;
+		case SCENARIO_STEP_EXPECT:
+			rc = do_expect(e, s);
+			break;
+		case SCENARIO_STEP_REPEAT: {
+			uint32_t outer = e->repeat_round;
+			for (uint32_t r = 0; r < s->repeat.times && rc == 0; r++) {
+				e->repeat_round = outer * 1000003u + r + 1;
+				rc = run_steps(e, s->repeat.steps, s->repeat.n_steps, depth + 1);
+			}
+			e->repeat_round = outer;
+			break;
+		}
+		case SCENARIO_STEP_FAULT:
+			rc = do_per_device(e, s, &s->fault.target, "fault");
+			break;
+		case SCENARIO_STEP_CLEAR:
+			rc = do_per_device(e, s, &s->clear.target, "clear");
+			break;
+		case SCENARIO_STEP_POWER:
+			rc = do_per_device(e, s, &s->power.target, "power");
+			break;
+		default:
+			rc = -EINVAL;
+			break;
+		}
+		if (rc < 0)
+			return rc;
+	}
+	return 0;
+}
+
+int engine_run(struct engine *e)
+{
+	e->started_ms = e->ops->now_ms(e->ctx);
+	return run_steps(e, e->sc->steps, e->sc->n_steps, 0);
+}

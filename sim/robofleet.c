@@ -1,0 +1,111 @@
+/* robofleet: run fleets of virtual robots from scenario files. */
+#define _GNU_SOURCE
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "run.h"
+#include "scenario.h"
+
+#ifndef ROBOFLEET_VERSION
+#define ROBOFLEET_VERSION "0.0.0"
+#endif
+
+static void usage(FILE *out)
+{
+	fputs("usage: robofleet run SCENARIO.yaml [--junit FILE] [--broker HOST:PORT]\n"
+	      "                     [--runs-dir DIR] [--device PATH] [--quiet]\n"
+	      "       robofleet check SCENARIO.yaml...\n"
+	      "       robofleet --version\n"
+	      "\n"
+	      "run    start the fleet the scenario describes, play its steps, and exit 0\n"
+	      "       only if every expectation held (1 otherwise, 2 for a bad file)\n"
+	      "check  validate scenario files without running anything\n", out);
+}
+
+static int cmd_check(int argc, char **argv)
+{
+	int status = 0;
+
+	if (argc < 2) {
+		fprintf(stderr, "robofleet check: give at least one scenario file\n");
+		return 2;
+	}
+	for (int i = 1; i < argc; i++) {
+		struct scenario sc;
+		struct scenario_error err;
+
+		if (scenario_parse_file(argv[i], &sc, &err) < 0) {
+			fprintf(stderr, "%s\n", err.message);
+			status = 2;
+			continue;
+		}
+		printf("%s: ok: %s, %zu devices in %zu groups, %zu steps\n", argv[i], sc.name,
+		       sc.fleet.n_devices, sc.fleet.n_groups, sc.n_steps_total);
+		scenario_free(&sc);
+	}
+	return status;
+}
+
+static int cmd_run(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "junit", required_argument, NULL, 'j' },
+		{ "broker", required_argument, NULL, 'b' },
+		{ "runs-dir", required_argument, NULL, 'r' },
+		{ "device", required_argument, NULL, 'd' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct run_options o;
+	int c;
+
+	memset(&o, 0, sizeof(o));
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":hq", opts, NULL)) != -1) {
+		switch (c) {
+		case 'j': o.junit_path = optarg; break;
+		case 'b': o.broker = optarg; break;
+		case 'r': o.runs_dir = optarg; break;
+		case 'd': o.device_path = optarg; break;
+		case 'q': o.quiet = true; break;
+		case 'h': usage(stdout); return 0;
+		case ':':
+			fprintf(stderr, "robofleet run: %s needs a value\n", argv[optind - 1]);
+			return 2;
+		default:
+			fprintf(stderr, "robofleet run: unknown option %s (see --help)\n", argv[optind - 1]);
+			return 2;
+		}
+	}
+	if (optind != argc - 1) {
+		fprintf(stderr, "robofleet run: give exactly one scenario file (see --help)\n");
+		return 2;
+	}
+	o.scenario_path = argv[optind];
+	return run_scenario(&o);
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		usage(stderr);
+		return 2;
+	}
+	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
+		usage(stdout);
+		return 0;
+	}
+	if (!strcmp(argv[1], "--version")) {
+		printf("robofleet %s\n", ROBOFLEET_VERSION);
+		return 0;
+	}
+	if (!strcmp(argv[1], "run"))
+		return cmd_run(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "check"))
+		return cmd_check(argc - 1, argv + 1);
+	fprintf(stderr, "robofleet: unknown command '%s' (see --help)\n", argv[1]);
+	return 2;
+}

@@ -1,0 +1,786 @@
+/*
+ * `robofleet run`: parse the scenario, make the run directory, start the
+ * broker, the recorder and the fleet, walk the timeline, and write the
+ * verdict. Every process it starts is stopped on the way out, also after
+ * SIGINT or SIGTERM; devices follow robofleet even if it is killed.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <limits.h>
+#include <math.h>
+#include <mosquitto.h>
+#include <poll.h>
+#include <signal.h>
+#include <sqlite3.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "broker.h"
+#include "engine.h"
+#include "fleet.h"
+#include "junit.h"
+#include "recorder.h"
+#include "run.h"
+#include "scenario.h"
+#include "world.h"
+
+#define DEVICE_LOG_LIMIT "1M"
+#define STOP_TIMEOUT_MS 10000
+
+struct run {
+	const struct run_options *opt;
+	struct scenario sc;
+	char dir[900];                  /* short enough to nest file names in */
+	struct world world;
+	struct broker broker;
+	struct recorder *recorder;
+	struct fleet fleet;
+	struct mosquitto *cloud;        /* publishes commands like a cloud app */
+	sqlite3 *db;                    /* read side of the record */
+	struct engine engine;
+	char (*args)[FLEET_ARGS_MAX][24]; /* per-device option values */
+	int64_t wall_offset_ms;         /* wall - monotonic, for the record's clock */
+	uint64_t crashes;
+};
+
+static volatile sig_atomic_t interrupted;
+static int wake_pipe[2] = { -1, -1 };
+
+static void on_signal(int sig)
+{
+	int saved = errno;
+	char c = (char)sig;
+
+	interrupted = 1;
+	if (write(wake_pipe[1], &c, 1) < 0) {
+		/* already awake */
+	}
+	errno = saved;
+}
+
+static int64_t mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int64_t wall_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void say(const struct run *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void say(const struct run *r, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (r->opt->quiet)
+		return;
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	fflush(stdout);
+}
+
+/* ---- engine effects and probes --------------------------------------------- */
+
+static int64_t op_now(void *ctx)
+{
+	(void)ctx;
+	return mono_ms();
+}
+
+static void on_device_exit(void *ctx, struct fleet_device *d, bool crash)
+{
+	struct run *r = ctx;
+
+	if (!crash)
+		return;
+	r->crashes++;
+	fprintf(stderr, "robofleet: device %s crashed (status 0x%x); its log: %s/devices/%s.log\n",
+		d->id, (unsigned)d->last_status, r->dir, d->id);
+}
+
+static int op_sleep_until(void *ctx, int64_t t)
+{
+	struct run *r = ctx;
+
+	for (;;) {
+		int64_t now = mono_ms();
+		struct pollfd p = { .fd = wake_pipe[0], .events = POLLIN };
+
+		fleet_reap(&r->fleet, on_device_exit, r);
+		if (interrupted)
+			return -ECANCELED;
+		if (now >= t)
+			return 0;
+		/* Wake at least every 100 ms to notice crashed devices. */
+		poll(&p, 1, (int)(t - now < 100 ? t - now : 100));
+	}
+}
+
+static int op_set_env(void *ctx, size_t dev, const struct scenario_env *env)
+{
+	struct run *r = ctx;
+	struct world_env w = {
+		.temperature_c = env->value[SCENARIO_METRIC_TEMPERATURE],
+		.humidity_pct = env->value[SCENARIO_METRIC_HUMIDITY],
+		.distance_cm = env->value[SCENARIO_METRIC_DISTANCE],
+		/* The device models one noise level for all its metrics. */
+		.noise = env->noise[SCENARIO_METRIC_TEMPERATURE],
+	};
+
+	world_write_env(world_get_slot(&r->world, (uint32_t)dev), &w);
+	return 0;
+}
+
+static int op_command(void *ctx, size_t dev, const void *payload, size_t len)
+{
+	struct run *r = ctx;
+	char topic[96];
+	int rc;
+
+	snprintf(topic, sizeof(topic), "sensors/%s/command", r->sc.fleet.devices[dev].id);
+	rc = mosquitto_publish(r->cloud, NULL, topic, (int)len, payload, 1, false);
+	return rc == MOSQ_ERR_SUCCESS ? 0 : -EIO;
+}
+
+static int op_broker(void *ctx, enum scenario_broker_action a)
+{
+	struct run *r = ctx;
+
+	switch (a) {
+	case SCENARIO_BROKER_STOP:
+		return broker_stop(&r->broker, STOP_TIMEOUT_MS);
+	case SCENARIO_BROKER_START:
+		return broker_start(&r->broker, STOP_TIMEOUT_MS);
+	case SCENARIO_BROKER_RESTART:
+		return broker_restart(&r->broker, STOP_TIMEOUT_MS);
+	case SCENARIO_BROKER_KILL:
+		return broker_kill(&r->broker);
+	}
+	return -EINVAL;
+}
+
+/* Everything received so far is in the database before a probe reads it. */
+static void settle(struct run *r)
+{
+	recorder_flush(r->recorder, 2000);
+}
+
+static int query_i64(struct run *r, const char *sql, const char *id, int64_t arg, int64_t *out)
+{
+	sqlite3_stmt *st;
+	int rc = -ENODATA;
+
+	if (sqlite3_prepare_v2(r->db, sql, -1, &st, NULL) != SQLITE_OK)
+		return -EIO;
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	if (sqlite3_bind_parameter_count(st) > 1)
+		sqlite3_bind_int64(st, 2, arg);
+	if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL) {
+		*out = sqlite3_column_int64(st, 0);
+		rc = 0;
+	}
+	sqlite3_finalize(st);
+	return rc;
+}
+
+static int op_status(void *ctx, size_t dev, enum scenario_status *out)
+{
+	struct run *r = ctx;
+	sqlite3_stmt *st;
+	int rc = -ENODATA;
+
+	settle(r);
+	if (sqlite3_prepare_v2(r->db, "SELECT status FROM devices WHERE device_id = ?1", -1, &st,
+			       NULL) != SQLITE_OK)
+		return -EIO;
+	sqlite3_bind_text(st, 1, r->sc.fleet.devices[dev].id, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0)) {
+		*out = strcmp((const char *)sqlite3_column_text(st, 0), "online") == 0 ?
+			SCENARIO_STATUS_ONLINE : SCENARIO_STATUS_OFFLINE;
+		rc = 0;
+	}
+	sqlite3_finalize(st);
+	return rc;
+}
+
+static int op_messages(void *ctx, size_t dev, int64_t since, uint64_t *count)
+{
+	struct run *r = ctx;
+	int64_t n = 0;
+	int rc;
+
+	settle(r);
+	rc = query_i64(r, "SELECT count(*) FROM readings WHERE device_id = ?1 AND recv_ms >= ?2",
+		       r->sc.fleet.devices[dev].id, since + r->wall_offset_ms, &n);
+	*count = rc == 0 ? (uint64_t)n : 0;
+	return rc;
+}
+
+static long op_values(void *ctx, size_t dev, enum scenario_metric m, bool latest, int64_t since,
+		      bool (*each)(void *arg, double v), void *arg)
+{
+	static const char *const latest_sql[] = {
+		"SELECT temperature FROM readings WHERE device_id = ?1 ORDER BY recv_ms DESC, id DESC LIMIT 1",
+		"SELECT humidity FROM readings WHERE device_id = ?1 ORDER BY recv_ms DESC, id DESC LIMIT 1",
+		"SELECT distance FROM readings WHERE device_id = ?1 ORDER BY recv_ms DESC, id DESC LIMIT 1",
+	};
+	static const char *const all_sql[] = {
+		"SELECT temperature FROM readings WHERE device_id = ?1 AND recv_ms >= ?2",
+		"SELECT humidity FROM readings WHERE device_id = ?1 AND recv_ms >= ?2",
+		"SELECT distance FROM readings WHERE device_id = ?1 AND recv_ms >= ?2",
+	};
+	struct run *r = ctx;
+	sqlite3_stmt *st;
+	long seen = 0;
+
+	settle(r);
+	if ((int)m < 0 || m >= SCENARIO_METRIC_COUNT ||
+	    sqlite3_prepare_v2(r->db, latest ? latest_sql[m] : all_sql[m], -1, &st, NULL) != SQLITE_OK)
+		return -EIO;
+	sqlite3_bind_text(st, 1, r->sc.fleet.devices[dev].id, -1, SQLITE_STATIC);
+	if (!latest)
+		sqlite3_bind_int64(st, 2, since + r->wall_offset_ms);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		double v = sqlite3_column_type(st, 0) == SQLITE_NULL ? NAN : sqlite3_column_double(st, 0);
+		seen++;
+		if (!each(arg, v))
+			break;
+	}
+	sqlite3_finalize(st);
+	return seen;
+}
+
+static int op_counter(void *ctx, size_t dev, enum scenario_counter c, uint64_t *out)
+{
+	struct run *r = ctx;
+	struct world_report rep;
+	const struct robot_counters *k = &rep.counters;
+	uint32_t v;
+
+	if (world_read_report(world_get_slot(&r->world, (uint32_t)dev), &rep) < 0 || rep.updated_ms == 0)
+		return -ENODATA;
+	switch (c) {
+	case SCENARIO_COUNTER_READINGS_OK: v = k->readings_ok; break;
+	case SCENARIO_COUNTER_READINGS_FAILED: v = k->readings_failed; break;
+	case SCENARIO_COUNTER_PUBLISHED: v = k->published; break;
+	case SCENARIO_COUNTER_ACKNOWLEDGED: v = k->acknowledged; break;
+	case SCENARIO_COUNTER_UNSENT: v = k->unsent; break;
+	case SCENARIO_COUNTER_PUBLISH_ERRORS: v = k->publish_errors; break;
+	case SCENARIO_COUNTER_COMMANDS: v = k->commands; break;
+	case SCENARIO_COUNTER_COMMANDS_INVALID: v = k->commands_invalid; break;
+	case SCENARIO_COUNTER_RECONNECTS: v = k->reconnects; break;
+	case SCENARIO_COUNTER_LINK_FAILURES: v = k->link_failures; break;
+	default: return -EINVAL;
+	}
+	*out = v;
+	return 0;
+}
+
+static int op_loss(void *ctx, size_t dev, uint64_t *lost, uint64_t *dup)
+{
+	struct run *r = ctx;
+	sqlite3_stmt *st;
+	int rc = -ENODATA;
+
+	settle(r);
+	if (sqlite3_prepare_v2(r->db, "SELECT lost, duplicates FROM accounting WHERE device_id = ?1",
+			       -1, &st, NULL) != SQLITE_OK)
+		return -EIO;
+	sqlite3_bind_text(st, 1, r->sc.fleet.devices[dev].id, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		*lost = (uint64_t)sqlite3_column_int64(st, 0);
+		*dup = (uint64_t)sqlite3_column_int64(st, 1);
+		rc = 0;
+	}
+	sqlite3_finalize(st);
+	return rc;
+}
+
+static void op_on_step(void *ctx, const struct scenario_step *s, int depth)
+{
+	struct run *r = ctx;
+
+	say(r, "%*s%s:%u: %s\n", 2 + 2 * depth, "", r->sc.file, s->pos.line,
+	    scenario_step_kind_name(s->kind));
+}
+
+static const struct engine_ops run_ops = {
+	.now_ms = op_now,
+	.sleep_until = op_sleep_until,
+	.set_env = op_set_env,
+	.command = op_command,
+	.broker = op_broker,
+	.status = op_status,
+	.messages = op_messages,
+	.values = op_values,
+	.counter = op_counter,
+	.loss = op_loss,
+	.on_step = op_on_step,
+};
+
+/* ---- set-up --------------------------------------------------------------------- */
+
+static int make_run_dir(struct run *r)
+{
+	const char *parent = r->opt->runs_dir ? r->opt->runs_dir : "runs";
+	char stamp[32], sub[PATH_MAX + 16];
+	time_t now = time(NULL);
+	struct tm tm;
+
+	gmtime_r(&now, &tm);
+	strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", &tm);
+	if (mkdir(parent, 0755) < 0 && errno != EEXIST)
+		return -errno;
+	if (strlen(parent) + strlen(r->sc.name) + 40 > sizeof(r->dir))
+		return -ENAMETOOLONG;
+	for (int n = 0; n < 100; n++) {
+		if (n == 0)
+			snprintf(r->dir, sizeof(r->dir), "%s/%s-%s", parent, stamp, r->sc.name);
+		else
+			snprintf(r->dir, sizeof(r->dir), "%s/%s-%s.%d", parent, stamp, r->sc.name, n);
+		if (mkdir(r->dir, 0755) == 0)
+			break;
+		if (errno != EEXIST)
+			return -errno;
+	}
+	snprintf(sub, sizeof(sub), "%s/devices", r->dir);
+	if (mkdir(sub, 0755) < 0)
+		return -errno;
+	snprintf(sub, sizeof(sub), "%s/state", r->dir);
+	if (mkdir(sub, 0755) < 0)
+		return -errno;
+	return 0;
+}
+
+static int find_device(const struct run *r, char *out, size_t len)
+{
+	char self[PATH_MAX], dir[PATH_MAX];
+	const char *env = getenv("ROBOFLEET_DEVICE");
+	ssize_t n;
+
+	if (r->opt->device_path)
+		return snprintf(out, len, "%s", r->opt->device_path) < (int)len && access(out, X_OK) == 0 ? 0 : -ENOENT;
+	if (env && *env)
+		return snprintf(out, len, "%s", env) < (int)len && access(out, X_OK) == 0 ? 0 : -ENOENT;
+	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	if (n <= 0)
+		return -ENOENT;
+	self[n] = '\0';
+	snprintf(dir, sizeof(dir), "%s", dirname(self));
+	/* Installed side by side, or in the build tree (sim/ next to hw-shim/). */
+	snprintf(out, len, "%.900s/robofleet-device", dir);
+	if (access(out, X_OK) == 0)
+		return 0;
+	snprintf(out, len, "%.900s/../hw-shim/robofleet-device", dir);
+	return access(out, X_OK) == 0 ? 0 : -ENOENT;
+}
+
+static int set_up_world(struct run *r)
+{
+	char path[PATH_MAX + 8];
+	int rc;
+
+	snprintf(path, sizeof(path), "%s/world", r->dir);
+	if ((rc = world_create(path, (uint32_t)r->sc.fleet.n_devices, r->sc.name, &r->world)) < 0)
+		return rc;
+	for (size_t i = 0; i < r->sc.fleet.n_devices; i++) {
+		struct world_slot *s = world_get_slot(&r->world, (uint32_t)i);
+		const struct scenario_device *d = &r->sc.fleet.devices[i];
+
+		snprintf(s->device_id, sizeof(s->device_id), "%s", d->id);
+		op_set_env(r, i, &r->sc.fleet.groups[d->group].env);
+	}
+	return 0;
+}
+
+static void fmt_ms(char *buf, uint32_t ms)
+{
+	snprintf(buf, 24, "%ums", ms);
+}
+
+static int set_up_fleet(struct run *r)
+{
+	static const char *const styles[] = { "json", "per-metric", "both" };
+	size_t n = r->sc.fleet.n_devices;
+	int rc;
+
+	if ((rc = fleet_init(&r->fleet, n)) < 0)
+		return rc;
+	r->args = calloc(n ? n : 1, sizeof(*r->args));
+	if (!r->args)
+		return -ENOMEM;
+	if ((rc = find_device(r, r->fleet.device_path, sizeof(r->fleet.device_path))) < 0) {
+		fprintf(stderr, "robofleet: robofleet-device not found (give --device PATH)\n");
+		return rc;
+	}
+	snprintf(r->fleet.broker, sizeof(r->fleet.broker), "%s:%d", r->broker.host, r->broker.port);
+	snprintf(r->fleet.world_path, sizeof(r->fleet.world_path), "%s/world", r->dir);
+	snprintf(r->fleet.state_dir, sizeof(r->fleet.state_dir), "%s/state", r->dir);
+	snprintf(r->fleet.log_dir, sizeof(r->fleet.log_dir), "%s/devices", r->dir);
+	for (size_t i = 0; i < n; i++) {
+		const struct scenario_device *sd = &r->sc.fleet.devices[i];
+		const struct scenario_group *g = &r->sc.fleet.groups[sd->group];
+		struct fleet_device *d = &r->fleet.devices[i];
+		char (*v)[24] = r->args[i];
+		int k = 0;
+
+		snprintf(d->id, sizeof(d->id), "%s", sd->id);
+		d->slot = (uint32_t)i;
+		fmt_ms(v[0], g->interval_ms);
+		d->args[k++] = "--interval";
+		d->args[k++] = v[0];
+		if (g->sample_interval_ms) {
+			fmt_ms(v[1], g->sample_interval_ms);
+			d->args[k++] = "--sample-interval";
+			d->args[k++] = v[1];
+		}
+		snprintf(v[2], 24, "%us", g->keepalive_s);
+		d->args[k++] = "--keepalive";
+		d->args[k++] = v[2];
+		d->args[k++] = "--topic-style";
+		d->args[k++] = styles[g->topic_style];
+		/* Every device its own reproducible random stream. */
+		snprintf(v[3], 24, "%llu", (unsigned long long)(r->sc.seed * 1000003ull + i));
+		d->args[k++] = "--seed";
+		d->args[k++] = v[3];
+		d->args[k++] = "--log-limit";
+		d->args[k++] = DEVICE_LOG_LIMIT;
+		d->args[k] = NULL;
+	}
+	return 0;
+}
+
+static int start_fleet(struct run *r)
+{
+	double rate = r->sc.fleet.connect_rate_per_s > 0 ? r->sc.fleet.connect_rate_per_s : 200;
+	int64_t t0 = mono_ms();
+	int rc;
+
+	for (size_t i = 0; i < r->fleet.count; i++) {
+		/* Pace the starts: device i no earlier than i / rate seconds in. */
+		int64_t due = t0 + (int64_t)((double)i * 1000.0 / rate);
+		if ((rc = op_sleep_until(r, due)) < 0)
+			return rc;
+		if ((rc = fleet_start(&r->fleet, i)) < 0) {
+			fprintf(stderr, "robofleet: cannot start %s: %s\n", r->fleet.devices[i].id,
+				strerror(-rc));
+			return rc;
+		}
+	}
+	return 0;
+}
+
+static int connect_cloud(struct run *r)
+{
+	char id[64];
+
+	snprintf(id, sizeof(id), "robofleet-cloud-%ld", (long)getpid());
+	r->cloud = mosquitto_new(id, true, NULL);
+	if (!r->cloud)
+		return -ENOMEM;
+	if (mosquitto_connect_async(r->cloud, r->broker.host, r->broker.port, 30) != MOSQ_ERR_SUCCESS ||
+	    mosquitto_loop_start(r->cloud) != MOSQ_ERR_SUCCESS)
+		return -EIO;
+	return 0;
+}
+
+/* ---- verdict ------------------------------------------------------------------ */
+
+struct summary {
+	size_t devices, online, crashes;
+	uint64_t published, recorded, lost, duplicated, rejected;
+	double p50_ms, p99_ms, max_ms;
+	size_t passed, failed;
+};
+
+static double latency_at(sqlite3 *db, int64_t n, double q)
+{
+	sqlite3_stmt *st;
+	double v = NAN;
+
+	if (n <= 0 || sqlite3_prepare_v2(db,
+			"SELECT recv_ms - ts_ms AS l FROM readings WHERE ts_ms IS NOT NULL "
+			"ORDER BY l LIMIT 1 OFFSET ?1", -1, &st, NULL) != SQLITE_OK)
+		return v;
+	sqlite3_bind_int64(st, 1, (int64_t)((double)(n - 1) * q));
+	if (sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_double(st, 0);
+	sqlite3_finalize(st);
+	return v;
+}
+
+static int64_t scalar(sqlite3 *db, const char *sql)
+{
+	sqlite3_stmt *st;
+	int64_t v = 0;
+
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+		return 0;
+	if (sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return v;
+}
+
+static void summarise(struct run *r, struct summary *s)
+{
+	int64_t with_ts;
+
+	memset(s, 0, sizeof(*s));
+	settle(r);
+	s->devices = r->sc.fleet.n_devices;
+	s->crashes = r->crashes;
+	for (size_t i = 0; i < s->devices; i++) {
+		struct world_report rep;
+		if (world_read_report(world_get_slot(&r->world, (uint32_t)i), &rep) == 0)
+			s->published += rep.counters.published;
+	}
+	s->online = (size_t)scalar(r->db, "SELECT count(*) FROM devices WHERE status = 'online'");
+	s->recorded = (uint64_t)scalar(r->db, "SELECT count(*) FROM readings");
+	s->lost = (uint64_t)scalar(r->db, "SELECT coalesce(sum(lost), 0) FROM accounting");
+	s->duplicated = (uint64_t)scalar(r->db, "SELECT coalesce(sum(duplicates), 0) FROM accounting");
+	s->rejected = (uint64_t)scalar(r->db, "SELECT count(*) FROM raw_messages");
+	with_ts = scalar(r->db, "SELECT count(*) FROM readings WHERE ts_ms IS NOT NULL");
+	s->p50_ms = latency_at(r->db, with_ts, 0.50);
+	s->p99_ms = latency_at(r->db, with_ts, 0.99);
+	s->max_ms = latency_at(r->db, with_ts, 1.0);
+	for (size_t i = 0; i < r->engine.n_results; i++) {
+		if (r->engine.results[i].passed)
+			s->passed++;
+		else
+			s->failed++;
+	}
+}
+
+static void write_summary_json(const struct run *r, const struct summary *s, int engine_rc)
+{
+	char path[PATH_MAX + 16];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/summary.json", r->dir);
+	f = fopen(path, "w");
+	if (!f)
+		return;
+	fprintf(f, "{\n  \"scenario\": \"%s\",\n  \"run_dir\": \"%s\",\n", r->sc.name, r->dir);
+	fprintf(f, "  \"completed\": %s,\n", engine_rc == 0 ? "true" : "false");
+	fprintf(f, "  \"devices\": %zu,\n  \"online_at_end\": %zu,\n  \"crashes\": %zu,\n",
+		s->devices, s->online, s->crashes);
+	fprintf(f, "  \"readings\": {\"published\": %llu, \"recorded\": %llu, \"lost\": %llu, "
+		"\"duplicated\": %llu, \"rejected\": %llu},\n",
+		(unsigned long long)s->published, (unsigned long long)s->recorded,
+		(unsigned long long)s->lost, (unsigned long long)s->duplicated,
+		(unsigned long long)s->rejected);
+	if (isnan(s->p50_ms))
+		fprintf(f, "  \"latency_ms\": null,\n");
+	else
+		fprintf(f, "  \"latency_ms\": {\"p50\": %.0f, \"p99\": %.0f, \"max\": %.0f},\n",
+			s->p50_ms, s->p99_ms, s->max_ms);
+	fprintf(f, "  \"expectations\": {\"passed\": %zu, \"failed\": %zu}\n}\n", s->passed, s->failed);
+	fclose(f);
+}
+
+static int write_junit(const struct run *r, const char *path)
+{
+	size_t n = r->engine.n_results;
+	struct junit_case *cases = calloc(n ? n : 1, sizeof(*cases));
+	double total = 0;
+	int rc;
+
+	if (!cases)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		const struct engine_result *e = &r->engine.results[i];
+		cases[i].name = e->name;
+		cases[i].classname = r->sc.name;
+		cases[i].time_s = e->time_s;
+		cases[i].failed = !e->passed;
+		cases[i].message = e->message;
+		total += e->time_s;
+	}
+	rc = junit_write(path, r->sc.name, cases, n, total);
+	free(cases);
+	return rc;
+}
+
+static void print_verdict(const struct run *r, const struct summary *s)
+{
+	for (size_t i = 0; i < r->engine.n_results; i++) {
+		const struct engine_result *e = &r->engine.results[i];
+		printf("%s %s%s%s\n", e->passed ? "PASS" : "FAIL", e->name, e->passed ? "" : ": ",
+		       e->passed ? "" : e->message);
+	}
+	printf("\ndevices %zu, online at end %zu, crashes %zu\n", s->devices, s->online, s->crashes);
+	printf("readings published %llu, recorded %llu, lost %llu, duplicated %llu, rejected %llu\n",
+	       (unsigned long long)s->published, (unsigned long long)s->recorded,
+	       (unsigned long long)s->lost, (unsigned long long)s->duplicated,
+	       (unsigned long long)s->rejected);
+	if (!isnan(s->p50_ms))
+		printf("latency device->record p50 %.0f ms, p99 %.0f ms, max %.0f ms\n",
+		       s->p50_ms, s->p99_ms, s->max_ms);
+	printf("expectations %zu passed, %zu failed\n", s->passed, s->failed);
+	printf("run directory %s\n", r->dir);
+}
+
+/* ---- the whole run ------------------------------------------------------------ */
+
+static void tear_down(struct run *r)
+{
+	if (r->fleet.devices) {
+		fleet_stop_all(&r->fleet, STOP_TIMEOUT_MS);
+		fleet_reap(&r->fleet, NULL, NULL);
+	}
+	if (r->recorder) {
+		recorder_close(r->recorder);
+		r->recorder = NULL;
+	}
+	if (r->cloud) {
+		mosquitto_disconnect(r->cloud);
+		mosquitto_loop_stop(r->cloud, false);
+		mosquitto_destroy(r->cloud);
+		r->cloud = NULL;
+	}
+	if (!r->broker.external)
+		broker_stop(&r->broker, STOP_TIMEOUT_MS);
+	if (r->db)
+		sqlite3_close(r->db);
+	r->db = NULL;
+	fleet_free(&r->fleet);
+	free(r->args);
+	r->args = NULL;
+	engine_free(&r->engine);
+	if (r->world.hdr)
+		world_close(&r->world);
+	scenario_free(&r->sc);
+}
+
+static int set_up_signals(void)
+{
+	struct sigaction sa;
+
+	if (wake_pipe[0] < 0 && pipe2(wake_pipe, O_CLOEXEC | O_NONBLOCK) < 0)
+		return -errno;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sa.sa_handler = SIG_IGN;
+	sigaction(SIGPIPE, &sa, NULL);
+	return 0;
+}
+
+int run_scenario(const struct run_options *o)
+{
+	struct run r;
+	struct scenario_error err;
+	struct recorder_opts ro;
+	struct summary s;
+	char db_path[PATH_MAX + 16], client_id[64];
+	int rc, status = 1;
+
+	memset(&r, 0, sizeof(r));
+	r.opt = o;
+	if (scenario_parse_file(o->scenario_path, &r.sc, &err) < 0) {
+		fprintf(stderr, "%s\n", err.message);
+		return 2;
+	}
+	if ((rc = set_up_signals()) < 0 || (rc = make_run_dir(&r)) < 0) {
+		fprintf(stderr, "robofleet: cannot create the run directory: %s\n", strerror(-rc));
+		goto out;
+	}
+	say(&r, "robofleet: %s, %zu devices, run directory %s\n", r.sc.name, r.sc.fleet.n_devices, r.dir);
+	if ((rc = set_up_world(&r)) < 0) {
+		fprintf(stderr, "robofleet: world file: %s\n", strerror(-rc));
+		goto out;
+	}
+
+	mosquitto_lib_init();
+	if (o->broker || r.sc.fleet.broker == SCENARIO_BROKER_EXTERNAL) {
+		char host[256];
+		int port = r.sc.fleet.broker_port;
+		snprintf(host, sizeof(host), "%s", r.sc.fleet.broker_host ? r.sc.fleet.broker_host : "");
+		if (o->broker) {
+			const char *colon = strrchr(o->broker, ':');
+			snprintf(host, sizeof(host), "%.*s", colon ? (int)(colon - o->broker) : (int)strlen(o->broker), o->broker);
+			port = colon ? atoi(colon + 1) : 1883;
+		}
+		if ((rc = broker_configure_external(&r.broker, host, port)) < 0) {
+			fprintf(stderr, "robofleet: --broker %s: want HOST:PORT\n", o->broker ? o->broker : host);
+			status = 2;
+			goto out;
+		}
+	} else {
+		if ((rc = broker_configure_embedded(&r.broker, r.dir, 0)) < 0 ||
+		    (rc = broker_start(&r.broker, STOP_TIMEOUT_MS)) < 0) {
+			fprintf(stderr, "robofleet: embedded mosquitto did not start: %s (see %s/mosquitto.log)\n",
+				strerror(-rc), r.dir);
+			goto out;
+		}
+		say(&r, "robofleet: mosquitto on %s:%d\n", r.broker.host, r.broker.port);
+	}
+
+	snprintf(db_path, sizeof(db_path), "%s/record.db", r.dir);
+	snprintf(client_id, sizeof(client_id), "robofleet-recorder-%ld", (long)getpid());
+	memset(&ro, 0, sizeof(ro));
+	ro.db_path = db_path;
+	ro.client_id = client_id;
+	if ((rc = recorder_open(&ro, &r.recorder)) < 0 ||
+	    (rc = recorder_start(r.recorder, r.broker.host, r.broker.port)) < 0 ||
+	    (rc = recorder_wait_subscribed(r.recorder, STOP_TIMEOUT_MS)) < 0) {
+		fprintf(stderr, "robofleet: recorder: %s\n", strerror(-rc));
+		goto out;
+	}
+	if (sqlite3_open_v2(db_path, &r.db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
+		fprintf(stderr, "robofleet: cannot read %s\n", db_path);
+		goto out;
+	}
+	sqlite3_busy_timeout(r.db, 2000);
+	if ((rc = connect_cloud(&r)) < 0) {
+		fprintf(stderr, "robofleet: command publisher: %s\n", strerror(-rc));
+		goto out;
+	}
+	if ((rc = set_up_fleet(&r)) < 0)
+		goto out;
+	if ((rc = engine_init(&r.engine, &r.sc, &run_ops, &r)) < 0)
+		goto out;
+	r.wall_offset_ms = wall_ms() - mono_ms();
+	if ((rc = start_fleet(&r)) < 0)
+		goto interrupted_or_out;
+	say(&r, "robofleet: %zu devices started\n", r.fleet.count);
+
+	rc = engine_run(&r.engine);
+interrupted_or_out:
+	if (rc == -ECANCELED || interrupted) {
+		fprintf(stderr, "robofleet: interrupted; stopping the fleet\n");
+		status = 130;
+	} else if (rc < 0) {
+		fprintf(stderr, "robofleet: %s\n", r.engine.error[0] ? r.engine.error : strerror(-rc));
+	}
+	summarise(&r, &s);
+	write_summary_json(&r, &s, rc);
+	if (o->junit_path && write_junit(&r, o->junit_path) < 0)
+		fprintf(stderr, "robofleet: cannot write %s\n", o->junit_path);
+	if (!o->quiet)
+		print_verdict(&r, &s);
+	if (status != 130)
+		status = (rc == 0 && s.failed == 0 && s.crashes == 0) ? 0 : 1;
+out:
+	tear_down(&r);
+	mosquitto_lib_cleanup();
+	return status;
+}

@@ -1,0 +1,23 @@
+/* `robofleet run`: one scenario, start to verdict. */
+#ifndef SIM_RUN_H
+#define SIM_RUN_H
+
+#include <stdbool.h>
+
+struct run_options {
+	const char *scenario_path;
+	const char *junit_path;     /* NULL: no JUnit file */
+	const char *broker;         /* NULL: as the scenario says */
+	const char *runs_dir;       /* parent of the run directory, default "runs" */
+	const char *device_path;    /* NULL: found next to robofleet */
+	bool quiet;
+};
+
+/*
+ * Run the scenario. Returns the process exit status: 0 every expectation
+ * held, 1 one failed or the run broke, 2 the scenario or options are bad,
+ * 130 interrupted.
+ */
+int run_scenario(const struct run_options *o);
+
+#endif /* SIM_RUN_H */
