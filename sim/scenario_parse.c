@@ -1,0 +1,1469 @@
+/* Scenario files: the YAML tree checked and turned into struct scenario, with positions. */
+#define _POSIX_C_SOURCE 200809L
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "scenario_internal.h"
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+#define DURATION_HINT "use 500ms, 1s, 2m, 1h"
+#define DAY_MS 86400000u
+
+struct ctx {
+	struct scenario *sc;
+	struct scenario_error *err;
+	const char *file;
+	uint32_t steps;          /* steps so far: the next step's index */
+	unsigned repeat_depth;
+	uint64_t work;           /* device ids target checks may still look at */
+};
+
+/* Far above what real files need (100 steps x 100000 devices is 1e7), low
+ * enough that no file keeps the parser busy for more than seconds. */
+#define CHECK_WORK_MAX 50000000u
+#define TARGET_LIST_MAX 100
+
+/* One key a mapping may have, and where it was found. */
+struct field {
+	const char *key;
+	const struct ynode *k;
+	const struct ynode *v;
+};
+
+#define F(name) { .key = (name) }
+
+static int fail(struct ctx *c, const struct ynode *n, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static int fail(struct ctx *c, const struct ynode *n, const char *fmt, ...)
+{
+	char msg[sizeof(c->err->message)];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	return scenario__error(c->err, c->file, n ? n->pos : (struct scenario_pos){ 0, 0 },
+			       "%s", msg);
+}
+
+static bool is_null(const struct ynode *n)
+{
+	return !n || (n->kind == YNODE_SCALAR && n->plain &&
+		      (n->len == 0 || strcmp(n->text, "~") == 0 || strcmp(n->text, "null") == 0 ||
+		       strcmp(n->text, "Null") == 0 || strcmp(n->text, "NULL") == 0));
+}
+
+/* What a node is, for "expected X, got Y": control characters and very
+ * long text would only garble the message. */
+static const char *describe(const struct ynode *n, char *buf, size_t len)
+{
+	size_t o = 0;
+
+	if (is_null(n))
+		return "nothing";
+	if (n->kind == YNODE_MAP)
+		return "a mapping";
+	if (n->kind == YNODE_SEQ)
+		return "a list";
+	if (len < 8)
+		return "text";
+	buf[o++] = '\'';
+	for (size_t i = 0; i < n->len && o + 5 < len; i++) {
+		unsigned char ch = (unsigned char)n->text[i];
+
+		buf[o++] = ch < 0x20 || ch == 0x7f ? '?' : (char)ch;
+		if (i == 39 && n->len > 40) {
+			memcpy(buf + o, "...", 3);
+			o += 3;
+			break;
+		}
+	}
+	buf[o++] = '\'';
+	buf[o] = '\0';
+	return buf;
+}
+
+/* ---- scalars ----------------------------------------------------------- */
+
+/* Text the model keeps. */
+static int get_text(struct ctx *c, const struct ynode *n, const char *key, const char **out)
+{
+	char d[64];
+
+	if (is_null(n) || n->kind != YNODE_SCALAR)
+		return fail(c, n, "%s: expected text, got %s", key, describe(n, d, sizeof(d)));
+	if (n->has_nul)
+		return fail(c, n, "%s: text with a NUL character (\\0) in it", key);
+	/* The tree goes when the parse ends; the model keeps its own copy. */
+	*out = scenario__strndup(&c->sc->arena, n->text, n->len);
+	return *out ? 0 : -ENOMEM;
+}
+
+static int get_scalar(struct ctx *c, const struct ynode *n, const char *key, const char *want,
+		      const char **out)
+{
+	char d[64];
+
+	if (is_null(n) || n->kind != YNODE_SCALAR || n->has_nul)
+		return fail(c, n, "%s: expected %s, got %s", key, want, describe(n, d, sizeof(d)));
+	*out = n->text;
+	return 0;
+}
+
+/* A whole number in [min, max], as counts and limits are. */
+static int get_uint(struct ctx *c, const struct ynode *n, const char *key, uint64_t min,
+		    uint64_t max, uint64_t *out)
+{
+	const char *s;
+	uint64_t v = 0;
+	size_t i = 0;
+	bool neg = false, overflow = false;
+	char d[64];
+	int rc = get_scalar(c, n, key, "a whole number", &s);
+
+	if (rc < 0)
+		return rc;
+	if (s[0] == '-' || s[0] == '+') {
+		neg = s[0] == '-';
+		i++;
+	}
+	if (s[i] == '\0')
+		return fail(c, n, "%s: expected a whole number, got %s", key,
+			    describe(n, d, sizeof(d)));
+	for (; s[i]; i++) {
+		unsigned digit = (unsigned)(s[i] - '0');
+
+		if (s[i] < '0' || s[i] > '9')
+			return fail(c, n, "%s: expected a whole number, got %s", key,
+				    describe(n, d, sizeof(d)));
+		if (v > (UINT64_MAX - digit) / 10)
+			overflow = true;
+		else
+			v = v * 10 + digit;
+	}
+	if (neg && (v != 0 || overflow))
+		return fail(c, n, "%s: %.40s is negative: use a whole number from %llu to %llu",
+			    key, s, (unsigned long long)min, (unsigned long long)max);
+	if (overflow || v < min || v > max)
+		return fail(c, n, "%s: %.40s is out of range: use a whole number from %llu to "
+			    "%llu", key, s, (unsigned long long)min, (unsigned long long)max);
+	*out = v;
+	return 0;
+}
+
+static int get_u32(struct ctx *c, const struct ynode *n, const char *key, uint32_t min,
+		   uint32_t max, uint32_t *out)
+{
+	uint64_t v;
+	int rc = get_uint(c, n, key, min, max, &v);
+
+	if (rc == 0)
+		*out = (uint32_t)v;
+	return rc;
+}
+
+/* Decimal, or hex written 0x...: never octal from a leading zero. */
+static int get_seed(struct ctx *c, const struct ynode *n, uint64_t *out)
+{
+	const char *s;
+	uint64_t v = 0;
+	int rc = get_scalar(c, n, "seed", "a whole number", &s);
+
+	if (rc < 0)
+		return rc;
+	if (!(s[0] == '0' && (s[1] == 'x' || s[1] == 'X')))
+		return get_uint(c, n, "seed", 0, UINT64_MAX, out);
+	for (const char *p = s + 2; *p; p++) {
+		unsigned digit;
+
+		if (*p >= '0' && *p <= '9')
+			digit = (unsigned)(*p - '0');
+		else if (*p >= 'a' && *p <= 'f')
+			digit = (unsigned)(*p - 'a' + 10);
+		else if (*p >= 'A' && *p <= 'F')
+			digit = (unsigned)(*p - 'A' + 10);
+		else
+			digit = 16;
+		if (digit == 16 || p - (s + 2) >= 16) {
+			char d[64];
+
+			return fail(c, n, "seed: expected a whole number from 0 to "
+				    "18446744073709551615 (or 0x and up to 16 hex digits), got %s",
+				    describe(n, d, sizeof(d)));
+		}
+		v = v << 4 | digit;
+	}
+	if (s[2] == '\0')
+		return fail(c, n, "seed: expected a whole number, got '0x'");
+	*out = v;
+	return 0;
+}
+
+static int get_number(struct ctx *c, const struct ynode *n, const char *key, double lo,
+		      double hi, const char *unit, double *out)
+{
+	const char *s;
+	double v;
+	int rc = get_scalar(c, n, key, "a number", &s);
+
+	if (rc < 0)
+		return rc;
+	if (scenario__parse_number(s, &v) < 0)
+		return fail(c, n, "%s: expected a number, got '%s'", key, s);
+	if (v < lo || v > hi)
+		return fail(c, n, "%s: %s is out of range: use %g to %g%s%s", key, s, lo, hi,
+			    unit[0] ? " " : "", unit);
+	*out = v;
+	return 0;
+}
+
+static int get_duration(struct ctx *c, const struct ynode *n, const char *key, uint32_t *ms)
+{
+	const char *s;
+	int rc = get_scalar(c, n, key, "a duration (" DURATION_HINT ")", &s);
+
+	if (rc < 0)
+		return rc;
+	if (scenario_parse_duration_ms(s, ms) < 0)
+		return fail(c, n, "%s: bad duration '%s': " DURATION_HINT, key, s);
+	return 0;
+}
+
+static int get_bool(struct ctx *c, const struct ynode *n, const char *key, bool *out)
+{
+	const char *s;
+	int rc = get_scalar(c, n, key, "true or false", &s);
+
+	if (rc < 0)
+		return rc;
+	if (strcmp(s, "true") == 0)
+		*out = true;
+	else if (strcmp(s, "false") == 0)
+		*out = false;
+	else
+		return fail(c, n, "%s: expected true or false, got '%s'", key, s);
+	return 0;
+}
+
+/* @names as "a, b, c" into @buf. */
+static const char *join(const char *const *names, size_t n, char *buf, size_t len)
+{
+	size_t o = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < n; i++) {
+		int w = snprintf(buf + o, len - o, "%s%s", i ? ", " : "", names[i]);
+
+		if (w < 0 || (size_t)w >= len - o)
+			break;
+		o += (size_t)w;
+	}
+	return buf;
+}
+
+/* The closest of @names to @word if it is a plausible typo, else NULL. */
+static const char *suggest(const char *word, const char *const *names, size_t n)
+{
+	const char *best = NULL;
+	unsigned best_d = 3;
+
+	for (size_t i = 0; i < n; i++) {
+		unsigned d = scenario__distance(word, names[i]);
+
+		if (d < best_d && 2 * d <= strlen(names[i])) {
+			best = names[i];
+			best_d = d;
+		}
+	}
+	return best;
+}
+
+static int get_enum(struct ctx *c, const struct ynode *n, const char *key,
+		    const char *const *names, size_t count, unsigned *out)
+{
+	char list[256], want[300];
+	const char *s, *hint;
+	int rc;
+
+	join(names, count, list, sizeof(list));
+	snprintf(want, sizeof(want), "one of %s", list);
+	rc = get_scalar(c, n, key, want, &s);
+	if (rc < 0)
+		return rc;
+	for (size_t i = 0; i < count; i++) {
+		if (strcmp(s, names[i]) == 0) {
+			*out = (unsigned)i;
+			return 0;
+		}
+	}
+	hint = suggest(s, names, count);
+	if (hint)
+		return fail(c, n, "%s: '%s' is not one of %s (did you mean '%s'?)", key, s, list,
+			    hint);
+	return fail(c, n, "%s: '%s' is not one of %s", key, s, list);
+}
+
+/* ---- mappings ---------------------------------------------------------- */
+
+/*
+ * Match the keys of mapping @map against @f (what: its name in messages).
+ * Unknown and repeated keys are errors: a misspelt key must never be a
+ * setting silently left at its default.
+ */
+static int get_fields(struct ctx *c, const struct ynode *map, const char *what,
+		      struct field *f, size_t nf)
+{
+	const char *names[32];
+	char list[400], d[64];
+
+	for (size_t i = 0; i < nf && i < ARRAY_SIZE(names); i++)
+		names[i] = f[i].key;
+	if (!map || map->kind != YNODE_MAP)
+		return fail(c, map, "%s: expected a mapping, got %s", what,
+			    describe(map, d, sizeof(d)));
+	for (const struct ynode *k = map->first; k; k = k->next->next) {
+		const char *hint;
+		size_t i;
+
+		if (k->kind != YNODE_SCALAR || k->has_nul)
+			return fail(c, k, "%s: keys are words such as %s, not %s", what, f[0].key,
+				    describe(k, d, sizeof(d)));
+		for (i = 0; i < nf; i++)
+			if (strcmp(k->text, f[i].key) == 0)
+				break;
+		if (i == nf) {
+			join(names, nf, list, sizeof(list));
+			hint = suggest(k->text, names, nf);
+			if (hint)
+				return fail(c, k, "unknown key '%s' in %s (did you mean '%s'?): "
+					    "allowed keys are %s", k->text, what, hint, list);
+			return fail(c, k, "unknown key %s in %s: allowed keys are %s",
+				    describe(k, d, sizeof(d)), what, list);
+		}
+		if (f[i].k)
+			return fail(c, k, "%s: key '%s' appears twice (first at %u:%u)", what,
+				    k->text, (unsigned)f[i].k->pos.line,
+				    (unsigned)f[i].k->pos.col);
+		f[i].k = k;
+		f[i].v = k->next;
+	}
+	return 0;
+}
+
+/* ---- targets ----------------------------------------------------------- */
+
+static int compile_one(struct ctx *c, const struct ynode *n, uint32_t step_index,
+		       struct scenario_target *out)
+{
+	char why[sizeof(c->err->message)];
+	const char *s;
+	int rc = get_scalar(c, n, "target", "all, an id, a glob, a range, group:NAME or "
+			    "share:N%", &s);
+
+	if (rc < 0)
+		return rc;
+	why[0] = '\0';
+	rc = scenario__target_compile(c->sc, s, n->pos, step_index, out, why, sizeof(why),
+				      &c->work);
+	if (rc == -EINVAL)
+		return fail(c, n, "%s", why);
+	return rc;
+}
+
+/* A target: absent (all), a string, or a list of strings (their union). */
+static int get_target(struct ctx *c, const struct ynode *n, const struct scenario_step *st,
+		      struct scenario_target *out)
+{
+	struct scenario_target *items;
+	size_t i = 0, len = 2;
+	char *text;
+	int rc;
+
+	if (!n) {
+		rc = scenario__target_compile(c->sc, "all", st->pos, st->index, out, NULL, 0,
+					      NULL);
+		return rc;
+	}
+	if (n->kind != YNODE_SEQ)
+		return compile_one(c, n, st->index, out);
+	if (n->n == 0)
+		return fail(c, n, "target: the list is empty: name at least one target");
+	if (n->n > TARGET_LIST_MAX)
+		return fail(c, n, "target: a list of %zu targets; at most %d (use a glob, "
+			    "range or group)", n->n, TARGET_LIST_MAX);
+	items = scenario__alloc(&c->sc->arena, n->n * sizeof(*items));
+	if (!items)
+		return -ENOMEM;
+	for (const struct ynode *it = n->first; it; it = it->next, i++) {
+		rc = compile_one(c, it, st->index, &items[i]);
+		if (rc < 0)
+			return rc;
+		len += strlen(items[i].text) + 2;
+	}
+	text = scenario__alloc(&c->sc->arena, len + 1);
+	if (!text)
+		return -ENOMEM;
+	len = 0;
+	text[len++] = '[';
+	for (i = 0; i < n->n; i++) {
+		size_t l = strlen(items[i].text);
+
+		if (i) {
+			memcpy(text + len, ", ", 2);
+			len += 2;
+		}
+		memcpy(text + len, items[i].text, l);
+		len += l;
+	}
+	text[len++] = ']';
+	text[len] = '\0';
+	memset(out, 0, sizeof(*out));
+	out->kind = SCENARIO_TARGET_LIST;
+	out->pos = n->pos;
+	out->step_index = st->index;
+	out->text = text;
+	out->list.items = items;
+	out->list.n = n->n;
+	return 0;
+}
+
+/* ---- checks (expect predicates) ---------------------------------------- */
+
+enum cmp_unit {
+	CMP_COUNT,   /* whole numbers >= 0 */
+	CMP_RATE,    /* 0.8/s */
+	CMP_NUMBER,  /* any number */
+};
+
+static const char *const cmp_keys[] = { "min", "max", "between", "gt", "ge", "lt", "le", "eq" };
+#define CMP_KEYS ARRAY_SIZE(cmp_keys)
+
+static int cmp_value(struct ctx *c, const struct ynode *n, const char *key, enum cmp_unit u,
+		     double *v)
+{
+	const char *s;
+	uint64_t count;
+	int rc;
+
+	switch (u) {
+	case CMP_COUNT:
+		rc = get_uint(c, n, key, 0, UINT32_MAX, &count);
+		if (rc == 0)
+			*v = (double)count;
+		return rc;
+	case CMP_RATE:
+		rc = get_scalar(c, n, key, "a rate such as 0.8/s", &s);
+		if (rc < 0)
+			return rc;
+		if (scenario_parse_rate(s, v) < 0)
+			return fail(c, n, "%s: bad rate '%s': use 0.5/s, 30/m, 600/h", key, s);
+		return 0;
+	default:
+		return get_number(c, n, key, -1e300, 1e300, "", v);
+	}
+}
+
+static void bound_lo(struct scenario_cmp *m, double v, bool open)
+{
+	if (!m->has_lo || v > m->lo || (v == m->lo && open)) {
+		m->has_lo = true;
+		m->lo = v;
+		m->lo_open = open;
+	}
+}
+
+static void bound_hi(struct scenario_cmp *m, double v, bool open)
+{
+	if (!m->has_hi || v < m->hi || (v == m->hi && open)) {
+		m->has_hi = true;
+		m->hi = v;
+		m->hi_open = open;
+	}
+}
+
+/* Match mapping @n against the check keys and @extra: @f receives the
+ * CMP_KEYS check fields, @extra its own. */
+static int cmp_fields(struct ctx *c, const struct ynode *n, const char *key,
+		      struct field f[CMP_KEYS], struct field *extra, size_t n_extra)
+{
+	struct field all[CMP_KEYS + 4];
+	int rc;
+
+	memset(all, 0, sizeof(all));
+	for (size_t i = 0; i < CMP_KEYS; i++)
+		all[i].key = cmp_keys[i];
+	for (size_t i = 0; i < n_extra && i < 4; i++)
+		all[CMP_KEYS + i].key = extra[i].key;
+	rc = get_fields(c, n, key, all, CMP_KEYS + n_extra);
+	if (rc < 0)
+		return rc;
+	memcpy(f, all, CMP_KEYS * sizeof(*f));
+	for (size_t i = 0; i < n_extra; i++)
+		extra[i] = all[CMP_KEYS + i];
+	return 0;
+}
+
+/* The bounds the check keys in @f set, intersected. */
+static int cmp_eval(struct ctx *c, const struct ynode *n, const char *key, enum cmp_unit u,
+		    const struct field f[CMP_KEYS], struct scenario_cmp *out)
+{
+	char list[200], text[120];
+	bool any = false;
+	double v;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	out->pos = n->pos;
+	for (size_t i = 0; i < CMP_KEYS; i++) {
+		const struct ynode *val = f[i].v;
+		const char *k = cmp_keys[i];
+
+		if (!f[i].k)
+			continue;
+		any = true;
+		if (strcmp(k, "between") == 0) {
+			double lo, hi;
+			char d[64];
+
+			if (val->kind != YNODE_SEQ || val->n != 2)
+				return fail(c, val, "between: expected [low, high], got %s",
+					    describe(val, d, sizeof(d)));
+			rc = cmp_value(c, val->first, k, u, &lo);
+			if (rc == 0)
+				rc = cmp_value(c, val->first->next, k, u, &hi);
+			if (rc < 0)
+				return rc;
+			if (lo > hi)
+				return fail(c, val, "between: low %g is above high %g", lo, hi);
+			bound_lo(out, lo, false);
+			bound_hi(out, hi, false);
+			continue;
+		}
+		rc = cmp_value(c, val, k, u, &v);
+		if (rc < 0)
+			return rc;
+		if (strcmp(k, "min") == 0 || strcmp(k, "ge") == 0)
+			bound_lo(out, v, false);
+		else if (strcmp(k, "gt") == 0)
+			bound_lo(out, v, true);
+		else if (strcmp(k, "max") == 0 || strcmp(k, "le") == 0)
+			bound_hi(out, v, false);
+		else if (strcmp(k, "lt") == 0)
+			bound_hi(out, v, true);
+		else {
+			bound_lo(out, v, false);
+			bound_hi(out, v, false);
+		}
+	}
+	if (!any)
+		return fail(c, n, "%s: give at least one of %s", key,
+			    join(cmp_keys, CMP_KEYS, list, sizeof(list)));
+	if (out->has_lo && out->has_hi &&
+	    (out->lo > out->hi || (out->lo == out->hi && (out->lo_open || out->hi_open)))) {
+		scenario_cmp_format(out, text, sizeof(text));
+		return fail(c, n, "%s: no value can be %s", key, text);
+	}
+	return 0;
+}
+
+/*
+ * A check at @n: a bare value (== it) or a mapping of the check keys plus
+ * @extra keys, which the caller reads from @extra afterwards.
+ */
+static int get_cmp(struct ctx *c, const struct ynode *n, const char *key, enum cmp_unit u,
+		   struct field *extra, size_t n_extra, struct scenario_cmp *out)
+{
+	struct field f[CMP_KEYS];
+	double v;
+	int rc;
+
+	if (n->kind == YNODE_SCALAR && !is_null(n)) {
+		rc = cmp_value(c, n, key, u, &v);
+		if (rc < 0)
+			return rc;
+		memset(out, 0, sizeof(*out));
+		out->pos = n->pos;
+		bound_lo(out, v, false);
+		bound_hi(out, v, false);
+		return 0;
+	}
+	if (n->kind != YNODE_MAP) {
+		char d[64];
+
+		return fail(c, n, "%s: expected a number or a check such as {min: 1}, got %s",
+			    key, describe(n, d, sizeof(d)));
+	}
+	rc = cmp_fields(c, n, key, f, extra, n_extra);
+	if (rc < 0)
+		return rc;
+	return cmp_eval(c, n, key, u, f, out);
+}
+
+/* ---- steps ------------------------------------------------------------- */
+
+static int parse_steps(struct ctx *c, const struct ynode *seq, const char *key,
+		       struct scenario_step **out, size_t *n_out);
+
+static const double metric_lo[] = { -40, 0, 0 };
+static const double metric_hi[] = { 80, 100, 10000 };
+static const char *const metric_units[] = { "degC", "%RH", "cm" };
+
+static int parse_set(struct ctx *c, const struct ynode *v, struct scenario_step *st)
+{
+	struct scenario_set *s = &st->set;
+	struct field f[] = { F("target"), F("temperature"), F("humidity"), F("distance"),
+			     F("noise") };
+	int rc = get_fields(c, v, "set", f, ARRAY_SIZE(f));
+
+	if (rc == 0)
+		rc = get_target(c, f[0].v, st, &s->target);
+	if (rc < 0)
+		return rc;
+	for (unsigned m = 0; m < SCENARIO_METRIC_COUNT; m++) {
+		const struct ynode *n = f[1 + m].v;
+		struct scenario_change *ch = &s->change[m];
+		const char *key = scenario__metric_names[m];
+
+		if (!f[1 + m].k)
+			continue;
+		s->metrics |= 1u << m;
+		ch->pos = f[1 + m].k->pos;
+		if (n && n->kind == YNODE_MAP) {
+			struct field r[] = { F("to"), F("over") };
+
+			rc = get_fields(c, n, key, r, ARRAY_SIZE(r));
+			if (rc < 0)
+				return rc;
+			if (!r[0].k)
+				return fail(c, n, "%s: a ramp needs to:, e.g. "
+					    "{to: 35, over: 30s}", key);
+			rc = get_number(c, r[0].v, key, metric_lo[m], metric_hi[m],
+					metric_units[m], &ch->to);
+			if (rc == 0 && r[1].k)
+				rc = get_duration(c, r[1].v, "over", &ch->over_ms);
+		} else {
+			rc = get_number(c, n, key, metric_lo[m], metric_hi[m], metric_units[m],
+					&ch->to);
+		}
+		if (rc < 0)
+			return rc;
+	}
+	if (f[4].k) {
+		rc = get_number(c, f[4].v, "noise", 0, 100, "", &s->noise);
+		if (rc < 0)
+			return rc;
+		s->noise_set = true;
+	}
+	if (!s->metrics && !s->noise_set)
+		return fail(c, v, "set needs at least one of temperature, humidity, distance, "
+			    "noise");
+	return 0;
+}
+
+static int parse_command(struct ctx *c, const struct ynode *v, struct scenario_step *st)
+{
+	static const char *const actions[] = { "start", "stop" };
+	static const char *const formats[] = { "json", "plain" };
+	struct scenario_command *cmd = &st->command;
+	struct field f[] = { F("target"), F("action"), F("payload"), F("format") };
+	unsigned e;
+	int rc = get_fields(c, v, "command", f, ARRAY_SIZE(f));
+
+	if (rc == 0)
+		rc = get_target(c, f[0].v, st, &cmd->target);
+	if (rc < 0)
+		return rc;
+	if (f[1].k && f[2].k)
+		return fail(c, f[2].k, "command: give action or payload, not both");
+	if (!f[1].k && !f[2].k)
+		return fail(c, v, "command needs action: start or stop (or payload: \"text\" "
+			    "to publish as is)");
+	if (f[1].k) {
+		rc = get_enum(c, f[1].v, "action", actions, ARRAY_SIZE(actions), &e);
+		if (rc < 0)
+			return rc;
+		cmd->action = e == 0 ? SCENARIO_COMMAND_START : SCENARIO_COMMAND_STOP;
+	} else {
+		const struct ynode *p = f[2].v;
+		char d[64];
+
+		/* An empty payload is a legitimate thing to throw at a device. */
+		if (!p || p->kind != YNODE_SCALAR || p->has_nul)
+			return fail(c, p ? p : f[2].k, "payload: expected text, got %s",
+				    describe(p, d, sizeof(d)));
+		if (p->len > SCENARIO_PAYLOAD_MAX)
+			return fail(c, p, "payload: %zu bytes; at most %d", p->len,
+				    SCENARIO_PAYLOAD_MAX);
+		if (f[3].k)
+			return fail(c, f[3].k, "format: only with action; a payload is "
+				    "published as written");
+		cmd->action = SCENARIO_COMMAND_PAYLOAD;
+		cmd->payload = p->plain && is_null(p) ? "" : p->text;
+		cmd->payload_len = p->plain && is_null(p) ? 0 : p->len;
+		cmd->payload = scenario__strndup(&c->sc->arena, cmd->payload, cmd->payload_len);
+		if (!cmd->payload)
+			return -ENOMEM;
+	}
+	if (f[3].k) {
+		rc = get_enum(c, f[3].v, "format", formats, ARRAY_SIZE(formats), &e);
+		if (rc < 0)
+			return rc;
+		cmd->format = e == 0 ? SCENARIO_FORMAT_JSON : SCENARIO_FORMAT_PLAIN;
+	}
+	return 0;
+}
+
+static int parse_expect(struct ctx *c, const struct ynode *v, struct scenario_step *st)
+{
+	static const char *const statuses[] = { "online", "offline" };
+	struct scenario_expect *x = &st->expect;
+	struct field f[] = { F("target"), F("within"), F("name"), F("status"),
+			     F("messages"), F("rate"), F("value"), F("counter"),
+			     F("lost"), F("duplicated") };
+	unsigned e;
+	int rc = get_fields(c, v, "expect", f, ARRAY_SIZE(f));
+
+	if (rc == 0)
+		rc = get_target(c, f[0].v, st, &x->target);
+	if (rc == 0 && f[1].k)
+		rc = get_duration(c, f[1].v, "within", &x->within_ms);
+	if (rc == 0 && f[2].k)
+		rc = get_text(c, f[2].v, "name", &x->name);
+	if (rc < 0)
+		return rc;
+	if (f[3].k) {
+		rc = get_enum(c, f[3].v, "status", statuses, ARRAY_SIZE(statuses), &e);
+		if (rc < 0)
+			return rc;
+		x->status = e == 0 ? SCENARIO_STATUS_ONLINE : SCENARIO_STATUS_OFFLINE;
+		x->what |= SCENARIO_EXPECT_STATUS;
+	}
+	for (int i = 0; i < 2; i++) { /* messages, rate: a check plus window: */
+		const struct field *src = &f[4 + i];
+		struct field w[] = { F("window") };
+
+		if (!src->k)
+			continue;
+		rc = get_cmp(c, src->v, src->key, i ? CMP_RATE : CMP_COUNT, w,
+			     1, i ? &x->rate.cmp : &x->messages.cmp);
+		if (rc == 0 && w[0].k)
+			rc = get_duration(c, w[0].v, "window",
+					  i ? &x->rate.window_ms : &x->messages.window_ms);
+		if (rc < 0)
+			return rc;
+		x->what |= i ? SCENARIO_EXPECT_RATE : SCENARIO_EXPECT_MESSAGES;
+	}
+	if (f[6].k) {
+		struct field w[] = { F("metric"), F("latest"), F("window") };
+		struct field cf[CMP_KEYS];
+		const struct ynode *n = f[6].v;
+
+		rc = cmp_fields(c, n, "value", cf, w, ARRAY_SIZE(w));
+		if (rc < 0)
+			return rc;
+		if (!w[0].k)
+			return fail(c, n, "value needs metric: temperature, humidity or distance");
+		rc = get_enum(c, w[0].v, "metric", scenario__metric_names,
+			      SCENARIO_METRIC_COUNT, &e);
+		if (rc < 0)
+			return rc;
+		x->value.metric = (enum scenario_metric)e;
+		x->value.latest = true;
+		if (w[1].k && (rc = get_bool(c, w[1].v, "latest", &x->value.latest)) < 0)
+			return rc;
+		if (w[2].k && x->value.latest)
+			return fail(c, w[2].k, "window: only with latest: false (the latest "
+				    "reading has no window)");
+		if (w[2].k && (rc = get_duration(c, w[2].v, "window", &x->value.window_ms)) < 0)
+			return rc;
+		rc = cmp_eval(c, n, "value", CMP_NUMBER, cf, &x->value.cmp);
+		if (rc < 0)
+			return rc;
+		x->what |= SCENARIO_EXPECT_VALUE;
+	}
+	if (f[7].k) {
+		struct field w[] = { F("name") };
+		struct field cf[CMP_KEYS];
+		const struct ynode *n = f[7].v;
+
+		rc = cmp_fields(c, n, "counter", cf, w, ARRAY_SIZE(w));
+		if (rc < 0)
+			return rc;
+		if (!w[0].k)
+			return fail(c, n, "counter needs name: one of %s",
+				    "readings_ok, readings_failed, published, acknowledged, "
+				    "unsent, publish_errors, commands, commands_invalid, "
+				    "reconnects, link_failures");
+		rc = get_enum(c, w[0].v, "name", scenario__counter_names,
+			      SCENARIO_COUNTER_COUNT, &e);
+		if (rc < 0)
+			return rc;
+		x->counter.name = (enum scenario_counter)e;
+		rc = cmp_eval(c, n, "counter", CMP_COUNT, cf, &x->counter.cmp);
+		if (rc < 0)
+			return rc;
+		x->what |= SCENARIO_EXPECT_COUNTER;
+	}
+	for (int i = 0; i < 2; i++) { /* lost, duplicated */
+		const struct field *src = &f[8 + i];
+
+		if (!src->k)
+			continue;
+		rc = get_cmp(c, src->v, src->key, CMP_COUNT, NULL, 0,
+			     i ? &x->duplicated : &x->lost);
+		if (rc < 0)
+			return rc;
+		x->what |= i ? SCENARIO_EXPECT_DUPLICATED : SCENARIO_EXPECT_LOST;
+	}
+	if (!x->what)
+		return fail(c, v, "expect needs at least one of status, messages, rate, value, "
+			    "counter, lost, duplicated");
+	return 0;
+}
+
+static int parse_repeat(struct ctx *c, const struct ynode *v, struct scenario_step *st)
+{
+	struct field f[] = { F("times"), F("steps") };
+	int rc;
+
+	if (c->repeat_depth >= SCENARIO_REPEAT_NESTING_MAX)
+		return scenario__error(c->err, c->file, st->pos, "repeat nested deeper than %d "
+				       "levels", SCENARIO_REPEAT_NESTING_MAX);
+	rc = get_fields(c, v, "repeat", f, ARRAY_SIZE(f));
+	if (rc < 0)
+		return rc;
+	if (!f[0].k || !f[1].k)
+		return fail(c, v, "repeat needs times: and steps:, e.g. {times: 3, steps: "
+			    "[{wait: 1s}]}");
+	rc = get_u32(c, f[0].v, "times", 1, SCENARIO_REPEAT_TIMES_MAX, &st->repeat.times);
+	if (rc < 0)
+		return rc;
+	c->repeat_depth++;
+	rc = parse_steps(c, f[1].v, "steps", &st->repeat.steps,
+			 &st->repeat.n_steps);
+	c->repeat_depth--;
+	return rc;
+}
+
+static int parse_fault(struct ctx *c, const struct ynode *v, struct scenario_step *st)
+{
+	struct field f[] = { F("target"), F("kind"), F("for") };
+	unsigned e;
+	int rc = get_fields(c, v, "fault", f, ARRAY_SIZE(f));
+
+	if (rc == 0)
+		rc = get_target(c, f[0].v, st, &st->fault.target);
+	if (rc < 0)
+		return rc;
+	if (!f[1].k)
+		return fail(c, v, "fault needs kind: one of wifi_drop, dht_no_response, "
+			    "dht_checksum, dht_stretched, dht_truncated, sonar_no_echo, "
+			    "sonar_stuck_high, sonar_silent");
+	rc = get_enum(c, f[1].v, "kind", scenario__fault_names, SCENARIO_FAULT_COUNT, &e);
+	if (rc < 0)
+		return rc;
+	st->fault.kind = (enum scenario_fault_kind)e;
+	if (f[2].k)
+		rc = get_duration(c, f[2].v, "for", &st->fault.for_ms);
+	return rc;
+}
+
+static int parse_clear(struct ctx *c, const struct ynode *v, struct scenario_step *st)
+{
+	struct field f[] = { F("target"), F("kind") };
+	unsigned e;
+	int rc;
+
+	/* "clear:" alone clears everything everywhere. */
+	if (is_null(v))
+		return get_target(c, NULL, st, &st->clear.target);
+	rc = get_fields(c, v, "clear", f, ARRAY_SIZE(f));
+	if (rc == 0)
+		rc = get_target(c, f[0].v, st, &st->clear.target);
+	if (rc == 0 && f[1].k) {
+		rc = get_enum(c, f[1].v, "kind", scenario__fault_names, SCENARIO_FAULT_COUNT, &e);
+		st->clear.kind_set = true;
+		st->clear.kind = (enum scenario_fault_kind)e;
+	}
+	return rc;
+}
+
+static int parse_power(struct ctx *c, const struct ynode *v, struct scenario_step *st)
+{
+	static const char *const actions[] = { "off", "on", "cycle" };
+	struct field f[] = { F("target"), F("action") };
+	unsigned e;
+	int rc = get_fields(c, v, "power", f, ARRAY_SIZE(f));
+
+	if (rc == 0)
+		rc = get_target(c, f[0].v, st, &st->power.target);
+	if (rc < 0)
+		return rc;
+	if (!f[1].k)
+		return fail(c, v, "power needs action: off, on or cycle");
+	rc = get_enum(c, f[1].v, "action", actions, ARRAY_SIZE(actions), &e);
+	st->power.action = (enum scenario_power_action)e;
+	return rc;
+}
+
+static int parse_step(struct ctx *c, const struct ynode *item, struct scenario_step *st)
+{
+	static const char *const broker_actions[] = { "stop", "start", "restart", "kill" };
+	char list[200], d[64];
+	const struct ynode *k, *v;
+	const char *hint;
+	unsigned kind, e;
+	int rc;
+
+	join(scenario__step_names, SCENARIO_STEP_KIND_COUNT, list, sizeof(list));
+	if (item->kind != YNODE_MAP || item->n == 0)
+		return fail(c, item, "a step is a mapping with one key, its kind (%s), e.g. "
+			    "'- wait: 5s'; got %s", list, describe(item, d, sizeof(d)));
+	k = item->first;
+	v = k->next;
+	if (item->n > 2) {
+		const struct ynode *k2 = v->next;
+
+		return fail(c, k2, "a step has exactly one key, its kind; this one also has "
+			    "%s: start a new step with '-' or put options inside %s: {...}",
+			    describe(k2, d, sizeof(d)), k->kind == YNODE_SCALAR ? k->text : "it");
+	}
+	if (k->kind != YNODE_SCALAR || k->has_nul)
+		return fail(c, k, "a step's key is its kind (%s), not %s", list,
+			    describe(k, d, sizeof(d)));
+	for (kind = 0; kind < SCENARIO_STEP_KIND_COUNT; kind++)
+		if (strcmp(k->text, scenario__step_names[kind]) == 0)
+			break;
+	if (kind == SCENARIO_STEP_KIND_COUNT) {
+		hint = suggest(k->text, scenario__step_names, SCENARIO_STEP_KIND_COUNT);
+		if (hint)
+			return fail(c, k, "unknown step '%s' (did you mean '%s'?): steps are %s",
+				    k->text, hint, list);
+		return fail(c, k, "unknown step %s: steps are %s", describe(k, d, sizeof(d)),
+			    list);
+	}
+	if (c->steps >= SCENARIO_STEPS_MAX)
+		return fail(c, k, "more than %u steps", SCENARIO_STEPS_MAX);
+	st->kind = (enum scenario_step_kind)kind;
+	st->pos = k->pos;
+	st->index = c->steps++;
+
+	switch (st->kind) {
+	case SCENARIO_STEP_WAIT:
+		return get_duration(c, v, "wait", &st->wait_ms);
+	case SCENARIO_STEP_SET:
+		return parse_set(c, v, st);
+	case SCENARIO_STEP_COMMAND:
+		return parse_command(c, v, st);
+	case SCENARIO_STEP_BROKER:
+		rc = get_enum(c, v, "broker", broker_actions, ARRAY_SIZE(broker_actions), &e);
+		st->broker = (enum scenario_broker_action)e;
+		return rc;
+	case SCENARIO_STEP_EXPECT:
+		return parse_expect(c, v, st);
+	case SCENARIO_STEP_REPEAT:
+		return parse_repeat(c, v, st);
+	case SCENARIO_STEP_FAULT:
+		return parse_fault(c, v, st);
+	case SCENARIO_STEP_CLEAR:
+		return parse_clear(c, v, st);
+	case SCENARIO_STEP_POWER:
+		return parse_power(c, v, st);
+	default:
+		return -EINVAL;
+	}
+}
+
+static int parse_steps(struct ctx *c, const struct ynode *seq, const char *key,
+		       struct scenario_step **out, size_t *n_out)
+{
+	struct scenario_step *steps;
+	char d[64];
+	size_t i = 0;
+	int rc;
+
+	if (!seq || seq->kind != YNODE_SEQ)
+		return fail(c, seq, "%s: expected a list of steps, got %s", key,
+			    describe(seq, d, sizeof(d)));
+	if (seq->n == 0)
+		return fail(c, seq, "%s: the list is empty: add at least one step, e.g. "
+			    "'- wait: 1m'", key);
+	steps = scenario__alloc(&c->sc->arena, seq->n * sizeof(*steps));
+	if (!steps)
+		return -ENOMEM;
+	for (const struct ynode *it = seq->first; it; it = it->next, i++) {
+		rc = parse_step(c, it, &steps[i]);
+		if (rc < 0)
+			return rc;
+	}
+	*out = steps;
+	*n_out = seq->n;
+	return 0;
+}
+
+/* ---- fleet ------------------------------------------------------------- */
+
+/* "host:port", "[v6]:port" or "host" (1883), as robofleet-device takes it. */
+static int split_broker(const char *s, const char **host, size_t *host_len, uint16_t *port)
+{
+	const char *colon, *h = s;
+	size_t hlen;
+	long p = 1883;
+
+	if (*s == '[') {
+		const char *close = strchr(s, ']');
+
+		if (!close)
+			return -EINVAL;
+		h = s + 1;
+		hlen = (size_t)(close - h);
+		colon = close[1] == ':' ? close + 1 : NULL;
+		if (close[1] && !colon)
+			return -EINVAL;
+	} else {
+		colon = strrchr(s, ':');
+		if (colon && strchr(s, ':') != colon)
+			return -EINVAL; /* bare IPv6 needs brackets */
+		hlen = colon ? (size_t)(colon - s) : strlen(s);
+	}
+	if (colon) {
+		const char *q = colon + 1;
+
+		p = 0;
+		if (*q == '\0' || strlen(q) > 5)
+			return -EINVAL;
+		for (; *q; q++) {
+			if (*q < '0' || *q > '9')
+				return -EINVAL;
+			p = p * 10 + (*q - '0');
+		}
+		if (p < 1 || p > 65535)
+			return -EINVAL;
+	}
+	if (hlen == 0 || hlen > 253)
+		return -EINVAL;
+	for (size_t i = 0; i < hlen; i++)
+		if ((unsigned char)h[i] <= ' ' || h[i] == '/')
+			return -EINVAL;
+	*host = h;
+	*host_len = hlen;
+	*port = (uint16_t)p;
+	return 0;
+}
+
+static int parse_env_metric(struct ctx *c, const struct field *fl, unsigned m,
+			    struct scenario_env *env, bool *noise_set)
+{
+	const struct ynode *n = fl->v;
+	const char *key = scenario__metric_names[m];
+	int rc;
+
+	if (n && n->kind == YNODE_MAP) {
+		struct field f[] = { F("value"), F("noise") };
+
+		rc = get_fields(c, n, key, f, ARRAY_SIZE(f));
+		if (rc < 0)
+			return rc;
+		if (!f[0].k)
+			return fail(c, n, "%s needs value:, e.g. {value: 22.5, noise: 0.2}", key);
+		rc = get_number(c, f[0].v, key, metric_lo[m], metric_hi[m], metric_units[m],
+				&env->value[m]);
+		if (rc == 0 && f[1].k) {
+			rc = get_number(c, f[1].v, "noise", 0, 100, "", &env->noise[m]);
+			*noise_set = true;
+		}
+		return rc;
+	}
+	return get_number(c, n, key, metric_lo[m], metric_hi[m], metric_units[m],
+			  &env->value[m]);
+}
+
+static int parse_environment(struct ctx *c, const struct ynode *n, struct scenario_env *env)
+{
+	struct field f[] = { F("temperature"), F("humidity"), F("distance"), F("noise") };
+	bool own_noise[SCENARIO_METRIC_COUNT] = { false };
+	double noise = 0;
+	int rc = get_fields(c, n, "environment", f, ARRAY_SIZE(f));
+
+	if (rc < 0)
+		return rc;
+	if (f[3].k && (rc = get_number(c, f[3].v, "noise", 0, 100, "", &noise)) < 0)
+		return rc;
+	for (unsigned m = 0; m < SCENARIO_METRIC_COUNT; m++) {
+		if (f[m].k && (rc = parse_env_metric(c, &f[m], m, env, &own_noise[m])) < 0)
+			return rc;
+		if (!own_noise[m])
+			env->noise[m] = noise;
+	}
+	return 0;
+}
+
+static bool word_char(char ch, bool dot)
+{
+	return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+	       ch == '_' || ch == '-' || (dot && ch == '.');
+}
+
+static int parse_group(struct ctx *c, const struct ynode *n, struct scenario_group *g,
+		       size_t index, size_t *total)
+{
+	static const char *const styles[] = { "json", "per-metric", "both" };
+	struct field f[] = { F("name"), F("count"), F("id"), F("first"), F("interval"),
+			     F("sample_interval"), F("keepalive"), F("topic_style"),
+			     F("environment") };
+	const struct scenario_fleet *fl = &c->sc->fleet;
+	char *pattern;
+	unsigned e;
+	uint32_t ms;
+	int rc = get_fields(c, n, "group", f, ARRAY_SIZE(f));
+
+	if (rc < 0)
+		return rc;
+	g->pos = n->pos;
+	g->id_pos = n->pos;
+	if (!f[0].k || !f[1].k)
+		return fail(c, n, "a group needs name: and count:, e.g. {name: lab, count: 20}");
+	rc = get_text(c, f[0].v, "name", &g->name);
+	if (rc < 0)
+		return rc;
+	if (!scenario_id_valid(g->name))
+		return fail(c, f[0].v, "name: group name '%s' is not 1-%d characters of "
+			    "A-Z a-z 0-9 _ -", g->name, SCENARIO_ID_MAX);
+	for (size_t i = 0; i < index; i++)
+		if (strcmp(fl->groups[i].name, g->name) == 0)
+			return fail(c, f[0].v, "name: a group named '%s' already exists "
+				    "(line %u)", g->name, (unsigned)fl->groups[i].pos.line);
+	rc = get_u32(c, f[1].v, "count", 0, SCENARIO_FLEET_MAX, &g->count);
+	if (rc < 0)
+		return rc;
+	*total += g->count;
+	if (*total > SCENARIO_FLEET_MAX)
+		return fail(c, f[1].v, "count: the fleet would have %zu devices; at most %u",
+			    *total, SCENARIO_FLEET_MAX);
+
+	if (f[2].k) {
+		rc = get_text(c, f[2].v, "id", &g->id_pattern);
+		if (rc < 0)
+			return rc;
+		g->id_pos = f[2].v->pos;
+	} else {
+		size_t len = strlen(g->name) + sizeof("_{:03}");
+
+		pattern = scenario__alloc(&c->sc->arena, len);
+		if (!pattern)
+			return -ENOMEM;
+		snprintf(pattern, len, "%s_{:03}", g->name);
+		g->id_pattern = pattern;
+	}
+	g->first = 1;
+	if (f[3].k && (rc = get_u32(c, f[3].v, "first", 0, 999999999u, &g->first)) < 0)
+		return rc;
+
+	g->interval_ms = 10000;
+	if (f[4].k) {
+		rc = get_duration(c, f[4].v, "interval", &g->interval_ms);
+		if (rc < 0)
+			return rc;
+		if (g->interval_ms < 100 || g->interval_ms > DAY_MS)
+			return fail(c, f[4].v, "interval: %s is out of range: use 100ms to 24h",
+				    f[4].v->text);
+	}
+	if (f[5].k) {
+		rc = get_duration(c, f[5].v, "sample_interval", &g->sample_interval_ms);
+		if (rc < 0)
+			return rc;
+		if (g->sample_interval_ms != 0 &&
+		    (g->sample_interval_ms < 60 || g->sample_interval_ms > DAY_MS))
+			return fail(c, f[5].v, "sample_interval: %s is out of range: use 60ms "
+				    "to 24h (the HC-SR04 needs 60ms between pings), or 0",
+				    f[5].v->text);
+	}
+	g->keepalive_s = 15;
+	if (f[6].k) {
+		rc = get_duration(c, f[6].v, "keepalive", &ms);
+		if (rc < 0)
+			return rc;
+		if (ms % 1000 || ms < 5000 || ms > 65535000u)
+			return fail(c, f[6].v, "keepalive: %s: use whole seconds from 5s to "
+				    "65535s", f[6].v->text);
+		g->keepalive_s = ms / 1000;
+	}
+	g->topic_style = SCENARIO_TOPIC_JSON;
+	if (f[7].k) {
+		rc = get_enum(c, f[7].v, "topic_style", styles, ARRAY_SIZE(styles), &e);
+		if (rc < 0)
+			return rc;
+		g->topic_style = (enum scenario_topic_style)e;
+	}
+	/* robofleet-device's defaults, so a group and a lone device agree. */
+	g->env.value[SCENARIO_METRIC_TEMPERATURE] = 22.0;
+	g->env.value[SCENARIO_METRIC_HUMIDITY] = 45.0;
+	g->env.value[SCENARIO_METRIC_DISTANCE] = 100.0;
+	if (f[8].k)
+		return parse_environment(c, f[8].v, &g->env);
+	return 0;
+}
+
+static int parse_fleet(struct ctx *c, const struct ynode *n)
+{
+	struct scenario_fleet *fl = &c->sc->fleet;
+	struct field f[] = { F("broker"), F("connect_rate"), F("groups") };
+	const char *s;
+	size_t i = 0, total = 0;
+	char d[64];
+	int rc = get_fields(c, n, "fleet", f, ARRAY_SIZE(f));
+
+	if (rc < 0)
+		return rc;
+	fl->pos = n->pos;
+	fl->broker = SCENARIO_BROKER_EMBEDDED;
+	if (f[0].k) {
+		const char *host;
+		size_t host_len;
+
+		rc = get_text(c, f[0].v, "broker", &s);
+		if (rc < 0)
+			return rc;
+		if (strcmp(s, "embedded") != 0) {
+			if (split_broker(s, &host, &host_len, &fl->broker_port) < 0)
+				return fail(c, f[0].v, "broker: '%s' is not embedded, host:port, "
+					    "[v6addr]:port or host", s);
+			fl->broker = SCENARIO_BROKER_EXTERNAL;
+			fl->broker_host = scenario__strndup(&c->sc->arena, host, host_len);
+			if (!fl->broker_host)
+				return -ENOMEM;
+		}
+	}
+	fl->connect_rate_per_s = 200;
+	if (f[1].k) {
+		rc = get_scalar(c, f[1].v, "connect_rate", "a rate such as 200/s", &s);
+		if (rc < 0)
+			return rc;
+		if (scenario_parse_rate(s, &fl->connect_rate_per_s) < 0 ||
+		    !(fl->connect_rate_per_s > 0))
+			return fail(c, f[1].v, "connect_rate: bad rate '%s': use a rate above 0 "
+				    "such as 200/s, 30/m", s);
+	}
+	if (!f[2].k)
+		return fail(c, n, "fleet needs groups:, a list such as [{name: lab, count: 20}]");
+	n = f[2].v;
+	if (n->kind != YNODE_SEQ || n->n == 0)
+		return fail(c, n, "groups: expected a list of groups such as [{name: lab, "
+			    "count: 20}], got %s",
+			    n->kind == YNODE_SEQ ? "an empty list" : describe(n, d, sizeof(d)));
+	if (n->n > SCENARIO_GROUPS_MAX)
+		return fail(c, n, "groups: %zu groups; at most %u", n->n, SCENARIO_GROUPS_MAX);
+	fl->groups = scenario__alloc(&c->sc->arena, n->n * sizeof(*fl->groups));
+	if (!fl->groups)
+		return -ENOMEM;
+	for (const struct ynode *g = n->first; g; g = g->next, i++) {
+		rc = parse_group(c, g, &fl->groups[i], i, &total);
+		fl->n_groups = i + 1; /* later groups look back at the earlier ones */
+		if (rc < 0)
+			return rc;
+	}
+	return scenario__fleet_expand(c->sc, c->err);
+}
+
+/* ---- the document ------------------------------------------------------ */
+
+/* The default name: the file's stem, made safe for a directory name. */
+static int default_name(struct ctx *c)
+{
+	const char *base = strrchr(c->file, '/');
+	size_t len;
+	char *name;
+
+	base = base ? base + 1 : c->file;
+	len = strlen(base);
+	if (len > 5 && strcmp(base + len - 5, ".yaml") == 0)
+		len -= 5;
+	else if (len > 4 && strcmp(base + len - 4, ".yml") == 0)
+		len -= 4;
+	if (len > SCENARIO_NAME_MAX)
+		len = SCENARIO_NAME_MAX;
+	if (len == 0) {
+		base = "scenario";
+		len = strlen(base);
+	}
+	name = scenario__strndup(&c->sc->arena, base, len);
+	if (!name)
+		return -ENOMEM;
+	for (size_t i = 0; i < len; i++)
+		if (!word_char(name[i], true))
+			name[i] = '_';
+	c->sc->name = name;
+	return 0;
+}
+
+static int parse_root(struct ctx *c, const struct ynode *root)
+{
+	struct scenario *sc = c->sc;
+	struct field f[] = { F("name"), F("description"), F("seed"), F("duration"),
+			     F("fleet"), F("steps") };
+	char d[64];
+	int rc;
+
+	if (is_null(root))
+		return scenario__error(c->err, c->file, (struct scenario_pos){ 1, 1 },
+				       "the file is empty: a scenario needs fleet: (the "
+				       "devices) and steps: (the timeline)");
+	if (root->kind != YNODE_MAP)
+		return fail(c, root, "a scenario is a mapping with fleet: and steps:, not %s",
+			    describe(root, d, sizeof(d)));
+	rc = get_fields(c, root, "the scenario", f, ARRAY_SIZE(f));
+	if (rc < 0)
+		return rc;
+	if (f[0].k) {
+		size_t len;
+
+		rc = get_text(c, f[0].v, "name", &sc->name);
+		if (rc < 0)
+			return rc;
+		len = strlen(sc->name);
+		for (size_t i = 0; i < len; i++)
+			if (!word_char(sc->name[i], true))
+				len = 0;
+		if (len == 0 || len > SCENARIO_NAME_MAX)
+			return fail(c, f[0].v, "name: '%s' cannot name a run directory: use 1-%d "
+				    "characters of A-Z a-z 0-9 _ . -", sc->name,
+				    SCENARIO_NAME_MAX);
+	} else if ((rc = default_name(c)) < 0) {
+		return rc;
+	}
+	if (f[1].k && (rc = get_text(c, f[1].v, "description", &sc->description)) < 0)
+		return rc;
+	sc->seed = SCENARIO_SEED_DEFAULT;
+	if (f[2].k) {
+		rc = get_seed(c, f[2].v, &sc->seed);
+		if (rc < 0)
+			return rc;
+		sc->seed_set = true;
+	}
+	if (f[3].k && (rc = get_duration(c, f[3].v, "duration", &sc->duration_ms)) < 0)
+		return rc;
+	/* The fleet first: targets in the steps are checked against it. */
+	if (!f[4].k)
+		return fail(c, root, "missing fleet: a scenario needs fleet: (the devices) and "
+			    "steps: (the timeline)");
+	rc = parse_fleet(c, f[4].v);
+	if (rc < 0)
+		return rc;
+	if (!f[5].k)
+		return fail(c, root, "missing steps: a scenario needs fleet: (the devices) and "
+			    "steps: (the timeline)");
+	rc = parse_steps(c, f[5].v, "steps", &sc->steps, &sc->n_steps);
+	sc->n_steps_total = c->steps;
+	return rc;
+}
+
+int scenario_parse_string(const char *name, const char *text, size_t len,
+			  struct scenario *out, struct scenario_error *err)
+{
+	struct scenario_error scratch;
+	struct scenario__arena *tree_arena = NULL;
+	struct ynode *root = NULL;
+	struct ctx c;
+	int rc;
+
+	if (!err)
+		err = &scratch;
+	memset(err, 0, sizeof(*err));
+	if (!out || (!text && len))
+		return -EINVAL;
+	memset(out, 0, sizeof(*out));
+	if (!name)
+		name = "<scenario>";
+	if (!text)
+		text = "";
+	out->file = scenario__strndup(&out->arena, name, strlen(name));
+	if (!out->file) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	c = (struct ctx){ .sc = out, .err = err, .file = out->file, .work = CHECK_WORK_MAX };
+	if (len > SCENARIO_FILE_MAX) {
+		scenario__error(err, name, (struct scenario_pos){ 0, 0 },
+				"larger than %u bytes: split the scenario", SCENARIO_FILE_MAX);
+		rc = -EFBIG;
+		goto out;
+	}
+	rc = scenario__tree_load(out->file, text, len, &tree_arena, &root, err);
+	if (rc == 0)
+		rc = parse_root(&c, root);
+out:
+	scenario__arena_free(&tree_arena);
+	if (rc == -ENOMEM)
+		scenario__error(err, name, (struct scenario_pos){ 0, 0 }, "out of memory");
+	if (rc < 0)
+		scenario_free(out);
+	return rc;
+}
+
+int scenario_parse_file(const char *path, struct scenario *out, struct scenario_error *err)
+{
+	struct scenario_error scratch;
+	char *buf = NULL;
+	size_t len = 0, cap = 0;
+	FILE *f = NULL;
+	int rc;
+
+	if (!err)
+		err = &scratch;
+	memset(err, 0, sizeof(*err));
+	if (!path || !out)
+		return -EINVAL;
+	memset(out, 0, sizeof(*out));
+	f = fopen(path, "rb");
+	if (!f) {
+		rc = -errno;
+		scenario__error(err, path, (struct scenario_pos){ 0, 0 }, "cannot open: %s",
+				strerror(errno));
+		goto out;
+	}
+	/* Read in chunks rather than trusting a size: pipes have none. */
+	for (;;) {
+		size_t got;
+
+		if (len == cap) {
+			char *more;
+
+			if (cap > SCENARIO_FILE_MAX) {
+				scenario__error(err, path, (struct scenario_pos){ 0, 0 },
+						"larger than %u bytes: split the scenario",
+						SCENARIO_FILE_MAX);
+				rc = -EFBIG;
+				goto out;
+			}
+			cap = cap ? cap * 2 : 16384;
+			more = realloc(buf, cap);
+			if (!more) {
+				scenario__error(err, path, (struct scenario_pos){ 0, 0 },
+						"out of memory");
+				rc = -ENOMEM;
+				goto out;
+			}
+			buf = more;
+		}
+		got = fread(buf + len, 1, cap - len, f);
+		len += got;
+		if (got == 0) {
+			if (ferror(f)) {
+				rc = errno ? -errno : -EIO;
+				scenario__error(err, path, (struct scenario_pos){ 0, 0 },
+						"cannot read: %s", strerror(-rc));
+				goto out;
+			}
+			break;
+		}
+	}
+	rc = scenario_parse_string(path, buf, len, out, err);
+out:
+	if (f)
+		fclose(f);
+	free(buf);
+	return rc;
+}

@@ -1,0 +1,1099 @@
+/* Unit tests of the scenario parser: the model it builds and every error it reports. */
+#define _POSIX_C_SOURCE 200809L /* mkstemp, fdopen */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "scenario.h"
+
+/* A fleet of robot_001..robot_020; the steps that follow start on line 5. */
+#define FLEET                                                  \
+	"fleet:\n"                                             \
+	"  groups:\n"                                          \
+	"    - {name: lab, count: 20, id: \"robot_{:03}\"}\n" \
+	"steps:\n"
+
+static int parse(const char *text, struct scenario *sc, struct scenario_error *err)
+{
+	return scenario_parse_string("t.yaml", text, strlen(text), sc, err);
+}
+
+static void assert_error(const char *text, const char *message)
+{
+	struct scenario sc;
+	struct scenario_error err;
+	int rc = parse(text, &sc, &err);
+
+	if (rc == 0) {
+		scenario_free(&sc);
+		fail_msg("parsed, but wanted: %s", message);
+	}
+	assert_int_equal(rc, -EINVAL);
+	assert_string_equal(err.message, message);
+	/* A failed parse leaves nothing behind. */
+	assert_null(sc.arena);
+	assert_null(sc.steps);
+	assert_null(sc.fleet.devices);
+	scenario_free(&sc);
+}
+
+static void assert_parses(const char *text, struct scenario *sc)
+{
+	struct scenario_error err;
+	int rc = parse(text, sc, &err);
+
+	if (rc != 0)
+		fail_msg("rc %d: %s", rc, err.message);
+}
+
+static const char full_file[] =
+	"name: full-test\n"                                                      /* 1 */
+	"description: every step and option\n"                                   /* 2 */
+	"seed: 0x2a\n"                                                           /* 3 */
+	"duration: 1h30m\n"                                                      /* 4 */
+	"fleet:\n"                                                               /* 5 */
+	"  broker: \"[::1]:1884\"\n"                                             /* 6 */
+	"  connect_rate: 30/m\n"                                                 /* 7 */
+	"  groups:\n"                                                            /* 8 */
+	"    - name: lab\n"                                                      /* 9 */
+	"      count: 20\n"                                                      /* 10 */
+	"      id: \"robot_{:03}\"\n"                                            /* 11 */
+	"      interval: 1s\n"                                                   /* 12 */
+	"      sample_interval: 250ms\n"                                         /* 13 */
+	"      keepalive: 30s\n"                                                 /* 14 */
+	"      topic_style: both\n"                                              /* 15 */
+	"      environment:\n"                                                   /* 16 */
+	"        temperature: 22.5\n"                                            /* 17 */
+	"        humidity: {value: 40, noise: 0.5}\n"                            /* 18 */
+	"        distance: 120\n"                                                /* 19 */
+	"        noise: 0.1\n"                                                   /* 20 */
+	"    - name: hall\n"                                                     /* 21 */
+	"      count: 5\n"                                                       /* 22 */
+	"      id: \"hall-{}\"\n"                                                /* 23 */
+	"      first: 10\n"                                                      /* 24 */
+	"      topic_style: per-metric\n"                                        /* 25 */
+	"steps:\n"                                                               /* 26 */
+	"  - wait: 5s\n"                                                         /* 27 */
+	"  - set: {target: \"group:lab\", temperature: 30, noise: 0.2}\n"        /* 28 */
+	"  - set: {target: \"robot_00[1-5]\", temperature: {to: 35, over: 30s}, "
+	"humidity: {to: 50}}\n"                                                  /* 29 */
+	"  - command: {target: \"share:25%\", action: stop}\n"                   /* 30 */
+	"  - command: {target: hall-10, action: start, format: plain}\n"         /* 31 */
+	"  - command: {target: all, payload: \"reboot now\"}\n"                  /* 32 */
+	"  - broker: restart\n"                                                  /* 33 */
+	"  - expect: {target: all, status: online, within: 10s, name: all up}\n" /* 34 */
+	"  - expect: {target: robot_001, messages: {min: 5, window: 10s}, "
+	"rate: {min: 0.8/s}}\n"                                                  /* 35 */
+	"  - expect: {target: all, value: {metric: temperature, latest: true, "
+	"between: [29.5, 30.5]}, within: 20s}\n"                                 /* 36 */
+	"  - expect: {target: [hall-10, \"group:lab\"], value: {metric: distance, "
+	"latest: false, window: 1m, gt: 10, lt: 200}}\n"                         /* 37 */
+	"  - expect: {target: all, counter: {name: commands_invalid, eq: 0}}\n"  /* 38 */
+	"  - expect: {target: all, lost: 0, duplicated: {max: 2}}\n"             /* 39 */
+	"  - repeat: {times: 3, steps: [ {wait: 1s}, {command: {target: all, "
+	"action: start}} ]}\n"                                                   /* 40 */
+	"  - fault: {target: \"share:10%:group:lab\", kind: wifi_drop, for: 60s}\n" /* 41 */
+	"  - clear: {target: all, kind: wifi_drop}\n"                            /* 42 */
+	"  - clear:\n"                                                           /* 43 */
+	"  - power: {target: robot_003, action: cycle}\n";                       /* 44 */
+
+static void test_scenario_parse_full_file(void **state)
+{
+	struct scenario sc;
+	const struct scenario_group *lab, *hall;
+	const struct scenario_step *s;
+
+	(void)state;
+	assert_parses(full_file, &sc);
+	assert_string_equal(sc.file, "t.yaml");
+	assert_string_equal(sc.name, "full-test");
+	assert_string_equal(sc.description, "every step and option");
+	assert_true(sc.seed_set);
+	assert_int_equal(sc.seed, 42);
+	scenario_free(&sc);
+	assert_parses("seed: 18446744073709551615\n" FLEET "  - wait: 1s\n", &sc);
+	assert_true(sc.seed == UINT64_MAX);
+	scenario_free(&sc);
+	assert_parses("seed: 0xFFFFFFFFFFFFFFFE\n" FLEET "  - wait: 1s\n", &sc);
+	assert_true(sc.seed == UINT64_MAX - 1);
+	scenario_free(&sc);
+	assert_parses(full_file, &sc);
+	assert_int_equal(sc.duration_ms, 5400000);
+
+	assert_int_equal(sc.fleet.broker, SCENARIO_BROKER_EXTERNAL);
+	assert_string_equal(sc.fleet.broker_host, "::1");
+	assert_int_equal(sc.fleet.broker_port, 1884);
+	assert_true(sc.fleet.connect_rate_per_s == 0.5);
+	assert_int_equal(sc.fleet.pos.line, 6);
+
+	assert_int_equal(sc.fleet.n_groups, 2);
+	lab = &sc.fleet.groups[0];
+	assert_string_equal(lab->name, "lab");
+	assert_int_equal(lab->pos.line, 9);
+	assert_int_equal(lab->pos.col, 7);
+	assert_int_equal(lab->id_pos.line, 11);
+	assert_int_equal(lab->id_pos.col, 11);
+	assert_int_equal(lab->count, 20);
+	assert_string_equal(lab->id_pattern, "robot_{:03}");
+	assert_int_equal(lab->first, 1);
+	assert_int_equal(lab->interval_ms, 1000);
+	assert_int_equal(lab->sample_interval_ms, 250);
+	assert_int_equal(lab->keepalive_s, 30);
+	assert_int_equal(lab->topic_style, SCENARIO_TOPIC_BOTH);
+	assert_true(lab->env.value[SCENARIO_METRIC_TEMPERATURE] == 22.5);
+	assert_true(lab->env.value[SCENARIO_METRIC_HUMIDITY] == 40.0);
+	assert_true(lab->env.value[SCENARIO_METRIC_DISTANCE] == 120.0);
+	/* The group's noise, except where a metric brings its own. */
+	assert_true(lab->env.noise[SCENARIO_METRIC_TEMPERATURE] == 0.1);
+	assert_true(lab->env.noise[SCENARIO_METRIC_HUMIDITY] == 0.5);
+	assert_true(lab->env.noise[SCENARIO_METRIC_DISTANCE] == 0.1);
+
+	hall = &sc.fleet.groups[1];
+	assert_string_equal(hall->name, "hall");
+	assert_int_equal(hall->count, 5);
+	assert_int_equal(hall->first, 10);
+	assert_int_equal(hall->interval_ms, 10000);
+	assert_int_equal(hall->sample_interval_ms, 0);
+	assert_int_equal(hall->keepalive_s, 15);
+	assert_int_equal(hall->topic_style, SCENARIO_TOPIC_PER_METRIC);
+	assert_true(hall->env.value[SCENARIO_METRIC_TEMPERATURE] == 22.0);
+	assert_true(hall->env.noise[SCENARIO_METRIC_DISTANCE] == 0.0);
+
+	/* Sorted by id: "hall-..." before "robot_...". */
+	assert_int_equal(sc.fleet.n_devices, 25);
+	assert_string_equal(sc.fleet.devices[0].id, "hall-10");
+	assert_int_equal(sc.fleet.devices[0].group, 1);
+	assert_int_equal(sc.fleet.devices[0].number, 10);
+	assert_string_equal(sc.fleet.devices[4].id, "hall-14");
+	assert_string_equal(sc.fleet.devices[5].id, "robot_001");
+	assert_int_equal(sc.fleet.devices[5].group, 0);
+	assert_int_equal(sc.fleet.devices[5].number, 1);
+	assert_string_equal(sc.fleet.devices[24].id, "robot_020");
+
+	assert_int_equal(sc.n_steps, 18);
+	assert_int_equal(sc.n_steps_total, 20);
+
+	s = &sc.steps[0];
+	assert_int_equal(s->kind, SCENARIO_STEP_WAIT);
+	assert_int_equal(s->pos.line, 27);
+	assert_int_equal(s->pos.col, 5);
+	assert_int_equal(s->index, 0);
+	assert_int_equal(s->wait_ms, 5000);
+
+	s = &sc.steps[1];
+	assert_int_equal(s->kind, SCENARIO_STEP_SET);
+	assert_int_equal(s->set.target.kind, SCENARIO_TARGET_GROUP);
+	assert_int_equal(s->set.target.group, 0);
+	assert_int_equal(s->set.target.pos.line, 28);
+	assert_int_equal(s->set.target.pos.col, 19); /* the opening quote */
+	assert_int_equal(s->set.target.step_index, 1);
+	assert_string_equal(s->set.target.text, "group:lab");
+	assert_int_equal(s->set.metrics, 1u << SCENARIO_METRIC_TEMPERATURE);
+	assert_true(s->set.change[SCENARIO_METRIC_TEMPERATURE].to == 30.0);
+	assert_int_equal(s->set.change[SCENARIO_METRIC_TEMPERATURE].over_ms, 0);
+	assert_true(s->set.noise_set);
+	assert_true(s->set.noise == 0.2);
+
+	s = &sc.steps[2];
+	assert_int_equal(s->set.target.kind, SCENARIO_TARGET_GLOB);
+	assert_string_equal(s->set.target.glob, "robot_00[1-5]");
+	assert_int_equal(s->set.metrics, (1u << SCENARIO_METRIC_TEMPERATURE) |
+					 (1u << SCENARIO_METRIC_HUMIDITY));
+	assert_true(s->set.change[SCENARIO_METRIC_TEMPERATURE].to == 35.0);
+	assert_int_equal(s->set.change[SCENARIO_METRIC_TEMPERATURE].over_ms, 30000);
+	assert_true(s->set.change[SCENARIO_METRIC_HUMIDITY].to == 50.0);
+	assert_int_equal(s->set.change[SCENARIO_METRIC_HUMIDITY].over_ms, 0);
+	assert_false(s->set.noise_set);
+
+	s = &sc.steps[3];
+	assert_int_equal(s->kind, SCENARIO_STEP_COMMAND);
+	assert_int_equal(s->command.target.kind, SCENARIO_TARGET_SHARE);
+	assert_true(s->command.target.share.percent == 25.0);
+	assert_null(s->command.target.share.of);
+	assert_int_equal(s->command.action, SCENARIO_COMMAND_STOP);
+	assert_int_equal(s->command.format, SCENARIO_FORMAT_JSON);
+
+	s = &sc.steps[4];
+	assert_int_equal(s->command.target.kind, SCENARIO_TARGET_ID);
+	assert_int_equal(s->command.target.device, 0); /* hall-10 */
+	assert_int_equal(s->command.action, SCENARIO_COMMAND_START);
+	assert_int_equal(s->command.format, SCENARIO_FORMAT_PLAIN);
+
+	s = &sc.steps[5];
+	assert_int_equal(s->command.target.kind, SCENARIO_TARGET_ALL);
+	assert_int_equal(s->command.action, SCENARIO_COMMAND_PAYLOAD);
+	assert_string_equal(s->command.payload, "reboot now");
+	assert_int_equal(s->command.payload_len, 10);
+
+	s = &sc.steps[6];
+	assert_int_equal(s->kind, SCENARIO_STEP_BROKER);
+	assert_int_equal(s->broker, SCENARIO_BROKER_RESTART);
+
+	s = &sc.steps[7];
+	assert_int_equal(s->kind, SCENARIO_STEP_EXPECT);
+	assert_int_equal(s->expect.what, SCENARIO_EXPECT_STATUS);
+	assert_int_equal(s->expect.status, SCENARIO_STATUS_ONLINE);
+	assert_int_equal(s->expect.within_ms, 10000);
+	assert_string_equal(s->expect.name, "all up");
+
+	s = &sc.steps[8];
+	assert_int_equal(s->expect.what, SCENARIO_EXPECT_MESSAGES | SCENARIO_EXPECT_RATE);
+	assert_int_equal(s->expect.target.kind, SCENARIO_TARGET_ID);
+	assert_int_equal(s->expect.target.device, 5);
+	assert_null(s->expect.name);
+	assert_int_equal(s->expect.within_ms, 0);
+	assert_true(s->expect.messages.cmp.has_lo);
+	assert_false(s->expect.messages.cmp.has_hi);
+	assert_true(s->expect.messages.cmp.lo == 5.0);
+	assert_int_equal(s->expect.messages.window_ms, 10000);
+	assert_true(s->expect.rate.cmp.lo == 0.8);
+	assert_false(s->expect.rate.cmp.lo_open);
+	assert_int_equal(s->expect.rate.window_ms, 0);
+
+	s = &sc.steps[9];
+	assert_int_equal(s->expect.what, SCENARIO_EXPECT_VALUE);
+	assert_int_equal(s->expect.value.metric, SCENARIO_METRIC_TEMPERATURE);
+	assert_true(s->expect.value.latest);
+	assert_true(s->expect.value.cmp.lo == 29.5);
+	assert_true(s->expect.value.cmp.hi == 30.5);
+	assert_int_equal(s->expect.within_ms, 20000);
+
+	s = &sc.steps[10];
+	assert_int_equal(s->expect.target.kind, SCENARIO_TARGET_LIST);
+	assert_string_equal(s->expect.target.text, "[hall-10, group:lab]");
+	assert_int_equal(s->expect.target.list.n, 2);
+	assert_int_equal(s->expect.target.list.items[0].kind, SCENARIO_TARGET_ID);
+	assert_int_equal(s->expect.target.list.items[1].kind, SCENARIO_TARGET_GROUP);
+	assert_int_equal(s->expect.target.list.items[1].pos.line, 37);
+	assert_int_equal(s->expect.target.list.items[1].pos.col, 32);
+	assert_int_equal(s->expect.value.metric, SCENARIO_METRIC_DISTANCE);
+	assert_false(s->expect.value.latest);
+	assert_int_equal(s->expect.value.window_ms, 60000);
+	assert_true(s->expect.value.cmp.lo_open && s->expect.value.cmp.lo == 10.0);
+	assert_true(s->expect.value.cmp.hi_open && s->expect.value.cmp.hi == 200.0);
+
+	s = &sc.steps[11];
+	assert_int_equal(s->expect.what, SCENARIO_EXPECT_COUNTER);
+	assert_int_equal(s->expect.counter.name, SCENARIO_COUNTER_COMMANDS_INVALID);
+	assert_true(s->expect.counter.cmp.lo == 0 && s->expect.counter.cmp.hi == 0);
+
+	s = &sc.steps[12];
+	assert_int_equal(s->expect.what, SCENARIO_EXPECT_LOST | SCENARIO_EXPECT_DUPLICATED);
+	assert_true(scenario_cmp_holds(&s->expect.lost, 0));
+	assert_false(scenario_cmp_holds(&s->expect.lost, 1));
+	assert_true(scenario_cmp_holds(&s->expect.duplicated, 2));
+	assert_false(scenario_cmp_holds(&s->expect.duplicated, 3));
+
+	s = &sc.steps[13];
+	assert_int_equal(s->kind, SCENARIO_STEP_REPEAT);
+	assert_int_equal(s->index, 13);
+	assert_int_equal(s->repeat.times, 3);
+	assert_int_equal(s->repeat.n_steps, 2);
+	assert_int_equal(s->repeat.steps[0].kind, SCENARIO_STEP_WAIT);
+	assert_int_equal(s->repeat.steps[0].index, 14);
+	assert_int_equal(s->repeat.steps[1].kind, SCENARIO_STEP_COMMAND);
+	assert_int_equal(s->repeat.steps[1].index, 15);
+	assert_int_equal(s->repeat.steps[1].pos.line, 40);
+	assert_int_equal(s->repeat.steps[1].command.target.step_index, 15);
+
+	s = &sc.steps[14];
+	assert_int_equal(s->kind, SCENARIO_STEP_FAULT);
+	assert_int_equal(s->index, 16);
+	assert_int_equal(s->fault.target.kind, SCENARIO_TARGET_SHARE);
+	assert_true(s->fault.target.share.percent == 10.0);
+	assert_non_null(s->fault.target.share.of);
+	assert_int_equal(s->fault.target.share.of->kind, SCENARIO_TARGET_GROUP);
+	assert_int_equal(s->fault.kind, SCENARIO_FAULT_WIFI_DROP);
+	assert_int_equal(s->fault.for_ms, 60000);
+
+	s = &sc.steps[15];
+	assert_int_equal(s->kind, SCENARIO_STEP_CLEAR);
+	assert_true(s->clear.kind_set);
+	assert_int_equal(s->clear.kind, SCENARIO_FAULT_WIFI_DROP);
+	s = &sc.steps[16];
+	assert_int_equal(s->kind, SCENARIO_STEP_CLEAR);
+	assert_false(s->clear.kind_set);
+	assert_int_equal(s->clear.target.kind, SCENARIO_TARGET_ALL);
+	assert_int_equal(s->clear.target.pos.line, 43);
+
+	s = &sc.steps[17];
+	assert_int_equal(s->kind, SCENARIO_STEP_POWER);
+	assert_int_equal(s->index, 19);
+	assert_int_equal(s->power.action, SCENARIO_POWER_CYCLE);
+	assert_int_equal(s->power.target.device, 7); /* robot_003 */
+
+	scenario_free(&sc);
+	assert_null(sc.arena);
+	scenario_free(&sc); /* twice is harmless */
+}
+
+static void test_scenario_parse_defaults(void **state)
+{
+	struct scenario sc;
+	struct scenario_error err;
+	const char *text = "fleet: {groups: [{name: bots, count: 3}]}\nsteps: [{wait: 1m}]\n";
+	const struct scenario_group *g;
+
+	(void)state;
+	assert_int_equal(scenario_parse_string("dir/my smoke.test.yml", text, strlen(text),
+					       &sc, &err), 0);
+	/* The file's stem, made fit for a directory name. */
+	assert_string_equal(sc.name, "my_smoke.test");
+	assert_null(sc.description);
+	assert_false(sc.seed_set);
+	assert_int_equal(sc.seed, SCENARIO_SEED_DEFAULT);
+	assert_int_equal(sc.duration_ms, 0);
+	assert_int_equal(sc.fleet.broker, SCENARIO_BROKER_EMBEDDED);
+	assert_null(sc.fleet.broker_host);
+	assert_true(sc.fleet.connect_rate_per_s == 200.0);
+	g = &sc.fleet.groups[0];
+	assert_string_equal(g->id_pattern, "bots_{:03}");
+	assert_int_equal(g->id_pos.line, 1);
+	assert_int_equal(g->interval_ms, 10000);
+	assert_int_equal(g->keepalive_s, 15);
+	assert_int_equal(g->topic_style, SCENARIO_TOPIC_JSON);
+	assert_true(g->env.value[SCENARIO_METRIC_TEMPERATURE] == 22.0);
+	assert_true(g->env.value[SCENARIO_METRIC_HUMIDITY] == 45.0);
+	assert_true(g->env.value[SCENARIO_METRIC_DISTANCE] == 100.0);
+	for (int m = 0; m < SCENARIO_METRIC_COUNT; m++)
+		assert_true(g->env.noise[m] == 0.0);
+	assert_string_equal(sc.fleet.devices[0].id, "bots_001");
+	assert_string_equal(sc.fleet.devices[2].id, "bots_003");
+	assert_int_equal(sc.steps[0].wait_ms, 60000);
+	scenario_free(&sc);
+
+	/* A name from a stream without a usable stem. */
+	assert_int_equal(scenario_parse_string(NULL, text, strlen(text), &sc, &err), 0);
+	assert_string_equal(sc.name, "_scenario_");
+	assert_string_equal(sc.file, "<scenario>");
+	scenario_free(&sc);
+	assert_int_equal(scenario_parse_string(".yaml", text, strlen(text), &sc, &err), 0);
+	assert_string_equal(sc.name, ".yaml");
+	scenario_free(&sc);
+	assert_int_equal(scenario_parse_string("a/", text, strlen(text), &sc, &err), 0);
+	assert_string_equal(sc.name, "scenario");
+	scenario_free(&sc);
+}
+
+static void test_scenario_parse_ramps(void **state)
+{
+	struct scenario sc;
+	const struct scenario_set *set;
+
+	(void)state;
+	assert_parses(FLEET
+		      "  - set:\n"
+		      "      target: all\n"
+		      "      temperature: {to: -10.5, over: 1m30s}\n"
+		      "      humidity: {to: 80, over: 0}\n"
+		      "      distance: {to: 2.5, over: 250ms}\n"
+		      "  - set: {distance: 400}\n",
+		      &sc);
+	set = &sc.steps[0].set;
+	assert_int_equal(set->metrics, 7);
+	assert_true(set->change[SCENARIO_METRIC_TEMPERATURE].to == -10.5);
+	assert_int_equal(set->change[SCENARIO_METRIC_TEMPERATURE].over_ms, 90000);
+	assert_int_equal(set->change[SCENARIO_METRIC_TEMPERATURE].pos.line, 7);
+	assert_int_equal(set->change[SCENARIO_METRIC_TEMPERATURE].pos.col, 7);
+	assert_true(set->change[SCENARIO_METRIC_HUMIDITY].to == 80.0);
+	assert_int_equal(set->change[SCENARIO_METRIC_HUMIDITY].over_ms, 0);
+	assert_true(set->change[SCENARIO_METRIC_DISTANCE].to == 2.5);
+	assert_int_equal(set->change[SCENARIO_METRIC_DISTANCE].over_ms, 250);
+
+	/* No target: the whole fleet, positioned at the step. */
+	set = &sc.steps[1].set;
+	assert_int_equal(set->target.kind, SCENARIO_TARGET_ALL);
+	assert_int_equal(set->target.pos.line, 10);
+	assert_int_equal(set->target.pos.col, 5);
+	assert_int_equal(set->metrics, 1u << SCENARIO_METRIC_DISTANCE);
+	assert_int_equal(set->change[SCENARIO_METRIC_DISTANCE].over_ms, 0);
+	scenario_free(&sc);
+
+	assert_error(FLEET "  - set: {temperature: {over: 10s}}\n",
+		     "t.yaml:5:24: temperature: a ramp needs to:, e.g. "
+		     "{to: 35, over: 30s}");
+	assert_error(FLEET "  - set: {temperature: {to: 35, over: 3 s}}\n",
+		     "t.yaml:5:39: over: bad duration '3 s': use 500ms, 1s, 2m, 1h");
+	assert_error(FLEET "  - set: {humidity: {to: 101, over: 3s}}\n",
+		     "t.yaml:5:26: humidity: 101 is out of range: use 0 to 100 %RH");
+	assert_error(FLEET "  - set: {temperature: {to: 35, speed: 1}}\n",
+		     "t.yaml:5:33: unknown key 'speed' in temperature: allowed keys are to, over");
+	assert_error(FLEET "  - set: {target: all}\n",
+		     "t.yaml:5:10: set needs at least one of temperature, humidity, distance, "
+		     "noise");
+}
+
+static void test_scenario_parse_repeat_nesting(void **state)
+{
+	struct scenario sc;
+	const struct scenario_step *outer, *inner;
+
+	(void)state;
+	assert_parses(FLEET
+		      "  - wait: 1s\n"
+		      "  - repeat:\n"
+		      "      times: 2\n"
+		      "      steps:\n"
+		      "        - repeat:\n"
+		      "            times: 5\n"
+		      "            steps:\n"
+		      "              - command: {action: stop}\n"
+		      "              - wait: 100ms\n"
+		      "        - expect: {status: offline}\n"
+		      "  - wait: 2s\n",
+		      &sc);
+	assert_int_equal(sc.n_steps, 3);
+	assert_int_equal(sc.n_steps_total, 7);
+	outer = &sc.steps[1];
+	assert_int_equal(outer->index, 1);
+	assert_int_equal(outer->repeat.times, 2);
+	assert_int_equal(outer->repeat.n_steps, 2);
+	inner = &outer->repeat.steps[0];
+	assert_int_equal(inner->kind, SCENARIO_STEP_REPEAT);
+	assert_int_equal(inner->index, 2);
+	assert_int_equal(inner->pos.line, 9);
+	assert_int_equal(inner->pos.col, 11);
+	assert_int_equal(inner->repeat.times, 5);
+	assert_int_equal(inner->repeat.steps[0].index, 3);
+	assert_int_equal(inner->repeat.steps[0].command.action, SCENARIO_COMMAND_STOP);
+	assert_int_equal(inner->repeat.steps[1].index, 4);
+	assert_int_equal(inner->repeat.steps[1].wait_ms, 100);
+	assert_int_equal(outer->repeat.steps[1].index, 5);
+	assert_int_equal(outer->repeat.steps[1].expect.status, SCENARIO_STATUS_OFFLINE);
+	assert_int_equal(sc.steps[2].index, 6);
+	scenario_free(&sc);
+}
+
+static void test_scenario_parse_repeat_errors(void **state)
+{
+	char text[2048];
+	size_t o;
+
+	(void)state;
+	assert_error(FLEET "  - repeat: {times: 0, steps: [{wait: 1s}]}\n",
+		     "t.yaml:5:21: times: 0 is out of range: use a whole number from 1 to 1000000");
+	assert_error(FLEET "  - repeat: {times: -2, steps: [{wait: 1s}]}\n",
+		     "t.yaml:5:21: times: -2 is negative: use a whole number from 1 to 1000000");
+	assert_error(FLEET "  - repeat: {times: 2.5, steps: [{wait: 1s}]}\n",
+		     "t.yaml:5:21: times: expected a whole number, got '2.5'");
+	assert_error(FLEET "  - repeat: {steps: [{wait: 1s}]}\n",
+		     "t.yaml:5:13: repeat needs times: and steps:, e.g. {times: 3, steps: "
+		     "[{wait: 1s}]}");
+	assert_error(FLEET "  - repeat: {times: 2, steps: []}\n",
+		     "t.yaml:5:31: steps: the list is empty: add at least one step, e.g. "
+		     "'- wait: 1m'");
+	assert_error(FLEET "  - repeat: {times: 2, steps: {wait: 1s}}\n",
+		     "t.yaml:5:31: steps: expected a list of steps, got a mapping");
+
+	/* Eight repeats inside each other are fine, a ninth is not. */
+	for (int depth = 8; depth <= 9; depth++) {
+		struct scenario sc;
+		struct scenario_error err;
+		int rc;
+
+		o = (size_t)snprintf(text, sizeof(text), FLEET "  - ");
+		for (int i = 0; i < depth; i++)
+			o += (size_t)snprintf(text + o, sizeof(text) - o,
+					      "{repeat: {times: 2, steps: [");
+		o += (size_t)snprintf(text + o, sizeof(text) - o, "{wait: 1s}");
+		for (int i = 0; i < depth; i++)
+			o += (size_t)snprintf(text + o, sizeof(text) - o, "]}}");
+		snprintf(text + o, sizeof(text) - o, "\n");
+		rc = parse(text, &sc, &err);
+		if (depth == 8) {
+			assert_int_equal(rc, 0);
+			assert_int_equal(sc.n_steps_total, 9);
+		} else {
+			assert_int_equal(rc, -EINVAL);
+			/* The ninth "repeat": 8 * 28 characters after "  - {". */
+			assert_string_equal(err.message,
+					    "t.yaml:5:230: repeat nested deeper than 8 levels");
+		}
+		scenario_free(&sc);
+	}
+}
+
+static void test_scenario_parse_nesting_limit(void **state)
+{
+	char text[512];
+	size_t o = 0;
+
+	(void)state;
+	/* 64 levels of flow lists load (and then fail as a scenario), 65 do not. */
+	for (int i = 0; i < 64; i++)
+		text[o++] = '[';
+	text[o] = '\0';
+	for (int i = 0; i < 64; i++)
+		text[o++] = ']';
+	text[o] = '\0';
+	assert_error(text,
+		     "t.yaml:1:1: a scenario is a mapping with fleet: and steps:, not a list");
+	o = 0;
+	for (int i = 0; i < 65; i++)
+		text[o++] = '[';
+	for (int i = 0; i < 65; i++)
+		text[o++] = ']';
+	text[o] = '\0';
+	assert_error(text, "t.yaml:1:65: nested deeper than 64 levels");
+}
+
+static void test_scenario_parse_unknown_key(void **state)
+{
+	(void)state;
+	assert_error("nmae: x\n",
+		     "t.yaml:1:1: unknown key 'nmae' in the scenario (did you mean 'name'?): "
+		     "allowed keys are name, description, seed, duration, fleet, steps");
+	assert_error("fleet:\n  groups:\n    - {name: lab, count: 2, intervall: 1s}\n",
+		     "t.yaml:3:29: unknown key 'intervall' in group (did you mean 'interval'?): "
+		     "allowed keys are name, count, id, first, interval, sample_interval, "
+		     "keepalive, topic_style, environment");
+	assert_error("fleet:\n  colour: red\n",
+		     "t.yaml:2:3: unknown key 'colour' in fleet: allowed keys are broker, "
+		     "connect_rate, groups");
+	assert_error(FLEET "  - expect: {status: online, colour: red}\n",
+		     "t.yaml:5:30: unknown key 'colour' in expect: allowed keys are target, "
+		     "within, name, status, messages, rate, value, counter, lost, duplicated");
+	assert_error(FLEET "  - expect: {messages: {min: 1, avg: 3}}\n",
+		     "t.yaml:5:33: unknown key 'avg' in messages: allowed keys are min, max, "
+		     "between, gt, ge, lt, le, eq, window");
+	assert_error(FLEET "  - sleep: 5s\n",
+		     "t.yaml:5:5: unknown step 'sleep': steps are wait, set, command, broker, "
+		     "expect, repeat, fault, clear, power");
+	assert_error(FLEET "  - wiat: 5s\n",
+		     "t.yaml:5:5: unknown step 'wiat' (did you mean 'wait'?): steps are wait, "
+		     "set, command, broker, expect, repeat, fault, clear, power");
+	assert_error("fleet:\n  groups:\n    - {name: lab, count: 2, environment: {temp: 3}}\n",
+		     "t.yaml:3:43: unknown key 'temp' in environment: allowed keys are "
+		     "temperature, humidity, distance, noise");
+	assert_error("fleet: {groups: [{name: a, count: 1, count: 2}]}\n",
+		     "t.yaml:1:38: group: key 'count' appears twice (first at 1:28)");
+	assert_error("? [a]\n: 1\n",
+		     "t.yaml:1:3: the scenario: keys are words such as name, not a list");
+}
+
+static void test_scenario_parse_wrong_type(void **state)
+{
+	(void)state;
+	assert_error("fleet: [a]\nsteps: [{wait: 1s}]\n",
+		     "t.yaml:1:8: fleet: expected a mapping, got a list");
+	assert_error("fleet: {groups: {name: a}}\nsteps: [{wait: 1s}]\n",
+		     "t.yaml:1:17: groups: expected a list of groups such as [{name: lab, "
+		     "count: 20}], got a mapping");
+	assert_error("fleet: {groups: []}\nsteps: [{wait: 1s}]\n",
+		     "t.yaml:1:17: groups: expected a list of groups such as [{name: lab, "
+		     "count: 20}], got an empty list");
+	assert_error("fleet: {groups: [{name: a, count: many}]}\nsteps: [{wait: 1s}]\n",
+		     "t.yaml:1:35: count: expected a whole number, got 'many'");
+	assert_error("fleet: {groups: [{name: a, count: 1}]}\nsteps: {wait: 1s}\n",
+		     "t.yaml:2:8: steps: expected a list of steps, got a mapping");
+	assert_error(FLEET "  - wait\n",
+		     "t.yaml:5:5: a step is a mapping with one key, its kind (wait, set, command, "
+		     "broker, expect, repeat, fault, clear, power), e.g. '- wait: 5s'; got 'wait'");
+	assert_error(FLEET "  - wait: 1s\n    set: {}\n",
+		     "t.yaml:6:5: a step has exactly one key, its kind; this one also has 'set': "
+		     "start a new step with '-' or put options inside wait: {...}");
+	assert_error(FLEET "  - set: 30\n",
+		     "t.yaml:5:10: set: expected a mapping, got '30'");
+	assert_error(FLEET "  - set: {temperature: warm}\n",
+		     "t.yaml:5:24: temperature: expected a number, got 'warm'");
+	assert_error(FLEET "  - set: {temperature: [1, 2]}\n",
+		     "t.yaml:5:24: temperature: expected a number, got a list");
+	assert_error(FLEET "  - wait:\n",
+		     "t.yaml:5:10: wait: expected a duration (use 500ms, 1s, 2m, 1h), got nothing");
+	assert_error(FLEET "  - broker: {action: stop}\n",
+		     "t.yaml:5:13: broker: expected one of stop, start, restart, kill, got a "
+		     "mapping");
+	assert_error(FLEET "  - broker: reboot\n",
+		     "t.yaml:5:13: broker: 'reboot' is not one of stop, start, restart, kill");
+	assert_error(FLEET "  - expect: {value: {metric: temperature, latest: yes, eq: 1}}\n",
+		     "t.yaml:5:51: latest: expected true or false, got 'yes'");
+	assert_error(FLEET "  - command: {action: pause}\n",
+		     "t.yaml:5:23: action: 'pause' is not one of start, stop");
+	assert_error(FLEET "  - command: {action: strat}\n",
+		     "t.yaml:5:23: action: 'strat' is not one of start, stop (did you mean "
+		     "'start'?)");
+	assert_error(FLEET "  - command: {target: all}\n",
+		     "t.yaml:5:14: command needs action: start or stop (or payload: \"text\" to "
+		     "publish as is)");
+	assert_error(FLEET "  - command: {action: stop, payload: stop}\n",
+		     "t.yaml:5:29: command: give action or payload, not both");
+	assert_error("seed: -1\n", "t.yaml:1:7: seed: -1 is negative: use a whole number from 0 "
+		     "to 18446744073709551615");
+	assert_error("seed: 0x\n", "t.yaml:1:7: seed: expected a whole number, got '0x'");
+	assert_error("seed: 0x10000000000000000\n",
+		     "t.yaml:1:7: seed: expected a whole number from 0 to 18446744073709551615 "
+		     "(or 0x and up to 16 hex digits), got '0x10000000000000000'");
+	assert_error("seed: 18446744073709551616\n",
+		     "t.yaml:1:7: seed: 18446744073709551616 is out of range: use a whole number "
+		     "from 0 to 18446744073709551615");
+	assert_error("name: \"a b\"\n", "t.yaml:1:7: name: 'a b' cannot name a run directory: "
+		     "use 1-64 characters of A-Z a-z 0-9 _ . -");
+	assert_error("fleet: {broker: \"host:99999\", groups: [{name: a, count: 1}]}\n",
+		     "t.yaml:1:17: broker: 'host:99999' is not embedded, host:port, "
+		     "[v6addr]:port or host");
+	assert_error("fleet: {connect_rate: 0/s, groups: [{name: a, count: 1}]}\n",
+		     "t.yaml:1:23: connect_rate: bad rate '0/s': use a rate above 0 such as "
+		     "200/s, 30/m");
+	assert_error("fleet: {groups: [{name: a, count: 1, keepalive: 2.5s}]}\n",
+		     "t.yaml:1:49: keepalive: 2.5s: use whole seconds from 5s to 65535s");
+	assert_error("fleet: {groups: [{name: a, count: 1, topic_style: xml}]}\n",
+		     "t.yaml:1:51: topic_style: 'xml' is not one of json, per-metric, both");
+	assert_error(FLEET "  - expect: {status: online, name: \"a\\0b\"}\n",
+		     "t.yaml:5:36: name: text with a NUL character (\\0) in it");
+}
+
+static void test_scenario_parse_bad_duration(void **state)
+{
+	(void)state;
+	assert_error(FLEET "  - wait: 5x\n",
+		     "t.yaml:5:11: wait: bad duration '5x': use 500ms, 1s, 2m, 1h");
+	assert_error(FLEET "  - wait: 5\n",
+		     "t.yaml:5:11: wait: bad duration '5': use 500ms, 1s, 2m, 1h");
+	assert_error(FLEET "  - wait: -1s\n",
+		     "t.yaml:5:11: wait: bad duration '-1s': use 500ms, 1s, 2m, 1h");
+	assert_error(FLEET "  - expect: {status: online, within: 30s1m}\n",
+		     "t.yaml:5:38: within: bad duration '30s1m': use 500ms, 1s, 2m, 1h");
+	assert_error("duration: 50d\n",
+		     "t.yaml:1:11: duration: bad duration '50d': use 500ms, 1s, 2m, 1h");
+	assert_error("fleet: {groups: [{name: a, count: 1, interval: 50ms}]}\n",
+		     "t.yaml:1:48: interval: 50ms is out of range: use 100ms to 24h");
+	assert_error("fleet: {groups: [{name: a, count: 1, sample_interval: 10ms}]}\n",
+		     "t.yaml:1:55: sample_interval: 10ms is out of range: use 60ms to 24h (the "
+		     "HC-SR04 needs 60ms between pings), or 0");
+}
+
+static void test_scenario_parse_durations(void **state)
+{
+	static const struct {
+		const char *s;
+		uint32_t ms;
+	} good[] = {
+		{ "0", 0 },         { "0s", 0 },          { "500ms", 500 },
+		{ "1s", 1000 },     { "1.5s", 1500 },     { "2m", 120000 },
+		{ "2min", 120000 }, { "1h", 3600000 },    { "1m30s", 90000 },
+		{ "1h15m", 4500000 }, { "1h1m1s1ms", 3661001 }, { "0.4ms", 0 },
+		{ "1193h2m47s295ms", UINT32_MAX },
+	};
+	static const char *const bad[] = {
+		"", "5", "5x", "s", "ms", "-1s", "+1s", "1 s", "1s ", "30s1m", "1s1s", "1m1min",
+		"1e3s", ".s", "nan", "inf", "1193h2m47s296ms", "1,5s", "0x10s", "1m30",
+	};
+	static const struct {
+		const char *s;
+		double per_s;
+	} rates[] = {
+		{ "200/s", 200 }, { "30/m", 0.5 }, { "30/min", 0.5 }, { "3600/h", 1 },
+		{ "5", 5 },       { "0.8/s", 0.8 }, { "0", 0 },
+	};
+	static const char *const bad_rates[] = { "", "/s", "1/", "1/d", "-1/s", "1/s/s", "x" };
+	uint32_t ms;
+	double r;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		ms = 12345;
+		if (scenario_parse_duration_ms(good[i].s, &ms) != 0)
+			fail_msg("'%s' did not parse", good[i].s);
+		assert_int_equal(ms, good[i].ms);
+	}
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		ms = 12345;
+		if (scenario_parse_duration_ms(bad[i], &ms) != -EINVAL)
+			fail_msg("'%s' parsed", bad[i]);
+		assert_int_equal(ms, 12345);
+	}
+	assert_int_equal(scenario_parse_duration_ms(NULL, &ms), -EINVAL);
+	for (size_t i = 0; i < sizeof(rates) / sizeof(rates[0]); i++) {
+		assert_int_equal(scenario_parse_rate(rates[i].s, &r), 0);
+		assert_true(r > rates[i].per_s - 1e-12 && r < rates[i].per_s + 1e-12);
+	}
+	for (size_t i = 0; i < sizeof(bad_rates) / sizeof(bad_rates[0]); i++)
+		if (scenario_parse_rate(bad_rates[i], &r) != -EINVAL)
+			fail_msg("rate '%s' parsed", bad_rates[i]);
+}
+
+static void test_scenario_parse_negative_counts(void **state)
+{
+	(void)state;
+	assert_error("fleet: {groups: [{name: a, count: -3}]}\n",
+		     "t.yaml:1:35: count: -3 is negative: use a whole number from 0 to 100000");
+	assert_error(FLEET "  - expect: {messages: {min: -1}}\n",
+		     "t.yaml:5:30: min: -1 is negative: use a whole number from 0 to 4294967295");
+	assert_error(FLEET "  - expect: {lost: -1}\n",
+		     "t.yaml:5:20: lost: -1 is negative: use a whole number from 0 to 4294967295");
+	assert_error("fleet: {groups: [{name: a, count: 1, first: -1}]}\n",
+		     "t.yaml:1:45: first: -1 is negative: use a whole number from 0 to 999999999");
+}
+
+static void test_scenario_parse_id_patterns(void **state)
+{
+	struct scenario sc;
+
+	(void)state;
+	assert_error("fleet:\n  groups:\n    - {name: lab, count: 3, id: 'robot {}'}\nsteps: "
+		     "[{wait: 1s}]\n",
+		     "t.yaml:3:33: group 'lab': id pattern 'robot {}' makes 'robot 1', which is "
+		     "not a device id: use 1-32 characters of A-Z a-z 0-9 _ -");
+	assert_error("fleet:\n  groups:\n    - {name: lab, count: 3, id: 'a{:03}/x'}\nsteps: "
+		     "[{wait: 1s}]\n",
+		     "t.yaml:3:33: group 'lab': id pattern 'a{:03}/x' makes 'a001/x', which is "
+		     "not a device id: use 1-32 characters of A-Z a-z 0-9 _ -");
+	assert_error("fleet:\n  groups:\n    - {name: lab, count: 3, "
+		     "id: 'a_very_long_device_name_{:010}'}\nsteps: [{wait: 1s}]\n",
+		     "t.yaml:3:33: group 'lab': id pattern 'a_very_long_device_name_{:010}' "
+		     "makes 'a_very_long_device_name_0000000001', which is not a device id: use "
+		     "1-32 characters of A-Z a-z 0-9 _ -");
+	assert_error("fleet:\n  groups:\n    - {name: lab, count: 3, id: 'r{:3}'}\nsteps: "
+		     "[{wait: 1s}]\n",
+		     "t.yaml:3:33: group 'lab': bad id pattern 'r{:3}': write {} for the device "
+		     "number, or {:03} for it zero padded to 3 digits");
+	assert_error("fleet:\n  groups:\n    - {name: lab, count: 3, id: robot}\nsteps: "
+		     "[{wait: 1s}]\n",
+		     "t.yaml:3:33: group 'lab': id pattern 'robot' has no {} for the device "
+		     "number, so its 3 devices would share one id");
+	/* Duplicates across groups blame the later group, naming the first. */
+	assert_error("fleet:\n"
+		     "  groups:\n"
+		     "    - {name: lab, count: 20, id: 'robot_{:03}'}\n"
+		     "    - name: hall\n"
+		     "      count: 5\n"
+		     "      id: 'robot_{:03}'\n"
+		     "      first: 20\n"
+		     "steps: [{wait: 1s}]\n",
+		     "t.yaml:6:11: group 'hall': id pattern 'robot_{:03}' makes 'robot_020', "
+		     "which group 'lab' (line 3) also has: change the pattern or first:");
+	assert_error("fleet:\n  groups:\n    - {name: lab, count: 2}\n"
+		     "    - {name: lab, count: 1}\n",
+		     "t.yaml:4:14: name: a group named 'lab' already exists (line 3)");
+	assert_error("fleet: {groups: [{name: 'a b', count: 2}]}\n",
+		     "t.yaml:1:25: name: group name 'a b' is not 1-32 characters of A-Z a-z 0-9 "
+		     "_ -");
+	assert_error("fleet: {groups: [{name: a, count: 0}]}\nsteps: [{wait: 1s}]\n",
+		     "t.yaml:1:8: the fleet has no devices: give a group a count of at least 1");
+
+	/* A pattern without {} fits a group of one; first: moves the numbers. */
+	assert_parses("fleet:\n  groups:\n    - {name: gw, count: 1, id: gateway}\n"
+		      "    - {name: lab, count: 2, id: 'robot_{:03}', first: 21}\n"
+		      "    - {name: x, count: 2, id: 'x{}y{:02}', first: 9}\n"
+		      "steps: [{wait: 1s}]\n", &sc);
+	assert_int_equal(sc.fleet.n_devices, 5);
+	assert_string_equal(sc.fleet.devices[0].id, "gateway");
+	assert_string_equal(sc.fleet.devices[1].id, "robot_021");
+	assert_string_equal(sc.fleet.devices[2].id, "robot_022");
+	assert_string_equal(sc.fleet.devices[3].id, "x10y10");
+	assert_string_equal(sc.fleet.devices[4].id, "x9y09");
+	assert_int_equal(scenario_device_find(&sc, "robot_022"), 2);
+	assert_int_equal(scenario_device_find(&sc, "robot_023"), -ENOENT);
+	scenario_free(&sc);
+}
+
+static void test_scenario_parse_targets(void **state)
+{
+	(void)state;
+	assert_error(FLEET "  - set: {target: robot_099, temperature: 30}\n",
+		     "t.yaml:5:19: target 'robot_099' matches no device; the fleet has lab: "
+		     "robot_001..robot_020");
+	assert_error(FLEET "  - set: {target: [robot_001, 'robot_1*'], temperature: 30}\n",
+		     "t.yaml:5:31: target 'robot_1*' matches no device; the fleet has lab: "
+		     "robot_001..robot_020");
+	assert_error(FLEET "  - expect: {target: robot_019..robot_025, status: online}\n"
+		     "  - expect: {target: robot_021..robot_025, status: online}\n",
+		     "t.yaml:6:22: target 'robot_021..robot_025' matches no device; the fleet "
+		     "has lab: robot_001..robot_020");
+	assert_error(FLEET "  - power: {target: 'group:labs', action: off}\n",
+		     "t.yaml:5:21: target 'group:labs' names no group: the groups are lab");
+	assert_error(FLEET "  - power: {target: 'share:0%', action: off}\n",
+		     "t.yaml:5:21: share 'share:0%': the share must be above 0% and at most 100%");
+	assert_error(FLEET "  - power: {target: 'share:25', action: off}\n",
+		     "t.yaml:5:21: share 'share:25': write share:25% or share:25%:group:lab");
+	assert_error(FLEET "  - power: {target: 'share:5%:group:x', action: off}\n",
+		     "t.yaml:5:21: target 'group:x' names no group: the groups are lab");
+	assert_error(FLEET "  - power: {target: 'share:5%:share:5%', action: off}\n",
+		     "t.yaml:5:21: share 'share:5%:share:5%': a share of a share is not "
+		     "supported");
+	assert_error(FLEET "  - power: {target: robot_005..robot_001, action: off}\n",
+		     "t.yaml:5:21: range 'robot_005..robot_001': the first id is above the last");
+	assert_error(FLEET "  - power: {target: robot_001..bot_005, action: off}\n",
+		     "t.yaml:5:21: range 'robot_001..bot_005': write two ids with the same "
+		     "prefix and a number, e.g. robot_001..robot_020");
+	assert_error(FLEET "  - power: {target: robot_01..robot_005, action: off}\n",
+		     "t.yaml:5:21: range 'robot_01..robot_005': zero padded ends need the same "
+		     "width, e.g. robot_001..robot_020");
+	assert_error(FLEET "  - power: {target: 'robot/1', action: off}\n",
+		     "t.yaml:5:21: target 'robot/1' is not a device id, glob, range, group:NAME, "
+		     "share:N% or all");
+	assert_error(FLEET "  - power: {target: '', action: off}\n",
+		     "t.yaml:5:21: empty target: write all, an id, a glob, a range, group:NAME "
+		     "or share:N%");
+	assert_error(FLEET "  - power: {target: [], action: off}\n",
+		     "t.yaml:5:21: target: the list is empty: name at least one target");
+	assert_error(FLEET "  - power: {target: [[all]], action: off}\n",
+		     "t.yaml:5:22: target: expected all, an id, a glob, a range, group:NAME or "
+		     "share:N%, got a list");
+	assert_error(FLEET "  - power: {target: all}\n",
+		     "t.yaml:5:12: power needs action: off, on or cycle");
+	assert_error(FLEET "  - fault: {target: all, kind: wifi}\n",
+		     "t.yaml:5:32: kind: 'wifi' is not one of wifi_drop, dht_no_response, "
+		     "dht_checksum, dht_stretched, dht_truncated, sonar_no_echo, "
+		     "sonar_stuck_high, sonar_silent");
+}
+
+static void test_scenario_parse_expect_errors(void **state)
+{
+	(void)state;
+	assert_error(FLEET "  - expect: {target: all, within: 10s}\n",
+		     "t.yaml:5:13: expect needs at least one of status, messages, rate, value, "
+		     "counter, lost, duplicated");
+	assert_error(FLEET "  - expect: {messages: {window: 10s}}\n",
+		     "t.yaml:5:24: messages: give at least one of min, max, between, gt, ge, lt, "
+		     "le, eq");
+	assert_error(FLEET "  - expect: {messages: {min: 10, max: 5}}\n",
+		     "t.yaml:5:24: messages: no value can be >= 10 and <= 5");
+	assert_error(FLEET "  - expect: {lost: {gt: 3, lt: 3}}\n",
+		     "t.yaml:5:20: lost: no value can be > 3 and < 3");
+	assert_error(FLEET "  - expect: {rate: {min: fast}}\n",
+		     "t.yaml:5:26: min: bad rate 'fast': use 0.5/s, 30/m, 600/h");
+	assert_error(FLEET "  - expect: {value: {metric: temperature, between: [30]}}\n",
+		     "t.yaml:5:52: between: expected [low, high], got a list");
+	assert_error(FLEET "  - expect: {value: {metric: temperature, between: [31, 30]}}\n",
+		     "t.yaml:5:52: between: low 31 is above high 30");
+	assert_error(FLEET "  - expect: {value: {eq: 30}}\n",
+		     "t.yaml:5:21: value needs metric: temperature, humidity or distance");
+	assert_error(FLEET "  - expect: {value: {metric: temp, eq: 30}}\n",
+		     "t.yaml:5:30: metric: 'temp' is not one of temperature, humidity, distance");
+	assert_error(FLEET "  - expect: {value: {metric: humidity, window: 5s, eq: 30}}\n",
+		     "t.yaml:5:40: window: only with latest: false (the latest reading has no "
+		     "window)");
+	assert_error(FLEET "  - expect: {value: {metric: humidity}}\n",
+		     "t.yaml:5:21: value: give at least one of min, max, between, gt, ge, lt, "
+		     "le, eq");
+	assert_error(FLEET "  - expect: {value: 30}\n",
+		     "t.yaml:5:21: value: expected a mapping, got '30'");
+	assert_error(FLEET "  - expect: {counter: {name: resets, eq: 0}}\n",
+		     "t.yaml:5:30: name: 'resets' is not one of readings_ok, readings_failed, "
+		     "published, acknowledged, unsent, publish_errors, commands, "
+		     "commands_invalid, reconnects, link_failures");
+	assert_error(FLEET "  - expect: {counter: {eq: 0}}\n",
+		     "t.yaml:5:23: counter needs name: one of readings_ok, readings_failed, "
+		     "published, acknowledged, unsent, publish_errors, commands, "
+		     "commands_invalid, reconnects, link_failures");
+	assert_error(FLEET "  - expect: {lost: [1]}\n",
+		     "t.yaml:5:20: lost: expected a number or a check such as {min: 1}, got a "
+		     "list");
+	assert_error(FLEET "  - expect: {status: up}\n",
+		     "t.yaml:5:22: status: 'up' is not one of online, offline");
+}
+
+static void test_scenario_parse_checks(void **state)
+{
+	struct scenario sc;
+	const struct scenario_expect *x;
+	char buf[64];
+
+	(void)state;
+	assert_parses(FLEET
+		      "  - expect: {messages: 7, lost: {max: 3, min: 1}, rate: 30/m}\n"
+		      "  - expect: {value: {metric: humidity, gt: 10, ge: 10, le: 20, lt: 30}}\n"
+		      "  - expect: {value: {metric: temperature, eq: -5.5}}\n",
+		      &sc);
+	x = &sc.steps[0].expect;
+	assert_int_equal(x->messages.cmp.pos.line, 5);
+	assert_int_equal(x->messages.cmp.pos.col, 24);
+	assert_true(scenario_cmp_holds(&x->messages.cmp, 7));
+	assert_false(scenario_cmp_holds(&x->messages.cmp, 8));
+	scenario_cmp_format(&x->messages.cmp, buf, sizeof(buf));
+	assert_string_equal(buf, "== 7");
+	scenario_cmp_format(&x->lost, buf, sizeof(buf));
+	assert_string_equal(buf, ">= 1 and <= 3");
+	assert_true(x->rate.cmp.lo == 0.5 && x->rate.cmp.hi == 0.5);
+
+	/* Keys intersect: the tighter bound wins, open beats closed. */
+	x = &sc.steps[1].expect;
+	scenario_cmp_format(&x->value.cmp, buf, sizeof(buf));
+	assert_string_equal(buf, "> 10 and <= 20");
+	assert_false(scenario_cmp_holds(&x->value.cmp, 10));
+	assert_true(scenario_cmp_holds(&x->value.cmp, 10.1));
+	assert_true(scenario_cmp_holds(&x->value.cmp, 20));
+	assert_false(scenario_cmp_holds(&x->value.cmp, 20.1));
+
+	x = &sc.steps[2].expect;
+	assert_true(scenario_cmp_holds(&x->value.cmp, -5.5));
+	scenario_cmp_format(&x->value.cmp, buf, sizeof(buf));
+	assert_string_equal(buf, "== -5.5");
+	scenario_free(&sc);
+}
+
+static void test_scenario_parse_document_errors(void **state)
+{
+	char big[80];
+
+	(void)state;
+	assert_error("", "t.yaml:1:1: the file is empty: a scenario needs fleet: (the devices) "
+		     "and steps: (the timeline)");
+	assert_error("# only a comment\n", "t.yaml:1:1: the file is empty: a scenario needs "
+		     "fleet: (the devices) and steps: (the timeline)");
+	assert_error("- a\n- b\n",
+		     "t.yaml:1:1: a scenario is a mapping with fleet: and steps:, not a list");
+	assert_error("hello\n",
+		     "t.yaml:1:1: a scenario is a mapping with fleet: and steps:, not 'hello'");
+	assert_error("steps: [{wait: 1s}]\n",
+		     "t.yaml:1:1: missing fleet: a scenario needs fleet: (the devices) and "
+		     "steps: (the timeline)");
+	assert_error("\nfleet: {groups: [{name: a, count: 1}]}\n",
+		     "t.yaml:2:1: missing steps: a scenario needs fleet: (the devices) and "
+		     "steps: (the timeline)");
+	assert_error("fleet: {groups: [{name: a, count: 1}]}\nsteps: []\n",
+		     "t.yaml:2:8: steps: the list is empty: add at least one step, e.g. "
+		     "'- wait: 1m'");
+	assert_error("fleet:\n  groups:\n    - {name: a, count: 100000}\n"
+		     "    - {name: b, count: 1}\n",
+		     "t.yaml:4:24: count: the fleet would have 100001 devices; at most 100000");
+	assert_error("fleet:\n  groups:\n    - {name: a, count: 100001}\n",
+		     "t.yaml:3:24: count: 100001 is out of range: use a whole number from 0 to "
+		     "100000");
+	snprintf(big, sizeof(big), "fleet: {groups: [{name: a, count: 99999999999999999999}]}\n");
+	assert_error(big, "t.yaml:1:35: count: 99999999999999999999 is out of range: use a "
+		     "whole number from 0 to 100000");
+}
+
+static void test_scenario_parse_yaml_errors(void **state)
+{
+	(void)state;
+	assert_error("fleet: [1\nsteps\n",
+		     "t.yaml:3:1: YAML syntax error: did not find expected ',' or ']' (while "
+		     "parsing a flow sequence at 1:8)");
+	assert_error("fleet:\n  groups: x\n bad: 1\n",
+		     "t.yaml:3:2: YAML syntax error: did not find expected key (while parsing a "
+		     "block mapping at 1:1)");
+	assert_error("a: \"unterminated\n",
+		     "t.yaml:2:1: YAML syntax error: found unexpected end of stream (while "
+		     "scanning a quoted scalar at 1:4)");
+	assert_error("\tfleet: 1\n",
+		     "t.yaml:1:1: YAML syntax error: found character that cannot start any token "
+		     "(while scanning for the next token at 1:1)");
+	assert_error("fleet: {}\n---\nsteps: []\n",
+		     "t.yaml:2:1: a second YAML document starts here: a scenario file holds "
+		     "exactly one");
+	assert_error("a: &x 1\nb: *x\n",
+		     "t.yaml:2:4: aliases (*x) are not supported: write the value out");
+	assert_error("name: ok\nfleet: \xff\n",
+		     "t.yaml:2:8: not UTF-8 text: invalid leading UTF-8 octet (#FF)");
+	{
+		/* A NUL byte inside the text is not YAML at all. */
+		static const char nul[] = "name: a\0b\n";
+		struct scenario sc;
+		struct scenario_error err;
+
+		assert_int_equal(scenario_parse_string("t.yaml", nul, sizeof(nul) - 1, &sc, &err),
+				 -EINVAL);
+		assert_string_equal(err.message, "t.yaml:1:8: not UTF-8 text: control characters "
+				    "are not allowed (#0)");
+		assert_int_equal(err.pos.line, 1);
+		assert_int_equal(err.pos.col, 8);
+	}
+}
+
+static void test_scenario_parse_file(void **state)
+{
+	char path[] = "/tmp/test_scenario_XXXXXX";
+	struct scenario sc;
+	struct scenario_error err;
+	int fd;
+	FILE *f;
+
+	(void)state;
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	f = fdopen(fd, "w");
+	assert_non_null(f);
+	fputs(FLEET "  - wait: 1s\n  - wait: 2x\n", f);
+	fclose(f);
+	assert_int_equal(scenario_parse_file(path, &sc, &err), -EINVAL);
+	assert_true(strncmp(err.message, path, strlen(path)) == 0);
+	assert_string_equal(err.message + strlen(path),
+			    ":6:11: wait: bad duration '2x': use 500ms, 1s, 2m, 1h");
+	assert_int_equal(err.pos.line, 6);
+	assert_int_equal(err.pos.col, 11);
+	scenario_free(&sc);
+
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs(FLEET "  - wait: 1s\n", f);
+	fclose(f);
+	assert_int_equal(scenario_parse_file(path, &sc, &err), 0);
+	assert_string_equal(sc.file, path);
+	assert_string_equal(sc.name, path + 5); /* the stem: no .yaml to strip */
+	assert_int_equal(sc.fleet.n_devices, 20);
+	scenario_free(&sc);
+	unlink(path);
+
+	assert_int_equal(scenario_parse_file("/nonexistent/x.yaml", &sc, &err), -ENOENT);
+	assert_string_equal(err.message, "/nonexistent/x.yaml: cannot open: No such file or "
+			    "directory");
+	assert_int_equal(err.pos.line, 0);
+	assert_int_equal(scenario_parse_file("/", &sc, &err), -EISDIR);
+	scenario_free(&sc);
+}
+
+static void test_scenario_parse_limits(void **state)
+{
+	struct scenario sc;
+	struct scenario_error err;
+	char *text;
+	size_t len = SCENARIO_FILE_MAX + 1;
+
+	(void)state;
+	text = malloc(len);
+	assert_non_null(text);
+	memset(text, ' ', len);
+	assert_int_equal(scenario_parse_string("t.yaml", text, len, &sc, &err), -EFBIG);
+	assert_string_equal(err.message, "t.yaml: larger than 4194304 bytes: split the scenario");
+	free(text);
+
+	/* A fleet of the largest size parses, ids and all. */
+	assert_parses("fleet: {groups: [{name: a, count: 60000}, {name: b, count: 40000}]}\n"
+		      "steps: [{set: {target: 'b_4*', temperature: 1}}]\n", &sc);
+	assert_int_equal(sc.fleet.n_devices, SCENARIO_FLEET_MAX);
+	/* Sorted as strings: b_9999 comes after b_40000. */
+	assert_string_equal(sc.fleet.devices[SCENARIO_FLEET_MAX - 1].id, "b_9999");
+	scenario_free(&sc);
+
+	assert_int_equal(scenario_parse_string("t.yaml", NULL, 3, &sc, &err), -EINVAL);
+	assert_int_equal(scenario_parse_string("t.yaml", "x", 1, NULL, &err), -EINVAL);
+	scenario_free(NULL);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_scenario_parse_full_file),
+		cmocka_unit_test(test_scenario_parse_defaults),
+		cmocka_unit_test(test_scenario_parse_ramps),
+		cmocka_unit_test(test_scenario_parse_repeat_nesting),
+		cmocka_unit_test(test_scenario_parse_repeat_errors),
+		cmocka_unit_test(test_scenario_parse_nesting_limit),
+		cmocka_unit_test(test_scenario_parse_unknown_key),
+		cmocka_unit_test(test_scenario_parse_wrong_type),
+		cmocka_unit_test(test_scenario_parse_bad_duration),
+		cmocka_unit_test(test_scenario_parse_durations),
+		cmocka_unit_test(test_scenario_parse_negative_counts),
+		cmocka_unit_test(test_scenario_parse_id_patterns),
+		cmocka_unit_test(test_scenario_parse_targets),
+		cmocka_unit_test(test_scenario_parse_expect_errors),
+		cmocka_unit_test(test_scenario_parse_checks),
+		cmocka_unit_test(test_scenario_parse_document_errors),
+		cmocka_unit_test(test_scenario_parse_yaml_errors),
+		cmocka_unit_test(test_scenario_parse_file),
+		cmocka_unit_test(test_scenario_parse_limits),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
