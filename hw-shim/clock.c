@@ -19,6 +19,8 @@
 #include "shim.h"
 #include "shim_internal.h"
 
+#define MQTT_SERVICE_TICK_MS 1000
+
 static uint64_t virtual_us;
 static bool in_transaction;
 
@@ -100,6 +102,12 @@ int hal_time_wait_until(uint64_t deadline_us)
 			timeout_ms = 3600000;
 		else
 			timeout_ms = (int)((until - real + 999) / 1000);
+		/* libmosquitto sends its keepalive PINGREQ only when serviced: with
+		 * a session open, come back at least every second so a long
+		 * interval (or a stopped robot) never starves it. */
+		bool service_tick = mqtt_fd >= 0 && timeout_ms > MQTT_SERVICE_TICK_MS;
+		if (service_tick)
+			timeout_ms = MQTT_SERVICE_TICK_MS;
 
 		fds[n].fd = shim__system_wake_fd();
 		fds[n].events = POLLIN;
@@ -117,5 +125,7 @@ int hal_time_wait_until(uint64_t deadline_us)
 				shim__system_drain_wake();
 			return 1;
 		}
+		if (service_tick)
+			return 1;
 	}
 }

@@ -21,6 +21,8 @@ static struct mosquitto *mosq;
 static bool lib_ready;
 static bool connected;      /* CONNACK accepted and not lost since */
 static bool closed_by_us;   /* report on_disconnect(expected) once */
+static bool in_service;     /* inside libmosquitto's loop: callbacks may run */
+static bool drop_pending;   /* hal_mqtt_disconnect() from a callback */
 static uint8_t qos_mids[65536 / 8]; /* mids of QoS>0 publishes awaiting PUBACK */
 static unsigned int qos_pending;
 
@@ -211,14 +213,20 @@ static void flush_bounded(void)
 
 int hal_mqtt_disconnect(void)
 {
-	if (!mosq)
+	if (!mosq || drop_pending)
 		return -ENOTCONN;
 	/* Over a dead link nothing reaches the broker: it must see silence
 	 * and publish the will, exactly as with real radios. */
-	if (hal_link_get_state() == HAL_LINK_UP && connected) {
+	if (hal_link_get_state() == HAL_LINK_UP && connected)
 		mosquitto_disconnect(mosq);
-		flush_bounded();
+	if (in_service) {
+		/* Called from a callback: libmosquitto is still using the
+		 * client, so free it once its loop has returned. */
+		drop_pending = true;
+		connected = false;
+		return 0;
 	}
+	flush_bounded();
 	drop_session();
 	closed_by_us = true;
 	return 0;
@@ -234,11 +242,20 @@ int hal_mqtt_service(void)
 	}
 	if (!mosq)
 		return 0;
+	in_service = true;
 	rc = mosquitto_loop_read(mosq, 1);
-	if (rc == MOSQ_ERR_SUCCESS && mosq && mosquitto_want_write(mosq))
+	if (rc == MOSQ_ERR_SUCCESS && !drop_pending && mosquitto_want_write(mosq))
 		rc = mosquitto_loop_write(mosq, 1);
-	if (rc == MOSQ_ERR_SUCCESS && mosq)
+	if (rc == MOSQ_ERR_SUCCESS && !drop_pending)
 		rc = mosquitto_loop_misc(mosq);
+	in_service = false;
+	if (drop_pending) {
+		drop_pending = false;
+		flush_bounded();
+		drop_session();
+		cbs->on_disconnect(cb_ctx, true);
+		return 0;
+	}
 	if (rc == MOSQ_ERR_SUCCESS)
 		return 0;
 	/* The session broke (EOF, reset, keepalive timeout, refused). */

@@ -441,7 +441,7 @@ static int do_expect(struct engine *e, const struct scenario_step *s)
 			break;
 		}
 		if (now >= deadline) {
-			snprintf(res.message, sizeof(res.message), "%zu of %zu devices fail; first: %s",
+			snprintf(res.message, sizeof(res.message), "%zu of %zu devices fail; first: %.240s",
 				 failing, selected, why);
 			break;
 		}

@@ -112,6 +112,11 @@ static int broker_launch(struct broker *b)
 
 int broker_start(struct broker *b)
 {
+	return broker_start_opts(b, true);
+}
+
+int broker_start_opts(struct broker *b, bool allow_anonymous)
+{
 	FILE *f;
 
 	memset(b, 0, sizeof(*b));
@@ -124,8 +129,8 @@ int broker_start(struct broker *b)
 		f = fopen(b->conf, "w");
 		if (!f)
 			return -1;
-		fprintf(f, "listener %d 127.0.0.1\nallow_anonymous true\npersistence false\n"
-			"log_dest stderr\nlog_type all\n", b->port);
+		fprintf(f, "listener %d 127.0.0.1\nallow_anonymous %s\npersistence false\n"
+			"log_dest stderr\nlog_type all\n", b->port, allow_anonymous ? "true" : "false");
 		fclose(f);
 		if (broker_launch(b) == 0)
 			return 0;

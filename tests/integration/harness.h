@@ -15,6 +15,8 @@ struct broker {
 
 /* Start mosquitto on a free loopback port; returns 0 once it accepts MQTT. */
 int broker_start(struct broker *b);
+/* The same; with @allow_anonymous false every CONNECT is refused. */
+int broker_start_opts(struct broker *b, bool allow_anonymous);
 /* Start it again on the same port (after broker_stop). */
 int broker_restart(struct broker *b);
 void broker_stop(struct broker *b);

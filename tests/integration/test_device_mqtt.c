@@ -517,6 +517,80 @@ static void test_device_follows_world_environment(void **state)
 	observer_stop(o);
 }
 
+static void test_device_keepalive_holds_while_stopped(void **state)
+{
+	const char *id = "it_keepalive";
+	char status[96], cmd[96], data[96];
+	struct observer *o;
+	const struct message *m;
+	size_t cur = 0, scur = 0;
+	pid_t pid;
+
+	(void)state;
+	topic(status, sizeof(status), id, "status");
+	topic(cmd, sizeof(cmd), id, "command");
+	topic(data, sizeof(data), id, "data");
+	o = observer_start(fx.broker.port, "sensors/it_keepalive/#");
+	assert_non_null(o);
+	pid = start(id, NULL);
+	assert_non_null(observer_wait(o, data, &cur, 5));
+	assert_int_equal(mqtt_publish_once(fx.broker.port, cmd, "stop", 4), 0);
+	/* A stopped robot has nothing to publish for a long time; its
+	 * keepalive must still reach the broker, or the will would fire after
+	 * 1.5 x keepalive and the robot would reconnect. */
+	m = observer_wait(o, status, &scur, 5);
+	assert_non_null(m);
+	assert_string_equal(m->payload, "online");
+	/* mosquitto checks keepalives lazily when idle; 4x leaves no doubt. */
+	assert_null(observer_wait(o, status, &scur, 4 * KEEPALIVE_S));
+	assert_true(process_alive(pid));
+	assert_int_equal(process_stop(pid, SIGTERM, 5), 0);
+	observer_stop(o);
+}
+
+static void test_device_survives_a_refusing_broker(void **state)
+{
+	struct broker strict;
+	char dir[400];
+	pid_t pid;
+	int status;
+
+	(void)state;
+	assert_int_equal(broker_start_opts(&strict, false), 0);
+	snprintf(dir, sizeof(dir), "%s/state", strict.dir);
+	const char *extra[] = { "--backoff-base", "50ms", "--backoff-cap", "200ms", NULL };
+	const char *argv[] = { "--interval", "500ms", extra[0], extra[1], extra[2], extra[3], NULL };
+	pid = device_start(strict.port, "it_refused", dir, argv);
+	assert_true(pid > 0);
+	fx.devices[fx.n_devices++] = pid;
+	/* Refused CONNACKs, over and over: 3 s of them at a 200 ms cap. Under
+	 * the sanitizers a use-after-free here would kill the process. */
+	struct observer *o = observer_start(fx.broker.port, "nothing/#");
+	assert_non_null(o);
+	assert_null(observer_wait(o, "nothing/x", &(size_t){ 0 }, 3));
+	observer_stop(o);
+	assert_true(process_alive(pid));
+	status = process_stop(pid, SIGTERM, 5);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+	broker_stop(&strict);
+	/* It kept trying, with backoff: each refusal is one line in the log. */
+	{
+		char log[500], line[512];
+		int refusals = 0;
+		snprintf(log, sizeof(log), "%s/mosquitto.log", strict.dir);
+		FILE *f = fopen(log, "r");
+		assert_non_null(f);
+		while (fgets(line, sizeof(line), f))
+			refusals += strstr(line, "not authorised") != NULL;
+		fclose(f);
+		assert_true(refusals >= 5);
+	}
+	char cmd[600];
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", strict.dir);
+	assert_int_equal(system(cmd), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -531,6 +605,8 @@ int main(void)
 		cmocka_unit_test_teardown(test_device_names_sensor_errors_not_numbers, test_teardown),
 		cmocka_unit_test_teardown(test_device_reconnects_after_broker_restart, test_teardown),
 		cmocka_unit_test_teardown(test_device_follows_world_environment, test_teardown),
+		cmocka_unit_test_teardown(test_device_keepalive_holds_while_stopped, test_teardown),
+		cmocka_unit_test_teardown(test_device_survives_a_refusing_broker, test_teardown),
 	};
 
 	signal(SIGPIPE, SIG_IGN);
