@@ -1,0 +1,120 @@
+/* The run recorder: one MQTT subscriber on sensors/# writing every message into SQLite. */
+#ifndef SIM_RECORDER_H
+#define SIM_RECORDER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/*
+ * Threads: recorder_start() runs libmosquitto's network loop in a thread
+ * of the recorder's own (mosquitto_loop() in a loop that also retries the
+ * connection once a second). Its message callback only copies the
+ * message into an in-memory queue; a writer thread owned by the recorder
+ * drains the queue into SQLite in batched transactions. Open, start, stop
+ * and close belong to one controlling thread; flush, the stats and the
+ * waits may be called from any thread.
+ *
+ * Durability: the subscription is QoS 1 on a persistent session
+ * (clean_session=false, fixed client id), so while the recorder is stopped
+ * or disconnected the broker queues its messages. A graceful stop loses
+ * nothing; a crash of the process loses what was queued or not yet
+ * committed (at most one batch period), because libmosquitto acknowledges
+ * a message once the callback has returned.
+ */
+
+struct recorder;
+
+struct recorder_opts {
+	const char *db_path;            /* SQLite file, created when missing (required) */
+	const char *client_id;          /* MQTT client id, names the persistent session (required) */
+	const char *topic;              /* subscription, default "sensors/#" */
+	const char *username;           /* NULL: anonymous */
+	const char *password;
+	int keepalive_s;                /* default 30 */
+	int batch_ms;                   /* commit at least this often, default 250 */
+	int batch_rows;                 /* or after this many messages, default 5000 */
+	size_t queue_soft_max;          /* messages queued before it counts as overflow, default 65536 */
+	size_t queue_max_bytes;         /* memory bound: beyond it the network thread waits, default 256 MiB */
+	size_t max_payload;             /* bytes kept of one payload, default 65536 */
+	/* Called from the recorder's threads; NULL logs to stderr. */
+	void (*log)(void *ctx, const char *msg);
+	void *log_ctx;
+};
+
+struct recorder_stats {
+	/* network side */
+	bool connected;
+	bool subscribed;                /* connected, and the subscription is in place */
+	bool session_present;           /* the broker kept our session at the last connect */
+	uint64_t connects;
+	uint64_t subscriptions;         /* times the subscription became ready */
+	uint64_t received;              /* messages taken from the broker */
+	/* queue */
+	uint64_t queued;                /* waiting for the writer now */
+	uint64_t queue_high_water;
+	uint64_t queue_overflows;       /* messages accepted beyond queue_soft_max */
+	uint64_t backpressure_waits;    /* times the network thread waited for memory */
+	uint64_t dropped;               /* messages lost because malloc() failed */
+	/* writer */
+	uint64_t stored;                /* broker messages written and committed */
+	uint64_t transactions;
+	uint64_t readings;              /* new (device, boot, seq) */
+	uint64_t duplicates;
+	uint64_t conflicts;             /* a known (device, boot, seq) with another payload */
+	uint64_t rejected;              /* rows written to raw_messages (conflicts included) */
+	uint64_t statuses;
+	uint64_t metrics;
+	uint64_t commands;
+	uint64_t db_errors;             /* failed statements or commits (their messages are lost) */
+};
+
+/*
+ * Open (or create) the database and start the writer thread. Nothing is
+ * subscribed yet. Returns 0 or a negative errno (-EINVAL for missing
+ * options, -EPROTO for a database of a newer schema, SQLite failures
+ * mapped to errno values).
+ */
+int recorder_open(const struct recorder_opts *opts, struct recorder **out);
+
+/*
+ * Connect to @host:@port and subscribe; returns at once. The network
+ * thread reconnects by itself after a broker restart. A broker that is not
+ * up yet is not an error: the thread keeps trying. Returns 0, -EALREADY,
+ * or a negative errno.
+ */
+int recorder_start(struct recorder *r, const char *host, int port);
+
+/*
+ * Disconnect cleanly (the broker keeps the session and queues for it) and
+ * commit everything received. recorder_start() may be called again.
+ * Returns 0 or -ETIMEDOUT if the writer did not finish within 10 s.
+ */
+int recorder_stop(struct recorder *r);
+
+/* Stop if running, commit, and free everything. Safe with NULL. */
+void recorder_close(struct recorder *r);
+
+/*
+ * Wait until everything received before the call is committed, at most
+ * @timeout_ms. Returns 0 or -ETIMEDOUT.
+ */
+int recorder_flush(struct recorder *r, int timeout_ms);
+
+void recorder_read_stats(struct recorder *r, struct recorder_stats *out);
+
+/*
+ * Wait until @pred holds for the current statistics, at most @timeout_ms.
+ * @pred runs with the recorder's lock held: it must only read @s.
+ * Returns 0 or -ETIMEDOUT.
+ */
+int recorder_wait_stats(struct recorder *r, bool (*pred)(const struct recorder_stats *s, void *arg),
+			void *arg, int timeout_ms);
+
+/* Wait until the subscription is in place (for the first time or again). */
+int recorder_wait_subscribed(struct recorder *r, int timeout_ms);
+
+/* Wait until at least @count messages have been received in total. */
+int recorder_wait_received(struct recorder *r, uint64_t count, int timeout_ms);
+
+#endif /* SIM_RECORDER_H */

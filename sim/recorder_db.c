@@ -1,0 +1,685 @@
+/*
+ * The recorder's SQLite side: the schema, its prepared statements, and how
+ * one message becomes rows. Runs on the writer thread only.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <errno.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "recorder_db.h"
+#include "recorder_json.h"
+
+/*
+ * Kept in step with docs/recording.md. The comments are inside the CREATE
+ * statements on purpose: SQLite keeps that text, so `.schema` in the sqlite3
+ * shell documents a run database found without this repository.
+ */
+static const char schema_sql[] =
+	"CREATE TABLE IF NOT EXISTS readings (\n"
+	"  id          INTEGER PRIMARY KEY,\n"
+	"  recv_ms     INTEGER NOT NULL,  -- receive time, UTC ms since 1970 (recorder clock)\n"
+	"  device_id   TEXT    NOT NULL,\n"
+	"  boot        INTEGER NOT NULL,\n"
+	"  seq         INTEGER NOT NULL,\n"
+	"  ts_ms       INTEGER,           -- device timestamp, UTC ms; NULL when not sent\n"
+	"  temperature REAL,              -- degrees C; NULL when omitted (failed sensor)\n"
+	"  humidity    REAL,              -- %RH; NULL when omitted\n"
+	"  distance    REAL,              -- cm; NULL when omitted\n"
+	"  errors      TEXT,              -- the payload's \"errors\" object as JSON, or NULL\n"
+	"  raw         TEXT    NOT NULL,  -- the payload as received\n"
+	"  recv_time   TEXT GENERATED ALWAYS AS\n"
+	"    (strftime('%Y-%m-%dT%H:%M:%fZ', recv_ms / 1000.0, 'unixepoch')) VIRTUAL,\n"
+	"  ts_time     TEXT GENERATED ALWAYS AS\n"
+	"    (strftime('%Y-%m-%dT%H:%M:%fZ', ts_ms / 1000.0, 'unixepoch')) VIRTUAL,\n"
+	"  UNIQUE (device_id, boot, seq)  -- a reading is stored once\n"
+	");\n"
+	"CREATE INDEX IF NOT EXISTS readings_device_time ON readings (device_id, recv_ms);\n"
+	"\n"
+	"CREATE TABLE IF NOT EXISTS hourly (  -- rollup by receive hour, kept as readings arrive\n"
+	"  device_id TEXT    NOT NULL,\n"
+	"  hour_ms   INTEGER NOT NULL,        -- start of the hour, UTC ms\n"
+	"  n         INTEGER NOT NULL,        -- readings in the hour\n"
+	"  t_n INTEGER NOT NULL, t_sum REAL NOT NULL, t_min REAL, t_max REAL,\n"
+	"  h_n INTEGER NOT NULL, h_sum REAL NOT NULL, h_min REAL, h_max REAL,\n"
+	"  d_n INTEGER NOT NULL, d_sum REAL NOT NULL, d_min REAL, d_max REAL,\n"
+	"  PRIMARY KEY (device_id, hour_ms)\n"
+	") WITHOUT ROWID;\n"
+	"\n"
+	"CREATE TABLE IF NOT EXISTS boots (  -- accounting per device and boot\n"
+	"  device_id  TEXT    NOT NULL,\n"
+	"  boot       INTEGER NOT NULL,\n"
+	"  readings   INTEGER NOT NULL,  -- distinct seq stored\n"
+	"  duplicates INTEGER NOT NULL,  -- the same reading received again\n"
+	"  conflicts  INTEGER NOT NULL,  -- a stored seq again with a different payload\n"
+	"  min_seq    INTEGER NOT NULL,\n"
+	"  max_seq    INTEGER NOT NULL,\n"
+	"  first_ms   INTEGER NOT NULL,\n"
+	"  last_ms    INTEGER NOT NULL,\n"
+	"  PRIMARY KEY (device_id, boot)\n"
+	") WITHOUT ROWID;\n"
+	"\n"
+	"CREATE TABLE IF NOT EXISTS devices (  -- one row per device seen on any topic\n"
+	"  device_id  TEXT PRIMARY KEY,\n"
+	"  first_ms   INTEGER NOT NULL,\n"
+	"  last_ms    INTEGER NOT NULL,\n"
+	"  readings   INTEGER NOT NULL DEFAULT 0,\n"
+	"  duplicates INTEGER NOT NULL DEFAULT 0,\n"
+	"  conflicts  INTEGER NOT NULL DEFAULT 0,\n"
+	"  rejected   INTEGER NOT NULL DEFAULT 0,  -- its messages kept in raw_messages\n"
+	"  status     TEXT,                        -- last online/offline seen\n"
+	"  status_ms  INTEGER\n"
+	") WITHOUT ROWID;\n"
+	"\n"
+	"CREATE TABLE IF NOT EXISTS status (\n"
+	"  id        INTEGER PRIMARY KEY,\n"
+	"  recv_ms   INTEGER NOT NULL,\n"
+	"  device_id TEXT    NOT NULL,\n"
+	"  status    TEXT    NOT NULL CHECK (status IN ('online', 'offline')),\n"
+	"  retained  INTEGER NOT NULL  -- 1: the broker's stored copy, replayed on subscribe\n"
+	");\n"
+	"CREATE INDEX IF NOT EXISTS status_device_time ON status (device_id, recv_ms);\n"
+	"\n"
+	"CREATE TABLE IF NOT EXISTS metric_messages (  -- sensors/<id>/temperature|humidity|distance\n"
+	"  id        INTEGER PRIMARY KEY,\n"
+	"  recv_ms   INTEGER NOT NULL,\n"
+	"  device_id TEXT    NOT NULL,\n"
+	"  metric    TEXT    NOT NULL CHECK (metric IN ('temperature', 'humidity', 'distance')),\n"
+	"  value     REAL    NOT NULL\n"
+	");\n"
+	"\n"
+	"CREATE TABLE IF NOT EXISTS commands (  -- sensors/<id>/command as the cloud sent it\n"
+	"  id        INTEGER PRIMARY KEY,\n"
+	"  recv_ms   INTEGER NOT NULL,\n"
+	"  device_id TEXT    NOT NULL,\n"
+	"  payload   BLOB,\n"
+	"  retained  INTEGER NOT NULL\n"
+	");\n"
+	"\n"
+	"CREATE TABLE IF NOT EXISTS raw_messages (  -- everything that could not be stored as meant\n"
+	"  id        INTEGER PRIMARY KEY,\n"
+	"  recv_ms   INTEGER NOT NULL,\n"
+	"  topic     TEXT    NOT NULL,\n"
+	"  device_id TEXT,              -- from the topic, when it names one\n"
+	"  reason    TEXT    NOT NULL,\n"
+	"  size      INTEGER NOT NULL,  -- payload bytes received\n"
+	"  payload   BLOB,              -- as received, cut at the recorder's size limit\n"
+	"  retained  INTEGER NOT NULL\n"
+	");\n"
+	"\n"
+	"CREATE TABLE IF NOT EXISTS recorder_events (  -- open, connect, disconnect, close\n"
+	"  id     INTEGER PRIMARY KEY,\n"
+	"  ms     INTEGER NOT NULL,\n"
+	"  event  TEXT    NOT NULL,\n"
+	"  detail TEXT\n"
+	");\n"
+	"\n"
+	"CREATE VIEW IF NOT EXISTS accounting AS  -- per device: lost = gaps below each boot's max seq\n"
+	"  SELECT device_id,\n"
+	"         count(*)                                        AS boots,\n"
+	"         sum(readings)                                   AS readings,\n"
+	"         sum(max_seq - min(min_seq, 1) + 1 - readings)   AS lost,\n"
+	"         sum(duplicates)                                 AS duplicates,\n"
+	"         sum(conflicts)                                  AS conflicts\n"
+	"  FROM boots GROUP BY device_id;\n";
+
+enum stmt_id {
+	ST_BEGIN,
+	ST_COMMIT,
+	ST_ROLLBACK,
+	ST_READING,
+	ST_SAME_RAW,
+	ST_HOURLY,
+	ST_BOOT,
+	ST_DEVICE,
+	ST_DEVICE_STATUS,
+	ST_STATUS,
+	ST_METRIC,
+	ST_COMMAND,
+	ST_RAW,
+	ST_EVENT,
+	ST_COUNT
+};
+
+/* Split literals are parenthesised: clang takes them for missing commas. */
+static const char *const stmt_sql[ST_COUNT] = {
+	[ST_BEGIN] = "BEGIN",
+	[ST_COMMIT] = "COMMIT",
+	[ST_ROLLBACK] = "ROLLBACK",
+	[ST_READING] =
+		("INSERT INTO readings (recv_ms, device_id, boot, seq, ts_ms, temperature, humidity,"
+		" distance, errors, raw) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"
+		" ON CONFLICT (device_id, boot, seq) DO NOTHING"),
+	[ST_SAME_RAW] =
+		("SELECT raw = ?4 FROM readings WHERE device_id = ?1 AND boot = ?2 AND seq = ?3"),
+	/* min()/max() with a NULL argument are NULL, hence the coalesce(). */
+	[ST_HOURLY] =
+		("INSERT INTO hourly (device_id, hour_ms, n, t_n, t_sum, t_min, t_max,"
+		" h_n, h_sum, h_min, h_max, d_n, d_sum, d_min, d_max) VALUES (?1, ?2, 1,"
+		" ?3 IS NOT NULL, coalesce(?3, 0), ?3, ?3,"
+		" ?4 IS NOT NULL, coalesce(?4, 0), ?4, ?4,"
+		" ?5 IS NOT NULL, coalesce(?5, 0), ?5, ?5)"
+		" ON CONFLICT (device_id, hour_ms) DO UPDATE SET n = n + 1,"
+		" t_n = t_n + excluded.t_n, t_sum = t_sum + excluded.t_sum,"
+		" t_min = coalesce(min(t_min, excluded.t_min), t_min, excluded.t_min),"
+		" t_max = coalesce(max(t_max, excluded.t_max), t_max, excluded.t_max),"
+		" h_n = h_n + excluded.h_n, h_sum = h_sum + excluded.h_sum,"
+		" h_min = coalesce(min(h_min, excluded.h_min), h_min, excluded.h_min),"
+		" h_max = coalesce(max(h_max, excluded.h_max), h_max, excluded.h_max),"
+		" d_n = d_n + excluded.d_n, d_sum = d_sum + excluded.d_sum,"
+		" d_min = coalesce(min(d_min, excluded.d_min), d_min, excluded.d_min),"
+		" d_max = coalesce(max(d_max, excluded.d_max), d_max, excluded.d_max)"),
+	[ST_BOOT] =
+		("INSERT INTO boots (device_id, boot, readings, duplicates, conflicts, min_seq, max_seq,"
+		" first_ms, last_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6, ?7, ?7)"
+		" ON CONFLICT (device_id, boot) DO UPDATE SET"
+		" readings = readings + excluded.readings,"
+		" duplicates = duplicates + excluded.duplicates,"
+		" conflicts = conflicts + excluded.conflicts,"
+		" min_seq = min(min_seq, excluded.min_seq), max_seq = max(max_seq, excluded.max_seq),"
+		" first_ms = min(first_ms, excluded.first_ms), last_ms = max(last_ms, excluded.last_ms)"),
+	[ST_DEVICE] =
+		("INSERT INTO devices (device_id, first_ms, last_ms, readings, duplicates, conflicts,"
+		" rejected) VALUES (?1, ?2, ?2, ?3, ?4, ?5, ?6)"
+		" ON CONFLICT (device_id) DO UPDATE SET"
+		" first_ms = min(first_ms, excluded.first_ms), last_ms = max(last_ms, excluded.last_ms),"
+		" readings = readings + excluded.readings, duplicates = duplicates + excluded.duplicates,"
+		" conflicts = conflicts + excluded.conflicts, rejected = rejected + excluded.rejected"),
+	[ST_DEVICE_STATUS] =
+		("INSERT INTO devices (device_id, first_ms, last_ms, status, status_ms)"
+		" VALUES (?1, ?2, ?2, ?3, ?2)"
+		" ON CONFLICT (device_id) DO UPDATE SET"
+		" first_ms = min(first_ms, excluded.first_ms), last_ms = max(last_ms, excluded.last_ms),"
+		" status = excluded.status, status_ms = excluded.status_ms"),
+	[ST_STATUS] = "INSERT INTO status (recv_ms, device_id, status, retained) VALUES (?1, ?2, ?3, ?4)",
+	[ST_METRIC] = "INSERT INTO metric_messages (recv_ms, device_id, metric, value) VALUES (?1, ?2, ?3, ?4)",
+	[ST_COMMAND] = "INSERT INTO commands (recv_ms, device_id, payload, retained) VALUES (?1, ?2, ?3, ?4)",
+	[ST_RAW] =
+		("INSERT INTO raw_messages (recv_ms, topic, device_id, reason, size, payload, retained)"
+		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"),
+	[ST_EVENT] = "INSERT INTO recorder_events (ms, event, detail) VALUES (?1, ?2, ?3)",
+};
+
+struct recorder_db {
+	sqlite3 *db;
+	sqlite3_stmt *st[ST_COUNT];
+	char error[256];
+};
+
+/* Where a topic points under the contract's sensors/<id>/<leaf>. */
+enum topic_kind {
+	TOPIC_OTHER,
+	TOPIC_DATA,
+	TOPIC_STATUS,
+	TOPIC_COMMAND,
+	TOPIC_METRIC,
+};
+
+struct topic {
+	enum topic_kind kind;
+	char device_id[RECORDER_ID_MAX + 1];  /* empty if the topic names none */
+	const char *leaf;
+};
+
+static void parse_topic(const char *s, struct topic *t)
+{
+	static const char *const metrics[] = { "temperature", "humidity", "distance" };
+	const char *id, *slash;
+	size_t n;
+
+	t->kind = TOPIC_OTHER;
+	t->device_id[0] = '\0';
+	t->leaf = "";
+	if (strncmp(s, "sensors/", 8) != 0)
+		return;
+	id = s + 8;
+	slash = strchr(id, '/');
+	if (!slash || slash == id || (size_t)(slash - id) > RECORDER_ID_MAX || strchr(slash + 1, '/'))
+		return;
+	n = (size_t)(slash - id);
+	t->leaf = slash + 1;
+	if (strcmp(t->leaf, "data") == 0)
+		t->kind = TOPIC_DATA;
+	else if (strcmp(t->leaf, "status") == 0)
+		t->kind = TOPIC_STATUS;
+	else if (strcmp(t->leaf, "command") == 0)
+		t->kind = TOPIC_COMMAND;
+	for (size_t i = 0; i < 3; i++)
+		if (strcmp(t->leaf, metrics[i]) == 0)
+			t->kind = TOPIC_METRIC;
+	if (t->kind == TOPIC_OTHER)
+		return;
+	memcpy(t->device_id, id, n);
+	t->device_id[n] = '\0';
+}
+
+/* SQLite result code to a negative errno, the project's error currency. */
+static int db_errno(sqlite3 *db, int rc)
+{
+	int sys = db ? sqlite3_system_errno(db) : 0;
+
+	switch (rc & 0xff) {
+	case SQLITE_NOMEM:    return -ENOMEM;
+	case SQLITE_BUSY:
+	case SQLITE_LOCKED:   return -EBUSY;
+	case SQLITE_FULL:     return -ENOSPC;
+	case SQLITE_READONLY: return -EROFS;
+	case SQLITE_PERM:
+	case SQLITE_AUTH:     return -EACCES;
+	case SQLITE_CANTOPEN: return sys ? -sys : -ENOENT;
+	case SQLITE_NOTADB:
+	case SQLITE_CORRUPT:  return -EILSEQ;
+	default:              return sys ? -sys : -EIO;
+	}
+}
+
+static void note_error(struct recorder_db *d, const char *what)
+{
+	snprintf(d->error, sizeof(d->error), "%s: %s", what, sqlite3_errmsg(d->db));
+}
+
+/* Run a prepared statement that returns no rows; resets it for the next use. */
+static int run(struct recorder_db *d, enum stmt_id id)
+{
+	sqlite3_stmt *s = d->st[id];
+	int rc = sqlite3_step(s);
+
+	sqlite3_reset(s);
+	sqlite3_clear_bindings(s);
+	if (rc == SQLITE_DONE || rc == SQLITE_ROW)
+		return 0;
+	note_error(d, stmt_sql[id]);
+	return db_errno(d->db, rc);
+}
+
+static void bind_text_or_null(sqlite3_stmt *s, int i, const char *text)
+{
+	if (text && *text)
+		sqlite3_bind_text(s, i, text, -1, SQLITE_TRANSIENT);
+	else
+		sqlite3_bind_null(s, i);
+}
+
+static int read_version(sqlite3 *db, int *version)
+{
+	sqlite3_stmt *s = NULL;
+	int rc = sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &s, NULL);
+
+	if (rc == SQLITE_OK && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+		*version = sqlite3_column_int(s, 0);
+		rc = SQLITE_OK;
+	}
+	sqlite3_finalize(s);
+	return rc;
+}
+
+static bool journal_is_wal(sqlite3 *db)
+{
+	sqlite3_stmt *s = NULL;
+	bool wal = false;
+
+	if (sqlite3_prepare_v2(db, "PRAGMA journal_mode=WAL", -1, &s, NULL) == SQLITE_OK &&
+	    sqlite3_step(s) == SQLITE_ROW) {
+		const unsigned char *mode = sqlite3_column_text(s, 0);
+		wal = mode && strcmp((const char *)mode, "wal") == 0;
+	}
+	sqlite3_finalize(s);
+	return wal;
+}
+
+int recorder__db_open(const char *path, struct recorder_db **out, char *err, size_t errlen)
+{
+	struct recorder_db *d = calloc(1, sizeof(*d));
+	char ddl[sizeof(schema_sql) + 64];
+	int version = 0;
+	int rc, ret;
+
+	*out = NULL;
+	if (errlen)
+		err[0] = '\0';
+	if (!d)
+		return -ENOMEM;
+	rc = sqlite3_open_v2(path, &d->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
+			     SQLITE_OPEN_NOMUTEX, NULL);
+	if (rc != SQLITE_OK) {
+		snprintf(err, errlen, "%s: %s", path, d->db ? sqlite3_errmsg(d->db) : "cannot open");
+		ret = db_errno(d->db, rc);
+		goto fail;
+	}
+	/* Someone reading the run (robofleet query, the sqlite3 shell) may hold
+	 * a lock for a moment; wait for it rather than lose a batch. */
+	sqlite3_busy_timeout(d->db, 5000);
+	if (!journal_is_wal(d->db))
+		snprintf(err, errlen, "%s: WAL not available, using the rollback journal", path);
+	/* NORMAL in WAL mode: a power cut may lose the last commits, never
+	 * corrupt the file, and commits skip an fsync each. */
+	rc = sqlite3_exec(d->db, "PRAGMA synchronous=NORMAL", NULL, NULL, NULL);
+	if (rc == SQLITE_OK)
+		rc = read_version(d->db, &version);
+	if (rc != SQLITE_OK) {
+		snprintf(err, errlen, "%s: %s", path, sqlite3_errmsg(d->db));
+		ret = db_errno(d->db, rc);
+		goto fail;
+	}
+	if (version > RECORDER_SCHEMA_VERSION) {
+		snprintf(err, errlen, "%s: schema version %d is newer than this recorder's %d",
+			 path, version, RECORDER_SCHEMA_VERSION);
+		ret = -EPROTO;
+		goto fail;
+	}
+	snprintf(ddl, sizeof(ddl), "BEGIN;\n%sPRAGMA user_version=%d;\nCOMMIT;",
+		 schema_sql, RECORDER_SCHEMA_VERSION);
+	rc = sqlite3_exec(d->db, ddl, NULL, NULL, NULL);
+	if (rc != SQLITE_OK) {
+		snprintf(err, errlen, "%s: schema: %s", path, sqlite3_errmsg(d->db));
+		ret = db_errno(d->db, rc);
+		goto fail;
+	}
+	for (int i = 0; i < ST_COUNT; i++) {
+		rc = sqlite3_prepare_v3(d->db, stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT,
+					&d->st[i], NULL);
+		if (rc != SQLITE_OK) {
+			snprintf(err, errlen, "%s: %s", stmt_sql[i], sqlite3_errmsg(d->db));
+			ret = db_errno(d->db, rc);
+			goto fail;
+		}
+	}
+	*out = d;
+	return 0;
+fail:
+	recorder__db_close(d);
+	return ret;
+}
+
+void recorder__db_close(struct recorder_db *d)
+{
+	if (!d)
+		return;
+	for (int i = 0; i < ST_COUNT; i++)
+		sqlite3_finalize(d->st[i]);
+	/* Fold the WAL into the file even when a reader still has the database
+	 * open (then SQLite would not): a copy of record.db alone is complete. */
+	if (d->db)
+		sqlite3_exec(d->db, "PRAGMA wal_checkpoint(TRUNCATE)", NULL, NULL, NULL);
+	sqlite3_close(d->db);
+	free(d);
+}
+
+int recorder__db_begin(struct recorder_db *d)
+{
+	return run(d, ST_BEGIN);
+}
+
+int recorder__db_commit(struct recorder_db *d)
+{
+	return run(d, ST_COMMIT);
+}
+
+void recorder__db_rollback(struct recorder_db *d)
+{
+	if (!sqlite3_get_autocommit(d->db))
+		run(d, ST_ROLLBACK);
+}
+
+const char *recorder__db_error(struct recorder_db *d)
+{
+	return d->error;
+}
+
+/* Add deltas to the device's row, creating it on first sight. */
+static int device_add(struct recorder_db *d, const char *id, int64_t ms, int readings,
+		      int duplicates, int conflicts, int rejected)
+{
+	sqlite3_stmt *s = d->st[ST_DEVICE];
+
+	sqlite3_bind_text(s, 1, id, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(s, 2, ms);
+	sqlite3_bind_int(s, 3, readings);
+	sqlite3_bind_int(s, 4, duplicates);
+	sqlite3_bind_int(s, 5, conflicts);
+	sqlite3_bind_int(s, 6, rejected);
+	return run(d, ST_DEVICE);
+}
+
+static int store_raw(struct recorder_db *d, const struct recorder_msg *m, const struct topic *t,
+		     const char *reason)
+{
+	sqlite3_stmt *s = d->st[ST_RAW];
+	int rc;
+
+	sqlite3_bind_int64(s, 1, m->recv_ms);
+	sqlite3_bind_text(s, 2, m->topic, -1, SQLITE_TRANSIENT);
+	bind_text_or_null(s, 3, t->device_id);
+	sqlite3_bind_text(s, 4, reason, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 5, (sqlite3_int64)m->size);
+	sqlite3_bind_blob64(s, 6, m->payload, m->len, SQLITE_TRANSIENT);
+	sqlite3_bind_int(s, 7, m->retained);
+	rc = run(d, ST_RAW);
+	if (rc == 0 && t->device_id[0])
+		rc = device_add(d, t->device_id, m->recv_ms, 0, 0, 0, 1);
+	return rc;
+}
+
+static void bind_value(sqlite3_stmt *s, int i, bool has, double v)
+{
+	if (has)
+		sqlite3_bind_double(s, i, v);
+	else
+		sqlite3_bind_null(s, i);
+}
+
+/* 1 if the stored reading with this key has the same payload, 0 if not. */
+static int same_raw(struct recorder_db *d, const struct recorder_reading *r,
+		    const struct recorder_msg *m)
+{
+	sqlite3_stmt *s = d->st[ST_SAME_RAW];
+	int rc, same = 1;
+
+	sqlite3_bind_text(s, 1, r->device_id, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(s, 2, r->boot);
+	sqlite3_bind_int64(s, 3, r->seq);
+	sqlite3_bind_text(s, 4, (const char *)m->payload, (int)m->len, SQLITE_TRANSIENT);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		same = sqlite3_column_int(s, 0);
+	sqlite3_reset(s);
+	sqlite3_clear_bindings(s);
+	return same;
+}
+
+static int store_reading(struct recorder_db *d, const struct recorder_msg *m, const struct topic *t,
+			 const struct recorder_reading *r, struct recorder__counts *c)
+{
+	sqlite3_stmt *s = d->st[ST_READING];
+	bool inserted;
+	int dup = 0, conflict = 0;
+	int rc;
+
+	sqlite3_bind_int64(s, 1, m->recv_ms);
+	sqlite3_bind_text(s, 2, r->device_id, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(s, 3, r->boot);
+	sqlite3_bind_int64(s, 4, r->seq);
+	if (r->has_timestamp)
+		sqlite3_bind_int64(s, 5, r->timestamp_ms);
+	else
+		sqlite3_bind_null(s, 5);
+	bind_value(s, 6, r->has_temperature, r->temperature);
+	bind_value(s, 7, r->has_humidity, r->humidity);
+	bind_value(s, 8, r->has_distance, r->distance);
+	if (r->errors)
+		sqlite3_bind_text(s, 9, r->errors, (int)r->errors_len, SQLITE_TRANSIENT);
+	else
+		sqlite3_bind_null(s, 9);
+	sqlite3_bind_text(s, 10, (const char *)m->payload, (int)m->len, SQLITE_TRANSIENT);
+	rc = run(d, ST_READING);
+	if (rc < 0)
+		return rc;
+	inserted = sqlite3_changes(d->db) == 1;
+
+	if (inserted) {
+		s = d->st[ST_HOURLY];
+		sqlite3_bind_text(s, 1, r->device_id, -1, SQLITE_TRANSIENT);
+		sqlite3_bind_int64(s, 2, m->recv_ms - m->recv_ms % 3600000);
+		bind_value(s, 3, r->has_temperature, r->temperature);
+		bind_value(s, 4, r->has_humidity, r->humidity);
+		bind_value(s, 5, r->has_distance, r->distance);
+		if ((rc = run(d, ST_HOURLY)) < 0)
+			return rc;
+		c->readings++;
+	} else if (same_raw(d, r, m)) {
+		dup = 1;
+		c->duplicates++;
+	} else {
+		/* A firmware that reused a sequence number: keep the evidence. */
+		conflict = 1;
+		c->conflicts++;
+		if ((rc = store_raw(d, m, t, "seq already stored with a different payload")) < 0)
+			return rc;
+		c->rejected++;
+	}
+
+	s = d->st[ST_BOOT];
+	sqlite3_bind_text(s, 1, r->device_id, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(s, 2, r->boot);
+	sqlite3_bind_int(s, 3, inserted);
+	sqlite3_bind_int(s, 4, dup);
+	sqlite3_bind_int(s, 5, conflict);
+	sqlite3_bind_int64(s, 6, r->seq);
+	sqlite3_bind_int64(s, 7, m->recv_ms);
+	if ((rc = run(d, ST_BOOT)) < 0)
+		return rc;
+	return device_add(d, r->device_id, m->recv_ms, inserted, dup, conflict, 0);
+}
+
+static int store_status(struct recorder_db *d, const struct recorder_msg *m,
+			const struct topic *t, const char *status)
+{
+	sqlite3_stmt *s = d->st[ST_STATUS];
+	int rc;
+
+	sqlite3_bind_int64(s, 1, m->recv_ms);
+	sqlite3_bind_text(s, 2, t->device_id, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(s, 3, status, -1, SQLITE_STATIC);
+	sqlite3_bind_int(s, 4, m->retained);
+	if ((rc = run(d, ST_STATUS)) < 0)
+		return rc;
+	s = d->st[ST_DEVICE_STATUS];
+	sqlite3_bind_text(s, 1, t->device_id, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(s, 2, m->recv_ms);
+	sqlite3_bind_text(s, 3, status, -1, SQLITE_STATIC);
+	return run(d, ST_DEVICE_STATUS);
+}
+
+static int store_metric(struct recorder_db *d, const struct recorder_msg *m,
+			const struct topic *t, double value)
+{
+	sqlite3_stmt *s = d->st[ST_METRIC];
+	int rc;
+
+	sqlite3_bind_int64(s, 1, m->recv_ms);
+	sqlite3_bind_text(s, 2, t->device_id, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(s, 3, t->leaf, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_double(s, 4, value);
+	if ((rc = run(d, ST_METRIC)) < 0)
+		return rc;
+	return device_add(d, t->device_id, m->recv_ms, 0, 0, 0, 0);
+}
+
+static int store_command(struct recorder_db *d, const struct recorder_msg *m,
+			 const struct topic *t)
+{
+	sqlite3_stmt *s = d->st[ST_COMMAND];
+
+	sqlite3_bind_int64(s, 1, m->recv_ms);
+	sqlite3_bind_text(s, 2, t->device_id, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_blob64(s, 3, m->payload, m->len, SQLITE_TRANSIENT);
+	sqlite3_bind_int(s, 4, m->retained);
+	return run(d, ST_COMMAND);
+}
+
+static int store_event(struct recorder_db *d, const struct recorder_msg *m)
+{
+	sqlite3_stmt *s = d->st[ST_EVENT];
+
+	sqlite3_bind_int64(s, 1, m->recv_ms);
+	sqlite3_bind_text(s, 2, m->topic, -1, SQLITE_TRANSIENT);
+	if (m->len)
+		sqlite3_bind_text(s, 3, (const char *)m->payload, (int)m->len, SQLITE_TRANSIENT);
+	else
+		sqlite3_bind_null(s, 3);
+	return run(d, ST_EVENT);
+}
+
+static bool payload_is(const struct recorder_msg *m, const char *word)
+{
+	size_t n = strlen(word);
+
+	return m->len == n && m->size == n && memcmp(m->payload, word, n) == 0;
+}
+
+/* Route a broker message by its topic; whatever does not fit goes to raw_messages. */
+static int store_mqtt(struct recorder_db *d, const struct recorder_msg *m,
+		      struct recorder__counts *c)
+{
+	struct recorder_reading r;
+	const char *why = NULL;
+	struct topic t;
+	double value;
+	int rc;
+
+	parse_topic(m->topic, &t);
+	if (m->len < m->size) {
+		why = "payload larger than the recorder keeps";
+	} else {
+		switch (t.kind) {
+		case TOPIC_DATA:
+			if (recorder_parse_reading(m->payload, m->len, &r, &why) < 0)
+				break;
+			if (strcmp(r.device_id, t.device_id) != 0) {
+				why = "device_id differs from the topic";
+				break;
+			}
+			return store_reading(d, m, &t, &r, c);
+		case TOPIC_STATUS:
+			if (payload_is(m, "online") || payload_is(m, "offline")) {
+				const char *st = payload_is(m, "online") ? "online" : "offline";
+
+				if ((rc = store_status(d, m, &t, st)) == 0)
+					c->statuses++;
+				return rc;
+			}
+			why = m->len ? "status is neither online nor offline"
+				     : "empty status (a retained status was cleared)";
+			break;
+		case TOPIC_METRIC:
+			if (recorder_parse_number(m->payload, m->len, &value) == 0) {
+				if ((rc = store_metric(d, m, &t, value)) == 0)
+					c->metrics++;
+				return rc;
+			}
+			why = "metric value is not a number";
+			break;
+		case TOPIC_COMMAND:
+			if ((rc = store_command(d, m, &t)) == 0)
+				c->commands++;
+			return rc;
+		default:
+			why = "topic outside the contract";
+			break;
+		}
+	}
+	if ((rc = store_raw(d, m, &t, why)) == 0)
+		c->rejected++;
+	return rc;
+}
+
+void recorder__db_store(struct recorder_db *d, const struct recorder_msg *m,
+			struct recorder__counts *c)
+{
+	int rc = m->kind == RECORDER_MSG_EVENT ? store_event(d, m) : store_mqtt(d, m, c);
+
+	if (rc < 0)
+		c->db_errors++;
+}
