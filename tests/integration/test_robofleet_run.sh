@@ -1,0 +1,94 @@
+#!/usr/bin/env bash
+# robofleet run end to end: the smoke scenario passes, a false expectation
+# fails with a failing JUnit case, a malformed file is refused with its
+# position, and SIGINT mid-run leaves no process behind.
+# Usage: test_robofleet_run.sh ROBOFLEET SOURCE_DIR
+set -u
+robofleet=$1
+src=$2
+work=$(mktemp -d /tmp/robofleet-run-XXXXXX)
+trap 'rm -rf "$work"' EXIT
+failures=0
+passes=0
+
+check() { # check NAME CONDITION...
+  local name=$1; shift
+  if "$@"; then passes=$((passes + 1)); echo "ok   $name"
+  else failures=$((failures + 1)); echo "FAIL $name"; fi
+}
+
+# Processes of a run: anything whose command line names its run directory.
+leftovers() {
+  local n=0
+  for d in /proc/[0-9]*; do
+    grep -qa -- "$work/runs" "$d/cmdline" 2>/dev/null && n=$((n + 1))
+  done
+  echo "$n"
+}
+
+# 1. The shipped smoke scenario passes and its JUnit report is valid.
+"$robofleet" run "$src/scenarios/smoke.yaml" --junit "$work/smoke.xml" --runs-dir "$work/runs" --quiet
+check "smoke exits 0" test $? -eq 0
+check "smoke JUnit has no failure" grep -q 'failures="0"' "$work/smoke.xml"
+if command -v xmllint >/dev/null; then
+  check "smoke JUnit is well-formed XML" xmllint --noout "$work/smoke.xml"
+fi
+run_dir=$(ls -d "$work"/runs/*-smoke | head -n 1)
+for f in record.db world mosquitto.conf mosquitto.log summary.json devices/robot_001.log; do
+  check "run directory has $f" test -e "$run_dir/$f"
+done
+check "summary counts no loss" grep -q '"lost": 0' "$run_dir/summary.json"
+check "no process left after the run" test "$(leftovers)" -eq 0
+
+# 2. A false expectation: exit 1 and a failing test case.
+cat > "$work/false.yaml" <<'YAML'
+name: false-expectation
+fleet:
+  groups:
+    - {name: g, count: 2, interval: 500ms}
+steps:
+  - expect: {target: all, status: online, within: 10s}
+  - expect: {name: impossible, target: g_001, messages: {min: 1000}, within: 1s}
+YAML
+"$robofleet" run "$work/false.yaml" --junit "$work/false.xml" --runs-dir "$work/runs" --quiet
+check "false expectation exits 1" test $? -eq 1
+check "JUnit names the failing case" grep -q '<testcase name="impossible"' "$work/false.xml"
+check "JUnit counts one failure" grep -q 'failures="1"' "$work/false.xml"
+
+# 3. A malformed file: exit 2 and file:line:col, before anything starts.
+printf 'fleet:\n  groups:\n    - {name: g, count: 2, interval: 5x}\nsteps:\n  - wait: 1s\n' > "$work/bad.yaml"
+before=$(ls "$work/runs" | wc -l)
+out=$("$robofleet" run "$work/bad.yaml" --runs-dir "$work/runs" 2>&1)
+check "malformed file exits 2" test $? -eq 2
+check "error names file:line:col" grep -q "bad.yaml:3:[0-9]*: " <<<"$out"
+check "nothing started for a bad file" test "$(ls "$work/runs" | wc -l)" -eq "$before"
+"$robofleet" check "$work/bad.yaml" >/dev/null 2>&1
+check "check refuses it too" test $? -eq 2
+"$robofleet" check "$src/scenarios/smoke.yaml" >/dev/null
+check "check accepts the smoke scenario" test $? -eq 0
+
+# 4. SIGINT mid-run: exit 130, every device and the broker gone.
+cat > "$work/long.yaml" <<'YAML'
+name: long
+fleet:
+  groups:
+    - {name: g, count: 5, interval: 500ms}
+steps:
+  - expect: {target: all, status: online, within: 10s}
+  - wait: 10m
+YAML
+"$robofleet" run "$work/long.yaml" --runs-dir "$work/runs" > "$work/long.out" 2>&1 &
+pid=$!
+# Wait (bounded) until the run reaches its long wait step.
+for _ in $(seq 300); do
+  grep -q "long.yaml:7: wait" "$work/long.out" && break
+  sleep 0.1
+done
+check "long run reached its wait step" grep -q "long.yaml:7: wait" "$work/long.out"
+kill -INT "$pid"
+wait "$pid"
+check "SIGINT exits 130" test $? -eq 130
+check "no process left after SIGINT" test "$(leftovers)" -eq 0
+
+echo "$passes passed, $failures failed"
+test "$failures" -eq 0
