@@ -8,7 +8,7 @@ PACKAGES=(
   libmosquitto-dev mosquitto mosquitto-clients
   libcmocka-dev libsqlite3-dev libncurses-dev libyaml-dev
   gcc-arm-none-eabi libnewlib-arm-none-eabi
-  valgrind clang libclang-rt-14-dev libxml2-utils
+  valgrind clang libclang-rt-14-dev libxml2-utils sqlite3
 )
 
 missing=()

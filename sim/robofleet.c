@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "query.h"
 #include "run.h"
 #include "scenario.h"
 
@@ -16,11 +17,15 @@ static void usage(FILE *out)
 	fputs("usage: robofleet run SCENARIO.yaml [--junit FILE] [--broker HOST:PORT]\n"
 	      "                     [--runs-dir DIR] [--device PATH] [--quiet]\n"
 	      "       robofleet check SCENARIO.yaml...\n"
+	      "       robofleet query RUN (--device ID [--last 24h] | --hourly | --sql SQL)\n"
+	      "       robofleet export RUN --format csv|influx [--output FILE]\n"
 	      "       robofleet --version\n"
 	      "\n"
 	      "run    start the fleet the scenario describes, play its steps, and exit 0\n"
 	      "       only if every expectation held (1 otherwise, 2 for a bad file)\n"
-	      "check  validate scenario files without running anything\n", out);
+	      "check  validate scenario files without running anything\n"
+	      "query  read a run's record: one robot's readings, hourly means, any SQL\n"
+	      "export write a run's readings as CSV or InfluxDB line protocol\n", out);
 }
 
 static int cmd_check(int argc, char **argv)
@@ -106,6 +111,10 @@ int main(int argc, char **argv)
 		return cmd_run(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "check"))
 		return cmd_check(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "query"))
+		return query_main(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "export"))
+		return export_main(argc - 1, argv + 1);
 	fprintf(stderr, "robofleet: unknown command '%s' (see --help)\n", argv[1]);
 	return 2;
 }

@@ -617,23 +617,23 @@ static int write_junit(const struct run *r, const char *path)
 	return rc;
 }
 
-static void print_verdict(const struct run *r, const struct summary *s)
+static void print_verdict(FILE *out, const struct run *r, const struct summary *s)
 {
 	for (size_t i = 0; i < r->engine.n_results; i++) {
 		const struct engine_result *e = &r->engine.results[i];
-		printf("%s %s%s%s\n", e->passed ? "PASS" : "FAIL", e->name, e->passed ? "" : ": ",
+		fprintf(out, "%s %s%s%s\n", e->passed ? "PASS" : "FAIL", e->name, e->passed ? "" : ": ",
 		       e->passed ? "" : e->message);
 	}
-	printf("\ndevices %zu, online at end %zu, crashes %zu\n", s->devices, s->online, s->crashes);
-	printf("readings published %llu, recorded %llu, lost %llu, duplicated %llu, rejected %llu\n",
+	fprintf(out, "\ndevices %zu, online at end %zu, crashes %zu\n", s->devices, s->online, s->crashes);
+	fprintf(out, "readings published %llu, recorded %llu, lost %llu, duplicated %llu, rejected %llu\n",
 	       (unsigned long long)s->published, (unsigned long long)s->recorded,
 	       (unsigned long long)s->lost, (unsigned long long)s->duplicated,
 	       (unsigned long long)s->rejected);
 	if (!isnan(s->p50_ms))
-		printf("latency device->record p50 %.0f ms, p99 %.0f ms, max %.0f ms\n",
+		fprintf(out, "latency device->record p50 %.0f ms, p99 %.0f ms, max %.0f ms\n",
 		       s->p50_ms, s->p99_ms, s->max_ms);
-	printf("expectations %zu passed, %zu failed\n", s->passed, s->failed);
-	printf("run directory %s\n", r->dir);
+	fprintf(out, "expectations %zu passed, %zu failed\n", s->passed, s->failed);
+	fprintf(out, "run directory %s\n", r->dir);
 }
 
 /* ---- the whole run ------------------------------------------------------------ */
@@ -776,7 +776,16 @@ interrupted_or_out:
 	if (o->junit_path && write_junit(&r, o->junit_path) < 0)
 		fprintf(stderr, "robofleet: cannot write %s\n", o->junit_path);
 	if (!o->quiet)
-		print_verdict(&r, &s);
+		print_verdict(stdout, &r, &s);
+	{
+		char report[sizeof(r.dir) + 16];
+		snprintf(report, sizeof(report), "%s/report.txt", r.dir);
+		FILE *f = fopen(report, "w");
+		if (f) {
+			print_verdict(f, &r, &s);
+			fclose(f);
+		}
+	}
 	if (status != 130)
 		status = (rc == 0 && s.failed == 0 && s.crashes == 0) ? 0 : 1;
 out:

@@ -39,6 +39,28 @@ for f in record.db world mosquitto.conf mosquitto.log summary.json devices/robot
 done
 check "summary counts no loss" grep -q '"lost": 0' "$run_dir/summary.json"
 check "no process left after the run" test "$(leftovers)" -eq 0
+check "run directory has report.txt" grep -q "expectations 9 passed, 0 failed" "$run_dir/report.txt"
+
+# The record answers the tutorial's two questions, by command and by SQL.
+rows=$("$robofleet" query "$run_dir" --device robot_001 --last 24h | tail -n +2 | wc -l)
+check "query --device lists robot_001's readings" test "$rows" -ge 5
+hourly=$("$robofleet" query "$run_dir" --hourly | tail -n +2 | cut -f1 | sort -u | wc -l)
+check "query --hourly has every robot" test "$hourly" -eq 20
+check "query --sql runs SQL" test "$("$robofleet" query "$run_dir" --sql "SELECT count(DISTINCT device_id) FROM readings" | tail -n 1)" = 20
+"$robofleet" query "$run_dir" --sql "DELETE FROM readings" >/dev/null 2>&1
+check "query --sql is read-only" test "$("$robofleet" query "$run_dir" --sql "SELECT count(*) > 0 FROM readings" | tail -n 1)" = 1
+"$robofleet" query "$run_dir" --sql "SELECT nonsense" >/dev/null 2>&1
+check "bad SQL exits 2" test $? -eq 2
+check "export influx is line protocol" grep -qE '^temperature,device=robot_001 value=22\.5,boot=1i,seq=1i [0-9]{19}$' \
+  <("$robofleet" export "$run_dir" --format influx)
+check "export csv has a header and every reading" test "$("$robofleet" export "$run_dir" --format csv | wc -l)" -eq \
+  "$(( $("$robofleet" query "$run_dir" --sql "SELECT count(*) FROM readings" | tail -n 1) + 1 ))"
+if command -v sqlite3 >/dev/null; then
+  last24=$(sqlite3 "$run_dir/record.db" "SELECT count(*) FROM readings WHERE device_id = 'robot_001' AND recv_ms >= (CAST(strftime('%s', 'now') AS INTEGER) - 86400) * 1000;")
+  check "sqlite3: last 24 h of robot_001" test "$last24" -ge 5
+  means=$(sqlite3 "$run_dir/record.db" "SELECT count(DISTINCT device_id) FROM (SELECT device_id, round(t_sum / t_n, 2) FROM hourly);")
+  check "sqlite3: hourly mean per device" test "$means" -eq 20
+fi
 
 # 2. A false expectation: exit 1 and a failing test case.
 cat > "$work/false.yaml" <<'YAML'
