@@ -731,7 +731,8 @@ int run_scenario(const struct run_options *o)
 				strerror(-rc), r.dir);
 			goto out;
 		}
-		say(&r, "robofleet: mosquitto on %s:%d\n", r.broker.host, r.broker.port);
+		say(&r, "robofleet: mosquitto on %s:%d (watch: mosquitto_sub -h %s -p %d -v -t 'sensors/#')\n",
+		    r.broker.host, r.broker.port, r.broker.host, r.broker.port);
 	}
 
 	snprintf(db_path, sizeof(db_path), "%s/record.db", r.dir);
