@@ -11,10 +11,10 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -24,8 +24,6 @@
 #include <unistd.h>
 
 #include "broker.h"
-
-extern char **environ;
 
 static int64_t now_ms(void)
 {
@@ -171,10 +169,57 @@ static int wait_exit(pid_t pid, int timeout_ms)
 	return waitpid(pid, NULL, WNOHANG) == pid ? 0 : -ETIMEDOUT;
 }
 
-int broker_start(struct broker *b, int timeout_ms)
+/*
+ * fork and exec rather than posix_spawn: the child asks the kernel to
+ * SIGTERM it when robofleet dies, so even a SIGKILLed robofleet leaves no
+ * broker behind.
+ */
+static int spawn_broker(struct broker *b)
 {
 	char *argv[] = { b->mosquitto, "-c", b->conf_path, NULL };
-	posix_spawn_file_actions_t fa;
+	pid_t parent = getpid();
+	int log = open(b->log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+	int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	pid_t pid;
+
+	if (log < 0 || null < 0) {
+		int err = -errno;
+		if (log >= 0)
+			close(log);
+		if (null >= 0)
+			close(null);
+		return err;
+	}
+	pid = fork();
+	if (pid == 0) {
+		sigset_t none;
+
+		prctl(PR_SET_PDEATHSIG, SIGTERM);
+		if (getppid() != parent)
+			_exit(127);
+		/* Our own process group: a terminal's Ctrl-C is robofleet's to handle. */
+		setpgid(0, 0);
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);
+		signal(SIGINT, SIG_DFL);
+		signal(SIGTERM, SIG_DFL);
+		signal(SIGPIPE, SIG_DFL);
+		dup2(null, STDIN_FILENO);
+		dup2(log, STDOUT_FILENO);
+		dup2(log, STDERR_FILENO);
+		execv(b->mosquitto, argv);
+		_exit(127);
+	}
+	close(log);
+	close(null);
+	if (pid < 0)
+		return -errno;
+	b->pid = pid;
+	return 0;
+}
+
+int broker_start(struct broker *b, int timeout_ms)
+{
 	int64_t until;
 	int rc;
 
@@ -186,16 +231,8 @@ int broker_start(struct broker *b, int timeout_ms)
 	if (broker_accepts(b))
 		return -EADDRINUSE;
 	raise_nofile_limit();
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
-	posix_spawn_file_actions_addopen(&fa, STDOUT_FILENO, b->log_path, O_WRONLY | O_CREAT | O_APPEND, 0644);
-	posix_spawn_file_actions_adddup2(&fa, STDOUT_FILENO, STDERR_FILENO);
-	rc = posix_spawn(&b->pid, b->mosquitto, &fa, NULL, argv, environ);
-	posix_spawn_file_actions_destroy(&fa);
-	if (rc != 0) {
-		b->pid = 0;
-		return -rc;
-	}
+	if ((rc = spawn_broker(b)) < 0)
+		return rc;
 	/* Ready means the listener accepts; there is no other signal to await.
 	 * Check every 10 ms, and notice at once if mosquitto gave up. */
 	until = now_ms() + timeout_ms;

@@ -112,5 +112,22 @@ wait "$pid"
 check "SIGINT exits 130" test $? -eq 130
 check "no process left after SIGINT" test "$(leftovers)" -eq 0
 
+# 5. Even a SIGKILLed robofleet leaves nothing: devices and broker follow it.
+"$robofleet" run "$work/long.yaml" --runs-dir "$work/runs" > "$work/long2.out" 2>&1 &
+pid=$!
+for _ in $(seq 300); do
+  grep -q "long.yaml:7: wait" "$work/long2.out" && break
+  sleep 0.1
+done
+check "second long run reached its wait step" grep -q "long.yaml:7: wait" "$work/long2.out"
+kill -KILL "$pid"
+wait "$pid" 2>/dev/null
+# They shut down on their own (SIGTERM from the kernel); allow them 15 s.
+for _ in $(seq 150); do
+  [ "$(leftovers)" -eq 0 ] && break
+  sleep 0.1
+done
+check "no process left after SIGKILL of robofleet" test "$(leftovers)" -eq 0
+
 echo "$passes passed, $failures failed"
 test "$failures" -eq 0
