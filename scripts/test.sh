@@ -30,7 +30,7 @@ arm-none-eabi-size -t build-m4/librobofleet_firmware.a | tail -n 1
 
 step "fuzzing the parsers (libFuzzer, 20 s each)"
 CC=clang cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=Debug -DROBOFLEET_FUZZ=ON >/dev/null
-cmake --build build-fuzz -j"$jobs" --target fuzz_command fuzz_payload
+cmake --build build-fuzz -j"$jobs" --target fuzz_command fuzz_payload fuzz_scenario fuzz_recorder_json
 (cd build-fuzz && ctest --output-on-failure -L fuzz)
 
 step "all checks passed"
