@@ -147,6 +147,17 @@ static int add_ramp(struct engine *e, const struct engine_ramp *r)
 	return 0;
 }
 
+/* A value set at once ends any ramp still moving that metric. */
+static void remove_ramp(struct engine *e, size_t dev, enum scenario_metric m)
+{
+	for (size_t i = 0; i < e->n_ramps; i++) {
+		if (e->ramps[i].dev == dev && e->ramps[i].metric == m) {
+			e->ramps[i] = e->ramps[--e->n_ramps];
+			return;
+		}
+	}
+}
+
 static int do_set(struct engine *e, const struct scenario_step *s)
 {
 	const struct scenario_set *set = &s->set;
@@ -164,6 +175,7 @@ static int do_set(struct engine *e, const struct scenario_step *s)
 				continue;
 			if (c->over_ms == 0) {
 				e->env[d].value[m] = c->to;
+				remove_ramp(e, d, (enum scenario_metric)m);
 				continue;
 			}
 			struct engine_ramp r = { d, (enum scenario_metric)m, e->env[d].value[m],

@@ -428,7 +428,9 @@ static int set_up_fleet(struct run *r)
 		fprintf(stderr, "robofleet: robofleet-device not found (give --device PATH)\n");
 		return rc;
 	}
-	snprintf(r->fleet.broker, sizeof(r->fleet.broker), "%s:%d", r->broker.host, r->broker.port);
+	/* An IPv6 address needs its brackets back for robofleet-device. */
+	snprintf(r->fleet.broker, sizeof(r->fleet.broker), strchr(r->broker.host, ':') ? "[%s]:%d" : "%s:%d",
+		 r->broker.host, r->broker.port);
 	snprintf(r->fleet.world_path, sizeof(r->fleet.world_path), "%s/world", r->dir);
 	snprintf(r->fleet.state_dir, sizeof(r->fleet.state_dir), "%s/state", r->dir);
 	snprintf(r->fleet.log_dir, sizeof(r->fleet.log_dir), "%s/devices", r->dir);
@@ -594,10 +596,11 @@ static void write_summary_json(const struct run *r, const struct summary *s, int
 	fclose(f);
 }
 
-static int write_junit(const struct run *r, const char *path)
+static int write_junit(const struct run *r, const char *path, int engine_rc)
 {
 	size_t n = r->engine.n_results;
-	struct junit_case *cases = calloc(n ? n : 1, sizeof(*cases));
+	struct junit_case *cases = calloc(n + 1, sizeof(*cases));
+	char why[400];
 	double total = 0;
 	int rc;
 
@@ -611,6 +614,18 @@ static int write_junit(const struct run *r, const char *path)
 		cases[i].failed = !e->passed;
 		cases[i].message = e->message;
 		total += e->time_s;
+	}
+	/* A run that broke off or lost devices fails CI even if every
+	 * expectation it reached held. */
+	if (engine_rc < 0 || r->crashes > 0) {
+		snprintf(why, sizeof(why), "%s%s%llu device crash(es)",
+			 engine_rc < 0 ? (r->engine.error[0] ? r->engine.error : strerror(-engine_rc)) : "",
+			 engine_rc < 0 ? "; " : "", (unsigned long long)r->crashes);
+		cases[n].name = "run completed without crashes";
+		cases[n].classname = r->sc.name;
+		cases[n].failed = true;
+		cases[n].message = why;
+		n++;
 	}
 	rc = junit_write(path, r->sc.name, cases, n, total);
 	free(cases);
@@ -774,7 +789,7 @@ interrupted_or_out:
 	}
 	summarise(&r, &s);
 	write_summary_json(&r, &s, rc);
-	if (o->junit_path && write_junit(&r, o->junit_path) < 0)
+	if (o->junit_path && write_junit(&r, o->junit_path, rc) < 0)
 		fprintf(stderr, "robofleet: cannot write %s\n", o->junit_path);
 	if (!o->quiet)
 		print_verdict(stdout, &r, &s);

@@ -77,6 +77,20 @@ check "false expectation exits 1" test $? -eq 1
 check "JUnit names the failing case" grep -q '<testcase name="impossible"' "$work/false.xml"
 check "JUnit counts one failure" grep -q 'failures="1"' "$work/false.xml"
 
+# 2b. A run that cannot finish (a step this build cannot carry out) fails in JUnit too.
+cat > "$work/fault.yaml" <<'YAML'
+name: unfinished
+fleet:
+  groups:
+    - {name: g, count: 1, interval: 500ms}
+steps:
+  - expect: {target: all, status: online, within: 10s}
+  - fault: {target: all, kind: wifi_drop, for: 1s}
+YAML
+"$robofleet" run "$work/fault.yaml" --junit "$work/fault.xml" --runs-dir "$work/runs" --quiet 2>/dev/null
+check "unfinished run exits 1" test $? -eq 1
+check "unfinished run fails in JUnit" grep -q '<testcase name="run completed without crashes"' "$work/fault.xml"
+
 # 3. A malformed file: exit 2 and file:line:col, before anything starts.
 printf 'fleet:\n  groups:\n    - {name: g, count: 2, interval: 5x}\nsteps:\n  - wait: 1s\n' > "$work/bad.yaml"
 before=$(ls "$work/runs" | wc -l)

@@ -206,6 +206,18 @@ static void test_engine_ramp_moves_linearly_in_the_background(void **state)
 	assert_int_equal(engine_failures(&eng), 0);
 }
 
+static void test_engine_set_at_once_ends_a_running_ramp(void **state)
+{
+	(void)state;
+	assert_int_equal(run(FLEET4 "steps:\n"
+			     "  - set: {target: r01, temperature: {to: 30, over: 20s}}\n"
+			     "  - wait: 5s\n"
+			     "  - set: {target: r01, temperature: 10}\n"
+			     "  - wait: 5s\n"), 0);
+	assert_float_equal(fk.env[0].value[SCENARIO_METRIC_TEMPERATURE], 10.0, 1e-9);
+	assert_int_equal(eng.n_ramps, 0);
+}
+
 static void test_engine_repeat_runs_nested_steps(void **state)
 {
 	(void)state;
@@ -256,6 +268,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_engine_false_expectation_fails_after_within, cleanup),
 		cmocka_unit_test_teardown(test_engine_stop_command_reaches_only_the_target, cleanup),
 		cmocka_unit_test_teardown(test_engine_ramp_moves_linearly_in_the_background, cleanup),
+		cmocka_unit_test_teardown(test_engine_set_at_once_ends_a_running_ramp, cleanup),
 		cmocka_unit_test_teardown(test_engine_repeat_runs_nested_steps, cleanup),
 		cmocka_unit_test_teardown(test_engine_broker_steps_are_effects, cleanup),
 		cmocka_unit_test_teardown(test_engine_duration_cap_cuts_the_run, cleanup),
