@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "robot_config.h"
 #include "scenario_internal.h"
 
 /*
@@ -131,20 +132,11 @@ int scenario__error(struct scenario_error *err, const char *file, struct scenari
 	return -EINVAL;
 }
 
+/* One rule for device ids everywhere: the firmware's, since they become its
+ * MQTT client id and topic level. */
 bool scenario_id_valid(const char *id)
 {
-	size_t n = strlen(id);
-
-	if (n == 0 || n > SCENARIO_ID_MAX)
-		return false;
-	for (size_t i = 0; i < n; i++) {
-		char c = id[i];
-		bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-			  (c >= '0' && c <= '9') || c == '_' || c == '-';
-		if (!ok)
-			return false;
-	}
-	return true;
+	return robot_config_id_valid(id);
 }
 
 static int cmp_device(const void *key, const void *elem)
