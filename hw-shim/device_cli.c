@@ -124,39 +124,15 @@ int device_parse_duration_ms(const char *s, uint32_t *ms)
 
 int device_parse_broker(const char *s, char *host, size_t host_len, uint16_t *port)
 {
-	const char *colon, *h = s;
+	const char *h;
 	size_t hlen;
-	char *end;
-	long p = 1883;
+	uint16_t p;
 
-	if (!s || !*s)
-		return -EINVAL;
-	if (*s == '[') { /* [ipv6]:port */
-		const char *close = strchr(s, ']');
-		if (!close)
-			return -EINVAL;
-		h = s + 1;
-		hlen = (size_t)(close - h);
-		colon = close[1] == ':' ? close + 1 : NULL;
-		if (close[1] && !colon)
-			return -EINVAL;
-	} else {
-		colon = strrchr(s, ':');
-		if (colon && strchr(s, ':') != colon)
-			return -EINVAL; /* bare IPv6 needs brackets */
-		hlen = colon ? (size_t)(colon - s) : strlen(s);
-	}
-	if (colon) {
-		errno = 0;
-		p = strtol(colon + 1, &end, 10);
-		if (errno || end == colon + 1 || *end || p < 1 || p > 65535)
-			return -EINVAL;
-	}
-	if (hlen == 0 || hlen >= host_len)
+	if (robot_config_split_broker(s, &h, &hlen, &p) < 0 || hlen >= host_len)
 		return -EINVAL;
 	memcpy(host, h, hlen);
 	host[hlen] = '\0';
-	*port = (uint16_t)p;
+	*port = p;
 	return 0;
 }
 

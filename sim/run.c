@@ -27,6 +27,7 @@
 #include "fleet.h"
 #include "junit.h"
 #include "recorder.h"
+#include "robot_config.h"
 #include "run.h"
 #include "scenario.h"
 #include "world.h"
@@ -714,6 +715,17 @@ int run_scenario(const struct run_options *o)
 		fprintf(stderr, "%s\n", err.message);
 		return 2;
 	}
+	if (o->broker) {
+		const char *h;
+		size_t hlen;
+		uint16_t p;
+		/* Bad options end the command before anything is created. */
+		if (robot_config_split_broker(o->broker, &h, &hlen, &p) < 0) {
+			fprintf(stderr, "robofleet: --broker '%s': want HOST[:PORT]\n", o->broker);
+			scenario_free(&r.sc);
+			return 2;
+		}
+	}
 	if ((rc = set_up_signals()) < 0 || (rc = make_run_dir(&r)) < 0) {
 		fprintf(stderr, "robofleet: cannot create the run directory: %s\n", strerror(-rc));
 		goto out;
@@ -730,9 +742,17 @@ int run_scenario(const struct run_options *o)
 		int port = r.sc.fleet.broker_port;
 		snprintf(host, sizeof(host), "%s", r.sc.fleet.broker_host ? r.sc.fleet.broker_host : "");
 		if (o->broker) {
-			const char *colon = strrchr(o->broker, ':');
-			snprintf(host, sizeof(host), "%.*s", colon ? (int)(colon - o->broker) : (int)strlen(o->broker), o->broker);
-			port = colon ? atoi(colon + 1) : 1883;
+			const char *h;
+			size_t hlen;
+			uint16_t p;
+			if (robot_config_split_broker(o->broker, &h, &hlen, &p) < 0 ||
+			    hlen >= sizeof(host)) {
+				fprintf(stderr, "robofleet: --broker '%s': want HOST[:PORT]\n", o->broker);
+				status = 2;
+				goto out;
+			}
+			snprintf(host, sizeof(host), "%.*s", (int)hlen, h);
+			port = p;
 		}
 		if ((rc = broker_configure_external(&r.broker, host, port)) < 0) {
 			fprintf(stderr, "robofleet: --broker %s: want HOST:PORT\n", o->broker ? o->broker : host);

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "robot_config.h"
 #include "scenario_internal.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
@@ -1006,54 +1007,6 @@ static int parse_steps(struct ctx *c, const struct ynode *seq, const char *key,
 
 /* ---- fleet ------------------------------------------------------------- */
 
-/* "host:port", "[v6]:port" or "host" (1883), as robofleet-device takes it. */
-static int split_broker(const char *s, const char **host, size_t *host_len, uint16_t *port)
-{
-	const char *colon, *h = s;
-	size_t hlen;
-	long p = 1883;
-
-	if (*s == '[') {
-		const char *close = strchr(s, ']');
-
-		if (!close)
-			return -EINVAL;
-		h = s + 1;
-		hlen = (size_t)(close - h);
-		colon = close[1] == ':' ? close + 1 : NULL;
-		if (close[1] && !colon)
-			return -EINVAL;
-	} else {
-		colon = strrchr(s, ':');
-		if (colon && strchr(s, ':') != colon)
-			return -EINVAL; /* bare IPv6 needs brackets */
-		hlen = colon ? (size_t)(colon - s) : strlen(s);
-	}
-	if (colon) {
-		const char *q = colon + 1;
-
-		p = 0;
-		if (*q == '\0' || strlen(q) > 5)
-			return -EINVAL;
-		for (; *q; q++) {
-			if (*q < '0' || *q > '9')
-				return -EINVAL;
-			p = p * 10 + (*q - '0');
-		}
-		if (p < 1 || p > 65535)
-			return -EINVAL;
-	}
-	if (hlen == 0 || hlen > 253)
-		return -EINVAL;
-	for (size_t i = 0; i < hlen; i++)
-		if ((unsigned char)h[i] <= ' ' || h[i] == '/')
-			return -EINVAL;
-	*host = h;
-	*host_len = hlen;
-	*port = (uint16_t)p;
-	return 0;
-}
-
 static int parse_env_metric(struct ctx *c, const struct field *fl, unsigned m,
 			    struct scenario_env *env, bool *noise_set)
 {
@@ -1228,7 +1181,7 @@ static int parse_fleet(struct ctx *c, const struct ynode *n)
 		if (rc < 0)
 			return rc;
 		if (strcmp(s, "embedded") != 0) {
-			if (split_broker(s, &host, &host_len, &fl->broker_port) < 0)
+			if (robot_config_split_broker(s, &host, &host_len, &fl->broker_port) < 0)
 				return fail(c, f[0].v, "broker: '%s' is not embedded, host:port, "
 					    "[v6addr]:port or host", s);
 			fl->broker = SCENARIO_BROKER_EXTERNAL;

@@ -75,3 +75,52 @@ int robot_config_validate(const struct robot_config *cfg, const char **why)
 		*why = bad;
 	return bad ? -EINVAL : 0;
 }
+
+int robot_config_split_broker(const char *s, const char **host, size_t *host_len, uint16_t *port)
+{
+	const char *colon, *h = s;
+	size_t hlen;
+	long p = 1883;
+
+	if (!s || !*s)
+		return -EINVAL;
+	if (*s == '[') { /* [ipv6]:port */
+		const char *close = strchr(s, ']');
+
+		if (!close)
+			return -EINVAL;
+		h = s + 1;
+		hlen = (size_t)(close - h);
+		colon = close[1] == ':' ? close + 1 : NULL;
+		if (close[1] && !colon)
+			return -EINVAL;
+	} else {
+		colon = strrchr(s, ':');
+		if (colon && strchr(s, ':') != colon)
+			return -EINVAL; /* a bare IPv6 address needs brackets */
+		hlen = colon ? (size_t)(colon - s) : strlen(s);
+	}
+	if (colon) {
+		const char *q = colon + 1;
+
+		p = 0;
+		if (*q == '\0' || strlen(q) > 5)
+			return -EINVAL;
+		for (; *q; q++) {
+			if (*q < '0' || *q > '9')
+				return -EINVAL;
+			p = p * 10 + (*q - '0');
+		}
+		if (p < 1 || p > 65535)
+			return -EINVAL;
+	}
+	if (hlen == 0 || hlen > 253)
+		return -EINVAL;
+	for (size_t i = 0; i < hlen; i++)
+		if ((unsigned char)h[i] <= ' ' || h[i] == '/')
+			return -EINVAL;
+	*host = h;
+	*host_len = hlen;
+	*port = (uint16_t)p;
+	return 0;
+}

@@ -3,6 +3,7 @@
 #define ROBOT_CONFIG_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #define ROBOT_ID_MAX 32   /* characters, [A-Za-z0-9_-] */
@@ -51,5 +52,13 @@ int robot_config_validate(const struct robot_config *cfg, const char **why);
 
 /* True if @id is a usable device id (also a safe MQTT topic level). */
 bool robot_config_id_valid(const char *id);
+
+/*
+ * Split "host:port", "[v6addr]:port" or "host" (port 1883) without copying:
+ * *@host points into @s for *@host_len bytes. Returns 0, or -EINVAL for an
+ * empty or over-long host, a bare IPv6 address, or a port outside 1-65535.
+ */
+int robot_config_split_broker(const char *s, const char **host, size_t *host_len,
+			      uint16_t *port);
 
 #endif /* ROBOT_CONFIG_H */

@@ -98,6 +98,9 @@ out=$("$robofleet" run "$work/bad.yaml" --runs-dir "$work/runs" 2>&1)
 check "malformed file exits 2" test $? -eq 2
 check "error names file:line:col" grep -q "bad.yaml:3:[0-9]*: " <<<"$out"
 check "nothing started for a bad file" test "$(ls "$work/runs" | wc -l)" -eq "$before"
+"$robofleet" run "$src/scenarios/smoke.yaml" --broker "host:99999" --runs-dir "$work/runs" >/dev/null 2>&1
+check "bad --broker exits 2" test $? -eq 2
+check "nothing started for a bad --broker" test "$(ls "$work/runs" | wc -l)" -eq "$before"
 "$robofleet" check "$work/bad.yaml" >/dev/null 2>&1
 check "check refuses it too" test $? -eq 2
 "$robofleet" check "$src/scenarios/smoke.yaml" >/dev/null
