@@ -14,6 +14,7 @@
 
 _Static_assert(sizeof(struct world_header) % 8 == 0, "header keeps slots aligned");
 _Static_assert(sizeof(struct world_slot) % 8 == 0, "slots stay aligned");
+_Static_assert(sizeof(struct world_faults) <= 128, "faults fit the space the slot keeps for them");
 
 static size_t map_size(uint32_t slots)
 {
@@ -157,4 +158,16 @@ void world_write_report(struct world_slot *s, const struct world_report *rep)
 int world_read_report(const struct world_slot *s, struct world_report *rep)
 {
 	return seq_read(&s->report_seq, rep, &s->report, sizeof(*rep));
+}
+
+void world_write_faults(struct world_slot *s, const struct world_faults *f)
+{
+	seq_write(&s->fault_seq, &s->faults, f, sizeof(*f));
+}
+
+int world_read_faults(const struct world_slot *s, struct world_faults *f)
+{
+	if (atomic_load_explicit(&s->fault_seq, memory_order_acquire) == 0)
+		return -ENODATA;
+	return seq_read(&s->fault_seq, f, &s->faults, sizeof(*f));
 }

@@ -3,7 +3,7 @@
  * device processes and the dashboard. A header, then one fixed-size slot per
  * device. Each field has exactly one writer:
  *
- *   orchestrator -> device: environment, power, (faults: reserved)
+ *   orchestrator -> device: environment, power, faults
  *   device -> everyone:     pid, state, counters, last values
  *
  * Multi-field groups (environment, report) are published under a seqlock, so
@@ -21,7 +21,7 @@
 #include "robot.h"
 
 #define WORLD_MAGIC 0x31544c46424f5252ull /* "RROBFLT1" little-endian */
-#define WORLD_VERSION 1
+#define WORLD_VERSION 2
 #define WORLD_SLOTS_MAX 200000u
 #define WORLD_ID_MAX 32
 
@@ -48,6 +48,61 @@ struct world_report {
 	int64_t updated_ms;      /* wall clock of this report */
 };
 
+/*
+ * Faults the orchestrator has injected into one robot's hardware, as the
+ * device should apply them. Several may be active at once (a link fault, a
+ * DHT22 fault and a sonar fault); zero everywhere means healthy. Times are
+ * CLOCK_MONOTONIC milliseconds, which every process on the host shares.
+ * Random choices (which read fails, which packet is lost) come from
+ * @seed, so a fault replays exactly.
+ */
+enum world_link_mode {
+	WORLD_LINK_OK = 0,
+	WORLD_LINK_DOWN = 1,        /* association lost; no packet in or out */
+	WORLD_LINK_FLAP = 2,        /* down for flap_down_ms of every flap_period_ms */
+};
+
+enum world_dht_mode {
+	WORLD_DHT_OK = 0,
+	WORLD_DHT_NO_RESPONSE = 1,  /* never answers the start signal */
+	WORLD_DHT_STUCK = 2,        /* repeats the frame it sent when the fault began */
+	WORLD_DHT_TRUNCATED = 3,    /* goes quiet after 20 bits */
+};
+
+enum world_sonar_mode {
+	WORLD_SONAR_OK = 0,
+	WORLD_SONAR_NO_ECHO = 1,    /* echo held ~38 ms: nothing heard */
+	WORLD_SONAR_STUCK_HIGH = 2, /* echo line stuck high */
+	WORLD_SONAR_SILENT = 3,     /* echo never rises: module absent */
+	WORLD_SONAR_STUCK = 4,      /* repeats the distance it saw when the fault began */
+	WORLD_SONAR_BEYOND_RANGE = 5, /* target past the 4 m range: a 38 ms echo */
+};
+
+struct world_faults {
+	uint64_t seed;              /* for this fault set's random choices */
+	/* link */
+	uint32_t link_mode;         /* enum world_link_mode */
+	uint32_t flap_period_ms;
+	uint32_t flap_down_ms;
+	uint32_t assoc_fail_gen;    /* bumped each time assoc_fail_count is set */
+	uint32_t assoc_fail_count;  /* the next N association attempts fail */
+	uint32_t weak_loss_ppm;     /* weak signal: packet loss, parts per million */
+	uint32_t weak_latency_ms;   /* weak signal: added one-way latency */
+	int32_t weak_rssi_dbm;      /* weak signal: reported RSSI (0: default) */
+	int64_t link_since_ms;      /* when the link fault began (flap phase) */
+	/* DHT22 */
+	uint32_t dht_mode;          /* enum world_dht_mode */
+	uint32_t dht_checksum_ppm;  /* probability a frame has a bad checksum */
+	uint32_t dht_stretch_ppm;   /* probability a frame has a stretched pulse */
+	uint32_t dht_spike_ppm;     /* probability a frame carries a spike */
+	int32_t dht_spike_dc;       /* spike size, tenths of degC and of %RH */
+	int32_t dht_drift_dc_per_h; /* temperature drift, tenths of degC per hour */
+	int64_t dht_since_ms;       /* when the drift began */
+	/* HC-SR04 */
+	uint32_t sonar_mode;        /* enum world_sonar_mode */
+	uint32_t sonar_noise_mm;    /* extra uniform noise, +- this many mm */
+};
+
 enum world_power {
 	WORLD_POWER_ON = 0,
 	WORLD_POWER_OFF = 1,
@@ -61,8 +116,12 @@ struct world_slot {
 	uint32_t pad1;
 	struct world_env env;
 	_Atomic uint32_t power;             /* enum world_power */
-	_Atomic uint32_t fault_seq;         /* reserved for fault injection */
-	uint8_t faults[128];                /* reserved for fault injection */
+	_Atomic uint32_t fault_seq;         /* seqlock of faults; 0: never written */
+	uint32_t pad2;
+	union {
+		struct world_faults faults;
+		uint8_t faults_space[128];  /* room to grow without a new version */
+	};
 	/* device-written */
 	_Atomic int32_t pid;
 	_Atomic uint32_t report_seq;
@@ -114,5 +173,9 @@ int world_read_env(const struct world_slot *s, struct world_env *env);
 
 void world_write_report(struct world_slot *s, const struct world_report *rep);
 int world_read_report(const struct world_slot *s, struct world_report *rep);
+
+void world_write_faults(struct world_slot *s, const struct world_faults *f);
+/* Returns 0, -ENODATA when never written, or -EAGAIN like world_read_env. */
+int world_read_faults(const struct world_slot *s, struct world_faults *f);
 
 #endif /* WORLD_H */
