@@ -15,6 +15,23 @@ struct engine_ramp {
 	int64_t start_ms, end_ms;
 };
 
+/* A timed effect: the end of a fault, a power change, the broker's return. */
+enum engine_timer_kind {
+	TIMER_CLEAR,            /* clear fault kind @fault on @dev */
+	TIMER_POWER_ON,         /* end of a cut with `for`, or of a cycle */
+	TIMER_BROWNOUT,         /* next edge of a brown-out loop on @dev */
+	TIMER_BROKER_START,     /* end of a broker stop/kill with `for` */
+};
+
+struct engine_timer {
+	int64_t due_ms;
+	enum engine_timer_kind kind;
+	size_t dev;
+	enum scenario_fault_kind fault;
+	uint32_t on_ms, off_ms;  /* brown-out phases */
+	int64_t end_ms;          /* brown-out: last edge (0: until cleared) */
+};
+
 int engine_init(struct engine *e, const struct scenario *sc, const struct engine_ops *ops,
 		void *ctx)
 {
@@ -26,12 +43,15 @@ int engine_init(struct engine *e, const struct scenario *sc, const struct engine
 	e->ctx = ctx;
 	e->env = calloc(n ? n : 1, sizeof(*e->env));
 	e->selected = calloc(n ? n : 1, sizeof(*e->selected));
-	if (!e->env || !e->selected) {
+	e->powered = calloc(n ? n : 1, sizeof(*e->powered));
+	if (!e->env || !e->selected || !e->powered) {
 		engine_free(e);
 		return -ENOMEM;
 	}
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; i < n; i++) {
 		e->env[i] = sc->fleet.groups[sc->fleet.devices[i].group].env;
+		e->powered[i] = true;
+	}
 	return 0;
 }
 
@@ -40,6 +60,8 @@ void engine_free(struct engine *e)
 	free(e->env);
 	free(e->selected);
 	free(e->ramps);
+	free(e->timers);
+	free(e->powered);
 	free(e->results);
 	memset(e, 0, sizeof(*e));
 }
@@ -101,7 +123,9 @@ static int check_cap(struct engine *e, int64_t now)
 	return 0;
 }
 
-/* Let time pass until @until, moving ramps along on the way. */
+static int fire_timers(struct engine *e, int64_t now, int64_t *next);
+
+/* Let time pass until @until, moving ramps and timers along on the way. */
 static int pass_time(struct engine *e, int64_t until)
 {
 	for (;;) {
@@ -111,6 +135,8 @@ static int pass_time(struct engine *e, int64_t until)
 
 		if (e->n_ramps)
 			apply_ramps(e, now);
+		if (e->n_timers && (rc = fire_timers(e, now, &next)) < 0)
+			return rc;
 		if ((rc = check_cap(e, now)) < 0)
 			return rc;
 		if (now >= until)
@@ -221,13 +247,192 @@ static int do_command(struct engine *e, const struct scenario_step *s)
 	return 0;
 }
 
+/* ---- faults, power and timers ------------------------------------------- */
+
+static int add_timer(struct engine *e, const struct engine_timer *t)
+{
+	if (e->n_timers == e->cap_timers) {
+		size_t cap = e->cap_timers ? e->cap_timers * 2 : 64;
+		struct engine_timer *grown = realloc(e->timers, cap * sizeof(*grown));
+		if (!grown)
+			return -ENOMEM;
+		e->timers = grown;
+		e->cap_timers = cap;
+	}
+	e->timers[e->n_timers++] = *t;
+	return 0;
+}
+
+/* Drop @dev's pending clears of @kind (every kind when !kind_set). */
+static void cancel_clears(struct engine *e, size_t dev, bool kind_set, enum scenario_fault_kind kind)
+{
+	size_t keep = 0;
+
+	for (size_t i = 0; i < e->n_timers; i++) {
+		const struct engine_timer *t = &e->timers[i];
+		bool match = t->kind == TIMER_CLEAR && t->dev == dev && (!kind_set || t->fault == kind);
+		if (!match)
+			e->timers[keep++] = *t;
+	}
+	e->n_timers = keep;
+}
+
+/* Drop @dev's pending power changes: a new power step supersedes them. */
+static void cancel_power(struct engine *e, size_t dev)
+{
+	size_t keep = 0;
+
+	for (size_t i = 0; i < e->n_timers; i++) {
+		const struct engine_timer *t = &e->timers[i];
+		bool match = (t->kind == TIMER_POWER_ON || t->kind == TIMER_BROWNOUT) && t->dev == dev;
+		if (!match)
+			e->timers[keep++] = *t;
+	}
+	e->n_timers = keep;
+}
+
+static int switch_power(struct engine *e, size_t dev, bool on)
+{
+	int rc;
+
+	if (e->powered[dev] == on)
+		return 0;
+	rc = e->ops->power(e->ctx, dev, on ? SCENARIO_POWER_ON : SCENARIO_POWER_OFF);
+	if (rc == 0)
+		e->powered[dev] = on;
+	return rc;
+}
+
+static int fire(struct engine *e, const struct engine_timer *t, int64_t now)
+{
+	struct scenario_clear c;
+	struct engine_timer again;
+
+	switch (t->kind) {
+	case TIMER_CLEAR:
+		memset(&c, 0, sizeof(c));
+		c.kind_set = true;
+		c.kind = t->fault;
+		return e->ops->clear(e->ctx, t->dev, &c);
+	case TIMER_POWER_ON:
+		return switch_power(e, t->dev, true);
+	case TIMER_BROWNOUT:
+		/* Off and on in turn; a loop with an end stops powered. */
+		again = *t;
+		if (!e->powered[t->dev]) {
+			again.due_ms = now + t->on_ms;
+			if (t->end_ms && again.due_ms >= t->end_ms)
+				return switch_power(e, t->dev, true);
+			int rc = switch_power(e, t->dev, true);
+			return rc < 0 ? rc : add_timer(e, &again);
+		}
+		again.due_ms = now + t->off_ms;
+		int rc = switch_power(e, t->dev, false);
+		return rc < 0 ? rc : add_timer(e, &again);
+	case TIMER_BROKER_START:
+		return e->ops->broker(e->ctx, SCENARIO_BROKER_START);
+	}
+	return -EINVAL;
+}
+
+/*
+ * Run every timer due at @now, in due order (ties in the order they were
+ * set), and lower *@next to the earliest one still pending.
+ */
+static int fire_timers(struct engine *e, int64_t now, int64_t *next)
+{
+	for (;;) {
+		size_t first = SIZE_MAX;
+		struct engine_timer t;
+		int rc;
+
+		for (size_t i = 0; i < e->n_timers; i++)
+			if (first == SIZE_MAX || e->timers[i].due_ms < e->timers[first].due_ms)
+				first = i;
+		if (first == SIZE_MAX)
+			return 0;
+		if (e->timers[first].due_ms > now) {
+			if (e->timers[first].due_ms < *next)
+				*next = e->timers[first].due_ms;
+			return 0;
+		}
+		t = e->timers[first];
+		memmove(&e->timers[first], &e->timers[first + 1],
+			(e->n_timers - first - 1) * sizeof(t));
+		e->n_timers--;
+		if ((rc = fire(e, &t, now)) < 0) {
+			snprintf(e->error, sizeof(e->error), "%s: timed %s on %s: %s", e->sc->file,
+				 t.kind == TIMER_CLEAR ? "clear" : t.kind == TIMER_BROKER_START ?
+				 "broker start" : "power change",
+				 t.kind == TIMER_BROKER_START ? "the broker" : e->sc->fleet.devices[t.dev].id,
+				 strerror(-rc));
+			return rc;
+		}
+	}
+}
+
+static int do_fault(struct engine *e, size_t d, const struct scenario_fault *f, int64_t now)
+{
+	int rc;
+
+	/* A fault set again starts over: its earlier end no longer applies. */
+	cancel_clears(e, d, true, f->kind);
+	if ((rc = e->ops->fault(e->ctx, d, f)) < 0 || !f->for_ms)
+		return rc;
+	return add_timer(e, &(struct engine_timer){ .due_ms = now + f->for_ms, .kind = TIMER_CLEAR,
+						    .dev = d, .fault = f->kind });
+}
+
+static int do_clear(struct engine *e, size_t d, const struct scenario_clear *c)
+{
+	int rc;
+
+	cancel_clears(e, d, c->kind_set, c->kind);
+	if ((rc = e->ops->clear(e->ctx, d, c)) < 0 || c->kind_set)
+		return rc;
+	/* Clearing everything also ends power faults: the robot runs again. */
+	cancel_power(e, d);
+	return switch_power(e, d, true);
+}
+
+static int do_power(struct engine *e, size_t d, const struct scenario_power *p, int64_t now)
+{
+	int rc;
+
+	cancel_power(e, d);
+	switch (p->action) {
+	case SCENARIO_POWER_OFF:
+		if ((rc = switch_power(e, d, false)) < 0 || !p->for_ms)
+			return rc;
+		return add_timer(e, &(struct engine_timer){ .due_ms = now + p->for_ms,
+							    .kind = TIMER_POWER_ON, .dev = d });
+	case SCENARIO_POWER_ON:
+		return switch_power(e, d, true);
+	case SCENARIO_POWER_CYCLE:
+		/* A cycle of a robot that is off still ends with it on. */
+		if ((rc = switch_power(e, d, false)) < 0)
+			return rc;
+		return add_timer(e, &(struct engine_timer){ .due_ms = now + p->off_ms,
+							    .kind = TIMER_POWER_ON, .dev = d });
+	case SCENARIO_POWER_BROWNOUT:
+		if ((rc = switch_power(e, d, false)) < 0)
+			return rc;
+		return add_timer(e, &(struct engine_timer){
+			.due_ms = now + p->off_ms, .kind = TIMER_BROWNOUT, .dev = d,
+			.on_ms = p->on_ms, .off_ms = p->off_ms,
+			.end_ms = p->for_ms ? now + p->for_ms : 0 });
+	}
+	return -EINVAL;
+}
+
 /* Faults, clear and power share one shape: per selected device, one call. */
 static int do_per_device(struct engine *e, const struct scenario_step *s,
 			 const struct scenario_target *t, const char *what)
 {
+	int64_t now = e->ops->now_ms(e->ctx);
 	int rc;
 
-	if ((s->kind == SCENARIO_STEP_FAULT && !e->ops->fault) ||
+	if ((s->kind == SCENARIO_STEP_FAULT && (!e->ops->fault || !e->ops->clear)) ||
 	    (s->kind == SCENARIO_STEP_CLEAR && !e->ops->clear) ||
 	    (s->kind == SCENARIO_STEP_POWER && !e->ops->power)) {
 		snprintf(e->error, sizeof(e->error), "%s:%u:%u: %s: not available in this build",
@@ -240,14 +445,34 @@ static int do_per_device(struct engine *e, const struct scenario_step *s,
 		if (!e->selected[d])
 			continue;
 		if (s->kind == SCENARIO_STEP_FAULT)
-			rc = e->ops->fault(e->ctx, d, &s->fault);
+			rc = do_fault(e, d, &s->fault, now);
 		else if (s->kind == SCENARIO_STEP_CLEAR)
-			rc = e->ops->clear(e->ctx, d, &s->clear);
+			rc = do_clear(e, d, &s->clear);
 		else
-			rc = e->ops->power(e->ctx, d, s->power.action);
+			rc = do_power(e, d, &s->power, now);
 		if (rc < 0)
 			return fail_run(e, rc, s, what);
 	}
+	return 0;
+}
+
+static int do_broker(struct engine *e, const struct scenario_step *s)
+{
+	const struct scenario_broker *b = &s->broker;
+	int64_t now = e->ops->now_ms(e->ctx);
+	size_t keep = 0;
+	int rc;
+
+	/* Any broker step supersedes a pending automatic start. */
+	for (size_t i = 0; i < e->n_timers; i++)
+		if (e->timers[i].kind != TIMER_BROKER_START)
+			e->timers[keep++] = e->timers[i];
+	e->n_timers = keep;
+	if ((rc = e->ops->broker(e->ctx, b->action)) < 0)
+		return fail_run(e, rc, s, "broker");
+	if (b->for_ms && (rc = add_timer(e, &(struct engine_timer){
+				  .due_ms = now + b->for_ms, .kind = TIMER_BROKER_START })) < 0)
+		return fail_run(e, rc, s, "broker");
 	return 0;
 }
 
@@ -374,7 +599,39 @@ static bool device_holds(struct engine *e, const struct scenario_expect *x, size
 	return true;
 }
 
-/* Returns how many selected devices fail; the first one's reason in @why. */
+/* The fleet-wide predicates: loss summed over every selected device. */
+static bool fleet_holds(struct engine *e, const struct scenario_expect *x, char *why, size_t len)
+{
+	uint64_t lost = 0, dup = 0;
+	char want[96];
+
+	for (size_t d = 0; d < e->sc->fleet.n_devices; d++) {
+		uint64_t l = 0, u = 0;
+
+		/* A device with nothing recorded yet has nothing to account for. */
+		if (e->selected[d] && e->ops->loss(e->ctx, d, &l, &u) == 0) {
+			lost += l;
+			dup += u;
+		}
+	}
+	if ((x->what & SCENARIO_EXPECT_FLEET_LOST) && !scenario_cmp_holds(&x->fleet_lost, (double)lost)) {
+		scenario_cmp_format(&x->fleet_lost, want, sizeof(want));
+		snprintf(why, len, "the target lost %llu readings in all, want %s",
+			 (unsigned long long)lost, want);
+		return false;
+	}
+	if ((x->what & SCENARIO_EXPECT_FLEET_DUPLICATED) &&
+	    !scenario_cmp_holds(&x->fleet_duplicated, (double)dup)) {
+		scenario_cmp_format(&x->fleet_duplicated, want, sizeof(want));
+		snprintf(why, len, "the target duplicated %llu readings in all, want %s",
+			 (unsigned long long)dup, want);
+		return false;
+	}
+	return true;
+}
+
+/* Returns how many selected devices fail (the fleet predicates count as
+ * one); the first reason in @why. */
 static size_t count_failing(struct engine *e, const struct scenario_expect *x, int64_t now,
 			    char *why, size_t len)
 {
@@ -382,6 +639,11 @@ static size_t count_failing(struct engine *e, const struct scenario_expect *x, i
 	char reason[300];
 
 	why[0] = '\0';
+	if (x->what & (SCENARIO_EXPECT_FLEET_LOST | SCENARIO_EXPECT_FLEET_DUPLICATED) &&
+	    !fleet_holds(e, x, reason, sizeof(reason))) {
+		failing++;
+		snprintf(why, len, "%s", reason);
+	}
 	for (size_t d = 0; d < e->sc->fleet.n_devices; d++) {
 		if (!e->selected[d] || device_holds(e, x, d, now, reason, sizeof(reason)))
 			continue;
@@ -402,6 +664,8 @@ static void default_name(const struct engine *e, const struct scenario_step *s, 
 		{ SCENARIO_EXPECT_RATE, "rate" }, { SCENARIO_EXPECT_VALUE, "value" },
 		{ SCENARIO_EXPECT_COUNTER, "counter" }, { SCENARIO_EXPECT_LOST, "lost" },
 		{ SCENARIO_EXPECT_DUPLICATED, "duplicated" },
+		{ SCENARIO_EXPECT_FLEET_LOST, "fleet_lost" },
+		{ SCENARIO_EXPECT_FLEET_DUPLICATED, "fleet_duplicated" },
 	};
 
 	for (size_t i = 0; i < sizeof(parts) / sizeof(parts[0]); i++)
@@ -488,9 +752,7 @@ static int run_steps(struct engine *e, const struct scenario_step *steps, size_t
 			rc = do_command(e, s);
 			break;
 		case SCENARIO_STEP_BROKER:
-			rc = e->ops->broker(e->ctx, s->broker);
-			if (rc < 0)
-				rc = fail_run(e, rc, s, "broker");
+			rc = do_broker(e, s);
 			break;
 		case SCENARIO_STEP_EXPECT:
 			rc = do_expect(e, s);

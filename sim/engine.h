@@ -24,7 +24,10 @@ struct engine_ops {
 	int (*set_env)(void *ctx, size_t dev, const struct scenario_env *env);
 	int (*command)(void *ctx, size_t dev, const void *payload, size_t len);
 	int (*broker)(void *ctx, enum scenario_broker_action action);
-	/* Faults and power: NULL where not supported (yet). */
+	/* Faults and power: NULL where not supported. The engine times
+	 * durations itself: a fault with `for` is followed by a clear of that
+	 * kind, and power only ever receives SCENARIO_POWER_OFF or _ON (a
+	 * cycle or a brown-out is a timed series of those). */
 	int (*fault)(void *ctx, size_t dev, const struct scenario_fault *f);
 	int (*clear)(void *ctx, size_t dev, const struct scenario_clear *c);
 	int (*power)(void *ctx, size_t dev, enum scenario_power_action a);
@@ -60,6 +63,9 @@ struct engine {
 	struct scenario_env *env;   /* per device: what was last set */
 	struct engine_ramp *ramps;  /* running ramps */
 	size_t n_ramps, cap_ramps;
+	struct engine_timer *timers; /* pending timed effects (clears, power, broker) */
+	size_t n_timers, cap_timers;
+	bool *powered;              /* per device, as the engine last switched it */
 	bool *selected;             /* scratch, one per device */
 	struct engine_result *results;
 	size_t n_results, cap_results;

@@ -280,7 +280,9 @@ static int op_counter(void *ctx, size_t dev, enum scenario_counter c, uint64_t *
 	case SCENARIO_COUNTER_READINGS_FAILED: v = k->readings_failed; break;
 	case SCENARIO_COUNTER_PUBLISHED: v = k->published; break;
 	case SCENARIO_COUNTER_ACKNOWLEDGED: v = k->acknowledged; break;
-	case SCENARIO_COUNTER_UNSENT: v = k->unsent; break;
+	case SCENARIO_COUNTER_BUFFERED: v = k->buffered; break;
+	case SCENARIO_COUNTER_DROPPED: v = k->dropped; break;
+	case SCENARIO_COUNTER_REDELIVERED: v = k->redelivered; break;
 	case SCENARIO_COUNTER_PUBLISH_ERRORS: v = k->publish_errors; break;
 	case SCENARIO_COUNTER_COMMANDS: v = k->commands; break;
 	case SCENARIO_COUNTER_COMMANDS_INVALID: v = k->commands_invalid; break;

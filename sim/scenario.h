@@ -322,7 +322,9 @@ enum scenario_counter {
 	SCENARIO_COUNTER_READINGS_FAILED,
 	SCENARIO_COUNTER_PUBLISHED,
 	SCENARIO_COUNTER_ACKNOWLEDGED,
-	SCENARIO_COUNTER_UNSENT,
+	SCENARIO_COUNTER_BUFFERED,
+	SCENARIO_COUNTER_DROPPED,
+	SCENARIO_COUNTER_REDELIVERED,
 	SCENARIO_COUNTER_PUBLISH_ERRORS,
 	SCENARIO_COUNTER_COMMANDS,
 	SCENARIO_COUNTER_COMMANDS_INVALID,
@@ -339,6 +341,8 @@ enum scenario_counter {
 #define SCENARIO_EXPECT_COUNTER    (1u << 4)
 #define SCENARIO_EXPECT_LOST       (1u << 5)
 #define SCENARIO_EXPECT_DUPLICATED (1u << 6)
+#define SCENARIO_EXPECT_FLEET_LOST (1u << 7)
+#define SCENARIO_EXPECT_FLEET_DUPLICATED (1u << 8)
 
 struct scenario_expect {
 	struct scenario_target target;
@@ -361,6 +365,7 @@ struct scenario_expect {
 		struct scenario_cmp cmp;
 	} counter;
 	struct scenario_cmp lost, duplicated;
+	struct scenario_cmp fleet_lost, fleet_duplicated; /* summed over the target */
 };
 
 /* One metric of a set step. */
@@ -406,20 +411,46 @@ enum scenario_broker_action {
 
 enum scenario_fault_kind {
 	SCENARIO_FAULT_WIFI_DROP,
+	SCENARIO_FAULT_WIFI_FLAP,
+	SCENARIO_FAULT_WIFI_ASSOC_FAIL,
+	SCENARIO_FAULT_WIFI_WEAK,
 	SCENARIO_FAULT_DHT_NO_RESPONSE,
 	SCENARIO_FAULT_DHT_CHECKSUM,
+	SCENARIO_FAULT_DHT_STUCK,
+	SCENARIO_FAULT_DHT_SPIKES,
+	SCENARIO_FAULT_DHT_DRIFT,
 	SCENARIO_FAULT_DHT_STRETCHED,
 	SCENARIO_FAULT_DHT_TRUNCATED,
 	SCENARIO_FAULT_SONAR_NO_ECHO,
+	SCENARIO_FAULT_SONAR_NOISE,
+	SCENARIO_FAULT_SONAR_STUCK,
+	SCENARIO_FAULT_SONAR_BEYOND_RANGE,
 	SCENARIO_FAULT_SONAR_STUCK_HIGH,
 	SCENARIO_FAULT_SONAR_SILENT,
 	SCENARIO_FAULT_COUNT,
+};
+
+/* Which part of the robot a fault kind breaks. */
+enum scenario_fault_layer {
+	SCENARIO_LAYER_LINK,
+	SCENARIO_LAYER_DHT,
+	SCENARIO_LAYER_SONAR,
 };
 
 struct scenario_fault {
 	struct scenario_target target;
 	enum scenario_fault_kind kind;
 	uint32_t for_ms;                /* 0: until cleared */
+	double probability;             /* dht_checksum, dht_stretched, dht_spikes: 0..1 */
+	uint32_t period_ms;             /* wifi_flap */
+	double duty;                    /* wifi_flap: share of each period the link is down */
+	uint32_t attempts;              /* wifi_assoc_fail */
+	double loss;                    /* wifi_weak: packet loss probability 0..1 */
+	uint32_t latency_ms;            /* wifi_weak */
+	int32_t rssi_dbm;               /* wifi_weak */
+	double size;                    /* dht_spikes: degC and %RH */
+	double per_hour;                /* dht_drift: degC per hour */
+	double amplitude_cm;            /* sonar_noise */
 };
 
 struct scenario_clear {
@@ -429,14 +460,23 @@ struct scenario_clear {
 };
 
 enum scenario_power_action {
-	SCENARIO_POWER_OFF,
-	SCENARIO_POWER_ON,
-	SCENARIO_POWER_CYCLE,
+	SCENARIO_POWER_OFF,             /* "cut": killed with no chance to clean up */
+	SCENARIO_POWER_ON,              /* "restore" */
+	SCENARIO_POWER_CYCLE,           /* off, then on after off_ms */
+	SCENARIO_POWER_BROWNOUT,        /* off for off_ms, on for on_ms, again... */
 };
 
 struct scenario_power {
 	struct scenario_target target;
 	enum scenario_power_action action;
+	uint32_t off_ms;                /* cycle, brownout: time without power */
+	uint32_t on_ms;                 /* brownout: time powered between cuts */
+	uint32_t for_ms;                /* off: restore after; brownout: end after; 0: never */
+};
+
+struct scenario_broker {
+	enum scenario_broker_action action;
+	uint32_t for_ms;                /* stop, kill: start again after; 0: stay down */
 };
 
 struct scenario_step;
@@ -468,7 +508,7 @@ struct scenario_step {
 		uint32_t wait_ms;
 		struct scenario_set set;
 		struct scenario_command command;
-		enum scenario_broker_action broker;
+		struct scenario_broker broker;
 		struct scenario_expect expect;
 		struct scenario_repeat repeat;
 		struct scenario_fault fault;
@@ -553,5 +593,8 @@ const char *scenario_step_kind_name(enum scenario_step_kind k);
 const char *scenario_metric_name(enum scenario_metric m);
 const char *scenario_counter_name(enum scenario_counter c);
 const char *scenario_fault_kind_name(enum scenario_fault_kind k);
+enum scenario_fault_layer scenario_fault_layer(enum scenario_fault_kind k);
+const char *scenario_power_action_name(enum scenario_power_action a);
+const char *scenario_broker_action_name(enum scenario_broker_action a);
 
 #endif /* SCENARIO_H */

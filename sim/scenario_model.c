@@ -184,13 +184,20 @@ const char *const scenario__metric_names[SCENARIO_METRIC_COUNT] = {
 	"temperature", "humidity", "distance",
 };
 const char *const scenario__counter_names[SCENARIO_COUNTER_COUNT] = {
-	"readings_ok", "readings_failed", "published", "acknowledged", "unsent",
+	"readings_ok", "readings_failed", "published", "acknowledged", "buffered", "dropped",
+	"redelivered",
 	"publish_errors", "commands", "commands_invalid", "reconnects", "link_failures",
 };
 const char *const scenario__fault_names[SCENARIO_FAULT_COUNT] = {
-	"wifi_drop", "dht_no_response", "dht_checksum", "dht_stretched", "dht_truncated",
-	"sonar_no_echo", "sonar_stuck_high", "sonar_silent",
+	"wifi_drop", "wifi_flap", "wifi_assoc_fail", "wifi_weak",
+	"dht_no_response", "dht_checksum", "dht_stuck", "dht_spikes", "dht_drift",
+	"dht_stretched", "dht_truncated",
+	"sonar_no_echo", "sonar_noise", "sonar_stuck", "sonar_beyond_range",
+	"sonar_stuck_high", "sonar_silent",
 };
+
+const char *const scenario__power_names[] = { "cut", "restore", "cycle", "brownout" };
+const char *const scenario__broker_names[] = { "stop", "start", "restart", "kill" };
 
 const char *scenario_step_kind_name(enum scenario_step_kind k)
 {
@@ -210,6 +217,25 @@ const char *scenario_counter_name(enum scenario_counter c)
 const char *scenario_fault_kind_name(enum scenario_fault_kind k)
 {
 	return (unsigned)k < SCENARIO_FAULT_COUNT ? scenario__fault_names[k] : "?";
+}
+
+enum scenario_fault_layer scenario_fault_layer(enum scenario_fault_kind k)
+{
+	if (k <= SCENARIO_FAULT_WIFI_WEAK)
+		return SCENARIO_LAYER_LINK;
+	if (k <= SCENARIO_FAULT_DHT_TRUNCATED)
+		return SCENARIO_LAYER_DHT;
+	return SCENARIO_LAYER_SONAR;
+}
+
+const char *scenario_power_action_name(enum scenario_power_action a)
+{
+	return (unsigned)a <= SCENARIO_POWER_BROWNOUT ? scenario__power_names[a] : "?";
+}
+
+const char *scenario_broker_action_name(enum scenario_broker_action a)
+{
+	return (unsigned)a <= SCENARIO_BROKER_KILL ? scenario__broker_names[a] : "?";
 }
 
 /* Levenshtein distance, good enough for keys of a few letters; longer

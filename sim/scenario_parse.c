@@ -723,7 +723,7 @@ static int parse_expect(struct ctx *c, const struct ynode *v, struct scenario_st
 	struct scenario_expect *x = &st->expect;
 	struct field f[] = { F("target"), F("within"), F("name"), F("status"),
 			     F("messages"), F("rate"), F("value"), F("counter"),
-			     F("lost"), F("duplicated") };
+			     F("lost"), F("duplicated"), F("fleet_lost"), F("fleet_duplicated") };
 	unsigned e;
 	int rc = get_fields(c, v, "expect", f, ARRAY_SIZE(f));
 
@@ -796,8 +796,8 @@ static int parse_expect(struct ctx *c, const struct ynode *v, struct scenario_st
 		if (!w[0].k)
 			return fail(c, n, "counter needs name: one of %s",
 				    "readings_ok, readings_failed, published, acknowledged, "
-				    "unsent, publish_errors, commands, commands_invalid, "
-				    "reconnects, link_failures");
+				    "buffered, dropped, redelivered, publish_errors, commands, "
+				    "commands_invalid, reconnects, link_failures");
 		rc = get_enum(c, w[0].v, "name", scenario__counter_names,
 			      SCENARIO_COUNTER_COUNT, &e);
 		if (rc < 0)
@@ -808,20 +808,28 @@ static int parse_expect(struct ctx *c, const struct ynode *v, struct scenario_st
 			return rc;
 		x->what |= SCENARIO_EXPECT_COUNTER;
 	}
-	for (int i = 0; i < 2; i++) { /* lost, duplicated */
+	struct {
+		struct scenario_cmp *cmp;
+		unsigned bit;
+	} const loss[] = {
+		{ &x->lost, SCENARIO_EXPECT_LOST },
+		{ &x->duplicated, SCENARIO_EXPECT_DUPLICATED },
+		{ &x->fleet_lost, SCENARIO_EXPECT_FLEET_LOST },
+		{ &x->fleet_duplicated, SCENARIO_EXPECT_FLEET_DUPLICATED },
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(loss); i++) {
 		const struct field *src = &f[8 + i];
 
 		if (!src->k)
 			continue;
-		rc = get_cmp(c, src->v, src->key, CMP_COUNT, NULL, 0,
-			     i ? &x->duplicated : &x->lost);
+		rc = get_cmp(c, src->v, src->key, CMP_COUNT, NULL, 0, loss[i].cmp);
 		if (rc < 0)
 			return rc;
-		x->what |= i ? SCENARIO_EXPECT_DUPLICATED : SCENARIO_EXPECT_LOST;
+		x->what |= loss[i].bit;
 	}
 	if (!x->what)
 		return fail(c, v, "expect needs at least one of status, messages, rate, value, "
-			    "counter, lost, duplicated");
+			    "counter, lost, duplicated, fleet_lost, fleet_duplicated");
 	return 0;
 }
 
@@ -849,26 +857,117 @@ static int parse_repeat(struct ctx *c, const struct ynode *v, struct scenario_st
 	return rc;
 }
 
+/*
+ * Which options each fault kind takes, as bits of the fault's fields below
+ * (FO_*); an option given to a kind that has no use for it is an error, so a
+ * misplaced parameter never silently does nothing.
+ */
+enum {
+	FO_FOR = 1u << 0, FO_PROBABILITY = 1u << 1, FO_PERIOD = 1u << 2, FO_DUTY = 1u << 3,
+	FO_ATTEMPTS = 1u << 4, FO_LOSS = 1u << 5, FO_LATENCY = 1u << 6, FO_RSSI = 1u << 7,
+	FO_SIZE = 1u << 8, FO_PER_HOUR = 1u << 9, FO_AMPLITUDE = 1u << 10,
+};
+
+static unsigned fault_options(enum scenario_fault_kind k)
+{
+	switch (k) {
+	case SCENARIO_FAULT_WIFI_FLAP: return FO_FOR | FO_PERIOD | FO_DUTY;
+	case SCENARIO_FAULT_WIFI_ASSOC_FAIL: return FO_ATTEMPTS;
+	case SCENARIO_FAULT_WIFI_WEAK: return FO_FOR | FO_LOSS | FO_LATENCY | FO_RSSI;
+	case SCENARIO_FAULT_DHT_CHECKSUM:
+	case SCENARIO_FAULT_DHT_STRETCHED: return FO_FOR | FO_PROBABILITY;
+	case SCENARIO_FAULT_DHT_SPIKES: return FO_FOR | FO_PROBABILITY | FO_SIZE;
+	case SCENARIO_FAULT_DHT_DRIFT: return FO_FOR | FO_PER_HOUR;
+	case SCENARIO_FAULT_SONAR_NOISE: return FO_FOR | FO_AMPLITUDE;
+	default: return FO_FOR;
+	}
+}
+
 static int parse_fault(struct ctx *c, const struct ynode *v, struct scenario_step *st)
 {
-	struct field f[] = { F("target"), F("kind"), F("for") };
-	unsigned e;
+	struct field f[] = { F("target"), F("kind"), F("for"), F("probability"), F("period"),
+			     F("duty"), F("attempts"), F("loss"), F("latency"), F("rssi"),
+			     F("size"), F("per_hour"), F("amplitude") };
+	struct scenario_fault *fl = &st->fault;
+	char kinds[400];
+	unsigned e, allowed;
+	double rssi = -85;
 	int rc = get_fields(c, v, "fault", f, ARRAY_SIZE(f));
 
 	if (rc == 0)
-		rc = get_target(c, f[0].v, st, &st->fault.target);
+		rc = get_target(c, f[0].v, st, &fl->target);
 	if (rc < 0)
 		return rc;
+	join(scenario__fault_names, SCENARIO_FAULT_COUNT, kinds, sizeof(kinds));
 	if (!f[1].k)
-		return fail(c, v, "fault needs kind: one of wifi_drop, dht_no_response, "
-			    "dht_checksum, dht_stretched, dht_truncated, sonar_no_echo, "
-			    "sonar_stuck_high, sonar_silent");
+		return fail(c, v, "fault needs kind: one of %s", kinds);
 	rc = get_enum(c, f[1].v, "kind", scenario__fault_names, SCENARIO_FAULT_COUNT, &e);
 	if (rc < 0)
 		return rc;
-	st->fault.kind = (enum scenario_fault_kind)e;
+	fl->kind = (enum scenario_fault_kind)e;
+	allowed = fault_options(fl->kind);
+	for (size_t i = 2; i < ARRAY_SIZE(f); i++) {
+		if (f[i].k && !(allowed & (1u << (i - 2)))) {
+			char list[200] = "";
+			size_t off = 0;
+
+			for (size_t j = 2; j < ARRAY_SIZE(f); j++)
+				if (allowed & (1u << (j - 2)))
+					off += (size_t)snprintf(list + off, sizeof(list) - off, "%s%s",
+								off ? ", " : "", f[j].key);
+			return fail(c, f[i].k, "fault %s takes no %s (its options: %s)",
+				    scenario__fault_names[e], f[i].key, list);
+		}
+	}
+	/* Defaults: a bare kind always means something useful. */
+	fl->probability = fl->kind == SCENARIO_FAULT_DHT_SPIKES ? 0.2 : 1.0;
+	fl->duty = 0.5;
+	fl->attempts = 3;
+	fl->loss = 0.1;
+	fl->latency_ms = 200;
+	fl->size = 20;
 	if (f[2].k)
-		rc = get_duration(c, f[2].v, "for", &st->fault.for_ms);
+		rc = get_duration(c, f[2].v, "for", &fl->for_ms);
+	if (rc == 0 && f[3].k)
+		rc = get_number(c, f[3].v, "probability", 0, 1, "", &fl->probability);
+	if (rc == 0 && fl->kind == SCENARIO_FAULT_WIFI_FLAP) {
+		if (!f[4].k)
+			return fail(c, v, "fault wifi_flap needs period: a duration, e.g. "
+				    "{kind: wifi_flap, period: 10s, duty: 0.3}");
+		rc = get_duration(c, f[4].v, "period", &fl->period_ms);
+		if (rc == 0 && fl->period_ms < 100)
+			return fail(c, f[4].v, "period: at least 100ms");
+	}
+	if (rc == 0 && f[5].k)
+		rc = get_number(c, f[5].v, "duty", 0.01, 0.99, "(the share of each period "
+				"the link is down)", &fl->duty);
+	if (rc == 0 && f[6].k)
+		rc = get_u32(c, f[6].v, "attempts", 1, 1000, &fl->attempts);
+	if (rc == 0 && f[7].k)
+		rc = get_number(c, f[7].v, "loss", 0, 1, "", &fl->loss);
+	if (rc == 0 && f[8].k) {
+		rc = get_duration(c, f[8].v, "latency", &fl->latency_ms);
+		if (rc == 0 && fl->latency_ms > 10000)
+			return fail(c, f[8].v, "latency: at most 10s");
+	}
+	if (rc == 0 && f[9].k)
+		rc = get_number(c, f[9].v, "rssi", -100, -30, "dBm", &rssi);
+	fl->rssi_dbm = (int32_t)rssi;
+	if (rc == 0 && f[10].k)
+		rc = get_number(c, f[10].v, "size", 0.1, 100, "degC and %RH", &fl->size);
+	if (rc == 0 && fl->kind == SCENARIO_FAULT_DHT_DRIFT) {
+		if (!f[11].k)
+			return fail(c, v, "fault dht_drift needs per_hour: degC per hour, e.g. "
+				    "{kind: dht_drift, per_hour: 2.5}");
+		rc = get_number(c, f[11].v, "per_hour", -1000, 1000, "degC per hour",
+				&fl->per_hour);
+	}
+	if (rc == 0 && fl->kind == SCENARIO_FAULT_SONAR_NOISE) {
+		if (!f[12].k)
+			return fail(c, v, "fault sonar_noise needs amplitude: cm, e.g. "
+				    "{kind: sonar_noise, amplitude: 5}");
+		rc = get_number(c, f[12].v, "amplitude", 0.1, 400, "cm", &fl->amplitude_cm);
+	}
 	return rc;
 }
 
@@ -894,30 +993,86 @@ static int parse_clear(struct ctx *c, const struct ynode *v, struct scenario_ste
 
 static int parse_power(struct ctx *c, const struct ynode *v, struct scenario_step *st)
 {
-	static const char *const actions[] = { "off", "on", "cycle" };
-	struct field f[] = { F("target"), F("action") };
+	/* off and on are the everyday words for cut and restore. */
+	static const char *const actions[] = { "cut", "restore", "cycle", "brownout", "off", "on" };
+	struct field f[] = { F("target"), F("action"), F("off"), F("on"), F("for") };
+	struct scenario_power *p = &st->power;
 	unsigned e;
 	int rc = get_fields(c, v, "power", f, ARRAY_SIZE(f));
 
 	if (rc == 0)
-		rc = get_target(c, f[0].v, st, &st->power.target);
+		rc = get_target(c, f[0].v, st, &p->target);
 	if (rc < 0)
 		return rc;
 	if (!f[1].k)
-		return fail(c, v, "power needs action: off, on or cycle");
+		return fail(c, v, "power needs action: cut, restore, cycle or brownout");
 	rc = get_enum(c, f[1].v, "action", actions, ARRAY_SIZE(actions), &e);
-	st->power.action = (enum scenario_power_action)e;
+	if (rc < 0)
+		return rc;
+	p->action = (enum scenario_power_action)(e >= 4 ? e - 4 : e);
+	p->off_ms = p->action == SCENARIO_POWER_BROWNOUT ? 500 : 2000;
+	p->on_ms = 3000;
+	if (f[2].k && p->action != SCENARIO_POWER_CYCLE && p->action != SCENARIO_POWER_BROWNOUT)
+		return fail(c, f[2].k, "power: off: (time without power) is for cycle and brownout");
+	if (f[3].k && p->action != SCENARIO_POWER_BROWNOUT)
+		return fail(c, f[3].k, "power: on: (time powered between cuts) is for brownout");
+	if (f[4].k && p->action != SCENARIO_POWER_OFF && p->action != SCENARIO_POWER_BROWNOUT)
+		return fail(c, f[4].k, "power: for: is for cut (restore after) and brownout "
+			    "(end after)");
+	if (f[2].k && (rc = get_duration(c, f[2].v, "off", &p->off_ms)) < 0)
+		return rc;
+	if (f[3].k && (rc = get_duration(c, f[3].v, "on", &p->on_ms)) < 0)
+		return rc;
+	if (f[4].k && (rc = get_duration(c, f[4].v, "for", &p->for_ms)) < 0)
+		return rc;
+	if ((p->action == SCENARIO_POWER_CYCLE || p->action == SCENARIO_POWER_BROWNOUT) &&
+	    p->off_ms < 10)
+		return fail(c, f[2].v ? f[2].v : v, "power: off: at least 10ms");
+	if (p->action == SCENARIO_POWER_BROWNOUT && p->on_ms < 100)
+		return fail(c, f[3].v ? f[3].v : v, "power: on: at least 100ms");
+	return 0;
+}
+
+/* "broker: restart", or {action: stop, for: 20s} to bring it back by itself. */
+static int parse_broker(struct ctx *c, const struct ynode *v, struct scenario_step *st)
+{
+	struct field f[] = { F("action"), F("for") };
+	unsigned e;
+	int rc;
+
+	if (v && v->kind == YNODE_SCALAR) {
+		rc = get_enum(c, v, "broker", scenario__broker_names, 4, &e);
+		st->broker.action = (enum scenario_broker_action)e;
+		return rc;
+	}
+	if (!v || v->kind != YNODE_MAP) {
+		char d[64];
+		return fail(c, v, "broker: expected stop, start, restart, kill or {action: stop, "
+			    "for: 30s}, got %s", describe(v, d, sizeof(d)));
+	}
+	rc = get_fields(c, v, "broker", f, ARRAY_SIZE(f));
+	if (rc < 0)
+		return rc;
+	if (!f[0].k)
+		return fail(c, v, "broker needs action: stop, start, restart or kill");
+	rc = get_enum(c, f[0].v, "action", scenario__broker_names, 4, &e);
+	if (rc < 0)
+		return rc;
+	st->broker.action = (enum scenario_broker_action)e;
+	if (f[1].k) {
+		if (e != SCENARIO_BROKER_STOP && e != SCENARIO_BROKER_KILL)
+			return fail(c, f[1].k, "broker: for: is for stop and kill (start again after)");
+		rc = get_duration(c, f[1].v, "for", &st->broker.for_ms);
+	}
 	return rc;
 }
 
 static int parse_step(struct ctx *c, const struct ynode *item, struct scenario_step *st)
 {
-	static const char *const broker_actions[] = { "stop", "start", "restart", "kill" };
 	char list[200], d[64];
 	const struct ynode *k, *v;
 	const char *hint;
-	unsigned kind, e;
-	int rc;
+	unsigned kind;
 
 	join(scenario__step_names, SCENARIO_STEP_KIND_COUNT, list, sizeof(list));
 	if (item->kind != YNODE_MAP || item->n == 0)
@@ -960,9 +1115,7 @@ static int parse_step(struct ctx *c, const struct ynode *item, struct scenario_s
 	case SCENARIO_STEP_COMMAND:
 		return parse_command(c, v, st);
 	case SCENARIO_STEP_BROKER:
-		rc = get_enum(c, v, "broker", broker_actions, ARRAY_SIZE(broker_actions), &e);
-		st->broker = (enum scenario_broker_action)e;
-		return rc;
+		return parse_broker(c, v, st);
 	case SCENARIO_STEP_EXPECT:
 		return parse_expect(c, v, st);
 	case SCENARIO_STEP_REPEAT:

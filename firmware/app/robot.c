@@ -354,7 +354,7 @@ static uint64_t run_timers(struct robot *r, uint64_t now)
 		if (r->state == ROBOT_ONLINE)
 			publish_reading(r);
 		else
-			r->counters.unsent++;
+			r->counters.buffered++;
 		/* Keep the cadence: schedule from the slot, not from "now",
 		 * unless we fell more than a whole interval behind. */
 		r->next_publish_us += publish_us;

@@ -24,7 +24,9 @@ struct robot_counters {
 	uint32_t readings_failed;  /* sensor conversions that failed */
 	uint32_t published;        /* data messages handed to MQTT */
 	uint32_t acknowledged;     /* data messages the broker PUBACKed */
-	uint32_t unsent;           /* publish ticks skipped while offline */
+	uint32_t buffered;         /* readings in the outbox, not yet acknowledged */
+	uint32_t dropped;          /* readings the full outbox had to drop (lifetime) */
+	uint32_t redelivered;      /* publishes of a reading sent before a reconnect */
 	uint32_t publish_errors;
 	uint32_t commands;         /* valid commands obeyed */
 	uint32_t commands_invalid; /* unknown or malformed, ignored */

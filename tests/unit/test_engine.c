@@ -32,7 +32,16 @@ struct fake {
 	int broker_actions;
 	int set_calls;
 	double temp_at_10s;             /* sampled by the clock for the ramp test */
+	char log[4096];                 /* "t:dev:effect;" for faults, power, broker */
+	size_t log_len;
+	uint64_t lost[DEVS_MAX];
 };
+
+static void note(struct fake *f, long dev, const char *what)
+{
+	f->log_len += (size_t)snprintf(f->log + f->log_len, sizeof(f->log) - f->log_len,
+				       "%lld:%ld:%s;", (long long)f->now, dev, what);
+}
 
 static void advance(struct fake *f, int64_t to)
 {
@@ -71,6 +80,7 @@ static int f_broker(void *ctx, enum scenario_broker_action a)
 	struct fake *f = ctx;
 	f->broker_actions++;
 	f->broker_up = a == SCENARIO_BROKER_START || a == SCENARIO_BROKER_RESTART;
+	note(f, -1, scenario_broker_action_name(a));
 	return 0;
 }
 static int f_status(void *ctx, size_t d, enum scenario_status *st)
@@ -102,9 +112,28 @@ static int f_counter(void *ctx, size_t d, enum scenario_counter c, uint64_t *out
 }
 static int f_loss(void *ctx, size_t d, uint64_t *lost, uint64_t *dup)
 {
-	(void)ctx; (void)d;
-	*lost = 0;
+	struct fake *f = ctx;
+	*lost = f->lost[d];
 	*dup = 0;
+	return 0;
+}
+static int f_fault(void *ctx, size_t d, const struct scenario_fault *fl)
+{
+	note(ctx, (long)d, scenario_fault_kind_name(fl->kind));
+	return 0;
+}
+static int f_clear(void *ctx, size_t d, const struct scenario_clear *c)
+{
+	char what[64];
+	snprintf(what, sizeof(what), "clear %s", c->kind_set ? scenario_fault_kind_name(c->kind) : "all");
+	note(ctx, (long)d, what);
+	return 0;
+}
+static int f_power(void *ctx, size_t d, enum scenario_power_action a)
+{
+	/* The engine times cycles and brown-outs itself: only on and off arrive. */
+	assert_true(a == SCENARIO_POWER_OFF || a == SCENARIO_POWER_ON);
+	note(ctx, (long)d, a == SCENARIO_POWER_OFF ? "off" : "on");
 	return 0;
 }
 
@@ -114,9 +143,16 @@ static const struct engine_ops fake_ops = {
 	.counter = f_counter, .loss = f_loss,
 };
 
+static const struct engine_ops fault_ops = {
+	.now_ms = f_now, .sleep_until = f_sleep, .set_env = f_set_env, .command = f_command,
+	.broker = f_broker, .status = f_status, .messages = f_messages, .values = f_values,
+	.counter = f_counter, .loss = f_loss, .fault = f_fault, .clear = f_clear, .power = f_power,
+};
+
 static struct scenario sc;
 static struct fake fk;
 static struct engine eng;
+static const struct engine_ops *ops = &fake_ops;
 
 static int run(const char *yaml)
 {
@@ -130,7 +166,7 @@ static int run(const char *yaml)
 	rc = scenario_parse_string("t.yaml", yaml, strlen(yaml), &sc, &err);
 	if (rc < 0)
 		fail_msg("parse: %s", err.message);
-	assert_int_equal(engine_init(&eng, &sc, &fake_ops, &fk), 0);
+	assert_int_equal(engine_init(&eng, &sc, ops, &fk), 0);
 	return engine_run(&eng);
 }
 
@@ -139,6 +175,7 @@ static int cleanup(void **state)
 	(void)state;
 	engine_free(&eng);
 	scenario_free(&sc);
+	ops = &fake_ops;
 	return 0;
 }
 
@@ -261,6 +298,125 @@ static void test_engine_fault_without_support_is_a_clear_error(void **state)
 	assert_non_null(strstr(eng.error, "t.yaml:5:5: fault"));
 }
 
+static void test_engine_fault_for_is_cleared_on_time(void **state)
+{
+	(void)state;
+	ops = &fault_ops;
+	assert_int_equal(run(FLEET4 "steps:\n"
+			     "  - fault: {target: r01, kind: wifi_drop, for: 2s}\n"
+			     "  - wait: 1s\n"
+			     /* set again: the first end no longer applies */
+			     "  - fault: {target: r01, kind: wifi_drop, for: 2s}\n"
+			     "  - fault: {target: r02, kind: dht_stuck, for: 1500ms}\n"
+			     "  - wait: 5s\n"), 0);
+	assert_string_equal(fk.log, "0:0:wifi_drop;1000:0:wifi_drop;1000:1:dht_stuck;"
+			    "2500:1:clear dht_stuck;3000:0:clear wifi_drop;");
+}
+
+static void test_engine_clear_cancels_the_timed_end(void **state)
+{
+	(void)state;
+	ops = &fault_ops;
+	assert_int_equal(run(FLEET4 "steps:\n"
+			     "  - fault: {target: r01, kind: sonar_noise, amplitude: 3, for: 2s}\n"
+			     "  - power: {target: r02, action: cut}\n"
+			     "  - clear: {target: r01, kind: sonar_noise}\n"
+			     "  - wait: 1s\n"
+			     /* clearing everything restores power too */
+			     "  - clear:\n"
+			     "  - wait: 5s\n"), 0);
+	assert_string_equal(fk.log, "0:0:sonar_noise;0:1:off;0:0:clear sonar_noise;"
+			    "1000:0:clear all;1000:1:clear all;1000:1:on;1000:2:clear all;"
+			    "1000:3:clear all;");
+}
+
+static void test_engine_power_cycle_and_brownout_are_timed(void **state)
+{
+	(void)state;
+	ops = &fault_ops;
+	assert_int_equal(run(FLEET4 "steps:\n"
+			     "  - power: {target: r01, action: cycle, off: 2s}\n"
+			     "  - power: {target: r02, action: brownout, off: 500ms, on: 1s, for: 4s}\n"
+			     "  - power: {target: r03, action: off, for: 3s}\n"
+			     "  - wait: 10s\n"), 0);
+	assert_string_equal(fk.log, "0:0:off;0:1:off;0:2:off;"
+			    "500:1:on;1500:1:off;2000:0:on;2000:1:on;3000:2:on;3000:1:off;"
+			    "3500:1:on;");
+}
+
+static void test_engine_broker_down_for_comes_back(void **state)
+{
+	(void)state;
+	ops = &fault_ops;
+	assert_int_equal(run(FLEET4 "steps:\n"
+			     "  - broker: {action: stop, for: 3s}\n"
+			     "  - expect: {status: offline}\n"
+			     "  - expect: {status: online, within: 10s}\n"), 0);
+	assert_string_equal(fk.log, "0:-1:stop;3000:-1:start;");
+	assert_int_equal(engine_failures(&eng), 0);
+}
+
+/* The same seed picks the same devices at the same times; another seed does not. */
+static void test_engine_same_seed_same_fault_timeline(void **state)
+{
+	static const char body[] =
+		"fleet:\n  groups:\n    - {name: g, count: 16, id: \"r{:02}\"}\n"
+		"steps:\n"
+		"  - repeat:\n"
+		"      times: 3\n"
+		"      steps:\n"
+		"        - fault: {target: \"share:25%\", kind: wifi_drop, for: 2s}\n"
+		"        - power: {target: \"share:10%\", action: cycle, off: 1s}\n"
+		"        - wait: 3s\n";
+	char yaml[1024], first[4096], second[4096];
+
+	(void)state;
+	ops = &fault_ops;
+	snprintf(yaml, sizeof(yaml), "seed: 7\n%s", body);
+	assert_int_equal(run(yaml), 0);
+	snprintf(first, sizeof(first), "%s", fk.log);
+	cleanup(NULL);
+	ops = &fault_ops;
+	assert_int_equal(run(yaml), 0);
+	assert_string_equal(fk.log, first);
+	snprintf(second, sizeof(second), "%s", fk.log);
+	cleanup(NULL);
+	ops = &fault_ops;
+	snprintf(yaml, sizeof(yaml), "seed: 8\n%s", body);
+	assert_int_equal(run(yaml), 0);
+	assert_string_not_equal(fk.log, first);
+	/* 4 devices a round drop WiFi, each cleared once. */
+	assert_int_equal(strlen(second) > 0, 1);
+}
+
+static void test_engine_fleet_loss_sums_the_target(void **state)
+{
+	(void)state;
+	ops = &fault_ops;
+	memset(&fk, 0, sizeof(fk));
+	assert_int_equal(run(FLEET4 "steps:\n"
+			     "  - expect: {fleet_lost: 0, fleet_duplicated: 0, name: clean}\n"), 0);
+	assert_true(eng.results[0].passed);
+	cleanup(NULL);
+	ops = &fault_ops;
+	/* run() resets the fake, so lose readings from inside the timeline:
+	 * the fake's loss counters are read live. */
+	fk.lost[1] = 2;
+	fk.lost[3] = 3;
+	{
+		struct scenario_error err;
+		static const char y[] = FLEET4 "steps:\n"
+			"  - expect: {target: all, fleet_lost: {max: 4}}\n"
+			"  - expect: {target: r02, fleet_lost: 2, lost: 2}\n";
+		assert_int_equal(scenario_parse_string("t.yaml", y, strlen(y), &sc, &err), 0);
+		assert_int_equal(engine_init(&eng, &sc, ops, &fk), 0);
+		assert_int_equal(engine_run(&eng), 0);
+	}
+	assert_false(eng.results[0].passed);
+	assert_non_null(strstr(eng.results[0].message, "the target lost 5 readings in all, want <= 4"));
+	assert_true(eng.results[1].passed);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -273,6 +429,12 @@ int main(void)
 		cmocka_unit_test_teardown(test_engine_broker_steps_are_effects, cleanup),
 		cmocka_unit_test_teardown(test_engine_duration_cap_cuts_the_run, cleanup),
 		cmocka_unit_test_teardown(test_engine_fault_without_support_is_a_clear_error, cleanup),
+		cmocka_unit_test_teardown(test_engine_fault_for_is_cleared_on_time, cleanup),
+		cmocka_unit_test_teardown(test_engine_clear_cancels_the_timed_end, cleanup),
+		cmocka_unit_test_teardown(test_engine_power_cycle_and_brownout_are_timed, cleanup),
+		cmocka_unit_test_teardown(test_engine_broker_down_for_comes_back, cleanup),
+		cmocka_unit_test_teardown(test_engine_same_seed_same_fault_timeline, cleanup),
+		cmocka_unit_test_teardown(test_engine_fleet_loss_sums_the_target, cleanup),
 	};
 
 	return cmocka_run_group_tests_name("engine", tests, NULL, NULL);

@@ -235,7 +235,7 @@ static void test_scenario_parse_full_file(void **state)
 
 	s = &sc.steps[6];
 	assert_int_equal(s->kind, SCENARIO_STEP_BROKER);
-	assert_int_equal(s->broker, SCENARIO_BROKER_RESTART);
+	assert_int_equal(s->broker.action, SCENARIO_BROKER_RESTART);
 
 	s = &sc.steps[7];
 	assert_int_equal(s->kind, SCENARIO_STEP_EXPECT);
@@ -560,7 +560,8 @@ static void test_scenario_parse_unknown_key(void **state)
 		     "connect_rate, groups");
 	assert_error(FLEET "  - expect: {status: online, colour: red}\n",
 		     "t.yaml:5:30: unknown key 'colour' in expect: allowed keys are target, "
-		     "within, name, status, messages, rate, value, counter, lost, duplicated");
+		     "within, name, status, messages, rate, value, counter, lost, duplicated, "
+		     "fleet_lost, fleet_duplicated");
 	assert_error(FLEET "  - expect: {messages: {min: 1, avg: 3}}\n",
 		     "t.yaml:5:33: unknown key 'avg' in messages: allowed keys are min, max, "
 		     "between, gt, ge, lt, le, eq, window");
@@ -608,9 +609,13 @@ static void test_scenario_parse_wrong_type(void **state)
 		     "t.yaml:5:24: temperature: expected a number, got a list");
 	assert_error(FLEET "  - wait:\n",
 		     "t.yaml:5:10: wait: expected a duration (use 500ms, 1s, 2m, 1h), got nothing");
-	assert_error(FLEET "  - broker: {action: stop}\n",
-		     "t.yaml:5:13: broker: expected one of stop, start, restart, kill, got a "
-		     "mapping");
+	assert_error(FLEET "  - broker: [stop]\n",
+		     "t.yaml:5:13: broker: expected stop, start, restart, kill or {action: stop, "
+		     "for: 30s}, got a list");
+	assert_error(FLEET "  - broker: {action: restart, for: 5s}\n",
+		     "t.yaml:5:31: broker: for: is for stop and kill (start again after)");
+	assert_error(FLEET "  - broker: {for: 5s}\n",
+		     "t.yaml:5:13: broker needs action: stop, start, restart or kill");
 	assert_error(FLEET "  - broker: reboot\n",
 		     "t.yaml:5:13: broker: 'reboot' is not one of stop, start, restart, kill");
 	assert_error(FLEET "  - expect: {value: {metric: temperature, latest: yes, eq: 1}}\n",
@@ -839,11 +844,75 @@ static void test_scenario_parse_targets(void **state)
 		     "t.yaml:5:22: target: expected all, an id, a glob, a range, group:NAME or "
 		     "share:N%, got a list");
 	assert_error(FLEET "  - power: {target: all}\n",
-		     "t.yaml:5:12: power needs action: off, on or cycle");
+		     "t.yaml:5:12: power needs action: cut, restore, cycle or brownout");
 	assert_error(FLEET "  - fault: {target: all, kind: wifi}\n",
-		     "t.yaml:5:32: kind: 'wifi' is not one of wifi_drop, dht_no_response, "
-		     "dht_checksum, dht_stretched, dht_truncated, sonar_no_echo, "
-		     "sonar_stuck_high, sonar_silent");
+		     "t.yaml:5:32: kind: 'wifi' is not one of wifi_drop, wifi_flap, "
+		     "wifi_assoc_fail, wifi_weak, dht_no_response, dht_checksum, dht_stuck, "
+		     "dht_spikes, dht_drift, dht_stretched, dht_truncated, sonar_no_echo, "
+		     "sonar_noise, sonar_stuck, sonar_beyond_range, sonar_stuck_high, sonar_silent");
+}
+
+/* Every fault kind takes its own options, with defaults, and no others. */
+static void test_scenario_parse_fault_options(void **state)
+{
+	struct scenario sc;
+	struct scenario_error err;
+	static const char text[] = FLEET
+		"  - fault: {kind: wifi_flap, period: 10s, duty: 0.3, for: 1m}\n"
+		"  - fault: {kind: wifi_assoc_fail, attempts: 4}\n"
+		"  - fault: {kind: wifi_weak, loss: 0.25, latency: 300ms, rssi: -88}\n"
+		"  - fault: {kind: dht_checksum, probability: 0.5}\n"
+		"  - fault: {kind: dht_spikes}\n"
+		"  - fault: {kind: dht_drift, per_hour: -2.5}\n"
+		"  - fault: {kind: sonar_noise, amplitude: 5}\n"
+		"  - power: {action: brownout, off: 200ms, on: 1s, for: 10s}\n"
+		"  - power: {action: off, for: 5s}\n"
+		"  - broker: {action: kill, for: 20s}\n";
+	const struct scenario_step *s;
+
+	(void)state;
+	assert_int_equal(parse(text, &sc, &err), 0);
+	s = sc.steps;
+	assert_int_equal(s[0].fault.kind, SCENARIO_FAULT_WIFI_FLAP);
+	assert_int_equal(s[0].fault.period_ms, 10000);
+	assert_true(s[0].fault.duty == 0.3);
+	assert_int_equal(s[0].fault.for_ms, 60000);
+	assert_int_equal(s[1].fault.attempts, 4);
+	assert_true(s[2].fault.loss == 0.25);
+	assert_int_equal(s[2].fault.latency_ms, 300);
+	assert_int_equal(s[2].fault.rssi_dbm, -88);
+	assert_true(s[3].fault.probability == 0.5);
+	assert_true(s[4].fault.probability == 0.2); /* the spikes default */
+	assert_true(s[4].fault.size == 20);
+	assert_true(s[5].fault.per_hour == -2.5);
+	assert_true(s[6].fault.amplitude_cm == 5);
+	assert_int_equal(s[7].power.action, SCENARIO_POWER_BROWNOUT);
+	assert_int_equal(s[7].power.off_ms, 200);
+	assert_int_equal(s[7].power.on_ms, 1000);
+	assert_int_equal(s[7].power.for_ms, 10000);
+	assert_int_equal(s[8].power.action, SCENARIO_POWER_OFF);
+	assert_int_equal(s[8].power.for_ms, 5000);
+	assert_int_equal(s[9].broker.action, SCENARIO_BROKER_KILL);
+	assert_int_equal(s[9].broker.for_ms, 20000);
+	scenario_free(&sc);
+
+	assert_error(FLEET "  - fault: {kind: wifi_drop, period: 10s}\n",
+		     "t.yaml:5:30: fault wifi_drop takes no period (its options: for)");
+	assert_error(FLEET "  - fault: {kind: dht_checksum, loss: 0.1}\n",
+		     "t.yaml:5:33: fault dht_checksum takes no loss (its options: for, "
+		     "probability)");
+	assert_error(FLEET "  - fault: {kind: wifi_flap}\n",
+		     "t.yaml:5:12: fault wifi_flap needs period: a duration, e.g. {kind: "
+		     "wifi_flap, period: 10s, duty: 0.3}");
+	assert_error(FLEET "  - fault: {kind: dht_checksum, probability: 1.5}\n",
+		     "t.yaml:5:46: probability: 1.5 is out of range: use 0 to 1");
+	assert_error(FLEET "  - fault: {kind: dht_drift}\n",
+		     "t.yaml:5:12: fault dht_drift needs per_hour: degC per hour, e.g. {kind: "
+		     "dht_drift, per_hour: 2.5}");
+	assert_error(FLEET "  - power: {action: cycle, for: 1s}\n",
+		     "t.yaml:5:28: power: for: is for cut (restore after) and brownout (end after)");
+	assert_error(FLEET "  - power: {action: restore, off: 1s}\n",
+		     "t.yaml:5:30: power: off: (time without power) is for cycle and brownout");
 }
 
 static void test_scenario_parse_expect_errors(void **state)
@@ -851,7 +920,7 @@ static void test_scenario_parse_expect_errors(void **state)
 	(void)state;
 	assert_error(FLEET "  - expect: {target: all, within: 10s}\n",
 		     "t.yaml:5:13: expect needs at least one of status, messages, rate, value, "
-		     "counter, lost, duplicated");
+		     "counter, lost, duplicated, fleet_lost, fleet_duplicated");
 	assert_error(FLEET "  - expect: {messages: {window: 10s}}\n",
 		     "t.yaml:5:24: messages: give at least one of min, max, between, gt, ge, lt, "
 		     "le, eq");
@@ -879,11 +948,11 @@ static void test_scenario_parse_expect_errors(void **state)
 		     "t.yaml:5:21: value: expected a mapping, got '30'");
 	assert_error(FLEET "  - expect: {counter: {name: resets, eq: 0}}\n",
 		     "t.yaml:5:30: name: 'resets' is not one of readings_ok, readings_failed, "
-		     "published, acknowledged, unsent, publish_errors, commands, "
+		     "published, acknowledged, buffered, dropped, redelivered, publish_errors, commands, "
 		     "commands_invalid, reconnects, link_failures");
 	assert_error(FLEET "  - expect: {counter: {eq: 0}}\n",
 		     "t.yaml:5:23: counter needs name: one of readings_ok, readings_failed, "
-		     "published, acknowledged, unsent, publish_errors, commands, "
+		     "published, acknowledged, buffered, dropped, redelivered, publish_errors, commands, "
 		     "commands_invalid, reconnects, link_failures");
 	assert_error(FLEET "  - expect: {lost: [1]}\n",
 		     "t.yaml:5:20: lost: expected a number or a check such as {min: 1}, got a "
@@ -1088,6 +1157,7 @@ int main(void)
 		cmocka_unit_test(test_scenario_parse_id_patterns),
 		cmocka_unit_test(test_scenario_parse_targets),
 		cmocka_unit_test(test_scenario_parse_expect_errors),
+		cmocka_unit_test(test_scenario_parse_fault_options),
 		cmocka_unit_test(test_scenario_parse_checks),
 		cmocka_unit_test(test_scenario_parse_document_errors),
 		cmocka_unit_test(test_scenario_parse_yaml_errors),
