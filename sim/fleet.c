@@ -73,6 +73,15 @@ int fleet_start(struct fleet *f, size_t i)
 	if (i >= f->count)
 		return -EINVAL;
 	d = &f->devices[i];
+	if (d->pid > 0 && d->stopping) {
+		/* Power back on right after a cut: the old process is dying
+		 * (SIGKILL) or gone; collect it before a new one takes the slot. */
+		int status;
+		if (waitpid(d->pid, &status, 0) == d->pid) {
+			d->last_status = status;
+			d->pid = 0;
+		}
+	}
 	if (d->pid > 0)
 		return -EALREADY;
 	snprintf(slot, sizeof(slot), "%u", d->slot);

@@ -177,6 +177,22 @@ static void note_event(struct recorder *r, const char *event, const char *detail
 		enqueue(r, m, false);
 }
 
+int recorder_note_fault(struct recorder *r, const char *device_id, const char *kind,
+			const char *action, const char *source, const char *detail)
+{
+	char text[1024];
+	int n = snprintf(text, sizeof(text), "%s\n%s\n%s\n%s", kind, action, source,
+			 detail ? detail : "");
+	size_t len = n < 0 ? 0 : (size_t)n < sizeof(text) ? (size_t)n : sizeof(text) - 1;
+	struct recorder_msg *m = msg_new(RECORDER_MSG_FAULT, device_id ? device_id : "", text,
+					 len, len);
+
+	if (!m)
+		return -ENOMEM;
+	enqueue(r, m, false);
+	return 0;
+}
+
 /* ---- network thread --------------------------------------------------------- */
 
 static void on_connect(struct mosquitto *mosq, void *obj, int rc, int flags)

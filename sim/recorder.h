@@ -101,6 +101,16 @@ void recorder_close(struct recorder *r);
  */
 int recorder_flush(struct recorder *r, int timeout_ms);
 
+/*
+ * Write a fault into the run's faults table, in order with the messages
+ * received around it: @device_id NULL for the broker, @kind such as
+ * "wifi_drop", "power" or "broker", @action such as "inject", "clear",
+ * "cut", "restore" or "restart", @source "scenario" or "dashboard",
+ * @detail the parameters (may be NULL). Any thread. Returns 0 or -ENOMEM.
+ */
+int recorder_note_fault(struct recorder *r, const char *device_id, const char *kind,
+			const char *action, const char *source, const char *detail);
+
 void recorder_read_stats(struct recorder *r, struct recorder_stats *out);
 
 /*

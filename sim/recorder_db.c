@@ -58,6 +58,7 @@ static const char schema_sql[] =
 	"  max_seq    INTEGER NOT NULL,\n"
 	"  first_ms   INTEGER NOT NULL,\n"
 	"  last_ms    INTEGER NOT NULL,\n"
+	"  dropped    INTEGER NOT NULL DEFAULT 0,  -- highest outbox overflow count reported\n"
 	"  PRIMARY KEY (device_id, boot)\n"
 	") WITHOUT ROWID;\n"
 	"\n"
@@ -116,14 +117,31 @@ static const char schema_sql[] =
 	"  detail TEXT\n"
 	");\n"
 	"\n"
+	"CREATE TABLE IF NOT EXISTS faults (  -- every fault injected or cleared, and by whom\n"
+	"  id        INTEGER PRIMARY KEY,\n"
+	"  ms        INTEGER NOT NULL,  -- UTC ms when it was applied\n"
+	"  device_id TEXT,              -- NULL: the broker\n"
+	"  kind      TEXT    NOT NULL,  -- wifi_drop, dht_spikes, power, broker, ...\n"
+	"  action    TEXT    NOT NULL,  -- inject, clear; power: cut, restore; broker: stop, ...\n"
+	"  source    TEXT    NOT NULL,  -- scenario, dashboard\n"
+	"  detail    TEXT               -- parameters, e.g. 'period=10s duty=0.3 seed=...'\n"
+	");\n"
+	"CREATE INDEX IF NOT EXISTS faults_device_time ON faults (device_id, ms);\n"
+	"\n"
 	"CREATE VIEW IF NOT EXISTS accounting AS  -- per device: lost = gaps below each boot's max seq\n"
 	"  SELECT device_id,\n"
 	"         count(*)                                        AS boots,\n"
 	"         sum(readings)                                   AS readings,\n"
 	"         sum(max_seq - min(min_seq, 1) + 1 - readings)   AS lost,\n"
 	"         sum(duplicates)                                 AS duplicates,\n"
-	"         sum(conflicts)                                  AS conflicts\n"
+	"         sum(conflicts)                                  AS conflicts,\n"
+	"         max(dropped)      AS dropped  -- lost to outbox overflow, as the device reported\n"
 	"  FROM boots GROUP BY device_id;\n";
+
+/* What a version 1 database needs to become version 2 (before schema_sql). */
+static const char migrate_v1_sql[] =
+	"ALTER TABLE boots ADD COLUMN dropped INTEGER NOT NULL DEFAULT 0;\n"
+	"DROP VIEW IF EXISTS accounting;\n";
 
 enum stmt_id {
 	ST_BEGIN,
@@ -140,6 +158,7 @@ enum stmt_id {
 	ST_COMMAND,
 	ST_RAW,
 	ST_EVENT,
+	ST_FAULT,
 	ST_COUNT
 };
 
@@ -152,8 +171,11 @@ static const char *const stmt_sql[ST_COUNT] = {
 		("INSERT INTO readings (recv_ms, device_id, boot, seq, ts_ms, temperature, humidity,"
 		" distance, errors, raw) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"
 		" ON CONFLICT (device_id, boot, seq) DO NOTHING"),
+	/* A redelivered reading is the same measurement; its bytes may differ
+	 * in members that describe the delivery (such as "dropped"). */
 	[ST_SAME_RAW] =
-		("SELECT raw = ?4 FROM readings WHERE device_id = ?1 AND boot = ?2 AND seq = ?3"),
+		("SELECT ts_ms IS ?4 AND temperature IS ?5 AND humidity IS ?6 AND distance IS ?7"
+		" AND errors IS ?8 FROM readings WHERE device_id = ?1 AND boot = ?2 AND seq = ?3"),
 	/* min()/max() with a NULL argument are NULL, hence the coalesce(). */
 	[ST_HOURLY] =
 		("INSERT INTO hourly (device_id, hour_ms, n, t_n, t_sum, t_min, t_max,"
@@ -173,8 +195,8 @@ static const char *const stmt_sql[ST_COUNT] = {
 		" d_max = coalesce(max(d_max, excluded.d_max), d_max, excluded.d_max)"),
 	[ST_BOOT] =
 		("INSERT INTO boots (device_id, boot, readings, duplicates, conflicts, min_seq, max_seq,"
-		" first_ms, last_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6, ?7, ?7)"
-		" ON CONFLICT (device_id, boot) DO UPDATE SET"
+		" first_ms, last_ms, dropped) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6, ?7, ?7, ?8)"
+		" ON CONFLICT (device_id, boot) DO UPDATE SET dropped = max(dropped, excluded.dropped),"
 		" readings = readings + excluded.readings,"
 		" duplicates = duplicates + excluded.duplicates,"
 		" conflicts = conflicts + excluded.conflicts,"
@@ -200,6 +222,8 @@ static const char *const stmt_sql[ST_COUNT] = {
 		("INSERT INTO raw_messages (recv_ms, topic, device_id, reason, size, payload, retained)"
 		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"),
 	[ST_EVENT] = "INSERT INTO recorder_events (ms, event, detail) VALUES (?1, ?2, ?3)",
+	[ST_FAULT] = "INSERT INTO faults (ms, device_id, kind, action, source, detail)"
+		     " VALUES (?1, nullif(?2, ''), ?3, ?4, ?5, nullif(?6, ''))",
 };
 
 struct recorder_db {
@@ -332,7 +356,7 @@ static bool journal_is_wal(sqlite3 *db)
 int recorder__db_open(const char *path, struct recorder_db **out, char *err, size_t errlen)
 {
 	struct recorder_db *d = calloc(1, sizeof(*d));
-	char ddl[sizeof(schema_sql) + 64];
+	char ddl[sizeof(schema_sql) + sizeof(migrate_v1_sql) + 64];
 	int version = 0;
 	int rc, ret;
 
@@ -369,8 +393,8 @@ int recorder__db_open(const char *path, struct recorder_db **out, char *err, siz
 		ret = -EPROTO;
 		goto fail;
 	}
-	snprintf(ddl, sizeof(ddl), "BEGIN;\n%sPRAGMA user_version=%d;\nCOMMIT;",
-		 schema_sql, RECORDER_SCHEMA_VERSION);
+	snprintf(ddl, sizeof(ddl), "BEGIN;\n%s%sPRAGMA user_version=%d;\nCOMMIT;",
+		 version == 1 ? migrate_v1_sql : "", schema_sql, RECORDER_SCHEMA_VERSION);
 	rc = sqlite3_exec(d->db, ddl, NULL, NULL, NULL);
 	if (rc != SQLITE_OK) {
 		snprintf(err, errlen, "%s: schema: %s", path, sqlite3_errmsg(d->db));
@@ -471,8 +495,7 @@ static void bind_value(sqlite3_stmt *s, int i, bool has, double v)
 }
 
 /* 1 if the stored reading with this key has the same payload, 0 if not. */
-static int same_raw(struct recorder_db *d, const struct recorder_reading *r,
-		    const struct recorder_msg *m)
+static int same_reading(struct recorder_db *d, const struct recorder_reading *r)
 {
 	sqlite3_stmt *s = d->st[ST_SAME_RAW];
 	int rc, same = 1;
@@ -480,7 +503,17 @@ static int same_raw(struct recorder_db *d, const struct recorder_reading *r,
 	sqlite3_bind_text(s, 1, r->device_id, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_int64(s, 2, r->boot);
 	sqlite3_bind_int64(s, 3, r->seq);
-	sqlite3_bind_text(s, 4, (const char *)m->payload, (int)m->len, SQLITE_TRANSIENT);
+	if (r->has_timestamp)
+		sqlite3_bind_int64(s, 4, r->timestamp_ms);
+	else
+		sqlite3_bind_null(s, 4);
+	bind_value(s, 5, r->has_temperature, r->temperature);
+	bind_value(s, 6, r->has_humidity, r->humidity);
+	bind_value(s, 7, r->has_distance, r->distance);
+	if (r->errors)
+		sqlite3_bind_text(s, 8, r->errors, (int)r->errors_len, SQLITE_TRANSIENT);
+	else
+		sqlite3_bind_null(s, 8);
 	rc = sqlite3_step(s);
 	if (rc == SQLITE_ROW)
 		same = sqlite3_column_int(s, 0);
@@ -528,7 +561,7 @@ static int store_reading(struct recorder_db *d, const struct recorder_msg *m, co
 		if ((rc = run(d, ST_HOURLY)) < 0)
 			return rc;
 		c->readings++;
-	} else if (same_raw(d, r, m)) {
+	} else if (same_reading(d, r)) {
 		dup = 1;
 		c->duplicates++;
 	} else {
@@ -548,6 +581,7 @@ static int store_reading(struct recorder_db *d, const struct recorder_msg *m, co
 	sqlite3_bind_int(s, 5, conflict);
 	sqlite3_bind_int64(s, 6, r->seq);
 	sqlite3_bind_int64(s, 7, m->recv_ms);
+	sqlite3_bind_int64(s, 8, r->dropped);
 	if ((rc = run(d, ST_BOOT)) < 0)
 		return rc;
 	return device_add(d, r->device_id, m->recv_ms, inserted, dup, conflict, 0);
@@ -610,6 +644,29 @@ static int store_event(struct recorder_db *d, const struct recorder_msg *m)
 	else
 		sqlite3_bind_null(s, 3);
 	return run(d, ST_EVENT);
+}
+
+/* Fields of a RECORDER_MSG_FAULT payload: kind, action, source, detail. */
+static int store_fault(struct recorder_db *d, const struct recorder_msg *m)
+{
+	sqlite3_stmt *s = d->st[ST_FAULT];
+	const char *f[4] = { "", "", "", "" };
+	size_t flen[4] = { 0, 0, 0, 0 };
+	const char *p = (const char *)m->payload, *end = p + m->len;
+
+	for (int i = 0; i < 4 && p <= end; i++) {
+		const char *nl = i < 3 ? memchr(p, '\n', (size_t)(end - p)) : NULL;
+		const char *stop = nl ? nl : end;
+
+		f[i] = p;
+		flen[i] = (size_t)(stop - p);
+		p = stop + 1;
+	}
+	sqlite3_bind_int64(s, 1, m->recv_ms);
+	sqlite3_bind_text(s, 2, m->topic, -1, SQLITE_TRANSIENT);
+	for (int i = 0; i < 4; i++)
+		sqlite3_bind_text(s, 3 + i, f[i], (int)flen[i], SQLITE_TRANSIENT);
+	return run(d, ST_FAULT);
 }
 
 static bool payload_is(const struct recorder_msg *m, const char *word)
@@ -678,7 +735,8 @@ static int store_mqtt(struct recorder_db *d, const struct recorder_msg *m,
 void recorder__db_store(struct recorder_db *d, const struct recorder_msg *m,
 			struct recorder__counts *c)
 {
-	int rc = m->kind == RECORDER_MSG_EVENT ? store_event(d, m) : store_mqtt(d, m, c);
+	int rc = m->kind == RECORDER_MSG_EVENT ? store_event(d, m) :
+		 m->kind == RECORDER_MSG_FAULT ? store_fault(d, m) : store_mqtt(d, m, c);
 
 	if (rc < 0)
 		c->db_errors++;

@@ -7,11 +7,13 @@
 #include <stdint.h>
 
 /* Bumped whenever a table changes; a newer database is refused. */
-#define RECORDER_SCHEMA_VERSION 1
+#define RECORDER_SCHEMA_VERSION 2
 
 enum recorder_msg_kind {
 	RECORDER_MSG_MQTT,      /* a message from the broker */
 	RECORDER_MSG_EVENT,     /* the recorder's own event: topic is its name, payload its detail */
+	RECORDER_MSG_FAULT,     /* a fault injected or cleared: topic is the device id ("" for
+				 * the broker), payload "kind\naction\nsource\ndetail" */
 };
 
 /* One received message, in one allocation with its topic and payload. */
@@ -29,7 +31,7 @@ struct recorder_msg {
 /* What storing messages did, added up by the caller. */
 struct recorder__counts {
 	uint64_t readings;      /* new (device, boot, seq) stored */
-	uint64_t duplicates;    /* the same reading again, byte for byte */
+	uint64_t duplicates;    /* the same reading again (same time, values and errors) */
 	uint64_t conflicts;     /* a stored (device, boot, seq) with a different payload */
 	uint64_t rejected;      /* kept in raw_messages */
 	uint64_t statuses;

@@ -562,10 +562,11 @@ enum {
 	SEEN_TIMESTAMP = 1 << 3,
 	SEEN_SENSORS = 1 << 4,
 	SEEN_ERRORS = 1 << 5,
+	SEEN_DROPPED = 1 << 6,
 };
 
 static const char *const top_names[] = {
-	"device_id", "boot", "seq", "timestamp", "sensors", "errors",
+	"device_id", "boot", "seq", "timestamp", "sensors", "errors", "dropped",
 };
 
 static bool take_count(struct cursor *c, int64_t *out, const char *why)
@@ -611,6 +612,8 @@ static bool on_top(struct cursor *c, const char *key, void *ctx)
 		return take_count(c, &r->boot, "boot is not a non-negative integer");
 	case SEEN_SEQ:
 		return take_count(c, &r->seq, "seq is not a non-negative integer");
+	case SEEN_DROPPED:
+		return take_count(c, &r->dropped, "dropped is not a non-negative integer");
 	case SEEN_TIMESTAMP: {
 		char ts[48];
 		struct text t = { ts, sizeof(ts) - 1, 0, false };

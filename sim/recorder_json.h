@@ -28,6 +28,7 @@ struct recorder_reading {
 	double temperature;         /* degrees Celsius */
 	double humidity;            /* %RH */
 	double distance;            /* cm */
+	int64_t dropped;            /* outbox overflow count the device reported; 0 if absent */
 	const char *errors;         /* the "errors" object's text inside the payload, or NULL */
 	size_t errors_len;
 };

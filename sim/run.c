@@ -24,6 +24,7 @@
 
 #include "broker.h"
 #include "engine.h"
+#include "fault_apply.h"
 #include "fleet.h"
 #include "junit.h"
 #include "recorder.h"
@@ -47,6 +48,9 @@ struct run {
 	sqlite3 *db;                    /* read side of the record */
 	struct engine engine;
 	char (*args)[FLEET_ARGS_MAX][24]; /* per-device option values */
+	struct world_faults *faults;    /* per device: what its world slot says */
+	uint32_t *faults_injected;      /* per device: faults so far, for their seeds */
+	uint64_t faults_total;          /* injections, power changes and broker actions */
 	int64_t wall_offset_ms;         /* wall - monotonic, for the record's clock */
 	uint64_t crashes;
 };
@@ -158,21 +162,104 @@ static int op_command(void *ctx, size_t dev, const void *payload, size_t len)
 	return rc == MOSQ_ERR_SUCCESS ? 0 : -EIO;
 }
 
+static void note_fault(struct run *r, const char *device_id, const char *kind,
+		       const char *action, const char *detail)
+{
+	r->faults_total++;
+	if (r->recorder && recorder_note_fault(r->recorder, device_id, kind, action, "scenario",
+					       detail) < 0)
+		fprintf(stderr, "robofleet: out of memory recording a fault\n");
+}
+
 static int op_broker(void *ctx, enum scenario_broker_action a)
 {
 	struct run *r = ctx;
+	int rc = -EINVAL;
 
 	switch (a) {
 	case SCENARIO_BROKER_STOP:
-		return broker_stop(&r->broker, STOP_TIMEOUT_MS);
+		rc = broker_stop(&r->broker, STOP_TIMEOUT_MS);
+		break;
 	case SCENARIO_BROKER_START:
-		return broker_start(&r->broker, STOP_TIMEOUT_MS);
+		rc = broker_start(&r->broker, STOP_TIMEOUT_MS);
+		break;
 	case SCENARIO_BROKER_RESTART:
-		return broker_restart(&r->broker, STOP_TIMEOUT_MS);
+		rc = broker_restart(&r->broker, STOP_TIMEOUT_MS);
+		break;
 	case SCENARIO_BROKER_KILL:
-		return broker_kill(&r->broker);
+		rc = broker_kill(&r->broker);
+		break;
 	}
-	return -EINVAL;
+	if (rc == 0) {
+		atomic_store(&r->world.hdr->broker_state, r->broker.state == BROKER_UP ? 1u : 0u);
+		note_fault(r, NULL, "broker", scenario_broker_action_name(a), NULL);
+	}
+	return rc;
+}
+
+static int op_fault(void *ctx, size_t dev, const struct scenario_fault *f)
+{
+	struct run *r = ctx;
+	struct world_faults *wf = &r->faults[dev];
+	uint64_t seed = fault_seed(r->sc.seed, dev, r->faults_injected[dev]++);
+	char detail[200], text[240];
+
+	fault_apply(wf, f, seed, mono_ms());
+	world_write_faults(world_get_slot(&r->world, (uint32_t)dev), wf);
+	fault_describe(f, detail, sizeof(detail));
+	snprintf(text, sizeof(text), "%s%sseed=%llu", detail, detail[0] ? " " : "",
+		 (unsigned long long)seed);
+	note_fault(r, r->sc.fleet.devices[dev].id, scenario_fault_kind_name(f->kind), "inject",
+		   text);
+	return 0;
+}
+
+static int op_clear(void *ctx, size_t dev, const struct scenario_clear *c)
+{
+	struct run *r = ctx;
+	struct world_faults *wf = &r->faults[dev];
+	bool changed = false;
+
+	/* One row per fault that really ends, so the table pairs up. */
+	for (int k = 0; k < SCENARIO_FAULT_COUNT; k++) {
+		if ((c->kind_set && (int)c->kind != k) ||
+		    !fault_active(wf, (enum scenario_fault_kind)k))
+			continue;
+		fault_clear(wf, true, (enum scenario_fault_kind)k);
+		note_fault(r, r->sc.fleet.devices[dev].id,
+			   scenario_fault_kind_name((enum scenario_fault_kind)k), "clear", NULL);
+		changed = true;
+	}
+	if (changed)
+		world_write_faults(world_get_slot(&r->world, (uint32_t)dev), wf);
+	return 0;
+}
+
+/* A cut is SIGKILL: no `offline`, no flush; storage stays as the process left it. */
+static int op_power(void *ctx, size_t dev, enum scenario_power_action a)
+{
+	struct run *r = ctx;
+	struct world_slot *slot = world_get_slot(&r->world, (uint32_t)dev);
+	const char *id = r->sc.fleet.devices[dev].id;
+	int rc;
+
+	if (a == SCENARIO_POWER_OFF) {
+		atomic_store(&slot->power, (uint32_t)WORLD_POWER_OFF);
+		rc = fleet_kill(&r->fleet, dev);
+		if (rc == -ESRCH)
+			rc = 0; /* it had already stopped: it is off either way */
+		if (rc == 0)
+			note_fault(r, id, "power", "cut", NULL);
+		return rc;
+	}
+	rc = fleet_start(&r->fleet, dev);
+	if (rc == -EALREADY)
+		rc = 0;
+	if (rc == 0) {
+		atomic_store(&slot->power, (uint32_t)WORLD_POWER_ON);
+		note_fault(r, id, "power", "restore", NULL);
+	}
+	return rc;
 }
 
 /* Everything received so far is in the database before a probe reads it. */
@@ -328,6 +415,9 @@ static const struct engine_ops run_ops = {
 	.set_env = op_set_env,
 	.command = op_command,
 	.broker = op_broker,
+	.fault = op_fault,
+	.clear = op_clear,
+	.power = op_power,
 	.status = op_status,
 	.messages = op_messages,
 	.values = op_values,
@@ -401,6 +491,10 @@ static int set_up_world(struct run *r)
 	snprintf(path, sizeof(path), "%s/world", r->dir);
 	if ((rc = world_create(path, (uint32_t)r->sc.fleet.n_devices, r->sc.name, &r->world)) < 0)
 		return rc;
+	r->faults = calloc(r->sc.fleet.n_devices, sizeof(*r->faults));
+	r->faults_injected = calloc(r->sc.fleet.n_devices, sizeof(*r->faults_injected));
+	if (!r->faults || !r->faults_injected)
+		return -ENOMEM;
 	for (size_t i = 0; i < r->sc.fleet.n_devices; i++) {
 		struct world_slot *s = world_get_slot(&r->world, (uint32_t)i);
 		const struct scenario_device *d = &r->sc.fleet.devices[i];
@@ -680,6 +774,10 @@ static void tear_down(struct run *r)
 	fleet_free(&r->fleet);
 	free(r->args);
 	r->args = NULL;
+	free(r->faults);
+	r->faults = NULL;
+	free(r->faults_injected);
+	r->faults_injected = NULL;
 	engine_free(&r->engine);
 	if (r->world.hdr)
 		world_close(&r->world);
@@ -772,6 +870,10 @@ int run_scenario(const struct run_options *o)
 		    r.broker.host, r.broker.port, r.broker.host, r.broker.port);
 	}
 
+	if (r.world.hdr) {
+		atomic_store(&r.world.hdr->broker_port, (int32_t)r.broker.port);
+		atomic_store(&r.world.hdr->broker_state, 1u);
+	}
 	snprintf(db_path, sizeof(db_path), "%s/record.db", r.dir);
 	snprintf(client_id, sizeof(client_id), "robofleet-recorder-%ld", (long)getpid());
 	memset(&ro, 0, sizeof(ro));
