@@ -480,6 +480,7 @@ static int do_broker(struct engine *e, const struct scenario_step *s)
 
 struct value_check {
 	const struct scenario_cmp *cmp;
+	bool errors_allowed;
 	bool ok;
 	double bad;
 };
@@ -488,6 +489,8 @@ static bool check_value(void *arg, double v)
 {
 	struct value_check *vc = arg;
 
+	if (isnan(v) && vc->errors_allowed)
+		return true;
 	if (isnan(v) || !scenario_cmp_holds(vc->cmp, v)) {
 		vc->ok = false;
 		vc->bad = v;
@@ -544,7 +547,7 @@ static bool device_holds(struct engine *e, const struct scenario_expect *x, size
 		}
 	}
 	if (x->what & SCENARIO_EXPECT_VALUE) {
-		struct value_check vc = { &x->value.cmp, true, 0 };
+		struct value_check vc = { &x->value.cmp, x->value.errors_allowed, true, 0 };
 		int64_t since = x->value.window_ms ? now - x->value.window_ms : e->started_ms;
 		long seen = e->ops->values(e->ctx, d, x->value.metric, x->value.latest, since,
 					   check_value, &vc);
@@ -574,6 +577,28 @@ static bool device_holds(struct engine *e, const struct scenario_expect *x, size
 			scenario_cmp_format(&x->counter.cmp, want, sizeof(want));
 			snprintf(why, len, "%s: %s = %llu, want %s", id,
 				 scenario_counter_name(x->counter.name), (unsigned long long)c, want);
+			return false;
+		}
+	}
+	if (x->what & SCENARIO_EXPECT_ERROR) {
+		const char *metric = scenario_metric_name(x->error.metric);
+		char name[32];
+
+		if (!e->ops->error || e->ops->error(e->ctx, d, x->error.metric, name, sizeof(name)) < 0) {
+			snprintf(why, len, "%s: no reading recorded", id);
+			return false;
+		}
+		if (x->error.is && strcmp(x->error.is, "none") == 0) {
+			if (name[0]) {
+				snprintf(why, len, "%s: %s error %s, want a number", id, metric, name);
+				return false;
+			}
+		} else if (!name[0]) {
+			snprintf(why, len, "%s: %s has a number, want error %s", id, metric,
+				 x->error.is ? x->error.is : "(any)");
+			return false;
+		} else if (x->error.is && strcmp(x->error.is, name) != 0) {
+			snprintf(why, len, "%s: %s error %s, want %s", id, metric, name, x->error.is);
 			return false;
 		}
 	}
@@ -666,6 +691,7 @@ static void default_name(const struct engine *e, const struct scenario_step *s, 
 		{ SCENARIO_EXPECT_DUPLICATED, "duplicated" },
 		{ SCENARIO_EXPECT_FLEET_LOST, "fleet_lost" },
 		{ SCENARIO_EXPECT_FLEET_DUPLICATED, "fleet_duplicated" },
+		{ SCENARIO_EXPECT_ERROR, "error" },
 	};
 
 	for (size_t i = 0; i < sizeof(parts) / sizeof(parts[0]); i++)

@@ -42,6 +42,9 @@ struct engine_ops {
 		       int64_t since_ms, bool (*each)(void *arg, double v), void *arg);
 	int (*counter)(void *ctx, size_t dev, enum scenario_counter c, uint64_t *out);
 	int (*loss)(void *ctx, size_t dev, uint64_t *lost, uint64_t *duplicated);
+	/* The error the latest reading names for metric @m into @name ("" when
+	 * it carries a number). 0, or -ENODATA when nothing is recorded. */
+	int (*error)(void *ctx, size_t dev, enum scenario_metric m, char *name, size_t len);
 
 	/* Progress for people (may be NULL). */
 	void (*on_step)(void *ctx, const struct scenario_step *s, int depth);

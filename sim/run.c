@@ -50,6 +50,7 @@ struct run {
 	char (*args)[FLEET_ARGS_MAX][24]; /* per-device option values */
 	struct world_faults *faults;    /* per device: what its world slot says */
 	uint32_t *faults_injected;      /* per device: faults so far, for their seeds */
+	uint64_t *published_before;     /* per device: published by processes a power cut ended */
 	uint64_t faults_total;          /* injections, power changes and broker actions */
 	int64_t wall_offset_ms;         /* wall - monotonic, for the record's clock */
 	uint64_t crashes;
@@ -244,6 +245,11 @@ static int op_power(void *ctx, size_t dev, enum scenario_power_action a)
 	int rc;
 
 	if (a == SCENARIO_POWER_OFF) {
+		struct world_report rep;
+
+		/* The next process counts from zero: keep what this one did. */
+		if (world_read_report(slot, &rep) == 0)
+			r->published_before[dev] += rep.counters.published;
 		atomic_store(&slot->power, (uint32_t)WORLD_POWER_OFF);
 		rc = fleet_kill(&r->fleet, dev);
 		if (rc == -ESRCH)
@@ -353,6 +359,40 @@ static long op_values(void *ctx, size_t dev, enum scenario_metric m, bool latest
 	return seen;
 }
 
+static int op_error(void *ctx, size_t dev, enum scenario_metric m, char *name, size_t len)
+{
+	static const char *const sql[] = {
+		"SELECT temperature IS NULL, json_extract(errors, '$.temperature') FROM readings"
+		" WHERE device_id = ?1 ORDER BY recv_ms DESC, id DESC LIMIT 1",
+		"SELECT humidity IS NULL, json_extract(errors, '$.humidity') FROM readings"
+		" WHERE device_id = ?1 ORDER BY recv_ms DESC, id DESC LIMIT 1",
+		"SELECT distance IS NULL, json_extract(errors, '$.distance') FROM readings"
+		" WHERE device_id = ?1 ORDER BY recv_ms DESC, id DESC LIMIT 1",
+	};
+	struct run *r = ctx;
+	sqlite3_stmt *st;
+	int rc = -ENODATA;
+
+	settle(r);
+	if ((int)m < 0 || m >= SCENARIO_METRIC_COUNT ||
+	    sqlite3_prepare_v2(r->db, sql[m], -1, &st, NULL) != SQLITE_OK)
+		return -EIO;
+	sqlite3_bind_text(st, 1, r->sc.fleet.devices[dev].id, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		const unsigned char *t = sqlite3_column_text(st, 1);
+
+		/* A reading with neither a number nor a named error is a
+		 * contract violation; call it "error" so it fails `is: none`. */
+		if (t)
+			snprintf(name, len, "%s", (const char *)t);
+		else
+			snprintf(name, len, "%s", sqlite3_column_int(st, 0) ? "error" : "");
+		rc = 0;
+	}
+	sqlite3_finalize(st);
+	return rc;
+}
+
 static int op_counter(void *ctx, size_t dev, enum scenario_counter c, uint64_t *out)
 {
 	struct run *r = ctx;
@@ -423,6 +463,7 @@ static const struct engine_ops run_ops = {
 	.values = op_values,
 	.counter = op_counter,
 	.loss = op_loss,
+	.error = op_error,
 	.on_step = op_on_step,
 };
 
@@ -493,7 +534,8 @@ static int set_up_world(struct run *r)
 		return rc;
 	r->faults = calloc(r->sc.fleet.n_devices, sizeof(*r->faults));
 	r->faults_injected = calloc(r->sc.fleet.n_devices, sizeof(*r->faults_injected));
-	if (!r->faults || !r->faults_injected)
+	r->published_before = calloc(r->sc.fleet.n_devices, sizeof(*r->published_before));
+	if (!r->faults || !r->faults_injected || !r->published_before)
 		return -ENOMEM;
 	for (size_t i = 0; i < r->sc.fleet.n_devices; i++) {
 		struct world_slot *s = world_get_slot(&r->world, (uint32_t)i);
@@ -602,7 +644,7 @@ static int connect_cloud(struct run *r)
 
 struct summary {
 	size_t devices, online, crashes;
-	uint64_t published, recorded, lost, duplicated, rejected;
+	uint64_t published, recorded, lost, duplicated, rejected, dropped, faults;
 	double p50_ms, p99_ms, max_ms;
 	size_t passed, failed;
 };
@@ -646,9 +688,16 @@ static void summarise(struct run *r, struct summary *s)
 	s->crashes = r->crashes;
 	for (size_t i = 0; i < s->devices; i++) {
 		struct world_report rep;
-		if (world_read_report(world_get_slot(&r->world, (uint32_t)i), &rep) == 0)
+		struct world_slot *slot = world_get_slot(&r->world, (uint32_t)i);
+
+		/* A robot left without power still shows its last process's
+		 * report, which published_before already holds. */
+		if (atomic_load(&slot->power) == WORLD_POWER_ON && world_read_report(slot, &rep) == 0)
 			s->published += rep.counters.published;
+		s->published += r->published_before[i];
 	}
+	s->faults = r->faults_total;
+	s->dropped = (uint64_t)scalar(r->db, "SELECT coalesce(sum(dropped), 0) FROM accounting");
 	s->online = (size_t)scalar(r->db, "SELECT count(*) FROM devices WHERE status = 'online'");
 	s->recorded = (uint64_t)scalar(r->db, "SELECT count(*) FROM readings");
 	s->lost = (uint64_t)scalar(r->db, "SELECT coalesce(sum(lost), 0) FROM accounting");
@@ -680,10 +729,11 @@ static void write_summary_json(const struct run *r, const struct summary *s, int
 	fprintf(f, "  \"devices\": %zu,\n  \"online_at_end\": %zu,\n  \"crashes\": %zu,\n",
 		s->devices, s->online, s->crashes);
 	fprintf(f, "  \"readings\": {\"published\": %llu, \"recorded\": %llu, \"lost\": %llu, "
-		"\"duplicated\": %llu, \"rejected\": %llu},\n",
+		"\"duplicated\": %llu, \"rejected\": %llu, \"dropped_by_outbox\": %llu},\n",
 		(unsigned long long)s->published, (unsigned long long)s->recorded,
 		(unsigned long long)s->lost, (unsigned long long)s->duplicated,
-		(unsigned long long)s->rejected);
+		(unsigned long long)s->rejected, (unsigned long long)s->dropped);
+	fprintf(f, "  \"faults\": %llu,\n", (unsigned long long)s->faults);
 	if (isnan(s->p50_ms))
 		fprintf(f, "  \"latency_ms\": null,\n");
 	else
@@ -741,6 +791,9 @@ static void print_verdict(FILE *out, const struct run *r, const struct summary *
 	       (unsigned long long)s->published, (unsigned long long)s->recorded,
 	       (unsigned long long)s->lost, (unsigned long long)s->duplicated,
 	       (unsigned long long)s->rejected);
+	if (s->dropped || s->faults)
+		fprintf(out, "faults applied %llu; readings dropped by full outboxes %llu\n",
+			(unsigned long long)s->faults, (unsigned long long)s->dropped);
 	if (!isnan(s->p50_ms))
 		fprintf(out, "latency device->record p50 %.0f ms, p99 %.0f ms, max %.0f ms\n",
 		       s->p50_ms, s->p99_ms, s->max_ms);
@@ -778,6 +831,8 @@ static void tear_down(struct run *r)
 	r->faults = NULL;
 	free(r->faults_injected);
 	r->faults_injected = NULL;
+	free(r->published_before);
+	r->published_before = NULL;
 	engine_free(&r->engine);
 	if (r->world.hdr)
 		world_close(&r->world);

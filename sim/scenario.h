@@ -131,7 +131,16 @@
  *                                 reading recorded in window: DURATION
  *                                 (latest: false; default window: since the
  *                                 run started). A reading without the metric
- *                                 (sensor error) fails the check.
+ *                                 (sensor error) fails the check, unless
+ *                                 errors: allowed (then only the numbers
+ *                                 that were published are checked).
+ *         error: {metric: temperature, is: checksum}
+ *                                 the device's latest recorded reading has
+ *                                 no number for the metric and its errors
+ *                                 object names `is` for it: timeout,
+ *                                 checksum, out_of_range, io, absent,
+ *                                 no_data or error; absent `is`: any error;
+ *                                 is: none: the metric has a number.
  *         counter: {name: commands_invalid, <check keys>}
  *                                 a device counter from the world: one of
  *                                 readings_ok, readings_failed, published,
@@ -140,8 +149,11 @@
  *                                 link_failures.
  *         lost: check             readings the device published that the
  *                                 record is missing (counts, per device).
- *         duplicated: check       readings recorded more than once (counts,
- *                                 per device).
+ *         duplicated: check       readings received more than once (counts,
+ *                                 per device); a redelivery is counted,
+ *                                 never stored twice.
+ *         fleet_lost: check       lost, summed over every target device.
+ *         fleet_duplicated: check duplicated, summed likewise.
  *
  *   - repeat: {times: 3, steps: [...]}
  *       Run the nested steps (a non-empty list) `times` times (1..1000000).
@@ -343,6 +355,7 @@ enum scenario_counter {
 #define SCENARIO_EXPECT_DUPLICATED (1u << 6)
 #define SCENARIO_EXPECT_FLEET_LOST (1u << 7)
 #define SCENARIO_EXPECT_FLEET_DUPLICATED (1u << 8)
+#define SCENARIO_EXPECT_ERROR      (1u << 9)
 
 struct scenario_expect {
 	struct scenario_target target;
@@ -358,8 +371,13 @@ struct scenario_expect {
 		enum scenario_metric metric;
 		bool latest;
 		uint32_t window_ms;     /* latest == false only; 0: whole run */
+		bool errors_allowed;    /* readings without the metric pass */
 		struct scenario_cmp cmp;
 	} value;
+	struct {
+		enum scenario_metric metric;
+		const char *is;         /* an error name, "none", or NULL: any error */
+	} error;
 	struct {
 		enum scenario_counter name;
 		struct scenario_cmp cmp;

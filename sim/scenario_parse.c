@@ -723,7 +723,8 @@ static int parse_expect(struct ctx *c, const struct ynode *v, struct scenario_st
 	struct scenario_expect *x = &st->expect;
 	struct field f[] = { F("target"), F("within"), F("name"), F("status"),
 			     F("messages"), F("rate"), F("value"), F("counter"),
-			     F("lost"), F("duplicated"), F("fleet_lost"), F("fleet_duplicated") };
+			     F("lost"), F("duplicated"), F("fleet_lost"), F("fleet_duplicated"),
+			     F("error") };
 	unsigned e;
 	int rc = get_fields(c, v, "expect", f, ARRAY_SIZE(f));
 
@@ -758,7 +759,7 @@ static int parse_expect(struct ctx *c, const struct ynode *v, struct scenario_st
 		x->what |= i ? SCENARIO_EXPECT_RATE : SCENARIO_EXPECT_MESSAGES;
 	}
 	if (f[6].k) {
-		struct field w[] = { F("metric"), F("latest"), F("window") };
+		struct field w[] = { F("metric"), F("latest"), F("window"), F("errors") };
 		struct field cf[CMP_KEYS];
 		const struct ynode *n = f[6].v;
 
@@ -780,6 +781,12 @@ static int parse_expect(struct ctx *c, const struct ynode *v, struct scenario_st
 				    "reading has no window)");
 		if (w[2].k && (rc = get_duration(c, w[2].v, "window", &x->value.window_ms)) < 0)
 			return rc;
+		if (w[3].k) {
+			static const char *const policies[] = { "allowed", "fail" };
+			if ((rc = get_enum(c, w[3].v, "errors", policies, 2, &e)) < 0)
+				return rc;
+			x->value.errors_allowed = e == 0;
+		}
 		rc = cmp_eval(c, n, "value", CMP_NUMBER, cf, &x->value.cmp);
 		if (rc < 0)
 			return rc;
@@ -827,9 +834,29 @@ static int parse_expect(struct ctx *c, const struct ynode *v, struct scenario_st
 			return rc;
 		x->what |= loss[i].bit;
 	}
+	if (f[12].k) {
+		static const char *const names[] = { "timeout", "checksum", "out_of_range", "io",
+						     "absent", "no_data", "error", "none" };
+		struct field w[] = { F("metric"), F("is") };
+
+		if ((rc = get_fields(c, f[12].v, "error", w, ARRAY_SIZE(w))) < 0)
+			return rc;
+		if (!w[0].k)
+			return fail(c, f[12].v, "error needs metric: temperature, humidity or distance");
+		rc = get_enum(c, w[0].v, "metric", scenario__metric_names, SCENARIO_METRIC_COUNT, &e);
+		if (rc < 0)
+			return rc;
+		x->error.metric = (enum scenario_metric)e;
+		if (w[1].k) {
+			if ((rc = get_enum(c, w[1].v, "is", names, ARRAY_SIZE(names), &e)) < 0)
+				return rc;
+			x->error.is = names[e];
+		}
+		x->what |= SCENARIO_EXPECT_ERROR;
+	}
 	if (!x->what)
 		return fail(c, v, "expect needs at least one of status, messages, rate, value, "
-			    "counter, lost, duplicated, fleet_lost, fleet_duplicated");
+			    "counter, lost, duplicated, fleet_lost, fleet_duplicated, error");
 	return 0;
 }
 

@@ -117,6 +117,13 @@ static int f_loss(void *ctx, size_t d, uint64_t *lost, uint64_t *dup)
 	*dup = 0;
 	return 0;
 }
+/* r01's climate sensor fails with a checksum error; the others are fine. */
+static int f_error(void *ctx, size_t d, enum scenario_metric m, char *name, size_t len)
+{
+	(void)ctx;
+	snprintf(name, len, "%s", d == 0 && m != SCENARIO_METRIC_DISTANCE ? "checksum" : "");
+	return 0;
+}
 static int f_fault(void *ctx, size_t d, const struct scenario_fault *fl)
 {
 	note(ctx, (long)d, scenario_fault_kind_name(fl->kind));
@@ -147,6 +154,7 @@ static const struct engine_ops fault_ops = {
 	.now_ms = f_now, .sleep_until = f_sleep, .set_env = f_set_env, .command = f_command,
 	.broker = f_broker, .status = f_status, .messages = f_messages, .values = f_values,
 	.counter = f_counter, .loss = f_loss, .fault = f_fault, .clear = f_clear, .power = f_power,
+	.error = f_error,
 };
 
 static struct scenario sc;
@@ -417,6 +425,26 @@ static void test_engine_fleet_loss_sums_the_target(void **state)
 	assert_true(eng.results[1].passed);
 }
 
+static void test_engine_error_predicate_names_the_fault(void **state)
+{
+	(void)state;
+	ops = &fault_ops;
+	assert_int_equal(run(FLEET4 "steps:\n"
+			     "  - expect: {target: r01, error: {metric: temperature, is: checksum}}\n"
+			     "  - expect: {target: r01, error: {metric: humidity}}\n"
+			     "  - expect: {target: r01, error: {metric: distance, is: none}}\n"
+			     "  - expect: {target: r02, error: {metric: temperature, is: none}}\n"
+			     "  - expect: {target: r01, error: {metric: temperature, is: timeout}}\n"
+			     "  - expect: {target: r02, error: {metric: temperature}}\n"), 0);
+	assert_int_equal(eng.n_results, 6);
+	for (int i = 0; i < 4; i++)
+		assert_true(eng.results[i].passed);
+	assert_false(eng.results[4].passed);
+	assert_non_null(strstr(eng.results[4].message, "r01: temperature error checksum, want timeout"));
+	assert_false(eng.results[5].passed);
+	assert_non_null(strstr(eng.results[5].message, "r02: temperature has a number, want error (any)"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -435,6 +463,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_engine_broker_down_for_comes_back, cleanup),
 		cmocka_unit_test_teardown(test_engine_same_seed_same_fault_timeline, cleanup),
 		cmocka_unit_test_teardown(test_engine_fleet_loss_sums_the_target, cleanup),
+		cmocka_unit_test_teardown(test_engine_error_predicate_names_the_fault, cleanup),
 	};
 
 	return cmocka_run_group_tests_name("engine", tests, NULL, NULL);

@@ -561,7 +561,7 @@ static void test_scenario_parse_unknown_key(void **state)
 	assert_error(FLEET "  - expect: {status: online, colour: red}\n",
 		     "t.yaml:5:30: unknown key 'colour' in expect: allowed keys are target, "
 		     "within, name, status, messages, rate, value, counter, lost, duplicated, "
-		     "fleet_lost, fleet_duplicated");
+		     "fleet_lost, fleet_duplicated, error");
 	assert_error(FLEET "  - expect: {messages: {min: 1, avg: 3}}\n",
 		     "t.yaml:5:33: unknown key 'avg' in messages: allowed keys are min, max, "
 		     "between, gt, ge, lt, le, eq, window");
@@ -920,7 +920,12 @@ static void test_scenario_parse_expect_errors(void **state)
 	(void)state;
 	assert_error(FLEET "  - expect: {target: all, within: 10s}\n",
 		     "t.yaml:5:13: expect needs at least one of status, messages, rate, value, "
-		     "counter, lost, duplicated, fleet_lost, fleet_duplicated");
+		     "counter, lost, duplicated, fleet_lost, fleet_duplicated, error");
+	assert_error(FLEET "  - expect: {error: {metric: temperature, is: broken}}\n",
+		     "t.yaml:5:47: is: 'broken' is not one of timeout, checksum, out_of_range, io, "
+		     "absent, no_data, error, none");
+	assert_error(FLEET "  - expect: {error: {is: timeout}}\n",
+		     "t.yaml:5:21: error needs metric: temperature, humidity or distance");
 	assert_error(FLEET "  - expect: {messages: {window: 10s}}\n",
 		     "t.yaml:5:24: messages: give at least one of min, max, between, gt, ge, lt, "
 		     "le, eq");
