@@ -79,7 +79,10 @@ int hal_time_wall_ms(int64_t *epoch_ms)
 int hal_time_wait_until(uint64_t deadline_us)
 {
 	shim__clock_end_transaction();
-	shim__world_sync();
+	/* A new fault set may have taken the link away: let the firmware look
+	 * before it sleeps on a socket that no longer carries anything. */
+	if (shim__world_sync())
+		return 1;
 	for (;;) {
 		struct pollfd fds[2];
 		nfds_t n = 0;
@@ -88,11 +91,15 @@ int hal_time_wait_until(uint64_t deadline_us)
 		uint64_t now = shim_clock_now_us();
 		uint64_t until = deadline_us;
 		uint64_t link_at = shim__link_next_event_us();
+		uint64_t mqtt_at = shim__mqtt_next_event_us();
 		uint64_t real = monotonic_us();
 		int timeout_ms, rc;
 
+		/* The shim's own deadlines: a link edge, a held-back publish. */
 		if (link_at < until)
 			until = link_at;
+		if (mqtt_at < until)
+			until = mqtt_at;
 		if (now >= until)
 			return 0;
 		/* Sleep on the wall clock: virtual time may be ahead of it. */
@@ -109,6 +116,8 @@ int hal_time_wait_until(uint64_t deadline_us)
 		if (service_tick)
 			timeout_ms = MQTT_SERVICE_TICK_MS;
 
+		/* poll() leaves revents alone when a signal interrupts it. */
+		fds[0].revents = fds[1].revents = 0;
 		fds[n].fd = shim__system_wake_fd();
 		fds[n].events = POLLIN;
 		n++;

@@ -2,53 +2,116 @@
  * hal_mqtt for the host over libmosquitto, single-threaded: no loop thread;
  * the firmware's wait (poll() in clock.c) watches the socket and
  * hal_mqtt_service() moves the bytes, so callbacks run only there.
+ *
+ * The link model sits under the session, as a radio would:
+ *
+ *   link down  nothing is read or written: no DISCONNECT, no FIN. The
+ *              broker learns of it only when the keepalive runs out and
+ *              publishes the will. A session given up over a dead link is
+ *              set aside with its socket open and closed only once a new
+ *              session starts (or at exit).
+ *   weak       every publish waits in a queue here for the latency plus
+ *              the retransmissions the link decides on, in order (TCP
+ *              does not overtake). The firmware gets its message id at
+ *              once; it is ours, mapped to libmosquitto's mid when the
+ *              packet really leaves, and back again on the PUBACK.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
 #include <mosquitto.h>
 #include <poll.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "hal_link.h"
 #include "hal_mqtt.h"
+#include "shim.h"
 #include "shim_internal.h"
+#include "world.h"
 
 #define FLUSH_TIMEOUT_MS 200
+#define PENDING_MAX 1024   /* QoS>0 publishes awaiting PUBACK */
+
+/* A QoS>0 publish the firmware was given @id for, until its PUBACK. */
+struct pending {
+	uint16_t id;
+	uint16_t mid;       /* libmosquitto's, once sent */
+	bool sent;
+};
+
+/* A publish held back by a weak signal. */
+struct outgoing {
+	struct outgoing *next;
+	uint64_t due_us;
+	uint16_t id;
+	int qos;
+	bool retain;
+	bool lost;          /* never arrives: the link drops instead */
+	char *topic;
+	size_t len;
+	unsigned char payload[];
+};
 
 static const struct hal_mqtt_callbacks *cbs;
 static void *cb_ctx;
 static struct mosquitto *mosq;
+static struct mosquitto *abandoned; /* given up over a dead link, socket untouched */
 static bool lib_ready;
 static bool connected;      /* CONNACK accepted and not lost since */
 static bool closed_by_us;   /* report on_disconnect(expected) once */
 static bool in_service;     /* inside libmosquitto's loop: callbacks may run */
 static bool drop_pending;   /* hal_mqtt_disconnect() from a callback */
-static uint8_t qos_mids[65536 / 8]; /* mids of QoS>0 publishes awaiting PUBACK */
-static unsigned int qos_pending;
+static bool drop_silent;    /* ... with the link down */
+static bool weak_signal;    /* publishes go through the queue */
+static struct pending pend[PENDING_MAX];
+static unsigned int n_pend;
+static uint16_t last_id;
+static struct outgoing *out_head, *out_tail;
 
-static void mid_set(uint16_t mid, bool on)
+static struct pending *pend_by_id(uint16_t id)
 {
-	uint8_t bit = (uint8_t)(1u << (mid % 8));
-	bool was = qos_mids[mid / 8] & bit;
-
-	if (on && !was) {
-		qos_mids[mid / 8] |= bit;
-		qos_pending++;
-	} else if (!on && was) {
-		qos_mids[mid / 8] &= (uint8_t)~bit;
-		qos_pending--;
-	}
+	for (unsigned int i = 0; i < n_pend; i++)
+		if (pend[i].id == id)
+			return &pend[i];
+	return NULL;
 }
 
-static bool mid_get(uint16_t mid)
+static struct pending *pend_by_mid(int mid)
 {
-	return qos_mids[mid / 8] & (1u << (mid % 8));
+	for (unsigned int i = 0; i < n_pend; i++)
+		if (pend[i].sent && pend[i].mid == mid)
+			return &pend[i];
+	return NULL;
+}
+
+static void pend_remove(struct pending *p)
+{
+	*p = pend[--n_pend];
+}
+
+/* The next id the firmware has not got outstanding (never 0). */
+static uint16_t new_id(void)
+{
+	do {
+		last_id = (uint16_t)(last_id + 1);
+	} while (last_id == 0 || pend_by_id(last_id));
+	return last_id;
+}
+
+static void free_queue(void)
+{
+	while (out_head) {
+		struct outgoing *e = out_head;
+		out_head = e->next;
+		free(e);
+	}
+	out_tail = NULL;
 }
 
 static void forget_inflight(void)
 {
-	memset(qos_mids, 0, sizeof(qos_mids));
-	qos_pending = 0;
+	n_pend = 0;
+	free_queue();
 }
 
 static void cb_connect(struct mosquitto *m, void *obj, int rc)
@@ -78,14 +141,18 @@ static void cb_message(struct mosquitto *m, void *obj, const struct mosquitto_me
 
 static void cb_publish(struct mosquitto *m, void *obj, int mid)
 {
+	struct pending *p;
+	uint16_t id;
+
 	(void)m;
 	(void)obj;
 	/* libmosquitto also reports QoS 0 publishes once written; only real
 	 * PUBACKs are acknowledgements. */
-	if (mid < 0 || mid > 65535 || !mid_get((uint16_t)mid))
+	if (!(p = pend_by_mid(mid)))
 		return;
-	mid_set((uint16_t)mid, false);
-	cbs->on_publish(cb_ctx, (uint16_t)mid);
+	id = p->id;
+	pend_remove(p);
+	cbs->on_publish(cb_ctx, id);
 }
 
 int hal_mqtt_init(const struct hal_mqtt_callbacks *cb, void *ctx)
@@ -102,13 +169,39 @@ int hal_mqtt_init(const struct hal_mqtt_callbacks *cb, void *ctx)
 	return 0;
 }
 
-/* Close the socket without a DISCONNECT: what a vanished link looks like. */
+static bool link_up(void)
+{
+	return hal_link_get_state() == HAL_LINK_UP;
+}
+
+/* Close the socket without a DISCONNECT: the broker sees the connection end. */
 static void drop_session(void)
 {
 	if (mosq) {
 		mosquitto_destroy(mosq);
 		mosq = NULL;
 	}
+	connected = false;
+	forget_inflight();
+}
+
+/* Closing now would send a FIN over a link that carries nothing. */
+static void destroy_abandoned(void)
+{
+	if (abandoned) {
+		mosquitto_destroy(abandoned);
+		abandoned = NULL;
+	}
+}
+
+/* Give the session up over a dead link: not a byte more, not even a FIN. */
+static void abandon_session(void)
+{
+	/* Only one can exist: a new session needs the link, and its start
+	 * closes the old one. */
+	destroy_abandoned();
+	abandoned = mosq;
+	mosq = NULL;
 	connected = false;
 	forget_inflight();
 }
@@ -136,8 +229,11 @@ int hal_mqtt_connect(const struct hal_mqtt_connect_opts *o)
 		return -EINVAL;
 	if (mosq)
 		return -EALREADY;
-	if (hal_link_get_state() != HAL_LINK_UP)
+	if (!link_up())
 		return -ENETUNREACH;
+	/* The link is back: the session lost with it may close for real now.
+	 * (The broker either timed it out already or is told by this FIN.) */
+	destroy_abandoned();
 	mosq = mosquitto_new(o->client_id, o->clean_session, NULL);
 	if (!mosq)
 		return -ENOMEM;
@@ -165,24 +261,104 @@ int hal_mqtt_connect(const struct hal_mqtt_connect_opts *o)
 	return 0;
 }
 
+/* Hold a publish back for as long as the link says this packet takes. */
+static int enqueue(uint16_t id, const char *topic, const void *payload, size_t len,
+		   int qos, bool retain)
+{
+	size_t tlen = strlen(topic) + 1;
+	struct outgoing *e = malloc(sizeof(*e) + len + tlen);
+	uint32_t delay_ms = 0;
+
+	if (!e)
+		return -ENOBUFS;
+	e->next = NULL;
+	e->id = id;
+	e->qos = qos;
+	e->retain = retain;
+	e->lost = shim__link_transmit(&delay_ms) < 0;
+	e->len = len;
+	if (len)
+		memcpy(e->payload, payload, len);
+	e->topic = (char *)e->payload + len;
+	memcpy(e->topic, topic, tlen);
+	e->due_us = shim_clock_now_us() + (uint64_t)delay_ms * 1000u;
+	if (out_tail && e->due_us < out_tail->due_us)
+		e->due_us = out_tail->due_us;
+	if (out_tail)
+		out_tail->next = e;
+	else
+		out_head = e;
+	out_tail = e;
+	return 0;
+}
+
+/* Send what the weak link has let through by now. */
+static void flush_due(void)
+{
+	uint64_t now = shim_clock_now_us();
+
+	while (out_head && out_head->due_us <= now && mosq && connected && link_up()) {
+		struct outgoing *e = out_head;
+		struct pending *p = pend_by_id(e->id);
+		int mid = 0, rc = MOSQ_ERR_NO_CONN;
+
+		out_head = e->next;
+		if (!out_head)
+			out_tail = NULL;
+		if (!e->lost)
+			rc = mosquitto_publish(mosq, &mid, e->topic, (int)e->len, e->payload,
+					       e->qos, e->retain);
+		if (p && rc == MOSQ_ERR_SUCCESS) {
+			p->mid = (uint16_t)mid;
+			p->sent = true;
+		} else if (p && e->lost) {
+			/* Never acknowledged; the firmware resends it on the
+			 * next session. Keep it counted as pending until then. */
+		} else if (p) {
+			pend_remove(p);
+		}
+		free(e);
+	}
+}
+
 int hal_mqtt_publish(const char *topic, const void *payload, size_t len,
 		     int qos, bool retain, uint16_t *msg_id)
 {
+	uint16_t id;
 	int mid = 0, rc;
+	bool queued;
 
 	if (!topic || (len && !payload) || qos < 0 || qos > 2)
 		return -EINVAL;
 	if (!mosq || !connected)
 		return -ENOTCONN;
+	/* libmosquitto writes to the socket at once: over a dead link that
+	 * would be a packet the radio cannot send. */
+	if (!link_up())
+		return -ENOTCONN;
 	if (len > 268435455u)
 		return -EMSGSIZE;
-	rc = mosquitto_publish(mosq, &mid, topic, (int)len, payload, qos, retain);
-	if (rc != MOSQ_ERR_SUCCESS)
-		return from_mosq(rc);
-	if (qos > 0)
-		mid_set((uint16_t)mid, true);
+	if (qos > 0 && n_pend >= PENDING_MAX)
+		return -ENOBUFS;
+	id = new_id();
+	/* Once anything waits in the queue, everything after it does too. */
+	queued = weak_signal || out_head;
+	if (queued) {
+		if ((rc = enqueue(id, topic, payload, len, qos, retain)) < 0)
+			return rc;
+	} else {
+		rc = mosquitto_publish(mosq, &mid, topic, (int)len, payload, qos, retain);
+		if (rc != MOSQ_ERR_SUCCESS)
+			return from_mosq(rc);
+	}
+	if (qos > 0) {
+		pend[n_pend].id = id;
+		pend[n_pend].mid = (uint16_t)mid;
+		pend[n_pend].sent = !queued;
+		n_pend++;
+	}
 	if (msg_id)
-		*msg_id = (uint16_t)mid;
+		*msg_id = id;
 	return 0;
 }
 
@@ -190,7 +366,7 @@ int hal_mqtt_subscribe(const char *topic, int qos)
 {
 	if (!topic || qos < 0 || qos > 2)
 		return -EINVAL;
-	if (!mosq || !connected)
+	if (!mosq || !connected || !link_up())
 		return -ENOTCONN;
 	return from_mosq(mosquitto_subscribe(mosq, NULL, topic, qos));
 }
@@ -213,21 +389,29 @@ static void flush_bounded(void)
 
 int hal_mqtt_disconnect(void)
 {
+	bool up;
+
 	if (!mosq || drop_pending)
 		return -ENOTCONN;
 	/* Over a dead link nothing reaches the broker: it must see silence
 	 * and publish the will, exactly as with real radios. */
-	if (hal_link_get_state() == HAL_LINK_UP && connected)
+	up = link_up();
+	if (up && connected)
 		mosquitto_disconnect(mosq);
 	if (in_service) {
 		/* Called from a callback: libmosquitto is still using the
-		 * client, so free it once its loop has returned. */
+		 * client, so let go of it once its loop has returned. */
 		drop_pending = true;
+		drop_silent = !up;
 		connected = false;
 		return 0;
 	}
-	flush_bounded();
-	drop_session();
+	if (up) {
+		flush_bounded();
+		drop_session();
+	} else {
+		abandon_session();
+	}
 	closed_by_us = true;
 	return 0;
 }
@@ -242,6 +426,9 @@ int hal_mqtt_service(void)
 	}
 	if (!mosq)
 		return 0;
+	/* No link, no bytes: the session waits for the firmware to notice. */
+	if (!link_up())
+		return 0;
 	in_service = true;
 	rc = mosquitto_loop_read(mosq, 1);
 	if (rc == MOSQ_ERR_SUCCESS && !drop_pending && mosquitto_want_write(mosq))
@@ -251,13 +438,20 @@ int hal_mqtt_service(void)
 	in_service = false;
 	if (drop_pending) {
 		drop_pending = false;
-		flush_bounded();
-		drop_session();
+		if (drop_silent || !link_up()) {
+			abandon_session();
+		} else {
+			flush_bounded();
+			drop_session();
+		}
+		drop_silent = false;
 		cbs->on_disconnect(cb_ctx, true);
 		return 0;
 	}
-	if (rc == MOSQ_ERR_SUCCESS)
+	if (rc == MOSQ_ERR_SUCCESS) {
+		flush_due();
 		return 0;
+	}
 	/* The session broke (EOF, reset, keepalive timeout, refused). */
 	drop_session();
 	cbs->on_disconnect(cb_ctx, false);
@@ -266,12 +460,14 @@ int hal_mqtt_service(void)
 
 unsigned int hal_mqtt_pending(void)
 {
-	return qos_pending;
+	return n_pend;
 }
 
 int shim__mqtt_fd(bool *want_write)
 {
-	if (!mosq) {
+	/* A socket over a dead link is not ours to watch: whatever the broker
+	 * does to it cannot reach this side. */
+	if (!mosq || !link_up()) {
 		*want_write = false;
 		return -1;
 	}
@@ -279,9 +475,22 @@ int shim__mqtt_fd(bool *want_write)
 	return mosquitto_socket(mosq);
 }
 
+uint64_t shim__mqtt_next_event_us(void)
+{
+	if (!out_head || !mosq || !connected || !link_up())
+		return UINT64_MAX;
+	return out_head->due_us;
+}
+
+void shim__mqtt_set_faults(const struct world_faults *f)
+{
+	weak_signal = f->weak_loss_ppm || f->weak_latency_ms;
+}
+
 void shim__mqtt_teardown(void)
 {
 	drop_session();
+	destroy_abandoned();
 	if (lib_ready) {
 		mosquitto_lib_cleanup();
 		lib_ready = false;

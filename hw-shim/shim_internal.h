@@ -6,6 +6,7 @@
 #include <stdint.h>
 
 struct robot_config;
+struct world_faults;
 
 /* A sensor model wired to one or more virtual pins. */
 struct shim_pin_model {
@@ -30,6 +31,29 @@ int shim__mqtt_fd(bool *want_write);
 /* When the link model next changes state (UINT64_MAX for never). */
 uint64_t shim__link_next_event_us(void);
 
+/* When the MQTT session next has something due, such as a publish held
+ * back by a weak signal (UINT64_MAX for never). */
+uint64_t shim__mqtt_next_event_us(void);
+
+/*
+ * Send one packet over the radio. Decides, from the weak-signal fault and
+ * its seeded random stream, how long the packet takes (latency plus one
+ * retransmission delay per loss) and stores it in *@delay_ms. Returns 0 when
+ * it gets through, or -ENETDOWN when it is lost so often that the station is
+ * deauthenticated: the link then goes down @delay_ms from now, by itself.
+ */
+int shim__link_transmit(uint32_t *delay_ms);
+
+/*
+ * Hand the fault set the orchestrator wrote into the world slot to each
+ * model (world_link.c calls them when fault_seq moved; NULL or all zero
+ * means healthy). Each copies what it needs; none keeps the pointer.
+ */
+void shim__link_set_faults(const struct world_faults *f);
+void shim__mqtt_set_faults(const struct world_faults *f);
+void shim__dht22_set_faults(const struct world_faults *f);
+void shim__hcsr04_set_faults(const struct world_faults *f);
+
 /* The self-pipe that signals wake hal_time_wait_until(). */
 int shim__system_wake_fd(void);
 void shim__system_drain_wake(void);
@@ -46,8 +70,13 @@ struct shim_env;
 int shim__world_attach(const char *path, uint32_t index, const char *device_id,
 		       struct shim_env *env);
 void shim__world_detach(void);
-/* Pull the scenario's environment into the local copy the models read. */
-void shim__world_sync(void);
+/*
+ * Pull the scenario's environment into the local copy the models read, and
+ * the fault set into the models when it changed. Returns true when a new
+ * fault set was applied (the caller's wait should return: the firmware may
+ * have a link to notice gone).
+ */
+bool shim__world_sync(void);
 void shim__system_teardown(void);
 
 #endif /* SHIM_INTERNAL_H */
