@@ -405,6 +405,7 @@ static int op_counter(void *ctx, size_t dev, enum scenario_counter c, uint64_t *
 	switch (c) {
 	case SCENARIO_COUNTER_READINGS_OK: v = k->readings_ok; break;
 	case SCENARIO_COUNTER_READINGS_FAILED: v = k->readings_failed; break;
+	case SCENARIO_COUNTER_SPIKES_REJECTED: v = k->spikes_rejected; break;
 	case SCENARIO_COUNTER_PUBLISHED: v = k->published; break;
 	case SCENARIO_COUNTER_ACKNOWLEDGED: v = k->acknowledged; break;
 	case SCENARIO_COUNTER_BUFFERED: v = k->buffered; break;

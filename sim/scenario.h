@@ -143,8 +143,9 @@
  *                                 is: none: the metric has a number.
  *         counter: {name: commands_invalid, <check keys>}
  *                                 a device counter from the world: one of
- *                                 readings_ok, readings_failed, published,
- *                                 acknowledged, unsent, publish_errors,
+ *                                 readings_ok, readings_failed, spikes_rejected,
+ *                                 published, acknowledged, buffered, dropped,
+ *                                 redelivered, publish_errors,
  *                                 commands, commands_invalid, reconnects,
  *                                 link_failures.
  *         lost: check             readings the device published that the
@@ -332,6 +333,7 @@ enum scenario_status {
 enum scenario_counter {
 	SCENARIO_COUNTER_READINGS_OK,
 	SCENARIO_COUNTER_READINGS_FAILED,
+	SCENARIO_COUNTER_SPIKES_REJECTED,
 	SCENARIO_COUNTER_PUBLISHED,
 	SCENARIO_COUNTER_ACKNOWLEDGED,
 	SCENARIO_COUNTER_BUFFERED,

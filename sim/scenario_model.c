@@ -184,9 +184,8 @@ const char *const scenario__metric_names[SCENARIO_METRIC_COUNT] = {
 	"temperature", "humidity", "distance",
 };
 const char *const scenario__counter_names[SCENARIO_COUNTER_COUNT] = {
-	"readings_ok", "readings_failed", "published", "acknowledged", "buffered", "dropped",
-	"redelivered",
-	"publish_errors", "commands", "commands_invalid", "reconnects", "link_failures",
+	"readings_ok", "readings_failed", "spikes_rejected", "published", "acknowledged",
+	"buffered", "dropped", "redelivered", "publish_errors", "commands", "commands_invalid", "reconnects", "link_failures",
 };
 const char *const scenario__fault_names[SCENARIO_FAULT_COUNT] = {
 	"wifi_drop", "wifi_flap", "wifi_assoc_fail", "wifi_weak",

@@ -802,7 +802,7 @@ static int parse_expect(struct ctx *c, const struct ynode *v, struct scenario_st
 			return rc;
 		if (!w[0].k)
 			return fail(c, n, "counter needs name: one of %s",
-				    "readings_ok, readings_failed, published, acknowledged, "
+				    "readings_ok, readings_failed, spikes_rejected, published, acknowledged, "
 				    "buffered, dropped, redelivered, publish_errors, commands, "
 				    "commands_invalid, reconnects, link_failures");
 		rc = get_enum(c, w[0].v, "name", scenario__counter_names,

@@ -257,6 +257,25 @@ static void sample_climate(struct robot *r)
 
 	r->climate_err = rc;
 	if (rc == 0) {
+		int32_t t_ref = 0, h_ref = 0;
+		bool has_t = median_get(&r->temp_dc, &t_ref) == 0;
+		bool has_h = median_get(&r->humidity_dpct, &h_ref) == 0;
+		enum spike_verdict vt = spike_gate_judge(&r->temp_gate, has_t, t_ref, s.temp_dc);
+		enum spike_verdict vh = spike_gate_judge(&r->humidity_gate, has_h, h_ref,
+							 s.humidity_dpct);
+
+		/* A frame with a checksum can still carry nonsense; one that
+		 * jumps too far is held back until the jump proves real. */
+		if (vt == SPIKE_REJECT || vh == SPIKE_REJECT) {
+			r->counters.spikes_rejected++;
+			LOG_DEBUG("climate sample %d/%u held back as a spike", s.temp_dc,
+				  (unsigned)s.humidity_dpct);
+			return;
+		}
+		if (vt == SPIKE_STEP)
+			median_reset(&r->temp_dc);
+		if (vh == SPIKE_STEP)
+			median_reset(&r->humidity_dpct);
 		median_push(&r->temp_dc, s.temp_dc);
 		median_push(&r->humidity_dpct, s.humidity_dpct);
 		r->counters.readings_ok++;
@@ -511,6 +530,8 @@ int robot_boot(struct robot *r, const struct robot_config *cfg)
 	median_init(&r->temp_dc, cfg->median_window);
 	median_init(&r->humidity_dpct, cfg->median_window);
 	median_init(&r->distance_mm, cfg->median_window);
+	spike_gate_init(&r->temp_gate, ROBOT_TEMP_STEP_DC);
+	spike_gate_init(&r->humidity_gate, ROBOT_HUMIDITY_STEP_DPCT);
 	backoff_init(&r->backoff, cfg->backoff_base_ms, cfg->backoff_cap_ms);
 	r->climate_err = -ENODATA;
 	r->distance_err = -ENODATA;

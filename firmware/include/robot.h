@@ -6,6 +6,7 @@
 #include <stdint.h>
 
 #include "median.h"
+#include "spike_gate.h"
 #include "backoff.h"
 #include "robot_config.h"
 
@@ -22,6 +23,7 @@ enum robot_state {
 struct robot_counters {
 	uint32_t readings_ok;      /* sensor conversions that succeeded */
 	uint32_t readings_failed;  /* sensor conversions that failed */
+	uint32_t spikes_rejected;  /* DHT22 frames refused by the spike gate */
 	uint32_t published;        /* data messages handed to MQTT */
 	uint32_t acknowledged;     /* data messages the broker PUBACKed */
 	uint32_t buffered;         /* readings in the outbox, not yet acknowledged */
@@ -52,6 +54,9 @@ struct robot_status {
 #define ROBOT_PAYLOAD_MAX 320
 #define ROBOT_TOPIC_MAX (ROBOT_ID_MAX + 24)
 #define ROBOT_INFLIGHT_MAX 32
+/* Largest believable change between two DHT22 samples (>= 2 s apart). */
+#define ROBOT_TEMP_STEP_DC 50      /* 5.0 degC */
+#define ROBOT_HUMIDITY_STEP_DPCT 100 /* 10.0 %RH */
 
 struct robot {
 	struct robot_config cfg;
@@ -75,6 +80,8 @@ struct robot {
 	struct median temp_dc;
 	struct median humidity_dpct;
 	struct median distance_mm;
+	struct spike_gate temp_gate;
+	struct spike_gate humidity_gate;
 	int climate_err;
 	int distance_err;
 
