@@ -69,7 +69,7 @@ void device_print_usage(FILE *out)
 	      "  --state-dir DIR         where the emulated flash lives ($TMPDIR/robofleet-state)\n"
 	      "  --link-delay DUR        WiFi association time (50ms)\n"
 	      "  --backoff-base DUR      first reconnect delay ceiling (500ms)\n"
-	      "  --backoff-cap DUR       largest reconnect delay (60s)\n"
+	      "  --backoff-cap DUR       largest reconnect delay (15s)\n"
 	      "  --dht-fault F           none | no-response | checksum | stretched | truncated\n"
 	      "  --sonar-fault F         none | no-echo | stuck-high | silent\n"
 	      "  --log-level L           error | warn | info | debug (info)\n"

@@ -18,7 +18,7 @@ void robot_config_defaults(struct robot_config *cfg)
 	cfg->link_attempts_max = 20;
 	cfg->link_attempt_timeout_ms = 5000;
 	cfg->backoff_base_ms = 500;
-	cfg->backoff_cap_ms = 60000;
+	cfg->backoff_cap_ms = 15000;
 	cfg->dht_pin = 4;
 	cfg->trig_pin = 5;
 	cfg->echo_pin = 6;
