@@ -11,6 +11,28 @@ PACKAGES=(
   valgrind clang libclang-rt-14-dev libxml2-utils sqlite3
 )
 
+# Cross builds for the Linux SBC board (Raspberry Pi OS 64- and 32-bit):
+# Debian multiarch compilers and target libraries, qemu-user to run the
+# arm64 binary in CI, dtc for the HC-SR04 overlay. libmosquitto-dev is
+# Multi-Arch: same, so its :arm64 and :armhf copies install beside the
+# host's. Set ROBOFLEET_NO_CROSS=1 to skip them.
+CROSS_ARCHES=(arm64 armhf)
+CROSS_PACKAGES=(
+  gcc-aarch64-linux-gnu libc6-dev-arm64-cross libmosquitto-dev:arm64
+  gcc-arm-linux-gnueabihf libc6-dev-armhf-cross libmosquitto-dev:armhf
+  qemu-user device-tree-compiler file
+)
+if [ "${ROBOFLEET_NO_CROSS:-0}" != 1 ]; then
+  PACKAGES+=("${CROSS_PACKAGES[@]}")
+  for a in "${CROSS_ARCHES[@]}"; do
+    if ! dpkg --print-foreign-architectures | grep -qx "$a"; then
+      if [ "$(id -u)" -eq 0 ]; then dpkg --add-architecture "$a"
+      else sudo dpkg --add-architecture "$a"; fi
+      echo "deps: added foreign architecture $a"
+    fi
+  done
+fi
+
 missing=()
 for p in "${PACKAGES[@]}"; do
   if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
@@ -30,5 +52,26 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 echo "deps: installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
-$sudo apt-get update -q
-$sudo apt-get install -y -q --no-install-recommends "${missing[@]}"
+# A mirror mid-sync can fail one foreign index while the rest are fine: go
+# on with the lists apt has, and let the install say what is really missing.
+$sudo apt-get update -q || echo "deps: apt-get update reported errors; installing from the lists it has" >&2
+if ! $sudo apt-get install -y -q --no-install-recommends "${missing[@]}"; then
+  [ "${ROBOFLEET_NO_CROSS:-0}" != 1 ] || exit 1
+  # Multi-Arch: same libraries need one version on every architecture. When
+  # a mirror's security archive lags for one architecture (libssl3 newer for
+  # amd64 than for arm64), install the newest version all of them have.
+  pins=()
+  for lib in libssl3 libcjson1; do
+    common=$(for a in "$(dpkg --print-architecture)" "${CROSS_ARCHES[@]}"; do
+               apt-cache madison "$lib:$a" | awk -F'|' '{gsub(/ /, "", $2); print $2}' | sort -u
+             done | sort | uniq -c | awk -v n=$((${#CROSS_ARCHES[@]} + 1)) '$1 == n {print $2}' |
+             sort -V | tail -n 1)
+    [ -n "$common" ] || continue
+    for a in "$(dpkg --print-architecture)" "${CROSS_ARCHES[@]}"; do pins+=("$lib:$a=$common"); done
+    if [ "$lib" = libssl3 ] && dpkg-query -W -f='${Status}' libssl-dev 2>/dev/null | grep -q "install ok installed"; then
+      pins+=("libssl-dev=$common")
+    fi
+  done
+  echo "deps: retrying with matching library versions: ${pins[*]}"
+  $sudo apt-get install -y -q --no-install-recommends --allow-downgrades "${missing[@]}" "${pins[@]}"
+fi
