@@ -376,6 +376,60 @@ out:
 	return rc;
 }
 
+/* ---- a client that goes silent --------------------------------------------- */
+
+struct silent_client {
+	struct mosquitto *mosq;
+	bool connected;
+};
+
+static void silent_on_connect(struct mosquitto *m, void *obj, int rc)
+{
+	struct silent_client *c = obj;
+
+	(void)m;
+	c->connected = rc == 0;
+}
+
+struct silent_client *silent_client_start(int port, const char *id, int keepalive_s,
+					  const char *will_topic, const char *will_payload)
+{
+	struct silent_client *c = calloc(1, sizeof(*c));
+	double until = now_s() + 5;
+
+	if (!c)
+		return NULL;
+	mosquitto_lib_init();
+	c->mosq = mosquitto_new(id, true, c);
+	if (!c->mosq)
+		goto fail;
+	mosquitto_connect_callback_set(c->mosq, silent_on_connect);
+	if (mosquitto_will_set(c->mosq, will_topic, (int)strlen(will_payload), will_payload,
+			       1, false) != MOSQ_ERR_SUCCESS)
+		goto fail;
+	if (mosquitto_connect(c->mosq, "127.0.0.1", port, keepalive_s) != MOSQ_ERR_SUCCESS)
+		goto fail;
+	/* Serviced only until the CONNACK; never again after that. */
+	while (!c->connected && now_s() < until)
+		if (mosquitto_loop(c->mosq, 50, 1) != MOSQ_ERR_SUCCESS)
+			break;
+	if (c->connected)
+		return c;
+fail:
+	silent_client_stop(c);
+	return NULL;
+}
+
+void silent_client_stop(struct silent_client *c)
+{
+	if (!c)
+		return;
+	if (c->mosq)
+		mosquitto_destroy(c->mosq);
+	mosquitto_lib_cleanup();
+	free(c);
+}
+
 /* ---- device processes ----------------------------------------------------- */
 
 pid_t device_start(int port, const char *id, const char *state_dir, const char *const extra[])

@@ -50,6 +50,17 @@ size_t observer_count_topic(struct observer *o, const char *topic, size_t from);
 /* Publish once with a throwaway client. Returns 0 when the broker has it. */
 int mqtt_publish_once(int port, const char *topic, const void *payload, size_t len);
 
+/*
+ * A client that connects with @keepalive_s and a will (@will_payload on
+ * @will_topic, QoS 1, not retained), then never sends another byte: a
+ * yardstick for when this broker notices a silent client. NULL on failure.
+ */
+struct silent_client;
+struct silent_client *silent_client_start(int port, const char *id, int keepalive_s,
+					  const char *will_topic, const char *will_payload);
+/* Close it (a FIN, no DISCONNECT) and free it. */
+void silent_client_stop(struct silent_client *c);
+
 /* Start robofleet-device with the given extra argv (NULL-terminated). */
 pid_t device_start(int port, const char *id, const char *state_dir, const char *const extra[]);
 /* Send @sig and wait for exit; returns the exit status or -1. */

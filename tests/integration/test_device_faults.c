@@ -1,0 +1,363 @@
+/*
+ * Faults written into a device's world slot, as robofleet run writes them,
+ * seen from the outside: a real mosquitto, a real robofleet-device, and an
+ * ordinary MQTT client watching what the broker publishes.
+ */
+#define _GNU_SOURCE
+#include <poll.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "harness.h"
+#include "world.h"
+
+#define KEEPALIVE_S 5
+#define INTERVAL_S 0.5
+
+struct fixture {
+	struct broker broker;
+	char state_dir[300];
+	char world_path[400];
+	struct world world;
+	pid_t device;
+};
+
+static struct fixture fx;
+
+static int group_setup(void **state)
+{
+	(void)state;
+	if (broker_start(&fx.broker) != 0) {
+		fprintf(stderr, "cannot start mosquitto\n");
+		return -1;
+	}
+	snprintf(fx.state_dir, sizeof(fx.state_dir), "%s/state", fx.broker.dir);
+	return 0;
+}
+
+static int group_teardown(void **state)
+{
+	char cmd[600];
+
+	(void)state;
+	broker_stop(&fx.broker);
+	/* ROBOFLEET_KEEP_IT_DIR=1 keeps the broker log for a post-mortem. */
+	if (getenv("ROBOFLEET_KEEP_IT_DIR")) {
+		fprintf(stderr, "kept %s\n", fx.broker.dir);
+		return 0;
+	}
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", fx.broker.dir);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+/* A failed assertion leaves the test early: never leave the device behind. */
+static int test_teardown(void **state)
+{
+	(void)state;
+	if (fx.device > 0 && process_alive(fx.device))
+		process_stop(fx.device, SIGKILL, 5);
+	fx.device = 0;
+	if (fx.world.hdr)
+		world_close(&fx.world);
+	unlink(fx.world_path);
+	return 0;
+}
+
+static struct world_slot *slot0(void)
+{
+	return world_get_slot(&fx.world, 0);
+}
+
+/* A one-slot world for @id and the device on it. */
+static void start_device(const char *id)
+{
+	const char *argv[] = { "--interval", "500ms", "--keepalive", "5s",
+			       "--temperature", "22.5", "--humidity", "40",
+			       "--distance", "120", "--seed", "7",
+			       "--backoff-base", "100ms", "--backoff-cap", "1s",
+			       "--world", fx.world_path, "--slot", "0", NULL };
+
+	snprintf(fx.world_path, sizeof(fx.world_path), "%s/world-%s", fx.broker.dir, id);
+	assert_int_equal(world_create(fx.world_path, 1, "it", &fx.world), 0);
+	snprintf(slot0()->device_id, WORLD_ID_MAX + 1, "%s", id);
+	fx.device = device_start(fx.broker.port, id, fx.state_dir, argv);
+	assert_true(fx.device > 0);
+}
+
+static void inject(const struct world_faults *f)
+{
+	world_write_faults(slot0(), f);
+}
+
+static void clear_faults(void)
+{
+	const struct world_faults none = { 0 };
+
+	world_write_faults(slot0(), &none);
+}
+
+/* The next message on @topic whose payload is @payload, or NULL by @deadline. */
+static const struct message *wait_payload(struct observer *o, const char *topic, size_t *cur,
+					  const char *payload, double deadline)
+{
+	const struct message *m;
+
+	do {
+		m = observer_wait(o, topic, cur, deadline - now_s());
+	} while (m && strcmp(m->payload, payload) != 0);
+	return m;
+}
+
+/* Wait until the device reports a state other than @state in its slot. */
+static bool wait_state_left(enum robot_state state, double timeout_s)
+{
+	double until = now_s() + timeout_s;
+	struct world_report rep;
+
+	while (now_s() < until) {
+		if (world_read_report(slot0(), &rep) == 0 && rep.state != (uint32_t)state)
+			return true;
+		poll(NULL, 0, 10);
+	}
+	return false;
+}
+
+static int64_t monotonic_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void test_device_faults_link_down_is_silent_then_recovers(void **state)
+{
+	const char *id = "it_linkdown";
+	const char *status = "sensors/it_linkdown/status";
+	const char *data = "sensors/it_linkdown/data";
+	struct world_faults f = { .seed = 1, .link_mode = WORLD_LINK_DOWN };
+	const char *yard_topic = "sensors/it_linkdown/yardstick";
+	struct silent_client *yardstick;
+	struct observer *o;
+	const struct message *m, *y;
+	size_t cur = 0, scur = 0, ycur = 0;
+	double down_at, took;
+
+	(void)state;
+	o = observer_start(fx.broker.port, "sensors/it_linkdown/#");
+	assert_non_null(o);
+	start_device(id);
+	assert_non_null(wait_payload(o, status, &scur, "online", now_s() + 5));
+	assert_non_null(observer_wait(o, data, &cur, 5));
+
+	f.link_since_ms = monotonic_ms();
+	down_at = now_s();
+	inject(&f);
+	/* The device gives its session up as soon as it sees the link gone;
+	 * from then on the broker hears nothing from it. */
+	assert_true(wait_state_left(ROBOT_ONLINE, 3));
+	/*
+	 * Only the keepalive tells the broker: the will, retained, after
+	 * 1.5 x keepalive of silence. mosquitto sweeps its clients for
+	 * keepalives every few seconds, so "when" is measured against a
+	 * client that went silent just after the device did: the device must
+	 * be declared gone no later than it.
+	 */
+	yardstick = silent_client_start(fx.broker.port, "it_linkdown_yardstick", KEEPALIVE_S,
+					yard_topic, "gone");
+	assert_non_null(yardstick);
+	m = wait_payload(o, status, &scur, "offline", down_at + 1.5 * KEEPALIVE_S + 8);
+	assert_non_null(m);
+	took = m->at - down_at;
+	y = observer_wait(o, yard_topic, &ycur, down_at + 1.5 * KEEPALIVE_S + 8 - now_s());
+	assert_non_null(y);
+	fprintf(stderr, "offline %.2f s after the link went down; a silent client's will %.2f s\n",
+		took, y->at - down_at);
+	/* A DISCONNECT would suppress the will and a FIN would fire it at
+	 * once: taking at least the keepalive proves the drop was silent. */
+	assert_true(took >= KEEPALIVE_S);
+	assert_true(m->at <= y->at + 0.5);
+	silent_client_stop(yardstick);
+	/* Nothing got through once the device had seen the link go. */
+	while ((m = observer_wait(o, data, &cur, 0)) != NULL)
+		assert_true(m->at < down_at + 1.5);
+	assert_true(process_alive(fx.device));
+	{
+		struct observer *late = observer_start(fx.broker.port, status);
+		size_t lcur = 0;
+
+		assert_non_null(late);
+		m = observer_wait(late, status, &lcur, 5);
+		assert_non_null(m);
+		assert_string_equal(m->payload, "offline");
+		assert_true(m->retained);
+		observer_stop(late);
+	}
+
+	clear_faults();
+	double cleared_at = now_s();
+	/* Back within the 1 s backoff cap and an association. */
+	assert_non_null(wait_payload(o, status, &scur, "online", cleared_at + 10));
+	m = observer_wait(o, data, &cur, 5);
+	assert_non_null(m);
+	assert_true(m->at > cleared_at);
+
+	/* A client that arrives now sees the robot online. */
+	struct observer *late = observer_start(fx.broker.port, status);
+	size_t lcur = 0;
+	assert_non_null(late);
+	m = observer_wait(late, status, &lcur, 5);
+	assert_non_null(m);
+	assert_string_equal(m->payload, "online");
+	assert_true(m->retained);
+	observer_stop(late);
+
+	assert_int_equal(process_stop(fx.device, SIGTERM, 5), 0);
+	fx.device = 0;
+	observer_stop(o);
+}
+
+static void test_device_faults_dht_no_response_names_the_error(void **state)
+{
+	const char *id = "it_dhtfault";
+	const char *data = "sensors/it_dhtfault/data";
+	const struct world_faults f = { .seed = 1, .dht_mode = WORLD_DHT_NO_RESPONSE };
+	struct observer *o;
+	const struct message *m;
+	size_t cur = 0;
+	double v, until;
+	bool faulty = false, healed = false;
+
+	(void)state;
+	o = observer_start(fx.broker.port, data);
+	assert_non_null(o);
+	start_device(id);
+	m = observer_wait(o, data, &cur, 5);
+	assert_non_null(m);
+
+	inject(&f);
+	/* The next DHT22 conversion (every 2 s) fails; from then on every
+	 * reading names the fault and carries no climate numbers. */
+	until = now_s() + 6;
+	while (!faulty && (m = observer_wait(o, data, &cur, until - now_s())) != NULL)
+		faulty = strstr(m->payload, "\"temperature\":\"timeout\"") != NULL;
+	assert_true(faulty);
+	for (int i = 0; i < 3; i++) {
+		m = observer_wait(o, data, &cur, 2 * INTERVAL_S + 1);
+		assert_non_null(m);
+		assert_non_null(strstr(m->payload,
+				       "\"errors\":{\"temperature\":\"timeout\",\"humidity\":\"timeout\""));
+		assert_null(strstr(m->payload, "\"temperature\":2"));
+		assert_null(strstr(m->payload, "\"humidity\":4"));
+		/* The sonar is not affected. */
+		assert_true(json_number(m->payload, "distance", &v));
+		assert_float_equal(v, 120.0, 0.3);
+	}
+
+	clear_faults();
+	until = now_s() + 8;
+	while (!healed && (m = observer_wait(o, data, &cur, until - now_s())) != NULL)
+		healed = json_number(m->payload, "temperature", &v) && v > 22.45 && v < 22.55 &&
+			 json_number(m->payload, "humidity", &v) && v > 39.95 && v < 40.05 &&
+			 strstr(m->payload, "errors") == NULL;
+	assert_true(healed);
+
+	assert_int_equal(process_stop(fx.device, SIGTERM, 5), 0);
+	fx.device = 0;
+	observer_stop(o);
+}
+
+/* Wall-clock seconds of a payload's "timestamp" (2026-11-24T10:30:45.123Z). */
+static bool payload_time(const char *payload, double *out)
+{
+	char ts[32];
+	struct tm tm;
+	char *rest;
+
+	memset(&tm, 0, sizeof(tm));
+	if (!json_string(payload, "timestamp", ts, sizeof(ts)))
+		return false;
+	rest = strptime(ts, "%Y-%m-%dT%H:%M:%S", &tm);
+	if (!rest || *rest != '.')
+		return false;
+	*out = (double)timegm(&tm) + strtod(rest, NULL);
+	return true;
+}
+
+static double wall_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static void test_device_faults_weak_signal_delays_but_delivers(void **state)
+{
+	const char *id = "it_weak";
+	const char *data = "sensors/it_weak/data";
+	const struct world_faults f = { .seed = 3, .weak_latency_ms = 400, .weak_loss_ppm = 100000 };
+	struct world_report before, after;
+	struct observer *o;
+	const struct message *m;
+	size_t cur = 0;
+	int late = 0;
+
+	(void)state;
+	o = observer_start(fx.broker.port, data);
+	assert_non_null(o);
+	start_device(id);
+	assert_non_null(observer_wait(o, data, &cur, 5));
+
+	inject(&f);
+	/* Let what was sent before the fault drain, then take a baseline. */
+	assert_non_null(observer_wait(o, data, &cur, 3));
+	assert_non_null(observer_wait(o, data, &cur, 3));
+	assert_int_equal(world_read_report(slot0(), &before), 0);
+	for (int i = 0; i < 6; i++) {
+		double sent;
+		/* Publish times are measured against the wall clock of receipt. */
+		double offset = wall_s() - now_s();
+
+		m = observer_wait(o, data, &cur, 5);
+		assert_non_null(m);
+		assert_true(payload_time(m->payload, &sent));
+		late += m->at + offset - sent >= 0.38;
+	}
+	/* Every reading waited the latency; lost packets only waited longer. */
+	assert_int_equal(late, 6);
+	/* PUBACKs still find their readings: the shim maps its ids back. */
+	assert_int_equal(world_read_report(slot0(), &after), 0);
+	assert_true(after.counters.acknowledged >= before.counters.acknowledged + 4);
+	assert_int_equal(after.state, ROBOT_ONLINE);
+
+	clear_faults();
+	assert_int_equal(process_stop(fx.device, SIGTERM, 5), 0);
+	fx.device = 0;
+	observer_stop(o);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_teardown(test_device_faults_link_down_is_silent_then_recovers,
+					  test_teardown),
+		cmocka_unit_test_teardown(test_device_faults_dht_no_response_names_the_error,
+					  test_teardown),
+		cmocka_unit_test_teardown(test_device_faults_weak_signal_delays_but_delivers,
+					  test_teardown),
+	};
+
+	signal(SIGPIPE, SIG_IGN);
+	return cmocka_run_group_tests_name("device_faults", tests, group_setup, group_teardown);
+}
