@@ -325,7 +325,7 @@ static void test_device_faults_weak_signal_delays_but_delivers(void **state)
 	assert_non_null(observer_wait(o, data, &cur, 3));
 	assert_int_equal(world_read_report(slot0(), &before), 0);
 	for (int i = 0; i < 6; i++) {
-		double sent;
+		double sent = 0;
 		/* Publish times are measured against the wall clock of receipt. */
 		double offset = wall_s() - now_s();
 
