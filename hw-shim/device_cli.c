@@ -15,7 +15,7 @@ enum {
 	OPT_HUMIDITY, OPT_DISTANCE, OPT_NOISE, OPT_SEED, OPT_KEEPALIVE, OPT_TOPIC_STYLE,
 	OPT_STATE_DIR, OPT_USERNAME, OPT_DHT_FAULT, OPT_SONAR_FAULT, OPT_LOG_LEVEL,
 	OPT_MEDIAN, OPT_LINK_DELAY, OPT_BACKOFF_BASE, OPT_BACKOFF_CAP, OPT_VERSION,
-	OPT_WORLD, OPT_SLOT, OPT_LOG_LIMIT,
+	OPT_WORLD, OPT_SLOT, OPT_LOG_LIMIT, OPT_OUTBOX,
 };
 
 static const struct option long_options[] = {
@@ -36,6 +36,7 @@ static const struct option long_options[] = {
 	{ "sonar-fault", required_argument, NULL, OPT_SONAR_FAULT },
 	{ "log-level", required_argument, NULL, OPT_LOG_LEVEL },
 	{ "median", required_argument, NULL, OPT_MEDIAN },
+	{ "outbox", required_argument, NULL, OPT_OUTBOX },
 	{ "link-delay", required_argument, NULL, OPT_LINK_DELAY },
 	{ "backoff-base", required_argument, NULL, OPT_BACKOFF_BASE },
 	{ "backoff-cap", required_argument, NULL, OPT_BACKOFF_CAP },
@@ -58,6 +59,7 @@ void device_print_usage(FILE *out)
 	      "  --interval DUR          publish interval (10s)\n"
 	      "  --sample-interval DUR   HC-SR04 sampling; DHT22 at most every 2 s (= interval)\n"
 	      "  --median N              median filter window, 1..9 readings (3)\n"
+	      "  --outbox N              readings kept for delivery while offline, 1..4096 (600)\n"
 	      "  --temperature C         ambient temperature, -40..80 (22.0)\n"
 	      "  --humidity PCT          relative humidity, 0..100 (45.0)\n"
 	      "  --distance CM           distance to the obstacle (100.0)\n"
@@ -282,6 +284,12 @@ int device_options_parse(int argc, char **argv, struct device_options *o,
 				return fail(err, err_len, "--median: '%s' is not a whole number "
 					    "in 1..9", optarg);
 			o->cfg.median_window = (uint8_t)v;
+			break;
+		case OPT_OUTBOX:
+			if (parse_number(optarg, 1, 4096, &v) < 0 || v != floor(v))
+				return fail(err, err_len, "--outbox: '%s' is not a whole number "
+					    "in 1..4096", optarg);
+			o->cfg.outbox_capacity = (uint16_t)v;
 			break;
 		case OPT_TOPIC_STYLE:
 			if ((i = pick(optarg, styles, 3)) < 0)

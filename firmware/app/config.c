@@ -15,6 +15,7 @@ void robot_config_defaults(struct robot_config *cfg)
 	cfg->sample_interval_ms = 0;      /* 0: follow publish_interval_ms */
 	cfg->median_window = 3;
 	cfg->topic_style = TOPIC_STYLE_JSON;
+	cfg->outbox_capacity = 600;
 	cfg->link_attempts_max = 20;
 	cfg->link_attempt_timeout_ms = 5000;
 	cfg->backoff_base_ms = 500;
@@ -61,6 +62,8 @@ int robot_config_validate(const struct robot_config *cfg, const char **why)
 		bad = "median_window: 1..9";
 	else if (cfg->topic_style > TOPIC_STYLE_BOTH)
 		bad = "topic_style: json, per-metric or both";
+	else if (cfg->outbox_capacity < 1 || cfg->outbox_capacity > 4096)
+		bad = "outbox_capacity: 1..4096";
 	else if (cfg->link_attempts_max == 0)
 		bad = "link_attempts: at least 1";
 	else if (cfg->link_attempt_timeout_ms < 10)

@@ -135,17 +135,11 @@ static void on_connect(void *ctx, int rc)
 	if (r->ever_online)
 		r->counters.reconnects++;
 	backoff_reset(&r->backoff);
+	/* A new session: whatever the old one left unacknowledged goes again. */
+	outbox_rewind(&r->outbox);
 	publish_status(r, STATUS_ONLINE, NULL);
 	if (hal_mqtt_subscribe(r->topic_command, 1) < 0)
 		LOG_WARN("subscribe %s failed", r->topic_command);
-	if (!r->ever_online || r->next_publish_us < now) {
-		r->next_publish_us = now + r->cfg.publish_interval_ms * MS;
-		/* The first reading waits for the first climate conversion, so it
-		 * carries values rather than "no data yet". */
-		bool climate_pending = r->climate_err == -ENODATA;
-		if (climate_pending && r->next_publish_us <= r->next_climate_us)
-			r->next_publish_us = r->next_climate_us + 1;
-	}
 	r->ever_online = true;
 	set_state(r, ROBOT_ONLINE);
 	LOG_INFO("online as %s (boot %lu)", r->cfg.device_id, (unsigned long)r->boot);
@@ -208,20 +202,7 @@ static void on_publish(void *ctx, uint16_t msg_id)
 		r->offline_acked = true;
 		return;
 	}
-	for (unsigned int i = 0; i < ROBOT_INFLIGHT_MAX; i++) {
-		if (r->inflight[i] == msg_id && msg_id != 0) {
-			r->inflight[i] = 0;
-			r->counters.acknowledged++;
-			return;
-		}
-	}
-}
-
-/* Remember a data message until its PUBACK; status publishes are not data. */
-static void track_inflight(struct robot *r, uint16_t msg_id)
-{
-	r->inflight[r->inflight_next] = msg_id;
-	r->inflight_next = (uint8_t)((r->inflight_next + 1) % ROBOT_INFLIGHT_MAX);
+	r->counters.acknowledged += outbox_acked(&r->outbox, msg_id);
 }
 
 static const struct hal_mqtt_callbacks callbacks = {
@@ -287,16 +268,16 @@ static void sample_climate(struct robot *r)
 	}
 }
 
-static void fill_reading(struct robot *r, struct reading *rd)
+/* The reading due now, from the filtered values and the latest errors. */
+static void take_reading(struct robot *r, struct outbox_reading *rd)
 {
 	int32_t v = 0;
 
 	memset(rd, 0, sizeof(*rd));
-	rd->device_id = r->cfg.device_id;
 	rd->boot = r->boot;
 	rd->seq = r->seq;
 	rd->has_timestamp = hal_time_wall_ms(&rd->timestamp_ms) == 0;
-	rd->climate_err = r->climate_err;
+	rd->climate_err = (int16_t)r->climate_err;
 	if (rd->climate_err == 0 && median_get(&r->temp_dc, &v) == 0) {
 		rd->temp_dc = (int16_t)v;
 		median_get(&r->humidity_dpct, &v);
@@ -304,7 +285,7 @@ static void fill_reading(struct robot *r, struct reading *rd)
 	} else if (rd->climate_err == 0) {
 		rd->climate_err = -ENODATA;
 	}
-	rd->distance_err = r->distance_err;
+	rd->distance_err = (int16_t)r->distance_err;
 	if (rd->distance_err == 0 && median_get(&r->distance_mm, &v) == 0)
 		rd->distance_mm = (uint32_t)v;
 	else if (rd->distance_err == 0)
@@ -323,25 +304,24 @@ static void publish_metric(struct robot *r, const char *metric, int32_t tenths)
 		r->counters.publish_errors++;
 }
 
-static void publish_reading(struct robot *r)
+/*
+ * A reading is due: number it and keep it in the outbox, whatever the
+ * connection does. The per-metric numbers are live values, sent only
+ * while online and never kept.
+ */
+static void record_reading(struct robot *r)
 {
-	struct reading rd;
-	char json[ROBOT_PAYLOAD_MAX];
-	uint16_t msg_id = 0;
-	int n;
+	struct outbox_reading rd;
+	int rc;
 
 	r->seq++;
-	fill_reading(r, &rd);
-	if (r->cfg.topic_style != TOPIC_STYLE_PER_METRIC) {
-		n = payload_encode_json(&rd, json, sizeof(json));
-		if (n < 0 || hal_mqtt_publish(r->topic_data, json, (size_t)n, 1, false, &msg_id) < 0) {
-			r->counters.publish_errors++;
-			LOG_WARN("reading %lu not published", (unsigned long)r->seq);
-			return;
-		}
-		track_inflight(r, msg_id);
+	take_reading(r, &rd);
+	if (r->cfg.topic_style != TOPIC_STYLE_PER_METRIC &&
+	    (rc = outbox_push(&r->outbox, &rd)) < 0) {
+		r->counters.publish_errors++;
+		LOG_ERROR("reading %lu not stored (%d)", (unsigned long)r->seq, rc);
 	}
-	if (r->cfg.topic_style != TOPIC_STYLE_JSON) {
+	if (r->cfg.topic_style != TOPIC_STYLE_JSON && r->state == ROBOT_ONLINE) {
 		/* Plain numbers only for good values: a failed sensor stays silent. */
 		if (rd.climate_err == 0) {
 			publish_metric(r, "temperature", rd.temp_dc);
@@ -350,7 +330,55 @@ static void publish_reading(struct robot *r)
 		if (rd.distance_err == 0)
 			publish_metric(r, "distance", (int32_t)rd.distance_mm);
 	}
-	r->counters.published++;
+}
+
+/*
+ * Send what the outbox holds, oldest first, as far as the window allows.
+ * Returns true when more could go at once (the caller comes straight back),
+ * false when it waits for PUBACKs or has nothing left.
+ */
+static bool drain_outbox(struct robot *r)
+{
+	for (unsigned int i = 0; i < OUTBOX_WINDOW; i++) {
+		struct outbox_reading o;
+		struct reading rd;
+		char json[ROBOT_PAYLOAD_MAX];
+		uint32_t index;
+		uint16_t msg_id = 0;
+		bool again;
+		int n, rc = outbox_peek(&r->outbox, &o, &index);
+
+		if (rc == -EAGAIN)
+			return false;
+		if (rc < 0) {
+			LOG_ERROR("outbox record unreadable (%d); counted as dropped", rc);
+			continue;
+		}
+		memset(&rd, 0, sizeof(rd));
+		rd.device_id = r->cfg.device_id;
+		rd.boot = o.boot;
+		rd.seq = o.seq;
+		rd.has_timestamp = o.has_timestamp;
+		rd.timestamp_ms = o.timestamp_ms;
+		rd.climate_err = o.climate_err;
+		rd.temp_dc = o.temp_dc;
+		rd.humidity_dpct = o.humidity_dpct;
+		rd.distance_err = o.distance_err;
+		rd.distance_mm = o.distance_mm;
+		rd.dropped = r->outbox.dropped;
+		n = payload_encode_json(&rd, json, sizeof(json));
+		if (n < 0 || hal_mqtt_publish(r->topic_data, json, (size_t)n, 1, false, &msg_id) < 0) {
+			/* Still in the outbox: the next step (or session) tries again. */
+			r->counters.publish_errors++;
+			return false;
+		}
+		outbox_sent(&r->outbox, index, msg_id, &again);
+		if (again)
+			r->counters.redelivered++;
+		else
+			r->counters.published++;
+	}
+	return true;
 }
 
 /* Run the sampling and publishing timers; returns the next timer deadline. */
@@ -370,10 +398,7 @@ static uint64_t run_timers(struct robot *r, uint64_t now)
 		r->next_sample_us = now + sample_us;
 	}
 	if (now >= r->next_publish_us) {
-		if (r->state == ROBOT_ONLINE)
-			publish_reading(r);
-		else
-			r->counters.buffered++;
+		record_reading(r);
 		/* Keep the cadence: schedule from the slot, not from "now",
 		 * unless we fell more than a whole interval behind. */
 		r->next_publish_us += publish_us;
@@ -508,6 +533,8 @@ uint64_t robot_step(struct robot *r, uint64_t now)
 	if (r->state == ROBOT_DONE)
 		return now;
 	next = r->state == ROBOT_SHUTTING_DOWN ? UINT64_MAX : run_timers(r, now);
+	if (r->state == ROBOT_ONLINE && drain_outbox(r))
+		next = now; /* more to send: after servicing the socket, at once */
 	if (r->state != ROBOT_ONLINE)
 		next = min_u64(next, r->state_deadline_us);
 	return next;
@@ -539,6 +566,13 @@ int robot_boot(struct robot *r, const struct robot_config *cfg)
 
 	if ((rc = count_boot(r)) < 0)
 		return rc;
+	if ((rc = outbox_open(&r->outbox, cfg->outbox_capacity)) < 0) {
+		LOG_ERROR("outbox unreadable (%d)", rc);
+		return rc;
+	}
+	if (outbox_count(&r->outbox) > 0)
+		LOG_INFO("%lu readings from before this boot wait in the outbox",
+			 (unsigned long)outbox_count(&r->outbox));
 	if ((rc = hal_sensor_init(&r->cfg)) < 0) {
 		LOG_ERROR("sensors unusable (%d)", rc);
 		return rc;
@@ -550,7 +584,9 @@ int robot_boot(struct robot *r, const struct robot_config *cfg)
 	uint64_t now = hal_time_now_us();
 	r->next_sample_us = now;
 	r->next_climate_us = now + DHT22_POWER_UP_MS * MS;
-	r->next_publish_us = UINT64_MAX; /* armed when first online */
+	/* Readings start with the first climate conversion, online or not,
+	 * so the first one carries values rather than "no data yet". */
+	r->next_publish_us = r->next_climate_us + 1;
 	set_state(r, ROBOT_BOOT);
 	LOG_INFO("boot %lu of %s", (unsigned long)r->boot, cfg->device_id);
 	return 0;
@@ -574,6 +610,8 @@ void robot_get_status(const struct robot *r, struct robot_status *st)
 	if (median_get(&r->distance_mm, &v) == 0)
 		st->distance_mm = (uint32_t)v;
 	st->counters = r->counters;
+	st->counters.buffered = outbox_count(&r->outbox);
+	st->counters.dropped = r->outbox.dropped;
 }
 
 static void report(const struct robot *r)

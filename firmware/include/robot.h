@@ -6,6 +6,7 @@
 #include <stdint.h>
 
 #include "median.h"
+#include "outbox.h"
 #include "spike_gate.h"
 #include "backoff.h"
 #include "robot_config.h"
@@ -24,8 +25,8 @@ struct robot_counters {
 	uint32_t readings_ok;      /* sensor conversions that succeeded */
 	uint32_t readings_failed;  /* sensor conversions that failed */
 	uint32_t spikes_rejected;  /* DHT22 frames refused by the spike gate */
-	uint32_t published;        /* data messages handed to MQTT */
-	uint32_t acknowledged;     /* data messages the broker PUBACKed */
+	uint32_t published;        /* readings handed to MQTT for the first time */
+	uint32_t acknowledged;     /* readings the broker PUBACKed */
 	uint32_t buffered;         /* readings in the outbox, not yet acknowledged */
 	uint32_t dropped;          /* readings the full outbox had to drop (lifetime) */
 	uint32_t redelivered;      /* publishes of a reading sent before a reconnect */
@@ -53,7 +54,6 @@ struct robot_status {
 /* Publish at most this many bytes of JSON per reading. */
 #define ROBOT_PAYLOAD_MAX 320
 #define ROBOT_TOPIC_MAX (ROBOT_ID_MAX + 24)
-#define ROBOT_INFLIGHT_MAX 32
 /* Largest believable change between two DHT22 samples (>= 2 s apart). */
 #define ROBOT_TEMP_STEP_DC 50      /* 5.0 degC */
 #define ROBOT_HUMIDITY_STEP_DPCT 100 /* 10.0 %RH */
@@ -71,8 +71,7 @@ struct robot {
 	uint64_t next_sample_us;
 	uint64_t next_climate_us;
 	struct backoff backoff;
-	uint16_t inflight[ROBOT_INFLIGHT_MAX]; /* data msg ids awaiting PUBACK */
-	uint8_t inflight_next;
+	struct outbox outbox;    /* readings until their PUBACK */
 	uint16_t offline_msg_id;
 	bool offline_acked;
 

@@ -29,6 +29,8 @@ struct robot_config {
 	uint8_t median_window;        /* readings per median, 1..ROBOT_MEDIAN_MAX */
 	enum topic_style topic_style;
 
+	uint16_t outbox_capacity;     /* readings kept for delivery, 1..4096 */
+
 	uint8_t link_attempts_max;    /* association attempts before backing off */
 	uint32_t link_attempt_timeout_ms;
 	uint32_t backoff_base_ms;

@@ -196,6 +196,8 @@ int payload_encode_json(const struct reading *r, char *buf, size_t cap)
 			     payload_error_name(r->distance_err));
 		put(&o, "}");
 	}
+	if (r->dropped)
+		putf(&o, ",\"dropped\":%lu", (unsigned long)r->dropped);
 	put(&o, "}");
 	if (o.overflow) {
 		if (cap > 0)

@@ -18,6 +18,7 @@ struct reading {
 	uint16_t humidity_dpct;
 	int distance_err;        /* 0 or a negative errno from the HC-SR04 */
 	uint32_t distance_mm;
+	uint32_t dropped;        /* readings the outbox dropped (lifetime); 0: omitted */
 };
 
 /* "2026-11-24T10:30:45.123Z" plus NUL. */

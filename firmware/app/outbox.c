@@ -1,0 +1,241 @@
+/* The outbox: readings in storage until the broker acknowledges them. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "hal_storage.h"
+#include "outbox.h"
+
+#define META_KEY "ob_meta"
+#define META_MAGIC 0x3158424fu  /* "OBX1" little-endian */
+#define META_LEN 12
+#define RECORD_LEN 32
+
+/* ---- little-endian fields ------------------------------------------------ */
+
+static void put_u16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)v;
+	p[1] = (uint8_t)(v >> 8);
+}
+
+static void put_u32(uint8_t *p, uint32_t v)
+{
+	put_u16(p, (uint16_t)v);
+	put_u16(p + 2, (uint16_t)(v >> 16));
+}
+
+static uint16_t get_u16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] | p[1] << 8);
+}
+
+static uint32_t get_u32(const uint8_t *p)
+{
+	return (uint32_t)get_u16(p) | (uint32_t)get_u16(p + 2) << 16;
+}
+
+/*
+ * Record: index u32 | boot u32 | seq u32 | timestamp_ms i64 | temp_dc i16 |
+ * humidity_dpct u16 | distance_mm u32 | climate_err i8 | distance_err i8 |
+ * flags u8 (bit 0: has timestamp) | 0
+ */
+static void encode(uint8_t b[RECORD_LEN], uint32_t index, const struct outbox_reading *r)
+{
+	memset(b, 0, RECORD_LEN);
+	put_u32(b, index);
+	put_u32(b + 4, r->boot);
+	put_u32(b + 8, r->seq);
+	put_u32(b + 12, (uint32_t)(uint64_t)r->timestamp_ms);
+	put_u32(b + 16, (uint32_t)((uint64_t)r->timestamp_ms >> 32));
+	put_u16(b + 20, (uint16_t)r->temp_dc);
+	put_u16(b + 22, r->humidity_dpct);
+	put_u32(b + 24, r->distance_mm);
+	/* errno values are small: they fit a signed byte. */
+	b[28] = (uint8_t)(int8_t)r->climate_err;
+	b[29] = (uint8_t)(int8_t)r->distance_err;
+	b[30] = r->has_timestamp ? 1u : 0u;
+}
+
+static uint32_t decode(const uint8_t b[RECORD_LEN], struct outbox_reading *r)
+{
+	r->boot = get_u32(b + 4);
+	r->seq = get_u32(b + 8);
+	r->timestamp_ms = (int64_t)((uint64_t)get_u32(b + 12) | (uint64_t)get_u32(b + 16) << 32);
+	r->temp_dc = (int16_t)get_u16(b + 20);
+	r->humidity_dpct = get_u16(b + 22);
+	r->distance_mm = get_u32(b + 24);
+	r->climate_err = (int8_t)b[28];
+	r->distance_err = (int8_t)b[29];
+	r->has_timestamp = b[30] & 1u;
+	return get_u32(b);
+}
+
+static void slot_key(uint32_t index, char key[HAL_STORAGE_KEY_MAX + 1])
+{
+	snprintf(key, HAL_STORAGE_KEY_MAX + 1, "ob_%u", (unsigned)(index % OUTBOX_SLOTS));
+}
+
+/* Read the record of @index; -ENOENT when its slot holds another lap's. */
+static int read_slot(uint32_t index, struct outbox_reading *r)
+{
+	char key[HAL_STORAGE_KEY_MAX + 1];
+	uint8_t b[RECORD_LEN];
+	size_t len = 0;
+	int rc;
+
+	slot_key(index, key);
+	rc = hal_storage_read(key, b, sizeof(b), &len);
+	if (rc < 0)
+		return rc;
+	if (len != RECORD_LEN)
+		return -EIO;
+	return decode(b, r) == index ? 0 : -ENOENT;
+}
+
+static int save_meta(const struct outbox *o)
+{
+	uint8_t b[META_LEN];
+
+	put_u32(b, META_MAGIC);
+	put_u32(b + 4, o->tail);
+	put_u32(b + 8, o->dropped);
+	return hal_storage_write(META_KEY, b, sizeof(b));
+}
+
+/* ---- the ring ---------------------------------------------------------------- */
+
+int outbox_open(struct outbox *o, uint16_t capacity)
+{
+	uint8_t b[META_LEN];
+	size_t len = 0;
+	struct outbox_reading r;
+	int rc;
+
+	if (capacity == 0 || capacity > OUTBOX_SLOTS)
+		return -EINVAL;
+	memset(o, 0, sizeof(*o));
+	o->capacity = capacity;
+	rc = hal_storage_read(META_KEY, b, sizeof(b), &len);
+	if (rc == 0 && len == META_LEN && get_u32(b) == META_MAGIC) {
+		o->tail = get_u32(b + 4);
+		o->dropped = get_u32(b + 8);
+	} else if (rc != -ENOENT) {
+		return rc < 0 ? rc : -EIO;
+	}
+	/* The newest reading is the last of an unbroken run of indices. */
+	o->head = o->tail;
+	while (o->head - o->tail < OUTBOX_SLOTS && read_slot(o->head, &r) == 0)
+		o->head++;
+	if (o->head - o->tail > capacity) {
+		/* Configured smaller than what it holds: keep the newest. */
+		o->dropped += o->head - o->tail - capacity;
+		o->tail = o->head - capacity;
+		if ((rc = save_meta(o)) < 0)
+			return rc;
+	}
+	o->send = o->tail;
+	/* Whatever is here may have gone out before the last power cut. */
+	o->resend_below = o->head;
+	return 0;
+}
+
+uint32_t outbox_count(const struct outbox *o)
+{
+	return o->head - o->tail;
+}
+
+/* Move the tail over acknowledged readings at the front; persist it. */
+static unsigned int advance(struct outbox *o)
+{
+	unsigned int n = 0;
+
+	while (o->n_inflight > 0 && o->inflight[0].acked) {
+		if (o->inflight[0].index == o->tail) {
+			o->tail++;
+			n++;
+		}
+		o->n_inflight--;
+		memmove(&o->inflight[0], &o->inflight[1], o->n_inflight * sizeof(o->inflight[0]));
+	}
+	/* If the write fails the tail is still right in RAM; after a power cut
+	 * the old one only means a few readings are sent twice. */
+	if (n > 0)
+		(void)save_meta(o);
+	return n;
+}
+
+int outbox_push(struct outbox *o, const struct outbox_reading *r)
+{
+	char key[HAL_STORAGE_KEY_MAX + 1];
+	uint8_t b[RECORD_LEN];
+	int rc;
+
+	if (o->head - o->tail >= o->capacity) {
+		/* Full: the oldest goes, counted, so that the newest can stay. */
+		if (o->n_inflight > 0 && o->inflight[0].index == o->tail) {
+			o->n_inflight--;
+			memmove(&o->inflight[0], &o->inflight[1],
+				o->n_inflight * sizeof(o->inflight[0]));
+		}
+		o->tail++;
+		o->dropped++;
+		if (o->send < o->tail)
+			o->send = o->tail;
+		if ((rc = save_meta(o)) < 0)
+			return rc;
+	}
+	encode(b, o->head, r);
+	slot_key(o->head, key);
+	if ((rc = hal_storage_write(key, b, sizeof(b))) < 0)
+		return rc;
+	o->head++;
+	return 0;
+}
+
+int outbox_peek(struct outbox *o, struct outbox_reading *r, uint32_t *index)
+{
+	int rc;
+
+	if (o->send == o->head || o->n_inflight == OUTBOX_WINDOW)
+		return -EAGAIN;
+	rc = read_slot(o->send, r);
+	if (rc < 0) {
+		/* Unreadable: count it lost and let the ring move past it. */
+		o->inflight[o->n_inflight++] = (struct outbox_inflight){ o->send, 0, true };
+		o->send++;
+		o->dropped++;
+		advance(o);
+		return rc;
+	}
+	*index = o->send;
+	return 0;
+}
+
+void outbox_sent(struct outbox *o, uint32_t index, uint16_t msg_id, bool *again)
+{
+	*again = index < o->resend_below;
+	if (o->n_inflight == OUTBOX_WINDOW)
+		return;
+	o->inflight[o->n_inflight++] = (struct outbox_inflight){ index, msg_id, false };
+	o->send = index + 1;
+}
+
+unsigned int outbox_acked(struct outbox *o, uint16_t msg_id)
+{
+	for (unsigned int i = 0; i < o->n_inflight; i++) {
+		if (!o->inflight[i].acked && o->inflight[i].msg_id == msg_id && msg_id != 0) {
+			o->inflight[i].acked = true;
+			return advance(o);
+		}
+	}
+	return 0;
+}
+
+void outbox_rewind(struct outbox *o)
+{
+	if (o->send > o->resend_below)
+		o->resend_below = o->send;
+	o->n_inflight = 0;
+	o->send = o->tail;
+}
