@@ -4,7 +4,9 @@
 #      against a real mosquitto, valgrind, header boundary);
 #   2. the unit tests again under AddressSanitizer + UndefinedBehaviorSanitizer;
 #   3. the firmware compiled for Cortex-M4 with -Werror;
-#   4. the parsers fuzzed briefly with libFuzzer.
+#   4. the Linux SBC board cross-built for arm64 and run under qemu-aarch64
+#      against a real mosquitto with a fixture IIO tree; armhf built too;
+#   5. the parsers fuzzed briefly with libFuzzer.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 jobs=$(nproc)
@@ -27,6 +29,14 @@ step "firmware for Cortex-M4 (arm-none-eabi, -Werror)"
 cmake -S firmware -B build-m4 -DCMAKE_TOOLCHAIN_FILE="$PWD/cmake/arm-none-eabi.cmake" >/dev/null
 cmake --build build-m4 -j"$jobs"
 arm-none-eabi-size -t build-m4/librobofleet_firmware.a | tail -n 1
+
+step "Linux SBC board: arm64 under qemu, armhf build (label sbc)"
+cmake -S firmware/boards/linux-sbc -B build-sbc -DROBOFLEET_VIRTUAL_BUILD="$PWD/build" >/dev/null
+cmake --build build-sbc -j"$jobs"
+(cd build-sbc && ctest --output-on-failure -L sbc)
+cmake -S firmware/boards/linux-sbc -B build-armhf -DCMAKE_TOOLCHAIN_FILE="$PWD/cmake/arm-linux-gnueabihf.cmake" >/dev/null
+cmake --build build-armhf -j"$jobs"
+file -b build-armhf/robofleet-robot | grep -q "ELF 32-bit LSB .*ARM, EABI5"
 
 step "fuzzing the parsers (libFuzzer, 20 s each)"
 CC=clang cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=Debug -DROBOFLEET_FUZZ=ON >/dev/null

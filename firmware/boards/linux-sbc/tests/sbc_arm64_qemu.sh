@@ -183,6 +183,23 @@ check "retained offline after SIGTERM" test "$status" = offline
 check "log lines carry journald priorities" grep -q '^<6>boot 1 of pi_qemu' "$work/robot.log"
 check "boot counter stored under state_dir" test -s "$work/state/$id.flash"
 
+# ---- 8. the package: binary, config, unit, overlay ---------------------------
+(cd "$out" && cpack -G "DEB;TGZ" >"$work/cpack.log" 2>&1)
+check "cpack builds a .deb and a tarball" test $? -eq 0
+deb=$(ls "$out"/robofleet-robot_*_arm64.deb 2>/dev/null | head -n 1)
+if [ -n "$deb" ]; then
+  listing=$(dpkg-deb -c "$deb")
+  for f in usr/bin/robofleet-robot etc/robofleet/robot.conf lib/systemd/system/robofleet-robot.service \
+           usr/share/robofleet/overlays/robofleet-hcsr04-overlay.dts; do
+    check ".deb holds $f" contains "$listing" "\./$f\$"
+  done
+  check ".deb is for arm64" test "$(dpkg-deb -f "$deb" Architecture)" = arm64
+  check ".deb keeps robot.conf as a conffile" \
+    contains "$(dpkg-deb --ctrl-tarfile "$deb" | tar -xO ./conffiles)" "^/etc/robofleet/robot.conf$"
+  echo "     package: $(basename "$deb"), $(stat -c %s "$deb") bytes"
+fi
+check "tarball holds the binary" contains "$(tar tzf "$out"/robofleet-robot_*_arm64.tar.gz)" "^usr/bin/robofleet-robot$"
+
 if [ "$failures" -ne 0 ]; then
   echo "---- robot log"; tail -n 40 "$work/robot.log"
 fi
