@@ -1,0 +1,311 @@
+/*
+ * The outbox against an in-memory hal_storage: a "reboot" throws away every
+ * bit of RAM state and opens the outbox again from what storage holds.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "hal_storage.h"
+#include "outbox.h"
+
+/* ---- fake flash ------------------------------------------------------------ */
+
+#define KEYS 5000
+static struct { char key[HAL_STORAGE_KEY_MAX + 1]; uint8_t val[64]; size_t len; } flash[KEYS];
+static size_t n_keys;
+static unsigned int writes;
+static int fail_writes;      /* this many next writes fail with -EIO */
+
+static int find(const char *key)
+{
+	for (size_t i = 0; i < n_keys; i++)
+		if (strcmp(flash[i].key, key) == 0)
+			return (int)i;
+	return -1;
+}
+
+/* The fake stands in for the board: the firmware links against it. */
+int hal_storage_read(const char *key, void *buf, size_t cap, size_t *len)
+{
+	int i = find(key);
+
+	if (i < 0)
+		return -ENOENT;
+	*len = flash[i].len;
+	if (cap < flash[i].len)
+		return -EOVERFLOW;
+	memcpy(buf, flash[i].val, flash[i].len);
+	return 0;
+}
+
+int hal_storage_write(const char *key, const void *buf, size_t len)
+{
+	int i = find(key);
+
+	if (fail_writes > 0) {
+		fail_writes--;
+		return -EIO;
+	}
+	assert_true(len <= sizeof(flash[0].val));
+	if (i < 0) {
+		assert_true(n_keys < KEYS);
+		i = (int)n_keys++;
+		snprintf(flash[i].key, sizeof(flash[i].key), "%s", key);
+	}
+	memcpy(flash[i].val, buf, len);
+	flash[i].len = len;
+	writes++;
+	return 0;
+}
+
+static int wipe(void **state)
+{
+	(void)state;
+	memset(flash, 0, sizeof(flash));
+	n_keys = 0;
+	writes = 0;
+	fail_writes = 0;
+	return 0;
+}
+
+static struct outbox_reading reading(uint32_t boot, uint32_t seq)
+{
+	struct outbox_reading r;
+
+	memset(&r, 0, sizeof(r));
+	r.boot = boot;
+	r.seq = seq;
+	r.has_timestamp = true;
+	r.timestamp_ms = 1795540000000ll + seq * 1000ll;
+	r.temp_dc = (int16_t)(200 + seq);
+	r.humidity_dpct = 450;
+	r.distance_mm = 1200;
+	r.distance_err = seq % 5 == 0 ? -ETIMEDOUT : 0;
+	return r;
+}
+
+/* Send everything the window allows; returns how many went, their seqs in @seqs. */
+static unsigned int send_all(struct outbox *o, uint16_t *next_mid, uint32_t *seqs,
+			     uint16_t *mids, bool *again)
+{
+	unsigned int n = 0;
+	struct outbox_reading r;
+	uint32_t index;
+
+	while (outbox_peek(o, &r, &index) == 0) {
+		mids[n] = (*next_mid)++;
+		seqs[n] = r.seq;
+		outbox_sent(o, index, mids[n], &again[n]);
+		n++;
+	}
+	return n;
+}
+
+static void test_outbox_delivers_in_order_and_removes_on_puback(void **state)
+{
+	struct outbox o;
+	uint32_t seqs[OUTBOX_WINDOW];
+	uint16_t mids[OUTBOX_WINDOW], mid = 1;
+	bool again[OUTBOX_WINDOW];
+	unsigned int n;
+
+	(void)state;
+	assert_int_equal(outbox_open(&o, 100), 0);
+	for (uint32_t s = 1; s <= 20; s++)
+		assert_int_equal(outbox_push(&o, &(struct outbox_reading){ .boot = 1, .seq = s }), 0);
+	assert_int_equal(outbox_count(&o), 20);
+	/* The window holds the first 16; nothing more until a PUBACK. */
+	n = send_all(&o, &mid, seqs, mids, again);
+	assert_int_equal(n, OUTBOX_WINDOW);
+	for (unsigned int i = 0; i < n; i++) {
+		assert_int_equal(seqs[i], i + 1);
+		assert_false(again[i]);
+	}
+	/* PUBACKs out of order: nothing leaves until the oldest is in. */
+	assert_int_equal(outbox_acked(&o, mids[2]), 0);
+	assert_int_equal(outbox_acked(&o, mids[1]), 0);
+	assert_int_equal(outbox_count(&o), 20);
+	assert_int_equal(outbox_acked(&o, mids[0]), 3);
+	assert_int_equal(outbox_count(&o), 17);
+	/* A stranger's id and a repeated PUBACK change nothing. */
+	assert_int_equal(outbox_acked(&o, 999), 0);
+	assert_int_equal(outbox_acked(&o, mids[0]), 0);
+	/* Room in the window: the next ones go, still in order. */
+	n = send_all(&o, &mid, seqs, mids, again);
+	assert_int_equal(n, 3);
+	assert_int_equal(seqs[0], 17);
+	assert_int_equal(seqs[2], 19);
+}
+
+static void test_outbox_resends_everything_unacknowledged_after_a_reconnect(void **state)
+{
+	struct outbox o;
+	uint32_t seqs[OUTBOX_WINDOW];
+	uint16_t mids[OUTBOX_WINDOW], mid = 1;
+	bool again[OUTBOX_WINDOW];
+	unsigned int n;
+
+	(void)state;
+	assert_int_equal(outbox_open(&o, 100), 0);
+	for (uint32_t s = 1; s <= 5; s++)
+		assert_int_equal(outbox_push(&o, &(struct outbox_reading){ .boot = 1, .seq = s }), 0);
+	n = send_all(&o, &mid, seqs, mids, again);
+	assert_int_equal(n, 5);
+	assert_int_equal(outbox_acked(&o, mids[0]), 1);
+	assert_int_equal(outbox_acked(&o, mids[3]), 0); /* acked, but behind 2 and 3 */
+	/* The session breaks: 2..5 go again, marked as sent before. */
+	outbox_rewind(&o);
+	n = send_all(&o, &mid, seqs, mids, again);
+	assert_int_equal(n, 4);
+	for (unsigned int i = 0; i < n; i++) {
+		assert_int_equal(seqs[i], i + 2);
+		assert_true(again[i]);
+	}
+	/* A reading taken after the break is new. */
+	assert_int_equal(outbox_push(&o, &(struct outbox_reading){ .boot = 1, .seq = 6 }), 0);
+	n = send_all(&o, &mid, seqs, mids, again);
+	assert_int_equal(n, 1);
+	assert_false(again[0]);
+	/* Old-session ids are forgotten: only the new ones count. */
+	for (unsigned int i = 0; i < 5; i++)
+		outbox_acked(&o, (uint16_t)(i + 1));
+	assert_int_equal(outbox_count(&o), 5);
+	for (uint16_t m = 6; m <= 10; m++)
+		outbox_acked(&o, m);
+	assert_int_equal(outbox_count(&o), 0);
+}
+
+static void test_outbox_survives_a_reboot(void **state)
+{
+	struct outbox o;
+	struct outbox_reading r, want = reading(3, 41);
+	uint32_t index, seqs[OUTBOX_WINDOW];
+	uint16_t mids[OUTBOX_WINDOW], mid = 1;
+	bool again[OUTBOX_WINDOW];
+
+	(void)state;
+	assert_int_equal(outbox_open(&o, 50), 0);
+	for (uint32_t s = 40; s <= 45; s++) {
+		r = reading(3, s);
+		assert_int_equal(outbox_push(&o, &r), 0);
+	}
+	assert_int_equal(send_all(&o, &mid, seqs, mids, again), 6);
+	assert_int_equal(outbox_acked(&o, mids[0]), 1); /* seq 40 delivered */
+	/* Power cut: RAM gone. */
+	memset(&o, 0xa5, sizeof(o));
+	assert_int_equal(outbox_open(&o, 50), 0);
+	assert_int_equal(outbox_count(&o), 5);
+	assert_int_equal(outbox_peek(&o, &r, &index), 0);
+	/* Every field as it was taken: boot, seq, time, values, errors. */
+	assert_int_equal(r.boot, want.boot);
+	assert_int_equal(r.seq, want.seq);
+	assert_true(r.has_timestamp);
+	assert_true(r.timestamp_ms == want.timestamp_ms);
+	assert_int_equal(r.temp_dc, want.temp_dc);
+	assert_int_equal(r.humidity_dpct, want.humidity_dpct);
+	assert_int_equal(r.distance_mm, want.distance_mm);
+	assert_int_equal(r.climate_err, 0);
+	r = reading(3, 45);
+	assert_int_equal(r.distance_err, -ETIMEDOUT);
+	/* Sent before the cut (maybe): they count as redeliveries now. */
+	outbox_sent(&o, index, 7, &again[0]);
+	assert_true(again[0]);
+}
+
+static void test_outbox_wraps_around_the_ring(void **state)
+{
+	struct outbox o;
+	struct outbox_reading r;
+	uint32_t index;
+	uint16_t mid = 1;
+	bool again;
+	uint32_t next_seq = 1, expect_seq = 1;
+
+	(void)state;
+	assert_int_equal(outbox_open(&o, 8), 0);
+	/* Past the 4096 storage slots twice, a few readings at a time. */
+	for (int round = 0; round < 3000; round++) {
+		for (int k = 0; k < 3; k++) {
+			r = reading(1, next_seq++);
+			assert_int_equal(outbox_push(&o, &r), 0);
+		}
+		while (outbox_peek(&o, &r, &index) == 0) {
+			assert_int_equal(r.seq, expect_seq);
+			expect_seq++;
+			outbox_sent(&o, index, mid, &again);
+			assert_int_equal(outbox_acked(&o, mid), 1);
+			mid = (uint16_t)(mid % 65535 + 1);
+		}
+		if (round == 1500) {
+			/* A reboot mid-lap finds the ring where it was. */
+			assert_int_equal(outbox_open(&o, 8), 0);
+			assert_int_equal(outbox_count(&o), 0);
+		}
+	}
+	assert_int_equal(expect_seq, next_seq);
+	assert_int_equal(o.dropped, 0);
+	/* The storage holds one key per slot, never more. */
+	assert_true(n_keys <= OUTBOX_SLOTS + 1);
+}
+
+static void test_outbox_overflow_drops_the_oldest_and_counts(void **state)
+{
+	struct outbox o;
+	struct outbox_reading r;
+	uint32_t index;
+
+	(void)state;
+	assert_int_equal(outbox_open(&o, 10), 0);
+	for (uint32_t s = 1; s <= 25; s++) {
+		r = reading(2, s);
+		assert_int_equal(outbox_push(&o, &r), 0);
+	}
+	assert_int_equal(outbox_count(&o), 10);
+	assert_int_equal(o.dropped, 15);
+	assert_int_equal(outbox_peek(&o, &r, &index), 0);
+	assert_int_equal(r.seq, 16); /* the newest ten are kept */
+	/* The count survives a reboot, and a smaller capacity drops more. */
+	assert_int_equal(outbox_open(&o, 4), 0);
+	assert_int_equal(outbox_count(&o), 4);
+	assert_int_equal(o.dropped, 21);
+	assert_int_equal(outbox_peek(&o, &r, &index), 0);
+	assert_int_equal(r.seq, 22);
+}
+
+static void test_outbox_storage_errors_are_reported_not_hidden(void **state)
+{
+	struct outbox o;
+	struct outbox_reading r = reading(1, 1);
+
+	(void)state;
+	assert_int_equal(outbox_open(&o, 0), -EINVAL);
+	assert_int_equal(outbox_open(&o, OUTBOX_SLOTS + 1), -EINVAL);
+	assert_int_equal(outbox_open(&o, 10), 0);
+	fail_writes = 1;
+	assert_int_equal(outbox_push(&o, &r), -EIO);
+	assert_int_equal(outbox_count(&o), 0);
+	assert_int_equal(outbox_push(&o, &r), 0);
+	assert_int_equal(outbox_count(&o), 1);
+	/* One write per reading while nothing is acknowledged. */
+	assert_int_equal(writes, 1);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup(test_outbox_delivers_in_order_and_removes_on_puback, wipe),
+		cmocka_unit_test_setup(test_outbox_resends_everything_unacknowledged_after_a_reconnect, wipe),
+		cmocka_unit_test_setup(test_outbox_survives_a_reboot, wipe),
+		cmocka_unit_test_setup(test_outbox_wraps_around_the_ring, wipe),
+		cmocka_unit_test_setup(test_outbox_overflow_drops_the_oldest_and_counts, wipe),
+		cmocka_unit_test_setup(test_outbox_storage_errors_are_reported_not_hidden, wipe),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
