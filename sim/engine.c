@@ -512,8 +512,13 @@ static bool device_holds(struct engine *e, const struct scenario_expect *x, size
 
 	if (x->what & SCENARIO_EXPECT_STATUS) {
 		enum scenario_status st;
-		if (e->ops->status(e->ctx, d, &st) < 0) {
+		int64_t at = 0;
+		if (e->ops->status(e->ctx, d, &st, &at) < 0) {
 			snprintf(why, len, "%s: no status seen yet", id);
+			return false;
+		}
+		if (x->status_fresh && at < e->expect_started_ms) {
+			snprintf(why, len, "%s: no status message since the check began", id);
 			return false;
 		}
 		if (st != x->status) {
@@ -721,6 +726,8 @@ static int do_expect(struct engine *e, const struct scenario_step *s)
 	const struct scenario_expect *x = &s->expect;
 	int64_t start = e->ops->now_ms(e->ctx);
 	int64_t deadline = start + x->within_ms;
+
+	e->expect_started_ms = start;
 	struct engine_result res;
 	size_t selected = 0, failing;
 	int rc;

@@ -33,7 +33,8 @@ struct engine_ops {
 	int (*power)(void *ctx, size_t dev, enum scenario_power_action a);
 
 	/* Probes for expectations: 0, or -ENODATA when nothing is known yet. */
-	int (*status)(void *ctx, size_t dev, enum scenario_status *out);
+	/* *@at_ms: when that status message arrived (monotonic ms). */
+	int (*status)(void *ctx, size_t dev, enum scenario_status *out, int64_t *at_ms);
 	int (*messages)(void *ctx, size_t dev, int64_t since_ms, uint64_t *count);
 	/* Latest value (latest) or every value since @since_ms, each passed to
 	 * @each until it returns false. A reading without the metric passes
@@ -73,6 +74,7 @@ struct engine {
 	struct engine_result *results;
 	size_t n_results, cap_results;
 	uint32_t repeat_round;      /* mixed into share seeds in repeats */
+	int64_t expect_started_ms;  /* of the expect being checked */
 	char error[300];            /* why the run was abandoned */
 };
 

@@ -160,7 +160,11 @@ static int op_command(void *ctx, size_t dev, const void *payload, size_t len)
 
 	snprintf(topic, sizeof(topic), "sensors/%s/command", r->sc.fleet.devices[dev].id);
 	rc = mosquitto_publish(r->cloud, NULL, topic, (int)len, payload, 1, false);
-	return rc == MOSQ_ERR_SUCCESS ? 0 : -EIO;
+	/* After a broker step the cloud client may still be reconnecting (its
+	 * own thread does that). libmosquitto keeps a QoS 1 message it could
+	 * not send yet and sends it once connected, as a cloud app's would:
+	 * NO_CONN means "queued", and publishing again would send it twice. */
+	return rc == MOSQ_ERR_SUCCESS || rc == MOSQ_ERR_NO_CONN ? 0 : -EIO;
 }
 
 static void note_fault(struct run *r, const char *device_id, const char *kind,
@@ -292,20 +296,27 @@ static int query_i64(struct run *r, const char *sql, const char *id, int64_t arg
 	return rc;
 }
 
-static int op_status(void *ctx, size_t dev, enum scenario_status *out)
+static int op_status(void *ctx, size_t dev, enum scenario_status *out, int64_t *at_ms)
 {
 	struct run *r = ctx;
 	sqlite3_stmt *st;
 	int rc = -ENODATA;
 
 	settle(r);
-	if (sqlite3_prepare_v2(r->db, "SELECT status FROM devices WHERE device_id = ?1", -1, &st,
-			       NULL) != SQLITE_OK)
+	/* "When": the device's own latest message saying so, not a retained
+	 * copy the broker replays when the recorder subscribes again. */
+	if (sqlite3_prepare_v2(r->db,
+			"SELECT d.status, (SELECT max(s.recv_ms) FROM status s WHERE s.device_id ="
+			" d.device_id AND s.retained = 0 AND s.status = d.status) FROM devices d"
+			" WHERE d.device_id = ?1", -1, &st, NULL) != SQLITE_OK)
 		return -EIO;
 	sqlite3_bind_text(st, 1, r->sc.fleet.devices[dev].id, -1, SQLITE_STATIC);
 	if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0)) {
 		*out = strcmp((const char *)sqlite3_column_text(st, 0), "online") == 0 ?
 			SCENARIO_STATUS_ONLINE : SCENARIO_STATUS_OFFLINE;
+		/* The record keeps wall time; the engine counts in monotonic. */
+		*at_ms = sqlite3_column_type(st, 1) == SQLITE_NULL ? INT64_MIN / 2 :
+			 sqlite3_column_int64(st, 1) - r->wall_offset_ms;
 		rc = 0;
 	}
 	sqlite3_finalize(st);

@@ -115,7 +115,10 @@
  *       optional test case name (default: made from the step). At least one
  *       predicate:
  *         status: online|offline  as the broker last saw the device
- *                                 (retained status message).
+ *                                 (retained status message). As
+ *                                 {is: online, fresh: true}: and that
+ *                                 message arrived after the expect began
+ *                                 (a device that said so again).
  *         messages: check         data messages recorded from the device;
  *                                 counts (>= 0). As a mapping it may add
  *                                 window: DURATION to count only the last
@@ -365,6 +368,7 @@ struct scenario_expect {
 	uint32_t within_ms;             /* 0: check once */
 	unsigned what;                  /* SCENARIO_EXPECT_* */
 	enum scenario_status status;
+	bool status_fresh;              /* the status message arrived after the expect began */
 	struct {
 		struct scenario_cmp cmp;
 		uint32_t window_ms;     /* 0: since the run started */

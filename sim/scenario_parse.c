@@ -737,7 +737,20 @@ static int parse_expect(struct ctx *c, const struct ynode *v, struct scenario_st
 	if (rc < 0)
 		return rc;
 	if (f[3].k) {
-		rc = get_enum(c, f[3].v, "status", statuses, ARRAY_SIZE(statuses), &e);
+		const struct ynode *is = f[3].v;
+
+		if (is && is->kind == YNODE_MAP) {
+			struct field w[] = { F("is"), F("fresh") };
+
+			if ((rc = get_fields(c, is, "status", w, ARRAY_SIZE(w))) < 0)
+				return rc;
+			if (!w[0].k)
+				return fail(c, is, "status needs is: online or offline");
+			if (w[1].k && (rc = get_bool(c, w[1].v, "fresh", &x->status_fresh)) < 0)
+				return rc;
+			is = w[0].v;
+		}
+		rc = get_enum(c, is, "status", statuses, ARRAY_SIZE(statuses), &e);
 		if (rc < 0)
 			return rc;
 		x->status = e == 0 ? SCENARIO_STATUS_ONLINE : SCENARIO_STATUS_OFFLINE;

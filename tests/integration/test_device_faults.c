@@ -347,6 +347,159 @@ static void test_device_faults_weak_signal_delays_but_delivers(void **state)
 	observer_stop(o);
 }
 
+/* Wait until the device reports at least @n readings in its outbox. */
+static bool wait_buffered(uint32_t n, double timeout_s)
+{
+	double deadline = now_s() + timeout_s;
+	struct world_report rep;
+
+	while (now_s() < deadline) {
+		if (world_read_report(slot0(), &rep) == 0 && rep.counters.buffered >= n)
+			return true;
+		/* The report is shared memory with no event to wait on: poll it. */
+		poll(NULL, 0, 20);
+	}
+	return false;
+}
+
+/*
+ * Collect data messages until seq @last of boot @boot has arrived (or the
+ * deadline passes); @seen[seq] counts each seq of that boot, @ts[seq] keeps
+ * its device timestamp and @order the seqs in arrival order (first copies).
+ */
+static size_t collect(struct observer *o, const char *topic, size_t *cur, double boot,
+		      double last, int *seen, double *ts, double *order, size_t max, double deadline)
+{
+	size_t n = 0;
+
+	while (now_s() < deadline && (last >= (double)max || !seen[(int)last])) {
+		const struct message *m = observer_wait(o, topic, cur, deadline - now_s());
+		double b, q, t;
+
+		if (!m)
+			break;
+		assert_true(json_number(m->payload, "boot", &b));
+		assert_true(json_number(m->payload, "seq", &q));
+		if (b != boot || q < 0 || q >= (double)max)
+			continue;
+		if (seen[(int)q]++ == 0 && n < max) {
+			order[n++] = q;
+			if (payload_time(m->payload, &t))
+				ts[(int)q] = t;
+		}
+	}
+	return n;
+}
+
+/* Readings taken while the link is down wait in the outbox and arrive in order, all of them. */
+static void test_device_faults_outbox_delivers_an_outage_in_order(void **state)
+{
+	const struct world_faults down = { .link_mode = WORLD_LINK_DOWN, .seed = 3 };
+	static int seen[400];
+	static double ts[400], order[400];
+	char data[96];
+	struct observer *o;
+	const struct message *m;
+	struct world_report rep;
+	size_t cur = 0, n;
+	double boot, first, last;
+
+	(void)state;
+	memset(seen, 0, sizeof(seen));
+	snprintf(data, sizeof(data), "sensors/it_outbox/data");
+	o = observer_start(fx.broker.port, data);
+	assert_non_null(o);
+	start_device("it_outbox");
+	m = observer_wait(o, data, &cur, 5);
+	assert_non_null(m);
+	assert_true(json_number(m->payload, "boot", &boot));
+	assert_true(json_number(m->payload, "seq", &first));
+
+	inject(&down);
+	assert_true(wait_buffered(6, 10));
+	clear_faults();
+	assert_int_equal(world_read_report(slot0(), &rep), 0);
+	last = rep.seq + 2; /* and a couple taken after the link is back */
+
+	n = collect(o, data, &cur, boot, last, seen, ts, order, 400, now_s() + 20);
+	assert_true(seen[(int)last]);
+	/* Nothing missing from the first reading seen to the last. */
+	for (int q = (int)first + 1; q <= (int)last; q++)
+		assert_true(seen[q] >= 1);
+	/* First copies arrive in order of seq. */
+	for (size_t i = 1; i < n; i++)
+		assert_true(order[i] > order[i - 1]);
+	/* The outage readings kept the times they were taken: one interval apart. */
+	for (int q = (int)first + 2; q <= (int)last; q++)
+		assert_true(ts[q] - ts[q - 1] > INTERVAL_S * 0.5 && ts[q] - ts[q - 1] < INTERVAL_S * 2);
+	assert_int_equal(process_stop(fx.device, SIGTERM, 5), 0);
+	fx.device = 0;
+	observer_stop(o);
+}
+
+/* A power cut while offline loses nothing: the next boot delivers the old boot's readings first. */
+static void test_device_faults_outbox_survives_a_power_cut(void **state)
+{
+	const struct world_faults down = { .link_mode = WORLD_LINK_DOWN, .seed = 4 };
+	const char *argv[] = { "--interval", "500ms", "--keepalive", "5s",
+			       "--temperature", "22.5", "--humidity", "40",
+			       "--distance", "120", "--seed", "7",
+			       "--backoff-base", "100ms", "--backoff-cap", "1s",
+			       "--world", NULL, "--slot", "0", NULL };
+	static int seen[400], seen2[400];
+	static double ts[400], order[400];
+	char data[96];
+	struct observer *o;
+	const struct message *m;
+	struct world_report rep;
+	size_t cur = 0;
+	double boot, first, q;
+
+	(void)state;
+	memset(seen, 0, sizeof(seen));
+	memset(seen2, 0, sizeof(seen2));
+	snprintf(data, sizeof(data), "sensors/it_cut/data");
+	o = observer_start(fx.broker.port, data);
+	assert_non_null(o);
+	start_device("it_cut");
+	m = observer_wait(o, data, &cur, 5);
+	assert_non_null(m);
+	assert_true(json_number(m->payload, "boot", &boot));
+	assert_true(json_number(m->payload, "seq", &first));
+
+	inject(&down);
+	assert_true(wait_buffered(4, 10));
+	assert_int_equal(world_read_report(slot0(), &rep), 0);
+	/* Power cut: no goodbye, no flush. */
+	assert_true(process_stop(fx.device, SIGKILL, 5) >= 0);
+	clear_faults();
+	argv[17] = fx.world_path;
+	fx.device = device_start(fx.broker.port, "it_cut", fx.state_dir, argv);
+	assert_true(fx.device > 0);
+
+	/* Every reading the first boot took before the cut arrives... */
+	collect(o, data, &cur, boot, rep.seq, seen, ts, order, 400, now_s() + 20);
+	for (int s = (int)first + 1; s <= (int)rep.seq; s++)
+		assert_true(seen[s] >= 1);
+	/* ...and then the new boot's, numbered from 1. */
+	m = NULL;
+	for (double deadline = now_s() + 10; now_s() < deadline;) {
+		double b;
+		m = observer_wait(o, data, &cur, deadline - now_s());
+		if (!m)
+			break;
+		assert_true(json_number(m->payload, "boot", &b));
+		if (b == boot + 1)
+			break;
+	}
+	assert_non_null(m);
+	assert_true(json_number(m->payload, "seq", &q));
+	assert_true(q == 1);
+	assert_int_equal(process_stop(fx.device, SIGTERM, 5), 0);
+	fx.device = 0;
+	observer_stop(o);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -355,6 +508,10 @@ int main(void)
 		cmocka_unit_test_teardown(test_device_faults_dht_no_response_names_the_error,
 					  test_teardown),
 		cmocka_unit_test_teardown(test_device_faults_weak_signal_delays_but_delivers,
+					  test_teardown),
+		cmocka_unit_test_teardown(test_device_faults_outbox_delivers_an_outage_in_order,
+					  test_teardown),
+		cmocka_unit_test_teardown(test_device_faults_outbox_survives_a_power_cut,
 					  test_teardown),
 	};
 

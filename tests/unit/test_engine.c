@@ -83,9 +83,10 @@ static int f_broker(void *ctx, enum scenario_broker_action a)
 	note(f, -1, scenario_broker_action_name(a));
 	return 0;
 }
-static int f_status(void *ctx, size_t d, enum scenario_status *st)
+static int f_status(void *ctx, size_t d, enum scenario_status *st, int64_t *at)
 {
 	struct fake *f = ctx;
+	*at = f->now;
 	*st = f->broker_up && f->running[d] ? SCENARIO_STATUS_ONLINE : SCENARIO_STATUS_OFFLINE;
 	return 0;
 }
