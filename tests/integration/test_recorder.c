@@ -394,6 +394,67 @@ static void test_recorder_records_contract(void **state)
 		free(p[i]);
 }
 
+/*
+ * A reading sent again by a device's outbox is the same measurement even
+ * when a delivery detail ("dropped") changed: a duplicate, stored once.
+ * Another measurement under a known number is a conflict. Faults noted by
+ * the run land in the faults table in order.
+ */
+static void test_recorder_redelivery_dropped_and_faults(void **state)
+{
+	char path[300], text[256];
+	struct recorder *r;
+	struct recorder_stats st;
+	sqlite3 *db;
+	const char *first = "{\"device_id\":\"robot_009\",\"boot\":2,\"seq\":7,"
+			    "\"timestamp\":\"2026-11-24T10:30:07.123Z\",\"sensors\":{\"temperature\":20.5},"
+			    "\"dropped\":3}";
+	const char *again = "{\"device_id\":\"robot_009\",\"boot\":2,\"seq\":7,"
+			    "\"timestamp\":\"2026-11-24T10:30:07.123Z\",\"sensors\":{\"temperature\":20.5},"
+			    "\"dropped\":4}";
+	const char *other = "{\"device_id\":\"robot_009\",\"boot\":2,\"seq\":7,"
+			    "\"timestamp\":\"2026-11-24T10:30:07.123Z\",\"sensors\":{\"temperature\":99.0}}";
+
+	(void)state;
+	db_path(path, sizeof(path), "redelivery");
+	r = start_recorder(path, "rf-test-redelivery", NULL);
+	assert_int_equal(recorder_note_fault(r, "robot_009", "wifi_drop", "inject", "scenario",
+					     "for=60000ms seed=11"), 0);
+	{
+		const struct out msgs[] = {
+			{ "sensors/robot_009/data", first, false },
+			{ "sensors/robot_009/data", again, false },
+			{ "sensors/robot_009/data", other, false },
+		};
+		assert_int_equal(publish_all(msgs, 3), 0);
+		assert_int_equal(recorder_wait_received(r, 3, WAIT_MS), 0);
+	}
+	assert_int_equal(recorder_note_fault(r, NULL, "broker", "restart", "scenario", NULL), 0);
+	assert_int_equal(recorder_flush(r, WAIT_MS), 0);
+	recorder_read_stats(r, &st);
+	assert_int_equal(st.readings, 1);
+	assert_int_equal(st.duplicates, 1);
+	assert_int_equal(st.conflicts, 1);
+	recorder_close(r);
+
+	db = db_open(path);
+	assert_int_equal(q_int(db, "SELECT count(*) FROM readings"), 1);
+	assert_int_equal(q_int(db, "SELECT duplicates FROM accounting WHERE device_id = 'robot_009'"), 1);
+	assert_int_equal(q_int(db, "SELECT conflicts FROM accounting WHERE device_id = 'robot_009'"), 1);
+	/* The highest overflow count the device reported. */
+	assert_int_equal(q_int(db, "SELECT dropped FROM accounting WHERE device_id = 'robot_009'"), 4);
+	assert_int_equal(q_int(db, "SELECT count(*) FROM faults"), 2);
+	q_text(db, "SELECT device_id || ' ' || kind || ' ' || action || ' ' || source || ' ' || detail "
+	       "FROM faults ORDER BY id LIMIT 1", text, sizeof(text));
+	assert_string_equal(text, "robot_009 wifi_drop inject scenario for=60000ms seed=11");
+	assert_int_equal(q_int(db, "SELECT count(*) FROM faults WHERE device_id IS NULL AND kind = "
+			       "'broker' AND action = 'restart' AND detail IS NULL"), 1);
+	/* In order with the messages around them. */
+	assert_int_equal(q_int(db, "SELECT (SELECT ms FROM faults WHERE kind = 'wifi_drop') <= "
+			       "(SELECT min(recv_ms) FROM readings)"), 1);
+	sqlite3_close(db);
+}
+
 static void test_recorder_persistent_session_keeps_queued(void **state)
 {
 	char path[300];
@@ -660,6 +721,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_teardown(test_recorder_records_contract, clear_retained),
 		cmocka_unit_test(test_recorder_persistent_session_keeps_queued),
+		cmocka_unit_test(test_recorder_redelivery_dropped_and_faults),
 		cmocka_unit_test(test_recorder_tiny_queue_loses_nothing),
 		cmocka_unit_test(test_recorder_keeps_what_it_cannot_store),
 		cmocka_unit_test(test_recorder_open_refuses_bad_options),
