@@ -75,7 +75,7 @@ enum world_sonar_mode {
 	WORLD_SONAR_STUCK_HIGH = 2, /* echo line stuck high */
 	WORLD_SONAR_SILENT = 3,     /* echo never rises: module absent */
 	WORLD_SONAR_STUCK = 4,      /* repeats the distance it saw when the fault began */
-	WORLD_SONAR_BEYOND_RANGE = 5, /* target past the 4 m range: a 38 ms echo */
+	WORLD_SONAR_BEYOND_RANGE = 5, /* target past the 4 m range: an echo from 4.3 m */
 };
 
 struct world_faults {
