@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -224,6 +225,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	r.distance_err = pick_error(flags >> 4 & 7, (uint32_t)take(&in, 4));
 	r.distance_mm = (uint32_t)take(&in, 4);
 	cap_sel = (uint32_t)take(&in, 3);
+	/* Mostly 0 (the member is left out), sometimes any count. */
+	r.dropped = flags & 0x80 ? (uint32_t)take(&in, 4) : 0;
 
 	id_len = in.left;
 	id = malloc(id_len + 1);
@@ -252,6 +255,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (has_word(tail, "nan") || has_word(tail, "inf"))
 		abort();
 	check_errors(tail, &r);
+	/* "dropped" only when something was, and then as the last member. */
+	{
+		const char *d = strstr(tail, ",\"dropped\":");
+		char want[32];
+
+		if ((r.dropped != 0) != (d != NULL))
+			abort();
+		snprintf(want, sizeof(want), ",\"dropped\":%lu}", (unsigned long)r.dropped);
+		if (d && strcmp(d, want) != 0)
+			abort();
+	}
 
 	/* The same reading into a buffer of fuzzer-chosen size, allocated exactly
 	 * so that any write past it is caught. */

@@ -115,6 +115,23 @@ static void test_config_rejects_median_window(void **state)
 	assert_int_equal(robot_config_validate(&cfg, NULL), 0);
 }
 
+static void test_config_rejects_outbox_capacity(void **state)
+{
+	struct robot_config cfg;
+
+	(void)state;
+	robot_config_defaults(&cfg);
+	assert_int_equal(cfg.outbox_capacity, 600);
+	cfg.outbox_capacity = 0;
+	assert_rejected(&cfg, "outbox_capacity");
+	cfg.outbox_capacity = 4097;
+	assert_rejected(&cfg, "outbox_capacity");
+	cfg.outbox_capacity = 1;
+	assert_int_equal(robot_config_validate(&cfg, NULL), 0);
+	cfg.outbox_capacity = 4096;
+	assert_int_equal(robot_config_validate(&cfg, NULL), 0);
+}
+
 static void test_config_rejects_topic_style(void **state)
 {
 	struct robot_config cfg;
@@ -210,6 +227,7 @@ int main(void)
 		cmocka_unit_test(test_config_rejects_intervals),
 		cmocka_unit_test(test_config_rejects_median_window),
 		cmocka_unit_test(test_config_rejects_topic_style),
+		cmocka_unit_test(test_config_rejects_outbox_capacity),
 		cmocka_unit_test(test_config_rejects_link),
 		cmocka_unit_test(test_config_rejects_backoff),
 		cmocka_unit_test(test_config_rejects_shared_pins),

@@ -275,6 +275,44 @@ static void test_device_cli_rejects_values(void **state)
 	assert_rejected(ARGC(level), level, "--log-level");
 }
 
+static void test_device_cli_outbox(void **state)
+{
+	char *dflt[] = { "robofleet-device" };
+	char *small[] = { "robofleet-device", "--outbox", "1" };
+	char *big[] = { "robofleet-device", "--outbox=4096" };
+	char *zero[] = { "robofleet-device", "--outbox", "0" };
+	char *over[] = { "robofleet-device", "--outbox", "4097" };
+	char *frac[] = { "robofleet-device", "--outbox", "10.5" };
+	char *word[] = { "robofleet-device", "--outbox", "many" };
+	struct device_options o;
+	char err[256] = "";
+
+	(void)state;
+	assert_int_equal(device_options_parse(ARGC(dflt), dflt, &o, err, sizeof(err)), 0);
+	assert_int_equal(o.cfg.outbox_capacity, 600);
+	assert_int_equal(device_options_parse(ARGC(small), small, &o, err, sizeof(err)), 0);
+	assert_int_equal(o.cfg.outbox_capacity, 1);
+	assert_int_equal(robot_config_validate(&o.cfg, NULL), 0);
+	assert_int_equal(device_options_parse(ARGC(big), big, &o, err, sizeof(err)), 0);
+	assert_int_equal(o.cfg.outbox_capacity, 4096);
+	assert_int_equal(robot_config_validate(&o.cfg, NULL), 0);
+	assert_rejected(ARGC(zero), zero, "--outbox");
+	assert_rejected(ARGC(over), over, "--outbox");
+	assert_rejected(ARGC(over), over, "4097");
+	assert_rejected(ARGC(frac), frac, "--outbox");
+	assert_rejected(ARGC(word), word, "--outbox");
+	/* --help names it. */
+	{
+		char buf[4096] = "";
+		FILE *f = fmemopen(buf, sizeof(buf) - 1, "w");
+
+		assert_non_null(f);
+		device_print_usage(f);
+		fclose(f);
+		assert_non_null(strstr(buf, "--outbox N"));
+	}
+}
+
 static void test_device_cli_rejects_durations(void **state)
 {
 	char *interval[] = { "robofleet-device", "--interval", "5x" };
@@ -380,6 +418,7 @@ int main(void)
 		cmocka_unit_test(test_device_cli_rejects_invalid_settings),
 		cmocka_unit_test(test_device_cli_password_from_environment),
 		cmocka_unit_test(test_device_cli_world_and_log_limit),
+		cmocka_unit_test(test_device_cli_outbox),
 	};
 
 	return cmocka_run_group_tests(tests, setup, NULL);

@@ -231,6 +231,62 @@ static void test_payload_json_small_buffer(void **state)
 	assert_int_equal(payload_encode_json(&r, buf, 0), -ENOBUFS);
 }
 
+static void test_payload_json_dropped(void **state)
+{
+	struct reading r = example_reading();
+	char buf[512];
+	int n;
+
+	(void)state;
+	/* Nothing dropped: no member at all. */
+	assert_true(payload_encode_json(&r, buf, sizeof(buf)) > 0);
+	assert_null(strstr(buf, "dropped"));
+
+	/* The lifetime count comes last, after "sensors". */
+	r.dropped = 7;
+	n = payload_encode_json(&r, buf, sizeof(buf));
+	assert_int_equal(n, (int)strlen(buf));
+	assert_string_equal(buf,
+		"{\"device_id\":\"robot_001\",\"boot\":3,\"seq\":1234,"
+		"\"timestamp\":\"2026-11-24T10:30:45.123Z\","
+		"\"sensors\":{\"temperature\":24.5,\"humidity\":65.2,\"distance\":45.0},"
+		"\"dropped\":7}");
+
+	/* ... and after "errors". */
+	r.climate_err = -EBADMSG;
+	r.distance_err = -ETIMEDOUT;
+	r.dropped = UINT32_MAX;
+	assert_true(payload_encode_json(&r, buf, sizeof(buf)) > 0);
+	assert_non_null(strstr(buf, "\"distance\":\"timeout\"},\"dropped\":4294967295}"));
+}
+
+/* The longest message the firmware can build still fits its 320-byte buffer. */
+static void test_payload_json_longest_fits(void **state)
+{
+	struct reading r = example_reading();
+	char buf[512];
+	int n;
+
+	(void)state;
+	r.device_id = "abcdefghijabcdefghijabcdefghij_-"; /* 32, the longest id */
+	r.boot = UINT32_MAX;
+	r.seq = UINT32_MAX;
+	r.climate_err = -EINVAL;       /* "error" */
+	r.distance_err = -ERANGE;      /* "out_of_range", the longest name */
+	r.dropped = UINT32_MAX;
+	n = payload_encode_json(&r, buf, sizeof(buf));
+	assert_true(n > 0);
+	assert_true(n < 320);
+	r.climate_err = 0;
+	r.temp_dc = -400;
+	r.humidity_dpct = 1000;
+	r.distance_err = 0;
+	r.distance_mm = 4000000;
+	n = payload_encode_json(&r, buf, sizeof(buf));
+	assert_true(n > 0);
+	assert_true(n < 320);
+}
+
 static void test_payload_iso8601_epoch(void **state)
 {
 	char ts[PAYLOAD_ISO8601_LEN];
@@ -346,6 +402,8 @@ int main(void)
 		cmocka_unit_test(test_payload_json_never_nan),
 		cmocka_unit_test(test_payload_json_escapes_device_id),
 		cmocka_unit_test(test_payload_json_small_buffer),
+		cmocka_unit_test(test_payload_json_dropped),
+		cmocka_unit_test(test_payload_json_longest_fits),
 		cmocka_unit_test(test_payload_iso8601_epoch),
 		cmocka_unit_test(test_payload_iso8601_dates),
 		cmocka_unit_test(test_payload_iso8601_milliseconds),
