@@ -7,8 +7,11 @@
 #include "outbox.h"
 
 #define META_KEY "ob_meta"
-#define META_MAGIC 0x3158424fu  /* "OBX1" little-endian */
-#define META_LEN 12
+#define META_MAGIC 0x3258424fu  /* "OBX2" little-endian */
+#define META_LEN 16
+/* The first layout: 12 bytes, every ring 4096 slots of "ob_<n>". */
+#define META_MAGIC_V1 0x3158424fu  /* "OBX1" */
+#define META_LEN_V1 12
 #define RECORD_LEN 32
 
 /* ---- little-endian fields ------------------------------------------------ */
@@ -71,20 +74,22 @@ static uint32_t decode(const uint8_t b[RECORD_LEN], struct outbox_reading *r)
 	return get_u32(b);
 }
 
-static void slot_key(uint32_t index, char key[HAL_STORAGE_KEY_MAX + 1])
+static void slot_key(uint8_t keys, uint16_t capacity, uint32_t index,
+		     char key[HAL_STORAGE_KEY_MAX + 1])
 {
-	snprintf(key, HAL_STORAGE_KEY_MAX + 1, "ob_%u", (unsigned)(index % OUTBOX_SLOTS));
+	snprintf(key, HAL_STORAGE_KEY_MAX + 1, "%s_%u", keys ? "oc" : "ob",
+		 (unsigned)(index % capacity));
 }
 
 /* Read the record of @index; -ENOENT when its slot holds another lap's. */
-static int read_slot(uint32_t index, struct outbox_reading *r)
+static int read_slot(uint8_t keys, uint16_t capacity, uint32_t index, struct outbox_reading *r)
 {
 	char key[HAL_STORAGE_KEY_MAX + 1];
 	uint8_t b[RECORD_LEN];
 	size_t len = 0;
 	int rc;
 
-	slot_key(index, key);
+	slot_key(keys, capacity, index, key);
 	rc = hal_storage_read(key, b, sizeof(b), &len);
 	if (rc < 0)
 		return rc;
@@ -100,7 +105,39 @@ static int save_meta(const struct outbox *o)
 	put_u32(b, META_MAGIC);
 	put_u32(b + 4, o->tail);
 	put_u32(b + 8, o->dropped);
+	put_u16(b + 12, o->capacity);
+	b[14] = o->keys;
+	b[15] = 0;
 	return hal_storage_write(META_KEY, b, sizeof(b));
+}
+
+/*
+ * Lay the ring out again for @capacity: copy the newest readings (those
+ * that fit) into the other key set, then switch to it with the meta write.
+ */
+static int relayout(struct outbox *o, uint16_t capacity)
+{
+	uint8_t keys = (uint8_t)!o->keys;
+	uint32_t keep = o->head - o->tail < capacity ? o->head - o->tail : capacity;
+	char key[HAL_STORAGE_KEY_MAX + 1];
+	uint8_t b[RECORD_LEN];
+	int rc;
+
+	for (uint32_t i = o->head - keep; i != o->head; i++) {
+		struct outbox_reading r;
+
+		if ((rc = read_slot(o->keys, o->capacity, i, &r)) < 0)
+			return rc == -ENOENT ? -EIO : rc;
+		encode(b, i, &r);
+		slot_key(keys, capacity, i, key);
+		if ((rc = hal_storage_write(key, b, sizeof(b))) < 0)
+			return rc;
+	}
+	o->dropped += o->head - o->tail - keep;
+	o->tail = o->head - keep;
+	o->capacity = capacity;
+	o->keys = keys;
+	return save_meta(o);
 }
 
 /* ---- the ring ---------------------------------------------------------------- */
@@ -117,23 +154,32 @@ int outbox_open(struct outbox *o, uint16_t capacity)
 	memset(o, 0, sizeof(*o));
 	o->capacity = capacity;
 	rc = hal_storage_read(META_KEY, b, sizeof(b), &len);
-	if (rc == 0 && len == META_LEN && get_u32(b) == META_MAGIC) {
+	if (rc == 0 && len == META_LEN && get_u32(b) == META_MAGIC &&
+	    get_u16(b + 12) >= 1 && get_u16(b + 12) <= OUTBOX_SLOTS && b[14] <= 1) {
 		o->tail = get_u32(b + 4);
 		o->dropped = get_u32(b + 8);
+		o->capacity = get_u16(b + 12);
+		o->keys = b[14];
+	} else if (rc == 0 && len == META_LEN_V1 && get_u32(b) == META_MAGIC_V1) {
+		o->tail = get_u32(b + 4);
+		o->dropped = get_u32(b + 8);
+		o->capacity = OUTBOX_SLOTS;
+	} else if (rc == 0 || rc == -EOVERFLOW) {
+		return -EIO;
 	} else if (rc != -ENOENT) {
-		return rc < 0 ? rc : -EIO;
+		return rc;
+	} else if ((rc = save_meta(o)) < 0) {
+		/* A new outbox: record its layout before the first slot, so a
+		 * later boot with another capacity finds the readings. */
+		return rc;
 	}
 	/* The newest reading is the last of an unbroken run of indices. */
 	o->head = o->tail;
-	while (o->head - o->tail < OUTBOX_SLOTS && read_slot(o->head, &r) == 0)
+	while (o->head - o->tail < o->capacity &&
+	       read_slot(o->keys, o->capacity, o->head, &r) == 0)
 		o->head++;
-	if (o->head - o->tail > capacity) {
-		/* Configured smaller than what it holds: keep the newest. */
-		o->dropped += o->head - o->tail - capacity;
-		o->tail = o->head - capacity;
-		if ((rc = save_meta(o)) < 0)
-			return rc;
-	}
+	if (o->capacity != capacity && (rc = relayout(o, capacity)) < 0)
+		return rc;
 	o->send = o->tail;
 	/* Whatever is here may have gone out before the last power cut. */
 	o->resend_below = o->head;
@@ -186,7 +232,7 @@ int outbox_push(struct outbox *o, const struct outbox_reading *r)
 			return rc;
 	}
 	encode(b, o->head, r);
-	slot_key(o->head, key);
+	slot_key(o->keys, o->capacity, o->head, key);
 	if ((rc = hal_storage_write(key, b, sizeof(b))) < 0)
 		return rc;
 	o->head++;
@@ -199,7 +245,7 @@ int outbox_peek(struct outbox *o, struct outbox_reading *r, uint32_t *index)
 
 	if (o->send == o->head || o->n_inflight == OUTBOX_WINDOW)
 		return -EAGAIN;
-	rc = read_slot(o->send, r);
+	rc = read_slot(o->keys, o->capacity, o->send, r);
 	if (rc < 0) {
 		/* Unreadable: count it lost and let the ring move past it. */
 		o->inflight[o->n_inflight++] = (struct outbox_inflight){ o->send, 0, true };

@@ -4,12 +4,20 @@
  * outages, broker restarts and power cuts; after any of them the readings
  * go out again in order, with their original boot, seq and timestamp.
  *
- * Layout in storage: one key per ring slot, "ob_<n>" with n = index % 4096,
- * each record holding its absolute index; and "ob_meta" holding the index
- * of the oldest unacknowledged reading and the lifetime count of readings
- * dropped on overflow. The newest index is found at boot by walking the
- * ring from the oldest while the records' own indices follow on, so a push
- * costs one write and an acknowledgement one more.
+ * Layout in storage: one key per ring slot, "ob_<n>" with
+ * n = index % capacity, each record holding its absolute index; and
+ * "ob_meta" holding the index of the oldest unacknowledged reading, the
+ * lifetime count of readings dropped on overflow, and the capacity and key
+ * set the ring was laid out with. The newest index is found at boot by
+ * walking the ring from the oldest while the records' own indices follow
+ * on, so a push costs one write and an acknowledgement one more, and the
+ * store never holds more than capacity slots (plus, after a capacity
+ * change, the previous layout's).
+ *
+ * A capacity change at boot copies the newest readings into the other key
+ * set ("oc_<n>" <-> "ob_<n>") under the new capacity, then switches with
+ * one meta write: a power cut during the copy leaves the old layout in
+ * force and the copy starts again at the next boot.
  */
 #ifndef APP_OUTBOX_H
 #define APP_OUTBOX_H
@@ -17,7 +25,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-/* Ring slots in storage; the capacity in use may be anything up to this. */
+/* Largest capacity. */
 #define OUTBOX_SLOTS 4096u
 /* Publishes in flight (sent, not yet acknowledged) at most. */
 #define OUTBOX_WINDOW 16u
@@ -43,6 +51,7 @@ struct outbox_inflight {
 
 struct outbox {
 	uint16_t capacity;
+	uint8_t keys;               /* key set in use: 0 "ob_<n>", 1 "oc_<n>" */
 	uint32_t tail;              /* oldest reading not acknowledged */
 	uint32_t head;              /* where the next reading goes */
 	uint32_t send;              /* next reading to publish, tail <= send <= head */

@@ -22,6 +22,7 @@ static struct { char key[HAL_STORAGE_KEY_MAX + 1]; uint8_t val[64]; size_t len; 
 static size_t n_keys;
 static unsigned int writes;
 static int fail_writes;      /* this many next writes fail with -EIO */
+static int power_left = -1;  /* writes until the power fails (-1: never) */
 
 static int find(const char *key)
 {
@@ -53,6 +54,10 @@ int hal_storage_write(const char *key, const void *buf, size_t len)
 		fail_writes--;
 		return -EIO;
 	}
+	if (power_left == 0)
+		return -EIO;
+	if (power_left > 0)
+		power_left--;
 	assert_true(len <= sizeof(flash[0].val));
 	if (i < 0) {
 		assert_true(n_keys < KEYS);
@@ -72,6 +77,7 @@ static int wipe(void **state)
 	n_keys = 0;
 	writes = 0;
 	fail_writes = 0;
+	power_left = -1;
 	return 0;
 }
 
@@ -279,6 +285,111 @@ static void test_outbox_overflow_drops_the_oldest_and_counts(void **state)
 	assert_int_equal(r.seq, 22);
 }
 
+/* Every reading from @first to @last, in order, nothing else. */
+static void expect_seqs(struct outbox *o, uint32_t first, uint32_t last)
+{
+	uint32_t seqs[OUTBOX_WINDOW];
+	uint16_t mids[OUTBOX_WINDOW], mid = 100;
+	bool again[OUTBOX_WINDOW];
+	uint32_t want = first;
+	unsigned int n;
+
+	assert_int_equal(outbox_count(o), last - first + 1);
+	while ((n = send_all(o, &mid, seqs, mids, again)) > 0) {
+		for (unsigned int i = 0; i < n; i++)
+			assert_int_equal(seqs[i], want++);
+		for (unsigned int i = 0; i < n; i++)
+			outbox_acked(o, mids[i]);
+	}
+	assert_int_equal(want, last + 1);
+	assert_int_equal(outbox_count(o), 0);
+}
+
+static void push_seqs(struct outbox *o, uint32_t first, uint32_t last)
+{
+	for (uint32_t s = first; s <= last; s++) {
+		struct outbox_reading r = reading(1, s);
+		assert_int_equal(outbox_push(o, &r), 0);
+	}
+}
+
+static void test_outbox_uses_capacity_slots_only(void **state)
+{
+	struct outbox o;
+
+	(void)state;
+	assert_int_equal(outbox_open(&o, 8), 0);
+	for (uint32_t s = 1; s <= 1000; s += 5) {
+		push_seqs(&o, s, s + 4);
+		expect_seqs(&o, s, s + 4);
+	}
+	/* Eight slots and the meta key: the store does not grow with time. */
+	assert_int_equal(n_keys, 8 + 1);
+}
+
+static void test_outbox_capacity_change_keeps_what_fits(void **state)
+{
+	struct outbox o;
+
+	(void)state;
+	assert_int_equal(outbox_open(&o, 10), 0);
+	push_seqs(&o, 1, 7);
+	/* Reboot with room for more: all seven stay, and more fit. */
+	assert_int_equal(outbox_open(&o, 20), 0);
+	assert_int_equal(outbox_count(&o), 7);
+	push_seqs(&o, 8, 20);
+	assert_int_equal(o.dropped, 0);
+	/* Reboot with less room: the newest five stay, fifteen are counted. */
+	assert_int_equal(outbox_open(&o, 5), 0);
+	assert_int_equal(o.dropped, 15);
+	assert_int_equal(outbox_open(&o, 5), 0);
+	assert_int_equal(o.dropped, 15);
+	expect_seqs(&o, 16, 20);
+	/* And it carries on under the new layout. */
+	push_seqs(&o, 21, 30);
+	assert_int_equal(o.dropped, 20);
+	assert_int_equal(outbox_open(&o, 5), 0);
+	expect_seqs(&o, 26, 30);
+}
+
+static void test_outbox_power_cut_during_a_capacity_change(void **state)
+{
+	struct outbox o;
+
+	(void)state;
+	assert_int_equal(outbox_open(&o, 10), 0);
+	push_seqs(&o, 1, 8);
+	for (int cut = 0; cut <= 4; cut++) {
+		/* The copy into the new layout (4 slots, then the meta) stops
+		 * part-way ... */
+		power_left = cut;
+		assert_int_equal(outbox_open(&o, 4), -EIO);
+		power_left = -1;
+		/* ... and the old layout still holds everything. */
+		assert_int_equal(outbox_open(&o, 10), 0);
+		assert_int_equal(outbox_count(&o), 8);
+	}
+	power_left = -1;
+	assert_int_equal(outbox_open(&o, 4), 0);
+	assert_int_equal(o.dropped, 4);
+	expect_seqs(&o, 5, 8);
+}
+
+static void test_outbox_reads_the_first_layout(void **state)
+{
+	struct outbox o;
+	/* "OBX1", tail 2, dropped 9: every ring was 4096 slots of "ob_<n>". */
+	static const uint8_t v1[12] = { 'O', 'B', 'X', '1', 2, 0, 0, 0, 9, 0, 0, 0 };
+
+	(void)state;
+	assert_int_equal(outbox_open(&o, OUTBOX_SLOTS), 0);
+	push_seqs(&o, 1, 6);
+	assert_int_equal(hal_storage_write("ob_meta", v1, sizeof(v1)), 0);
+	assert_int_equal(outbox_open(&o, 600), 0);
+	assert_int_equal(o.dropped, 9);
+	expect_seqs(&o, 3, 6);
+}
+
 static void test_outbox_storage_errors_are_reported_not_hidden(void **state)
 {
 	struct outbox o;
@@ -288,6 +399,7 @@ static void test_outbox_storage_errors_are_reported_not_hidden(void **state)
 	assert_int_equal(outbox_open(&o, 0), -EINVAL);
 	assert_int_equal(outbox_open(&o, OUTBOX_SLOTS + 1), -EINVAL);
 	assert_int_equal(outbox_open(&o, 10), 0);
+	writes = 0; /* the new outbox's layout */
 	fail_writes = 1;
 	assert_int_equal(outbox_push(&o, &r), -EIO);
 	assert_int_equal(outbox_count(&o), 0);
@@ -306,6 +418,10 @@ int main(void)
 		cmocka_unit_test_setup(test_outbox_wraps_around_the_ring, wipe),
 		cmocka_unit_test_setup(test_outbox_overflow_drops_the_oldest_and_counts, wipe),
 		cmocka_unit_test_setup(test_outbox_storage_errors_are_reported_not_hidden, wipe),
+		cmocka_unit_test_setup(test_outbox_uses_capacity_slots_only, wipe),
+		cmocka_unit_test_setup(test_outbox_capacity_change_keeps_what_fits, wipe),
+		cmocka_unit_test_setup(test_outbox_power_cut_during_a_capacity_change, wipe),
+		cmocka_unit_test_setup(test_outbox_reads_the_first_layout, wipe),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
