@@ -216,6 +216,230 @@ static void test_storage_power_cut_leaves_a_readable_store(void **state)
 	}
 }
 
+static void reopen(void)
+{
+	shim__storage_close();
+	assert_int_equal(shim__storage_open(dir, "dev"), 0);
+}
+
+static void expect_str(const char *key, const char *want)
+{
+	char buf[64];
+	size_t len = 0;
+
+	assert_int_equal(hal_storage_read(key, buf, sizeof(buf), &len), 0);
+	assert_int_equal(len, strlen(want));
+	assert_memory_equal(buf, want, len);
+}
+
+static void test_storage_torn_at_any_length_keeps_the_old_value(void **state)
+{
+	off_t before, after;
+
+	(void)state;
+	assert_int_equal(hal_storage_write("a", "first", 5), 0);
+	assert_int_equal(hal_storage_write("b", "bee", 3), 0);
+	before = file_size();
+	assert_int_equal(hal_storage_write("a", "second", 6), 0);
+	after = file_size();
+	shim__storage_close();
+	for (off_t cut = before + 1; cut < after; cut++) {
+		assert_int_equal(truncate(file, cut), 0);
+		assert_int_equal(shim__storage_open(dir, "dev"), 0);
+		expect_str("a", "first");
+		expect_str("b", "bee");
+		assert_int_equal(file_size(), before);
+		shim__storage_close();
+	}
+	assert_int_equal(shim__storage_open(dir, "dev"), 0);
+}
+
+static void test_storage_not_a_store_is_an_error(void **state)
+{
+	char buf[8];
+	size_t len;
+	FILE *f;
+
+	(void)state;
+	shim__storage_close();
+	f = fopen(file, "w");
+	assert_non_null(f);
+	fputs("this is not a flash image at all", f);
+	fclose(f);
+	assert_int_equal(shim__storage_open(dir, "dev"), 0);
+	assert_int_equal(hal_storage_read("boot", buf, sizeof(buf), &len), -EIO);
+	assert_int_equal(hal_storage_write("boot", "x", 1), -EIO);
+}
+
+static void test_storage_holds_two_outbox_rings(void **state)
+{
+	char key[16];
+
+	(void)state;
+	/* An outbox of 4096 re-laid out at boot uses both key sets. */
+	for (int i = 0; i < 2 * 4096 + 16; i++) {
+		snprintf(key, sizeof(key), "k%d", i);
+		assert_int_equal(hal_storage_write(key, "v", 1), 0);
+	}
+	reopen();
+	expect_str("k0", "v");
+	expect_str("k8207", "v");
+}
+
+/* A value that says who wrote it, so that a mix of two writes cannot pass. */
+static size_t make_value(uint8_t *buf, uint32_t key, uint32_t n)
+{
+	size_t len = 8 + (n * 7u + key) % 300;
+
+	memcpy(buf, &n, 4);
+	memcpy(buf + 4, &key, 4);
+	for (size_t i = 8; i < len; i++)
+		buf[i] = (uint8_t)(n * 31u + key + i);
+	return len;
+}
+
+static void test_storage_power_cut_during_compactions(void **state)
+{
+	uint8_t buf[512], want[512];
+	char key[16];
+
+	(void)state;
+	shim__storage_close();
+	for (int cut = 0; cut < 12; cut++) {
+		struct timespec pause = { 0, (long)(cut * 3100000 % 25000000) };
+		int pipefd[2], status;
+		char c;
+		pid_t pid;
+
+		assert_int_equal(pipe(pipefd), 0);
+		pid = fork();
+		assert_true(pid >= 0);
+		if (pid == 0) {
+			close(pipefd[0]);
+			if (shim__storage_open(dir, "dev") < 0)
+				_exit(3);
+			/* Values of up to 300 bytes over 40 keys: a compaction
+			 * every few hundred writes. */
+			for (uint32_t n = 1;; n++) {
+				size_t len = make_value(buf, n % 40, n);
+
+				snprintf(key, sizeof(key), "pc_%u", n % 40);
+				if (hal_storage_write(key, buf, len) < 0)
+					_exit(4);
+				if (n == 200 && write(pipefd[1], "x", 1) != 1)
+					_exit(5);
+			}
+		}
+		close(pipefd[1]);
+		assert_int_equal(read(pipefd[0], &c, 1), 1);
+		close(pipefd[0]);
+		nanosleep(&pause, NULL);
+		kill(pid, SIGKILL);
+		assert_int_equal(waitpid(pid, &status, 0), pid);
+		assert_true(WIFSIGNALED(status));
+
+		assert_int_equal(shim__storage_open(dir, "dev"), 0);
+		for (uint32_t k = 0; k < 40; k++) {
+			size_t len = 0;
+			uint32_t n;
+
+			snprintf(key, sizeof(key), "pc_%u", k);
+			assert_int_equal(hal_storage_read(key, buf, sizeof(buf), &len), 0);
+			memcpy(&n, buf, 4);
+			assert_int_equal(len, make_value(want, k, n));
+			assert_memory_equal(buf, want, len);
+		}
+		shim__storage_close();
+	}
+	assert_int_equal(shim__storage_open(dir, "dev"), 0);
+}
+
+static uint32_t crc32_of(const void *data, size_t n)
+{
+	const uint8_t *p = data;
+	uint32_t crc = 0xffffffffu;
+
+	while (n--) {
+		crc ^= *p++;
+		for (int k = 0; k < 8; k++)
+			crc = (crc >> 1) ^ (0xedb88320u & (0u - (crc & 1u)));
+	}
+	return ~crc;
+}
+
+static void test_storage_converts_the_first_format(void **state)
+{
+	/* "RFSTORE1", then key[16], u32 length, u32 CRC-32 of the value, value. */
+	uint8_t img[8 + 2 * 24 + 8];
+	uint32_t boot = 41, len = 4, crc = crc32_of(&boot, 4);
+	char key[16] = "boot";
+	FILE *f;
+
+	(void)state;
+	shim__storage_close();
+	memcpy(img, "RFSTORE1", 8);
+	memcpy(img + 8, key, 16);
+	memcpy(img + 24, &len, 4);
+	memcpy(img + 28, &crc, 4);
+	memcpy(img + 32, &boot, 4);
+	memset(key, 0, sizeof(key));
+	memcpy(key, "zz", 2);
+	memcpy(img + 36, key, 16);
+	len = 0;
+	crc = crc32_of(NULL, 0);
+	memcpy(img + 52, &len, 4);
+	memcpy(img + 56, &crc, 4);
+	f = fopen(file, "wb");
+	assert_non_null(f);
+	assert_int_equal(fwrite(img, 1, 60, f), 60);
+	fclose(f);
+	assert_int_equal(shim__storage_open(dir, "dev"), 0);
+	/* The device keeps counting boots where it was. */
+	assert_int_equal(get("boot"), 41);
+	put("boot", 42);
+	reopen();
+	assert_int_equal(get("boot"), 42);
+	assert_int_equal(hal_storage_read("zz", img, sizeof(img), &(size_t){ 0 }), 0);
+}
+
+static void test_storage_reads_records_without_a_sequence(void **state)
+{
+	/* "REC1" records: u32 magic, u16 key length, u16 0, u32 length,
+	 * u32 CRC-32 of key then value (one running CRC), key, value. */
+	uint8_t img[8 + 2 * (16 + 4 + 4)];
+	uint8_t kv[8];
+	size_t at = 8;
+	FILE *f;
+
+	(void)state;
+	shim__storage_close();
+	memcpy(img, "RFSTORE2", 8);
+	for (uint32_t v = 1; v <= 2; v++) {
+		uint32_t magic = 0x31434552u, vlen = 4, crc;
+		uint16_t klen = 4, zero = 0;
+
+		memcpy(kv, "boot", 4);
+		memcpy(kv + 4, &v, 4);
+		crc = crc32_of(kv, 8);
+		memcpy(img + at, &magic, 4);
+		memcpy(img + at + 4, &klen, 2);
+		memcpy(img + at + 6, &zero, 2);
+		memcpy(img + at + 8, &vlen, 4);
+		memcpy(img + at + 12, &crc, 4);
+		memcpy(img + at + 16, kv, 8);
+		at += 24;
+	}
+	f = fopen(file, "wb");
+	assert_non_null(f);
+	assert_int_equal(fwrite(img, 1, at, f), at);
+	fclose(f);
+	assert_int_equal(shim__storage_open(dir, "dev"), 0);
+	assert_int_equal(get("boot"), 2);
+	put("boot", 3);
+	reopen();
+	assert_int_equal(get("boot"), 3);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -224,6 +448,12 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_storage_damage_in_the_middle_is_an_error, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_storage_compaction_keeps_every_live_key, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_storage_power_cut_leaves_a_readable_store, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_storage_torn_at_any_length_keeps_the_old_value, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_storage_not_a_store_is_an_error, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_storage_holds_two_outbox_rings, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_storage_power_cut_during_compactions, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_storage_converts_the_first_format, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_storage_reads_records_without_a_sequence, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
