@@ -10,7 +10,8 @@ enum hal_gpio_mode {
 	HAL_GPIO_OUTPUT,       /* push-pull driven */
 };
 
-/* Returns 0, -EINVAL for an unknown pin or mode. */
+/* Returns 0, -EINVAL for an unknown pin or mode, or -ENOTSUP on a board
+ * whose sensors are read by the OS rather than by pin (linux-sbc). */
 int hal_gpio_set_mode(unsigned int pin, enum hal_gpio_mode mode);
 
 /* Returns 0 (low) or 1 (high), or -EINVAL for an unknown pin. */

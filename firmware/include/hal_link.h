@@ -18,7 +18,10 @@ int hal_link_connect(void);
 /* Current state. Cannot fail. */
 enum hal_link_state hal_link_get_state(void);
 
-/* Signal strength in dBm. Returns 0, or -ENOTCONN when the link is down. */
+/*
+ * Signal strength in dBm. Returns 0, -ENOTCONN when the link is down, or
+ * -ENODATA when the link has no signal strength (a wired interface).
+ */
 int hal_link_get_rssi(int *rssi_dbm);
 
 /* Drop the association. Returns 0; dropping a down link is not an error. */

@@ -32,6 +32,8 @@ int hal_sensor_init(const struct robot_config *cfg);
  *   -ETIMEDOUT  no response, or the frame stopped part-way
  *   -EBADMSG    checksum mismatch
  *   -EIO        implausible pulse timing or value outside the sensor range
+ *   -ENODEV     the board can tell the sensor is not there (an OS driver
+ *               that is not loaded); pin-level boards report -ETIMEDOUT
  */
 int hal_sensor_read_climate(struct climate_sample *out);
 
@@ -41,6 +43,7 @@ int hal_sensor_read_climate(struct climate_sample *out);
  *   -ETIMEDOUT  no echo (nothing in range, or sensor absent)
  *   -ERANGE     echo outside the sensor's 2..400 cm range
  *   -EIO        the echo line misbehaved (stuck high)
+ *   -ENODEV     the board can tell the sensor is not there
  */
 int hal_sensor_read_distance(uint32_t *distance_mm);
 
