@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <poll.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -591,6 +592,252 @@ static void test_device_survives_a_refusing_broker(void **state)
 	assert_int_equal(system(cmd), 0);
 }
 
+/* ---- store and forward across broker outages and power cuts ------------- */
+
+#define OB_MAX 200
+
+/* A device with a world slot, so that its counters can be watched. */
+struct ob_rig {
+	struct world w;
+	char world_path[400];
+	char id[32];
+	char data[96];
+};
+
+static void ob_rig_open(struct ob_rig *g, const char *id)
+{
+	snprintf(g->world_path, sizeof(g->world_path), "%s/world_%s", fx.broker.dir, id);
+	assert_int_equal(world_create(g->world_path, 1, "it", &g->w), 0);
+	snprintf(world_get_slot(&g->w, 0)->device_id, WORLD_ID_MAX + 1, "%s", id);
+	snprintf(g->id, sizeof(g->id), "%s", id);
+	topic(g->data, sizeof(g->data), id, "data");
+}
+
+static pid_t ob_rig_start(struct ob_rig *g)
+{
+	const char *extra[] = { "--world", g->world_path, "--slot", "0",
+				"--backoff-base", "100ms", "--backoff-cap", "1s", NULL };
+
+	return start(g->id, extra);
+}
+
+static void ob_report(struct ob_rig *g, struct world_report *rep)
+{
+	assert_int_equal(world_read_report(world_get_slot(&g->w, 0), rep), 0);
+}
+
+/*
+ * Wait until the device's report satisfies @field >= @n. The report is
+ * shared memory with no event to wait on, so this polls it.
+ */
+#define OB_WAIT(g, field, n, timeout_s)                                           \
+	do {                                                                      \
+		struct world_report rep_;                                         \
+		double until_ = now_s() + (timeout_s);                            \
+		for (;;) {                                                        \
+			ob_report((g), &rep_);                                    \
+			if (rep_.field >= (n))                                    \
+				break;                                            \
+			assert_true(now_s() < until_);                            \
+			poll(NULL, 0, 20);                                        \
+		}                                                                 \
+	} while (0)
+
+/*
+ * Bring the broker back so that an observer is subscribed before the device
+ * can deliver its backlog: the device's link is held down (through the
+ * world) until the observer is listening.
+ */
+static struct observer *ob_broker_back(struct ob_rig *g, const char *pattern)
+{
+	const struct world_faults down = { .link_mode = WORLD_LINK_DOWN, .seed = 1 };
+	const struct world_faults none = { 0 };
+	struct world_report rep;
+	struct observer *o;
+
+	ob_report(g, &rep);
+	world_write_faults(world_get_slot(&g->w, 0), &down);
+	/* It has seen the link go once an association attempt fails. */
+	OB_WAIT(g, counters.link_failures, rep.counters.link_failures + 1, 10);
+	assert_int_equal(broker_restart(&fx.broker), 0);
+	o = observer_start(fx.broker.port, pattern);
+	assert_non_null(o);
+	world_write_faults(world_get_slot(&g->w, 0), &none);
+	return o;
+}
+
+/* What arrived of one boot: copies per seq, and for first copies their times. */
+struct ob_log {
+	int seen[OB_MAX];
+	double ts[OB_MAX], at[OB_MAX];
+	double last_first;  /* seq of the latest first copy */
+};
+
+static double payload_time(const char *payload);
+
+/* Note @m, a reading of boot @boot; first copies must come in order of seq. */
+static void ob_note(struct ob_log *l, const struct message *m, double boot)
+{
+	double b, seq;
+
+	assert_true(json_number(m->payload, "boot", &b));
+	assert_true(b == boot);
+	assert_true(json_number(m->payload, "seq", &seq));
+	assert_true(seq >= 1 && seq < OB_MAX);
+	if (l->seen[(int)seq]++ == 0) {
+		assert_true(seq > l->last_first);
+		l->last_first = seq;
+		l->ts[(int)seq] = payload_time(m->payload);
+		l->at[(int)seq] = m->at;
+	}
+}
+
+/* Note everything @o has logged on @topic since *@cur. */
+static void ob_note_all(struct ob_log *l, struct observer *o, const char *topic, size_t *cur,
+			double boot)
+{
+	const struct message *m;
+
+	while ((m = observer_wait(o, topic, cur, 0)) != NULL)
+		ob_note(l, m, boot);
+}
+
+/* Wall-clock seconds of a payload's "timestamp". */
+static double payload_time(const char *payload)
+{
+	char ts[40];
+	struct tm tm = { 0 };
+	const char *rest;
+
+	assert_true(json_string(payload, "timestamp", ts, sizeof(ts)));
+	rest = strptime(ts, "%Y-%m-%dT%H:%M:%S", &tm);
+	assert_non_null(rest);
+	return (double)timegm(&tm) + atof(rest);
+}
+
+static void test_device_outbox_delivers_a_broker_outage_in_order(void **state)
+{
+	static struct ob_rig g;
+	static struct ob_log l;
+	struct observer *o;
+	const struct message *m;
+	struct world_report rep;
+	size_t cur = 0;
+	double boot, first, last;
+
+	(void)state;
+	memset(&l, 0, sizeof(l));
+	ob_rig_open(&g, "it_outage");
+	o = observer_start(fx.broker.port, "sensors/it_outage/data");
+	assert_non_null(o);
+	ob_rig_start(&g);
+	m = observer_wait(o, g.data, &cur, 5);
+	assert_non_null(m);
+	assert_true(json_number(m->payload, "boot", &boot));
+	assert_true(json_number(m->payload, "seq", &first));
+	ob_note(&l, m, boot);
+
+	/* The broker is gone for about five publish intervals. */
+	broker_stop(&fx.broker);
+	ob_note_all(&l, o, g.data, &cur, boot);
+	observer_stop(o);
+	OB_WAIT(&g, counters.buffered, 5u, 10);
+	o = ob_broker_back(&g, "sensors/it_outage/data");
+	ob_report(&g, &rep);
+	last = rep.seq + 2; /* and a couple taken after it is back */
+
+	/* Every reading from the first one on arrives; first copies in order of seq. */
+	cur = 0;
+	while (!l.seen[(int)last]) {
+		m = observer_wait(o, g.data, &cur, 10);
+		assert_non_null(m);
+		ob_note(&l, m, boot);
+		assert_null(strstr(m->payload, "dropped"));
+	}
+	for (int q = (int)first; q <= (int)last; q++)
+		assert_true(l.seen[q] >= 1);
+	/* They kept the times they were taken at, one interval apart... */
+	for (int q = (int)first + 1; q <= (int)last; q++) {
+		double gap = l.ts[q] - l.ts[q - 1];
+		assert_true(gap > INTERVAL_S * 0.5 && gap < INTERVAL_S * 1.5);
+	}
+	/* ...although at least five of them arrived together. */
+	{
+		int burst = 0;
+		for (int q = (int)first + 1; q <= (int)last; q++)
+			burst += l.at[q] - l.at[q - 1] < INTERVAL_S * 0.25;
+		assert_true(burst >= 4);
+	}
+	/* Every one of them acknowledged in the end, none dropped. */
+	OB_WAIT(&g, counters.acknowledged, (uint32_t)last, 5);
+	ob_report(&g, &rep);
+	assert_int_equal(rep.counters.dropped, 0);
+	assert_true(rep.counters.redelivered + rep.counters.published >= (uint32_t)last);
+	observer_stop(o);
+	world_close(&g.w);
+}
+
+static void test_device_outbox_survives_a_power_cut_while_offline(void **state)
+{
+	static struct ob_rig g;
+	static struct ob_log l;
+	struct observer *o;
+	const struct message *m;
+	struct world_report rep;
+	size_t cur = 0;
+	double boot, seq, b, first;
+	pid_t pid;
+
+	(void)state;
+	memset(&l, 0, sizeof(l));
+	ob_rig_open(&g, "it_powercut");
+	o = observer_start(fx.broker.port, "sensors/it_powercut/data");
+	assert_non_null(o);
+	pid = ob_rig_start(&g);
+	m = observer_wait(o, g.data, &cur, 5);
+	assert_non_null(m);
+	assert_true(json_number(m->payload, "boot", &boot));
+	assert_true(json_number(m->payload, "seq", &first));
+	ob_note(&l, m, boot);
+
+	/* Broker down, a few readings taken, then the power goes. */
+	broker_stop(&fx.broker);
+	ob_note_all(&l, o, g.data, &cur, boot);
+	observer_stop(o);
+	OB_WAIT(&g, counters.buffered, 3u, 10);
+	ob_report(&g, &rep);
+	assert_int_equal(kill(pid, SIGKILL), 0);
+	assert_int_equal(waitpid(pid, NULL, 0), pid);
+
+	/* Power back (still no broker), then the broker. */
+	ob_rig_start(&g);
+	OB_WAIT(&g, boot, (uint32_t)boot + 1, 10);
+	o = ob_broker_back(&g, "sensors/it_powercut/data");
+
+	/* The old boot's readings first, in order and with their boot number... */
+	cur = 0;
+	for (;;) {
+		m = observer_wait(o, g.data, &cur, 10);
+		assert_non_null(m);
+		assert_true(json_number(m->payload, "boot", &b));
+		if (b == boot + 1)
+			break;
+		ob_note(&l, m, boot);
+	}
+	for (int q = (int)first; q <= (int)rep.seq; q++)
+		assert_true(l.seen[q] >= 1);
+	/* ...then the new boot's, from 1. */
+	assert_true(json_number(m->payload, "seq", &seq));
+	assert_true(seq == 1);
+	m = observer_wait(o, g.data, &cur, 5);
+	assert_non_null(m);
+	assert_true(json_number(m->payload, "boot", &b));
+	assert_true(json_number(m->payload, "seq", &seq));
+	assert_true(b == boot + 1 && seq == 2);
+	observer_stop(o);
+	world_close(&g.w);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -607,6 +854,10 @@ int main(void)
 		cmocka_unit_test_teardown(test_device_follows_world_environment, test_teardown),
 		cmocka_unit_test_teardown(test_device_keepalive_holds_while_stopped, test_teardown),
 		cmocka_unit_test_teardown(test_device_survives_a_refusing_broker, test_teardown),
+		cmocka_unit_test_teardown(test_device_outbox_delivers_a_broker_outage_in_order,
+					  test_teardown),
+		cmocka_unit_test_teardown(test_device_outbox_survives_a_power_cut_while_offline,
+					  test_teardown),
 	};
 
 	signal(SIGPIPE, SIG_IGN);
