@@ -42,7 +42,7 @@ struct robot_status {
 	enum robot_state state;
 	bool running;              /* start/stop */
 	uint32_t boot;
-	uint32_t seq;              /* last reading number published */
+	uint32_t seq;              /* number of the latest reading taken */
 	int climate_err;           /* 0 or the latest DHT22 error */
 	int distance_err;          /* 0 or the latest HC-SR04 error */
 	int16_t temp_dc;           /* filtered values, valid when *_err == 0 */
