@@ -171,3 +171,13 @@ int world_read_faults(const struct world_slot *s, struct world_faults *f)
 		return -ENODATA;
 	return seq_read(&s->fault_seq, f, &s->faults, sizeof(*f));
 }
+
+void world_write_run(struct world_header *h, const struct world_run *run)
+{
+	seq_write(&h->run_seq, &h->run, run, sizeof(*run));
+}
+
+int world_read_run(const struct world_header *h, struct world_run *run)
+{
+	return seq_read(&h->run_seq, run, &h->run, sizeof(*run));
+}

@@ -129,6 +129,27 @@ struct world_slot {
 	uint8_t reserved[128];
 };
 
+enum world_run_phase {
+	WORLD_RUN_UNKNOWN = 0,      /* never written */
+	WORLD_RUN_STARTING = 1,     /* broker, recorder, fleet coming up */
+	WORLD_RUN_RUNNING = 2,      /* walking the timeline */
+	WORLD_RUN_FINISHED = 3,     /* timeline done, fleet stopping */
+	WORLD_RUN_INTERRUPTED = 4,  /* SIGINT/SIGTERM or a broken run */
+};
+
+/* Where the run is: current step and verdict so far. */
+struct world_run {
+	int32_t pid;                /* the orchestrator's process */
+	uint32_t phase;             /* enum world_run_phase */
+	uint32_t steps_total;
+	uint32_t steps_started;
+	uint32_t passed;            /* expectations decided so far */
+	uint32_t failed;
+	int64_t started_ms;         /* wall clock when the timeline began */
+	int64_t ended_ms;           /* wall clock when it ended; 0 while running */
+	char step[64];              /* the current step, e.g. "demo.yaml:31 wait" */
+};
+
 struct world_header {
 	uint64_t magic;
 	uint32_t version;
@@ -140,7 +161,18 @@ struct world_header {
 	/* orchestrator-written run state, for the dashboard */
 	_Atomic int32_t broker_port;
 	_Atomic uint32_t broker_state;      /* 0 down, 1 up */
-	uint8_t reserved[128];
+	union {
+		/* The run's progress, for the dashboard (orchestrator-written,
+		 * under run_seq). Carved out of space that was reserved, so the
+		 * layout and WORLD_VERSION stay as they were: an older
+		 * orchestrator leaves it zero, which reads as "unknown". */
+		struct {
+			_Atomic uint32_t run_seq;
+			uint32_t run_pad;
+			struct world_run run;
+		};
+		uint8_t reserved[128];
+	};
 };
 
 struct world {
@@ -177,5 +209,12 @@ int world_read_report(const struct world_slot *s, struct world_report *rep);
 void world_write_faults(struct world_slot *s, const struct world_faults *f);
 /* Returns 0, -ENODATA when never written, or -EAGAIN like world_read_env. */
 int world_read_faults(const struct world_slot *s, struct world_faults *f);
+
+/* The run's progress in the header (seqlocked like the slots' groups).
+ * world_read_run returns 0, or -EAGAIN like world_read_env. */
+void world_write_run(struct world_header *h, const struct world_run *run);
+int world_read_run(const struct world_header *h, struct world_run *run);
+
+_Static_assert(sizeof(struct world_run) + 8 <= 128, "world_run must fit the header's reserved space");
 
 #endif /* WORLD_H */

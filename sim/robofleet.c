@@ -7,6 +7,7 @@
 #include "query.h"
 #include "run.h"
 #include "scenario.h"
+#include "tui.h"
 
 #ifndef ROBOFLEET_VERSION
 #define ROBOFLEET_VERSION "0.0.0"
@@ -15,7 +16,8 @@
 static void usage(FILE *out)
 {
 	fputs("usage: robofleet run SCENARIO.yaml [--junit FILE] [--broker HOST:PORT]\n"
-	      "                     [--runs-dir DIR] [--device PATH] [--quiet]\n"
+	      "                     [--runs-dir DIR] [--device PATH] [--quiet] [--tui]\n"
+	      "       robofleet top RUN_DIR [--refresh MS]\n"
 	      "       robofleet check SCENARIO.yaml...\n"
 	      "       robofleet query RUN (--device ID [--last 24h] | --hourly | --sql SQL)\n"
 	      "       robofleet export RUN --format csv|influx [--output FILE]\n"
@@ -23,6 +25,8 @@ static void usage(FILE *out)
 	      "\n"
 	      "run    start the fleet the scenario describes, play its steps, and exit 0\n"
 	      "       only if every expectation held (1 otherwise, 2 for a bad file)\n"
+	      "       (--tui: watch it in the dashboard while it runs)\n"
+	      "top    the live dashboard of a run: devices, events, faults by key\n"
 	      "check  validate scenario files without running anything\n"
 	      "query  read a run's record: one robot's readings, hourly means, any SQL\n"
 	      "export write a run's readings as CSV or InfluxDB line protocol\n", out);
@@ -60,6 +64,7 @@ static int cmd_run(int argc, char **argv)
 		{ "runs-dir", required_argument, NULL, 'r' },
 		{ "device", required_argument, NULL, 'd' },
 		{ "quiet", no_argument, NULL, 'q' },
+		{ "tui", no_argument, NULL, 't' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -76,6 +81,7 @@ static int cmd_run(int argc, char **argv)
 		case 'r': o.runs_dir = optarg; break;
 		case 'd': o.device_path = optarg; break;
 		case 'q': o.quiet = true; break;
+		case 't': o.tui = true; break;
 		case 'h': usage(stdout); return 0;
 		case ':':
 			fprintf(stderr, "robofleet run: %s needs a value\n", argv[optind - 1]);
@@ -109,6 +115,8 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(argv[1], "run"))
 		return cmd_run(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "top"))
+		return tui_top_main(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "check"))
 		return cmd_check(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "query"))

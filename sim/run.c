@@ -12,6 +12,7 @@
 #include <math.h>
 #include <mosquitto.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <sqlite3.h>
 #include <stdarg.h>
@@ -23,6 +24,7 @@
 #include <unistd.h>
 
 #include "broker.h"
+#include "control.h"
 #include "engine.h"
 #include "fault_apply.h"
 #include "fleet.h"
@@ -31,10 +33,18 @@
 #include "robot_config.h"
 #include "run.h"
 #include "scenario.h"
+#include "tui.h"
 #include "world.h"
 
 #define DEVICE_LOG_LIMIT "1M"
 #define STOP_TIMEOUT_MS 10000
+#define DASHBOARD_CYCLE_OFF_MS 3000     /* 'p' in the dashboard: power back after this */
+
+/* A dashboard power-cycle waiting for its restore. */
+struct pending_restore {
+	size_t dev;
+	int64_t due_ms;
+};
 
 struct run {
 	const struct run_options *opt;
@@ -54,6 +64,18 @@ struct run {
 	uint64_t faults_total;          /* injections, power changes and broker actions */
 	int64_t wall_offset_ms;         /* wall - monotonic, for the record's clock */
 	uint64_t crashes;
+	/* The dashboard: its request FIFO, where the run is (world header),
+	 * and with --tui its thread. See tui/control.h for the protocol. */
+	struct control control;
+	const char *fault_source;       /* NULL: "scenario" */
+	struct pending_restore *restores;
+	size_t n_restores, cap_restores;
+	struct world_run status;
+	size_t results_seen;
+	pthread_t tui_thread;
+	bool tui_running;
+	atomic_bool tui_stop;
+	int saved_stderr;
 };
 
 static volatile sig_atomic_t interrupted;
@@ -92,7 +114,7 @@ static void say(const struct run *r, const char *fmt, ...)
 {
 	va_list ap;
 
-	if (r->opt->quiet)
+	if (r->opt->quiet || r->opt->tui)
 		return;
 	va_start(ap, fmt);
 	vprintf(fmt, ap);
@@ -119,21 +141,28 @@ static void on_device_exit(void *ctx, struct fleet_device *d, bool crash)
 		d->id, (unsigned)d->last_status, r->dir, d->id);
 }
 
+static void control_tick(struct run *r);
+
 static int op_sleep_until(void *ctx, int64_t t)
 {
 	struct run *r = ctx;
 
 	for (;;) {
 		int64_t now = mono_ms();
-		struct pollfd p = { .fd = wake_pipe[0], .events = POLLIN };
+		struct pollfd p[2] = {
+			{ .fd = wake_pipe[0], .events = POLLIN },
+			{ .fd = control_fd(&r->control), .events = POLLIN },
+		};
 
 		fleet_reap(&r->fleet, on_device_exit, r);
+		control_tick(r);
 		if (interrupted)
 			return -ECANCELED;
 		if (now >= t)
 			return 0;
-		/* Wake at least every 100 ms to notice crashed devices. */
-		poll(&p, 1, (int)(t - now < 100 ? t - now : 100));
+		/* Wake at least every 100 ms to notice crashed devices and due
+		 * dashboard restores; a dashboard request wakes us at once. */
+		poll(p, p[1].fd >= 0 ? 2 : 1, (int)(t - now < 100 ? t - now : 100));
 	}
 }
 
@@ -171,8 +200,8 @@ static void note_fault(struct run *r, const char *device_id, const char *kind,
 		       const char *action, const char *detail)
 {
 	r->faults_total++;
-	if (r->recorder && recorder_note_fault(r->recorder, device_id, kind, action, "scenario",
-					       detail) < 0)
+	if (r->recorder && recorder_note_fault(r->recorder, device_id, kind, action,
+					       r->fault_source ? r->fault_source : "scenario", detail) < 0)
 		fprintf(stderr, "robofleet: out of memory recording a fault\n");
 }
 
@@ -459,6 +488,13 @@ static void op_on_step(void *ctx, const struct scenario_step *s, int depth)
 
 	say(r, "%*s%s:%u: %s\n", 2 + 2 * depth, "", r->sc.file, s->pos.line,
 	    scenario_step_kind_name(s->kind));
+	if (r->world.hdr) {
+		const char *base = strrchr(r->sc.file, '/');
+		r->status.steps_started++;
+		snprintf(r->status.step, sizeof(r->status.step), "%.40s:%u %s", base ? base + 1 : r->sc.file,
+			 s->pos.line, scenario_step_kind_name(s->kind));
+		world_write_run(r->world.hdr, &r->status);
+	}
 }
 
 static const struct engine_ops run_ops = {
@@ -478,6 +514,212 @@ static const struct engine_ops run_ops = {
 	.error = op_error,
 	.on_step = op_on_step,
 };
+
+/* ---- the dashboard's requests and view (tui/control.h) ------------------------ */
+
+/* A fault as a bare `- fault: {kind: K}` would give it, plus values for
+ * the kinds a scenario must spell out (flap period, drift, noise). */
+static int dashboard_fault(struct scenario_fault *f, const char *name)
+{
+	memset(f, 0, sizeof(*f));
+	for (int k = 0; k < SCENARIO_FAULT_COUNT; k++) {
+		if (strcmp(name, scenario_fault_kind_name((enum scenario_fault_kind)k)))
+			continue;
+		f->kind = (enum scenario_fault_kind)k;
+		f->probability = f->kind == SCENARIO_FAULT_DHT_SPIKES ? 0.2 : 1.0;
+		f->duty = 0.5;
+		f->attempts = 3;
+		f->loss = 0.1;
+		f->latency_ms = 200;
+		f->rssi_dbm = -85;
+		f->size = 20;
+		f->period_ms = 10000;
+		f->per_hour = 10;
+		f->amplitude_cm = 20;
+		return 0;
+	}
+	return -EINVAL;
+}
+
+static int dashboard_broker(const char *a, enum scenario_broker_action *out)
+{
+	static const enum scenario_broker_action all[] = { SCENARIO_BROKER_STOP, SCENARIO_BROKER_START,
+							    SCENARIO_BROKER_RESTART, SCENARIO_BROKER_KILL };
+
+	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++) {
+		if (!strcmp(a, scenario_broker_action_name(all[i]))) {
+			*out = all[i];
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+static int dashboard_power(struct run *r, size_t dev, const char *a)
+{
+	int rc;
+
+	if (!strcmp(a, "restore"))
+		return op_power(r, dev, SCENARIO_POWER_ON);
+	if ((rc = op_power(r, dev, SCENARIO_POWER_OFF)) < 0 || strcmp(a, "cycle"))
+		return rc;
+	if (r->n_restores == r->cap_restores) {
+		size_t cap = r->cap_restores ? 2 * r->cap_restores : 16;
+		struct pending_restore *p = realloc(r->restores, cap * sizeof(*p));
+		if (!p)
+			return -ENOMEM;
+		r->restores = p;
+		r->cap_restores = cap;
+	}
+	r->restores[r->n_restores++] = (struct pending_restore){ dev, mono_ms() + DASHBOARD_CYCLE_OFF_MS };
+	return 0;
+}
+
+/* Apply one request with the same effects a scenario step uses. */
+static void control_apply(void *ctx, const struct control_request *q)
+{
+	struct run *r = ctx;
+	long dev = q->verb == CONTROL_BROKER ? 0 : scenario_device_find(&r->sc, q->device);
+	struct scenario_fault f;
+	struct scenario_clear c;
+	enum scenario_broker_action b;
+	int rc = -EINVAL;
+
+	if (dev < 0) {
+		fprintf(stderr, "robofleet: dashboard: no device %s\n", q->device);
+		return;
+	}
+	r->fault_source = "dashboard";
+	switch (q->verb) {
+	case CONTROL_FAULT:
+		if (dashboard_fault(&f, q->arg) == 0)
+			rc = op_fault(r, (size_t)dev, &f);
+		break;
+	case CONTROL_CLEAR:
+		memset(&c, 0, sizeof(c));
+		c.kind_set = q->arg[0] != '\0';
+		if (!c.kind_set || dashboard_fault(&f, q->arg) == 0) {
+			c.kind = f.kind;
+			rc = op_clear(r, (size_t)dev, &c);
+		}
+		break;
+	case CONTROL_POWER:
+		rc = dashboard_power(r, (size_t)dev, q->arg);
+		break;
+	case CONTROL_COMMAND:
+	{
+		const char *payload = !strcmp(q->arg, "stop") ? "{\"action\":\"stop\"}" :
+				      "{\"action\":\"start\"}";
+		rc = op_command(r, (size_t)dev, payload, strlen(payload));
+	}
+		/* Not a fault, but a person's doing: the event log shows it. */
+		if (rc == 0)
+			note_fault(r, q->device, "command", q->arg, NULL);
+		break;
+	case CONTROL_BROKER:
+		if (dashboard_broker(q->arg, &b) == 0)
+			rc = op_broker(r, b);
+		break;
+	}
+	r->fault_source = NULL;
+	if (rc < 0)
+		fprintf(stderr, "robofleet: dashboard request '%s %s %s' failed: %s\n",
+			q->verb == CONTROL_BROKER ? "broker" : "device", q->device, q->arg, strerror(-rc));
+}
+
+/* From the sleep loop: requests, due restores, and the verdict so far. */
+static void control_tick(struct run *r)
+{
+	bool changed = false;
+
+	control_drain(&r->control, control_apply, r);
+	for (size_t i = 0; i < r->n_restores;) {
+		if (mono_ms() < r->restores[i].due_ms) {
+			i++;
+			continue;
+		}
+		r->fault_source = "dashboard";
+		op_power(r, r->restores[i].dev, SCENARIO_POWER_ON);
+		r->fault_source = NULL;
+		r->restores[i] = r->restores[--r->n_restores];
+	}
+	for (; r->results_seen < r->engine.n_results; r->results_seen++) {
+		if (r->engine.results[r->results_seen].passed)
+			r->status.passed++;
+		else
+			r->status.failed++;
+		changed = true;
+	}
+	if (changed && r->world.hdr)
+		world_write_run(r->world.hdr, &r->status);
+}
+
+static void set_phase(struct run *r, enum world_run_phase ph)
+{
+	if (!r->world.hdr)
+		return;
+	r->status.phase = ph;
+	if (ph == WORLD_RUN_RUNNING)
+		r->status.started_ms = wall_ms();
+	if (ph >= WORLD_RUN_FINISHED)
+		r->status.ended_ms = wall_ms();
+	world_write_run(r->world.hdr, &r->status);
+}
+
+/* --tui: q in the dashboard ends the run as Ctrl-C would. */
+static void tui_quit(void *ctx)
+{
+	(void)ctx;
+	on_signal(SIGINT);
+}
+
+static void *tui_main(void *arg)
+{
+	struct run *r = arg;
+	struct tui_opts o = { .run_dir = r->dir, .embedded = true, .stop = &r->tui_stop,
+			      .on_quit = tui_quit, .ctx = r };
+
+	tui_top(&o);
+	return NULL;
+}
+
+/* The dashboard owns the terminal while it runs: our stderr goes to
+ * <run>/robofleet.log until it stops, so nothing scribbles on the screen. */
+static int start_tui(struct run *r)
+{
+	char path[PATH_MAX + 16];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/robofleet.log", r->dir);
+	fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return -errno;
+	fflush(stderr);
+	r->saved_stderr = dup(STDERR_FILENO);
+	dup2(fd, STDERR_FILENO);
+	close(fd);
+	atomic_store(&r->tui_stop, false);
+	if (pthread_create(&r->tui_thread, NULL, tui_main, r) != 0) {
+		dup2(r->saved_stderr, STDERR_FILENO);
+		close(r->saved_stderr);
+		return -EAGAIN;
+	}
+	r->tui_running = true;
+	return 0;
+}
+
+static void stop_tui(struct run *r)
+{
+	if (!r->tui_running)
+		return;
+	atomic_store(&r->tui_stop, true);
+	pthread_join(r->tui_thread, NULL);
+	r->tui_running = false;
+	fflush(stderr);
+	dup2(r->saved_stderr, STDERR_FILENO);
+	close(r->saved_stderr);
+	fprintf(stderr, "robofleet: messages during the run: %s/robofleet.log\n", r->dir);
+}
 
 /* ---- set-up --------------------------------------------------------------------- */
 
@@ -817,6 +1059,10 @@ static void print_verdict(FILE *out, const struct run *r, const struct summary *
 
 static void tear_down(struct run *r)
 {
+	stop_tui(r);
+	control_close(&r->control);
+	free(r->restores);
+	r->restores = NULL;
 	if (r->fleet.devices) {
 		fleet_stop_all(&r->fleet, STOP_TIMEOUT_MS);
 		fleet_reap(&r->fleet, NULL, NULL);
@@ -878,6 +1124,7 @@ int run_scenario(const struct run_options *o)
 
 	memset(&r, 0, sizeof(r));
 	r.opt = o;
+	r.control.rfd = r.control.wfd = -1;
 	if (scenario_parse_file(o->scenario_path, &r.sc, &err) < 0) {
 		fprintf(stderr, "%s\n", err.message);
 		return 2;
@@ -900,6 +1147,21 @@ int run_scenario(const struct run_options *o)
 	say(&r, "robofleet: %s, %zu devices, run directory %s\n", r.sc.name, r.sc.fleet.n_devices, r.dir);
 	if ((rc = set_up_world(&r)) < 0) {
 		fprintf(stderr, "robofleet: world file: %s\n", strerror(-rc));
+		goto out;
+	}
+	r.status.pid = (int32_t)getpid();
+	r.status.steps_total = (uint32_t)r.sc.n_steps_total;
+	set_phase(&r, WORLD_RUN_STARTING);
+	/* Without the channel the run still works; the dashboard is read-only. */
+	if ((rc = control_open(&r.control, r.dir)) < 0)
+		fprintf(stderr, "robofleet: no dashboard control channel: %s\n", strerror(-rc));
+	if (o->tui && (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO))) {
+		fprintf(stderr, "robofleet: --tui needs a terminal\n");
+		status = 2;
+		goto out;
+	}
+	if (o->tui && (rc = start_tui(&r)) < 0) {
+		fprintf(stderr, "robofleet: cannot start the dashboard: %s\n", strerror(-rc));
 		goto out;
 	}
 
@@ -970,8 +1232,12 @@ int run_scenario(const struct run_options *o)
 		goto interrupted_or_out;
 	say(&r, "robofleet: %zu devices started\n", r.fleet.count);
 
+	set_phase(&r, WORLD_RUN_RUNNING);
 	rc = engine_run(&r.engine);
+	control_tick(&r); /* the last expectations into the header */
 interrupted_or_out:
+	set_phase(&r, rc == 0 ? WORLD_RUN_FINISHED : WORLD_RUN_INTERRUPTED);
+	stop_tui(&r);
 	if (rc == -ECANCELED || interrupted) {
 		fprintf(stderr, "robofleet: interrupted; stopping the fleet\n");
 		status = 130;

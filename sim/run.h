@@ -11,6 +11,7 @@ struct run_options {
 	const char *runs_dir;       /* parent of the run directory, default "runs" */
 	const char *device_path;    /* NULL: found next to robofleet */
 	bool quiet;
+	bool tui;                   /* show `robofleet top` while running (needs a terminal) */
 };
 
 /*
