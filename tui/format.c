@@ -23,13 +23,13 @@ static const struct {
 	[TUI_COL_ID] = { "ID", 0 },
 	[TUI_COL_STATE] = { "STATE", 7 },
 	[TUI_COL_LINK] = { "LINK", 4 },
-	[TUI_COL_MQTT] = { "MQTT", 7 },
+	[TUI_COL_MQTT] = { "MQTT", 6 },
 	[TUI_COL_TEMP] = { "TEMP", 5 },
 	[TUI_COL_HUM] = { "HUM", 4 },
 	[TUI_COL_DIST] = { "DIST", 5 },
 	[TUI_COL_AGE] = { "AGE", 4 },
-	[TUI_COL_PUB] = { "PUB", 6 },
-	[TUI_COL_ACK] = { "ACK", 6 },
+	[TUI_COL_PUB] = { "PUB", 5 },
+	[TUI_COL_ACK] = { "ACK", 5 },
 	[TUI_COL_BUF] = { "BUF", 4 },
 	[TUI_COL_FAULTS] = { "FAULTS", 0 },
 };
@@ -111,10 +111,10 @@ static const char *mqtt_name(uint32_t robot_state)
 	switch (robot_state) {
 	case ROBOT_BOOT: return "boot";
 	case ROBOT_LINK_CONNECTING: return "nolink";
-	case ROBOT_MQTT_CONNECTING: return "connect";
+	case ROBOT_MQTT_CONNECTING: return "conn";
 	case ROBOT_ONLINE: return "up";
-	case ROBOT_BACKOFF: return "backoff";
-	case ROBOT_SHUTTING_DOWN: return "closing";
+	case ROBOT_BACKOFF: return "retry";
+	case ROBOT_SHUTTING_DOWN: return "close";
 	case ROBOT_DONE: return "done";
 	}
 	return "?";
