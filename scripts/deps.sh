@@ -9,6 +9,7 @@ PACKAGES=(
   libcmocka-dev libsqlite3-dev libncurses-dev libyaml-dev
   gcc-arm-none-eabi libnewlib-arm-none-eabi
   valgrind clang libclang-rt-14-dev libxml2-utils sqlite3
+  tmux
 )
 
 # Cross builds for the Linux SBC board (Raspberry Pi OS 64- and 32-bit):
