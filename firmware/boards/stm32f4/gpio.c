@@ -6,6 +6,11 @@
 
 #define PORTS 5 /* A..E */
 
+/* Which pins are outputs, kept here rather than read back from MODER: one
+ * load instead of a peripheral read, and right under QEMU too, which does
+ * not model the GPIO ports. */
+static uint16_t output_mask[PORTS];
+
 int hal_gpio_set_mode(unsigned int pin, enum hal_gpio_mode mode)
 {
 	unsigned int port = pin / 16, n = pin % 16;
@@ -17,6 +22,7 @@ int hal_gpio_set_mode(unsigned int pin, enum hal_gpio_mode mode)
 	(void)RCC_AHB1ENR;
 	moder = GPIO_MODER(port) & ~(3u << (2 * n));
 	pupdr = GPIO_PUPDR(port) & ~(3u << (2 * n));
+	output_mask[port] &= (uint16_t)~(1u << n);
 	switch (mode) {
 	case HAL_GPIO_INPUT:
 		break;
@@ -24,6 +30,7 @@ int hal_gpio_set_mode(unsigned int pin, enum hal_gpio_mode mode)
 		pupdr |= 1u << (2 * n);
 		break;
 	case HAL_GPIO_OUTPUT:
+		output_mask[port] |= (uint16_t)(1u << n);
 		GPIO_OTYPER(port) &= ~(1u << n);
 		GPIO_OSPEEDR(port) |= 2u << (2 * n);
 		moder |= 1u << (2 * n);
@@ -47,7 +54,7 @@ int hal_gpio_write(unsigned int pin, int level)
 {
 	unsigned int port = pin / 16, n = pin % 16;
 
-	if (port >= PORTS || ((GPIO_MODER(port) >> (2 * n)) & 3u) != 1u)
+	if (port >= PORTS || !(output_mask[port] & (1u << n)))
 		return -EINVAL;
 	GPIO_BSRR(port) = level ? 1u << n : 1u << (n + 16);
 	return 0;

@@ -20,12 +20,31 @@ void Default_Handler(void)
 		__asm volatile("wfi");
 }
 
-void HardFault_Handler(void)
+void stm32_fault_report(const uint32_t *frame);
+void stm32_fault_report(const uint32_t *frame)
 {
+	static const char hex[] = "0123456789abcdef";
+	char msg[] = "\r\nFAULT pc=00000000 lr=00000000 cfsr=00000000, resetting\r\n";
+	const uint32_t vals[3] = { frame[6], frame[5], REG32(0xE000ED28u) };
+
+	for (int v = 0; v < 3; v++)
+		for (int i = 0; i < 8; i++)
+			msg[11 + v * 12 + (v == 2 ? 2 : 0) + i] = hex[(vals[v] >> (28 - 4 * i)) & 0xFu];
+	stm32_console_puts(msg);
 	/* Nothing safe is left to do but start again. */
 	SCB_AIRCR = (0x5FAu << 16) | (1u << 2);
 	for (;;)
 		;
+}
+
+/* Hand the stacked exception frame (r0-r3, r12, lr, pc, xpsr) to the report. */
+__attribute__((naked)) void HardFault_Handler(void)
+{
+	__asm volatile("tst lr, #4\n\t"
+		       "ite eq\n\t"
+		       "mrseq r0, msp\n\t"
+		       "mrsne r0, psp\n\t"
+		       "b stm32_fault_report");
 }
 
 void Reset_Handler(void)
