@@ -12,6 +12,10 @@ PACKAGES=(
   tmux
 )
 
+# The STM32F4 board's end-to-end check boots its image in QEMU's
+# netduinoplus2 machine (an STM32F405).
+PACKAGES+=(qemu-system-arm)
+
 # Cross builds for the Linux SBC board (Raspberry Pi OS 64- and 32-bit):
 # Debian multiarch compilers and target libraries, qemu-user to run the
 # arm64 binary in CI, dtc for the HC-SR04 overlay. libmosquitto-dev is

@@ -7,6 +7,8 @@
 #   4. the Linux SBC board cross-built for arm64 and run under qemu-aarch64
 #      against a real mosquitto with a fixture IIO tree; armhf built too;
 #   5. the parsers fuzzed briefly with libFuzzer.
+#   6. the STM32F4 image: size budget, then booted in qemu-system-arm
+#      against the ESP-AT emulator and a real mosquitto.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 jobs=$(nproc)
@@ -42,5 +44,11 @@ step "fuzzing the parsers (libFuzzer, 20 s each)"
 CC=clang cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=Debug -DROBOFLEET_FUZZ=ON >/dev/null
 cmake --build build-fuzz -j"$jobs" --target fuzz_command fuzz_payload fuzz_scenario fuzz_recorder_json
 (cd build-fuzz && ctest --output-on-failure -L fuzz)
+
+step "STM32F4 board: image, size budget, QEMU end to end (label stm32)"
+cmake -S firmware/boards/stm32f4 -B build-stm32 -DCMAKE_TOOLCHAIN_FILE="$PWD/cmake/arm-none-eabi.cmake" \
+  -DROBOFLEET_HOST_BUILD="$PWD/build" >/dev/null
+cmake --build build-stm32 -j"$jobs"
+(cd build-stm32 && ctest --output-on-failure -L stm32)
 
 step "all checks passed"
