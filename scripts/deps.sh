@@ -12,6 +12,9 @@ PACKAGES=(
   tmux
 )
 
+# bench/burst.sh times the hourly rollup query with hyperfine.
+PACKAGES+=(hyperfine)
+
 # The STM32F4 board's end-to-end check boots its image in QEMU's
 # netduinoplus2 machine (an STM32F405).
 PACKAGES+=(qemu-system-arm)
