@@ -46,6 +46,7 @@ steps:
   - expect: {name: nothing lost, lost: 0, duplicated: 0}
 EOF
 
+mem_before=$(awk '/^MemAvailable:/ {print $2}' /proc/meminfo)
 t_cmd=$(date +%s%3N)
 timeout -k 10 $(( ramp_s + hold + 600 )) /usr/bin/time -v -o "$work/time.txt" \
   "$robofleet" run "$work/scenario.yaml" --runs-dir "$work/runs" --device "$device" --quiet \
@@ -66,21 +67,22 @@ rf_pid=$(pgrep -P "$time_pid" -x robofleet)
 "$build/bench/db_watch" "$run_dir/record.db" $(( ramp_s + hold + 300 )) 50 > "$work/commits.txt" &
 watch=$!
 
-# CPU ticks: per device, the broker, robofleet's main thread (orchestrator)
-# and its other threads (recorder network + writer, command client).
+# CPU time in ns (schedstat's run time, exact, where /proc/<pid>/stat
+# counts whole clock ticks): per device, the broker, robofleet's main
+# thread (orchestrator) and its other threads (recorder network + writer,
+# command client). Devices and mosquitto are single-threaded.
 snapshot() { # snapshot FILE
   local f=$1 kids
   kids=$(ps -o pid=,comm= --ppid "$rf_pid" || true)
   {
-    echo "$kids" | awk '$2 != "mosquitto" && $1 {print $1}' | sed 's|.*|/proc/&/stat|' |
-      xargs -r awk '{t += $14 + $15; n++} END {printf "devices %d %d\n", t, n}' 2>/dev/null
-    echo "$kids" | awk '$2 == "mosquitto" {print "/proc/" $1 "/stat"}' |
-      xargs -r awk '{printf "broker %d 1\n", $14 + $15}' 2>/dev/null
-    awk '{printf "orchestrator %d 1\n", $14 + $15}' "/proc/$rf_pid/task/$rf_pid/stat"
-    for t in /proc/$rf_pid/task/*; do [ "${t##*/}" = "$rf_pid" ] || echo "$t/stat"; done |
-      xargs -r awk '{t += $14 + $15} END {printf "recorder %d 1\n", t}'
+    echo "$kids" | awk '$2 != "mosquitto" && $1 {print "/proc/" $1 "/schedstat"}' |
+      xargs -r awk '{t += $1; n++} END {printf "devices %.0f %d\n", t, n}' 2>/dev/null
+    echo "$kids" | awk '$2 == "mosquitto" {print "/proc/" $1 "/schedstat"}' |
+      xargs -r awk '{printf "broker %.0f 1\n", $1}' 2>/dev/null
+    awk '{printf "orchestrator %.0f 1\n", $1}' "/proc/$rf_pid/task/$rf_pid/schedstat"
+    for t in /proc/$rf_pid/task/*; do [ "${t##*/}" = "$rf_pid" ] || echo "$t/schedstat"; done |
+      xargs -r awk '{t += $1} END {printf "recorder %.0f 1\n", t}'
     awk '/^cpu / {printf "machine_busy %d 1\nmachine_all %d 1\n", $2+$3+$4+$7+$8, $2+$3+$4+$5+$6+$7+$8}' /proc/stat
-    echo "mono_ms $(date +%s%3N) 1"
   } > "$f"
 }
 
@@ -145,11 +147,10 @@ commit_gap=$(commit_wait "$hold_end")
 ramp_gap=$(commit_wait "$(( t_online + 5000 ))")
 
 # CPU over the steady window, in cores (1.0 = one CPU fully busy).
-hz=$(getconf CLK_TCK)
 cpu() { # cpu NAME -> cores
-  awk -v k="$1" -v hz="$hz" -v w="$(( t_w1 - t_w0 ))" '
+  awk -v k="$1" -v w="$(( t_w1 - t_w0 ))" '
     FNR == 1 {f++} $1 == k {v[f] = $2}
-    END {printf "%.3f", (v[2] - v[1]) / hz / (w / 1000)}' "$work/cpu0.txt" "$work/cpu1.txt"
+    END {printf "%.4f", (v[2] - v[1]) / 1e9 / (w / 1000)}' "$work/cpu0.txt" "$work/cpu1.txt"
 }
 dev_cores=$(cpu devices) broker_cores=$(cpu broker) orch_cores=$(cpu orchestrator) rec_cores=$(cpu recorder)
 machine=$(awk '$1 ~ /^machine_/ {v[FILENAME, $1] = $2} END {
@@ -157,11 +158,14 @@ machine=$(awk '$1 ~ /^machine_/ {v[FILENAME, $1] = $2} END {
   a = v[ARGV[2], "machine_all"] - v[ARGV[1], "machine_all"]
   printf "%.1f", 100 * b / a}' "$work/cpu0.txt" "$work/cpu1.txt")
 dev_ms_per_s=$(awk -v c="$dev_cores" -v n="$n" 'BEGIN {printf "%.4f", c * 1000 / n}')
+# What each device costs the machine: the drop of MemAvailable (all of
+# the run: devices, broker, recorder, page cache of the record) per device.
+mem_kib_per_dev=$(( (mem_before - mem_avail) / n ))
 pss_n=$(wc -l < "$work/pss_kb.txt")
 pss_med=$(awk '{v[NR] = $1} END {print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}' "$work/pss_kb.txt")
 pss_max=$(tail -n 1 "$work/pss_kb.txt")
 elapsed=$(awk -F': ' '/Elapsed \(wall clock\)/ {n = split($2, t, ":"); s = 0; for (i = 1; i <= n; i++) s = s * 60 + t[i]; print s}' "$work/time.txt")
 total_cpu=$(awk -F': ' '/User time/ {u = $2} /System time/ {s = $2} END {printf "%.1f", u + s}' "$work/time.txt")
 
-printf '%s\n' "$kind	$n	$rate	$hold	$rc	$online_n	$start_ms	$pss_n	$pss_med	$pss_max	$dev_cores	$dev_ms_per_s	$broker_cores	$rec_cores	$orch_cores	$machine	$total_cpu	$elapsed	$rate_rec	$p50	$p99	$pmax	$all_p99	$recorded	$lost	$dup	$recv_gap	$commit_gap	$ramp_gap	${broker_pss:-0}	${rf_pss:-0}	$mem_avail	$run_dir" >> "$results"
-echo "$kind n=$n rc=$rc online=$online_n start=${start_ms}ms pss_med=${pss_med}kB pss_max=${pss_max}kB devices=${dev_cores} cores (${dev_ms_per_s} ms/s each) broker=$broker_cores recorder=$rec_cores orchestrator=$orch_cores machine=${machine}% recorded/s=$rate_rec p50/p99/max=$p50/$p99/$pmax lost=$lost dup=$dup recv_gap=${recv_gap}ms commit_wait=${commit_gap}ms ramp_commit_wait=${ramp_gap}ms"
+printf '%s\n' "$kind	$n	$rate	$hold	$rc	$online_n	$start_ms	$pss_n	$pss_med	$pss_max	$dev_cores	$dev_ms_per_s	$broker_cores	$rec_cores	$orch_cores	$machine	$total_cpu	$elapsed	$rate_rec	$p50	$p99	$pmax	$all_p99	$recorded	$lost	$dup	$recv_gap	$commit_gap	$ramp_gap	${broker_pss:-0}	${rf_pss:-0}	$mem_avail	$mem_kib_per_dev	$run_dir" >> "$results"
+echo "$kind n=$n rc=$rc online=$online_n start=${start_ms}ms pss_med=${pss_med}kB pss_max=${pss_max}kB devices=${dev_cores} cores (${dev_ms_per_s} ms/s each) broker=$broker_cores recorder=$rec_cores orchestrator=$orch_cores machine=${machine}% recorded/s=$rate_rec p50/p99/max=$p50/$p99/$pmax lost=$lost dup=$dup recv_gap=${recv_gap}ms commit_wait=${commit_gap}ms ramp_commit_wait=${ramp_gap}ms mem_per_device=${mem_kib_per_dev}KiB"
