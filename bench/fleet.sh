@@ -90,7 +90,13 @@ snapshot() { # snapshot FILE
 settle_s=10
 window_s=$(( hold - 2 * settle_s ))
 [ "$window_s" -ge 10 ] || { echo "fleet.sh: HOLD_S must be at least 30" >&2; kill $outer; exit 2; }
-sleep $(( ramp_s + settle_s ))
+# The timeline (and the hold) starts when the last process is started:
+# wait for all N (and the broker) to be robofleet's children.
+for _ in $(seq 1 $(( ramp_s * 10 + 120 ))); do
+  [ "$(ps -o pid= --ppid "$rf_pid" | wc -l)" -gt "$n" ] && break
+  sleep 0.5
+done
+sleep "$settle_s"
 snapshot "$work/cpu0.txt"
 t_w0=$(date +%s%3N)
 sleep "$window_s"
