@@ -381,7 +381,7 @@ static int load(void)
 		end_off = STORE_MAGIC_LEN;
 		return 0;
 	}
-	if (pread(fd, magic, sizeof(magic), 0) != (ssize_t)sizeof(magic) || st.st_size > UINT32_MAX)
+	if (pread(fd, magic, sizeof(magic), 0) != (ssize_t)sizeof(magic) || (uint64_t)st.st_size > UINT32_MAX)
 		return -EIO;
 	if (memcmp(magic, V1_MAGIC, sizeof(magic)) == 0) {
 		if ((rc = import_v1((uint64_t)st.st_size)) < 0 || fstat(fd, &st) < 0)
