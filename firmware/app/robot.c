@@ -245,20 +245,23 @@ static void sample_climate(struct robot *r)
 		enum spike_verdict vh = spike_gate_judge(&r->humidity_gate, has_h, h_ref,
 							 s.humidity_dpct);
 
-		/* A frame with a checksum can still carry nonsense; one that
-		 * jumps too far is held back until the jump proves real. */
+		/* A frame with a checksum can still carry nonsense: a value that
+		 * jumps too far is held back until the jump proves real. Each
+		 * metric is judged alone, so a humidity step does not hold a
+		 * temperature ramp back (its reference would go stale). */
 		if (vt == SPIKE_REJECT || vh == SPIKE_REJECT) {
 			r->counters.spikes_rejected++;
-			LOG_DEBUG("climate sample %d/%u held back as a spike", s.temp_dc,
+			LOG_DEBUG("climate sample %d/%u: a value held back as a spike", s.temp_dc,
 				  (unsigned)s.humidity_dpct);
-			return;
 		}
 		if (vt == SPIKE_STEP)
 			median_reset(&r->temp_dc);
 		if (vh == SPIKE_STEP)
 			median_reset(&r->humidity_dpct);
-		median_push(&r->temp_dc, s.temp_dc);
-		median_push(&r->humidity_dpct, s.humidity_dpct);
+		if (vt != SPIKE_REJECT)
+			median_push(&r->temp_dc, s.temp_dc);
+		if (vh != SPIKE_REJECT)
+			median_push(&r->humidity_dpct, s.humidity_dpct);
 		r->counters.readings_ok++;
 	} else {
 		median_reset(&r->temp_dc);
