@@ -46,6 +46,11 @@ struct dht22_model {
 	uint64_t wave_start_us;
 	uint16_t segment_us[MAX_SEGMENTS];
 	unsigned int segments;
+	/* Where the last poll fell: the driver polls every microsecond and time
+	 * only moves forward, so each poll resumes the walk here (O(1) rather
+	 * than O(segments); the walk was most of a robot's CPU). */
+	unsigned int cursor;
+	uint64_t cursor_start_us; /* start of segment[cursor], from wave start */
 };
 
 static struct dht22_model dht;
@@ -166,6 +171,8 @@ static void start_answer(struct dht22_model *m, uint64_t release_us)
 	if (bits == 40)
 		m->segment_us[n++] = BIT_LOW_US; /* end-of-frame low, then release */
 	m->segments = n;
+	m->cursor = 0;
+	m->cursor_start_us = 0;
 	m->wave_start_us = release_us + GO_US;
 	m->answering = true;
 }
@@ -195,18 +202,38 @@ static int level_at(void *self, unsigned int pin, uint64_t t_us)
 	if (!m->answering || t_us < m->wave_start_us)
 		return -1;
 	offset = t_us - m->wave_start_us;
-	for (unsigned int i = 0; i < m->segments; i++) {
-		if (offset < m->segment_us[i])
-			return (i % 2 == 0) ? 0 : 1;
-		offset -= m->segment_us[i];
+	if (offset < m->cursor_start_us) {
+		m->cursor = 0;
+		m->cursor_start_us = 0;
+	}
+	for (; m->cursor < m->segments; m->cursor++) {
+		if (offset < m->cursor_start_us + m->segment_us[m->cursor])
+			return (m->cursor % 2 == 0) ? 0 : 1;
+		m->cursor_start_us += m->segment_us[m->cursor];
 	}
 	m->answering = false;
 	return -1;
 }
 
+/* The edge that ends the segment level_at() last found (0: none known). */
+static uint64_t holds_until(void *self, unsigned int pin, uint64_t t_us)
+{
+	const struct dht22_model *m = self;
+
+	(void)pin;
+	if (!m->answering)
+		return 0;
+	if (t_us < m->wave_start_us)
+		return m->wave_start_us;
+	if (m->cursor >= m->segments)
+		return 0;
+	return m->wave_start_us + m->cursor_start_us + m->segment_us[m->cursor];
+}
+
 static const struct shim_pin_model dht_pin_model = {
 	.on_host_drive = on_host_drive,
 	.level = level_at,
+	.holds_until = holds_until,
 	.self = &dht,
 };
 

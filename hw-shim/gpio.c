@@ -15,6 +15,8 @@ struct vpin {
 	enum hal_gpio_mode mode;
 	int out_level;
 	const struct shim_pin_model *model;
+	int last_read;           /* level the previous read returned */
+	unsigned int same_reads; /* reads in a row that returned it */
 };
 
 static struct vpin pins[SHIM_GPIO_PINS];
@@ -23,8 +25,10 @@ static uint32_t irq_depth;
 void shim_gpio_reset(void)
 {
 	memset(pins, 0, sizeof(pins));
-	for (unsigned int i = 0; i < SHIM_GPIO_PINS; i++)
+	for (unsigned int i = 0; i < SHIM_GPIO_PINS; i++) {
 		pins[i].mode = HAL_GPIO_INPUT;
+		pins[i].last_read = -1;
+	}
 	irq_depth = 0;
 }
 
@@ -50,6 +54,7 @@ int hal_gpio_set_mode(unsigned int pin, enum hal_gpio_mode mode)
 	if (pin >= SHIM_GPIO_PINS || mode > HAL_GPIO_OUTPUT)
 		return -EINVAL;
 	shim__clock_advance(0);
+	pins[pin].same_reads = 0;
 	if (pins[pin].mode != mode) {
 		pins[pin].mode = mode;
 		notify(pin);
@@ -63,6 +68,7 @@ int hal_gpio_write(unsigned int pin, int level)
 		return -EINVAL;
 	shim__clock_advance(0);
 	level = level ? 1 : 0;
+	pins[pin].same_reads = 0;
 	if (pins[pin].out_level != level) {
 		pins[pin].out_level = level;
 		notify(pin);
@@ -70,9 +76,41 @@ int hal_gpio_write(unsigned int pin, int level)
 	return 0;
 }
 
+/*
+ * A driver waiting for an edge polls the pin once per SHIM_POLL_COST_US of
+ * virtual time: thousands of polls per echo or DHT frame, most of a robot's
+ * CPU. Once it is plainly spinning on a level (the third read in a row that
+ * returns it), and the model knows the level holds until a scheduled edge,
+ * let the clock run to just before that edge: the next poll sees the edge at
+ * the virtual instant the polling would have, so every measured width,
+ * timeout and fault is unchanged. The first two reads of a level never
+ * jump, so a driver that starts waiting for the level it just saw, or times
+ * from the read that saw an edge, sees no skipped time.
+ */
+static void skip_to_edge(struct vpin *p, unsigned int pin, int level, uint64_t now)
+{
+	uint64_t until;
+
+	if (level != p->last_read) {
+		p->last_read = level;
+		p->same_reads = 1;
+		return;
+	}
+	if (++p->same_reads < 3 || !p->model->holds_until)
+		return;
+	until = p->model->holds_until(p->model->self, pin, now);
+	if (until <= now + SHIM_POLL_COST_US)
+		return;
+	until -= SHIM_POLL_COST_US;
+	if (until - now > SHIM_EDGE_SKIP_MAX_US)
+		until = now + SHIM_EDGE_SKIP_MAX_US;
+	shim__clock_advance((uint32_t)(until - now));
+}
+
 int hal_gpio_read(unsigned int pin)
 {
-	const struct vpin *p;
+	struct vpin *p;
+	uint64_t now;
 	int level = -1;
 
 	if (pin >= SHIM_GPIO_PINS)
@@ -82,11 +120,14 @@ int hal_gpio_read(unsigned int pin)
 	shim__clock_advance(SHIM_POLL_COST_US);
 	if (p->mode == HAL_GPIO_OUTPUT)
 		return p->out_level;
-	if (p->model && p->model->level)
-		level = p->model->level(p->model->self, pin, shim_clock_now_us());
-	if (level >= 0)
-		return level;
-	return p->mode == HAL_GPIO_INPUT_PULLUP ? 1 : 0;
+	if (!p->model || !p->model->level)
+		return p->mode == HAL_GPIO_INPUT_PULLUP ? 1 : 0;
+	now = shim_clock_now_us();
+	level = p->model->level(p->model->self, pin, now);
+	if (level < 0)
+		level = p->mode == HAL_GPIO_INPUT_PULLUP ? 1 : 0;
+	skip_to_edge(p, pin, level, now);
+	return level;
 }
 
 uint32_t hal_irq_save(void)

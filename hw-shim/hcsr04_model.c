@@ -147,9 +147,24 @@ static int level_at(void *self, unsigned int pin, uint64_t t_us)
 	return 0;
 }
 
+/* The echo's next edge, once a ping is under way (0: none scheduled). */
+static uint64_t holds_until(void *self, unsigned int pin, uint64_t t_us)
+{
+	const struct hcsr04_model *m = self;
+
+	if (pin != m->echo_pin || !m->pinging || effective_mode(m) == WORLD_SONAR_STUCK_HIGH)
+		return 0;
+	if (t_us < m->echo_rise_us)
+		return m->echo_rise_us;
+	if (t_us < m->echo_rise_us + m->echo_width_us)
+		return m->echo_rise_us + m->echo_width_us;
+	return 0;
+}
+
 static const struct shim_pin_model sonar_pin_model = {
 	.on_host_drive = on_host_drive,
 	.level = level_at,
+	.holds_until = holds_until,
 	.self = &sonar,
 };
 

@@ -38,6 +38,9 @@ enum shim_sonar_fault {
 
 /* Microseconds of virtual time one gpio poll costs a bit-banging loop. */
 #define SHIM_POLL_COST_US 1
+/* The longest single jump of the virtual clock to a scheduled pin edge;
+ * well past any sensor timeout, so a driver's wait still times out. */
+#define SHIM_EDGE_SKIP_MAX_US 100000u
 
 /* Current virtual time (never behind CLOCK_MONOTONIC). */
 uint64_t shim_clock_now_us(void);

@@ -15,6 +15,9 @@ struct shim_pin_model {
 	void (*on_host_drive)(void *self, unsigned int pin, int level, uint64_t t_us);
 	/* What the model drives on @pin at @t_us: 0/1, or -1 when it lets go. */
 	int (*level)(void *self, unsigned int pin, uint64_t t_us);
+	/* Until when the level just read at @t_us stays as it is, if the model
+	 * knows (an edge it has scheduled); 0 when it does not. Optional. */
+	uint64_t (*holds_until)(void *self, unsigned int pin, uint64_t t_us);
 	void *self;
 };
 
