@@ -134,7 +134,12 @@ int hal_time_wait_until(uint64_t deadline_us)
 				shim__system_drain_wake();
 			return 1;
 		}
-		if (service_tick)
+		/* A shim edge fell due: the link came up or went down, a held-back
+		 * publish is ready. The next pass would take it in as it reads
+		 * the link and then no longer see a deadline, sleeping on to the
+		 * firmware's own (the first second of every boot went that way):
+		 * let the firmware look now instead. */
+		if (service_tick || until < deadline_us)
 			return 1;
 	}
 }

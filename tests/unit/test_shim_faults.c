@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -643,12 +644,37 @@ static void test_shim_faults_detach_restores_health(void **state)
 	assert_int_equal(dht22_read(&dht_cfg, &s), -ETIMEDOUT);
 }
 
+/*
+ * The firmware sleeps in hal_time_wait_until() until its own next deadline;
+ * an association that completes sooner must wake it then, not at that
+ * deadline (every boot used to wait out the DHT22's first second).
+ */
+static void test_shim_faults_link_up_wakes_the_wait(void **state)
+{
+	struct timespec t0, t1;
+	long waited_ms;
+
+	(void)state;
+	shim__link_setup(30);
+	shim__clock_end_transaction();
+	assert_int_equal(hal_link_connect(), 0);
+	assert_int_equal(hal_link_get_state(), HAL_LINK_CONNECTING);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	hal_time_wait_until(hal_time_now_us() + 5000000u);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	waited_ms = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
+	assert_int_equal(hal_link_get_state(), HAL_LINK_UP);
+	/* 30 ms of association; a loaded machine may add to it, never 5 s. */
+	assert_in_range(waited_ms, 25, 2500);
+}
+
 #define CASE(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		CASE(test_shim_faults_sync_without_faults_is_quiet),
+		CASE(test_shim_faults_link_up_wakes_the_wait),
 		CASE(test_shim_faults_dht_no_response),
 		CASE(test_shim_faults_dht_truncated),
 		CASE(test_shim_faults_dht_stuck_repeats_last_frame),
