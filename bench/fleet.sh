@@ -112,6 +112,17 @@ mem_avail=$(awk '/^MemAvailable:/ {print $2}' /proc/meminfo)
 
 rc=0
 wait $outer || rc=$?
+# A run the time limit ended leaves robofleet behind (timeout signals only
+# /usr/bin/time), still stopping its fleet: end it and everything it
+# started, so the next run measures a quiet machine.
+if kill -0 "$rf_pid" 2>/dev/null; then
+  kill -KILL "$rf_pid" 2>/dev/null || true
+  pkill -KILL -f -- "$run_dir/" 2>/dev/null || true
+  for _ in $(seq 1 600); do
+    pgrep -f -- "$run_dir/" >/dev/null || break
+    sleep 0.1
+  done
+fi
 kill "$watch" 2>/dev/null || true
 wait "$watch" 2>/dev/null || true
 
