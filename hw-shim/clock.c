@@ -118,7 +118,7 @@ int hal_time_wait_until(uint64_t deadline_us)
 
 		/* poll() leaves revents alone when a signal interrupts it. */
 		fds[0].revents = fds[1].revents = 0;
-		fds[n].fd = shim__system_wake_fd();
+		fds[n].fd = shim__shutdown_wake_fd();
 		fds[n].events = POLLIN;
 		n++;
 		if (mqtt_fd >= 0) {
@@ -131,7 +131,7 @@ int hal_time_wait_until(uint64_t deadline_us)
 			return -errno;
 		if (rc != 0) {
 			if (fds[0].revents)
-				shim__system_drain_wake();
+				shim__shutdown_drain_wake();
 			return 1;
 		}
 		/* A shim edge fell due: the link came up or went down, a held-back

@@ -57,9 +57,17 @@ void shim__mqtt_set_faults(const struct world_faults *f);
 void shim__dht22_set_faults(const struct world_faults *f);
 void shim__hcsr04_set_faults(const struct world_faults *f);
 
-/* The self-pipe that signals wake hal_time_wait_until(). */
-int shim__system_wake_fd(void);
-void shim__system_drain_wake(void);
+/*
+ * SIGTERM/SIGINT as the graceful-shutdown request (shutdown_signal.c, also
+ * the linux-sbc board's): a flag, and a self-pipe whose read end
+ * hal_time_wait_until() polls so that a signal wakes it.
+ */
+int shim__shutdown_signals_setup(void);
+void shim__shutdown_signals_close(void);
+void shim__shutdown_request(void);
+bool shim__shutdown_requested(void);
+int shim__shutdown_wake_fd(void);
+void shim__shutdown_drain_wake(void);
 
 int shim__storage_open(const char *dir, const char *device_id);
 void shim__storage_close(void);

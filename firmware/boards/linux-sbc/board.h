@@ -85,9 +85,6 @@ void sbc__log_setup(enum hal_log_level level);
 /* The fd the MQTT session waits on (-1 if none), and whether it wants to write. */
 int sbc__mqtt_fd(bool *want_write);
 
-/* The self-pipe that signals wake hal_time_wait_until(). */
-int sbc__wake_fd(void);
-void sbc__drain_wake(void);
 
 /*
  * Load @config_path, check it, open storage, install the signal handlers.

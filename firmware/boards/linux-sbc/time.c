@@ -10,6 +10,7 @@
 
 #include "board.h"
 #include "hal_time.h"
+#include "shim_internal.h" /* shim__shutdown_wake_fd(): the shared signal pipe */
 
 /* libmosquitto sends its keepalive PINGREQ only when serviced. */
 #define MQTT_SERVICE_TICK_MS 1000
@@ -64,7 +65,7 @@ int hal_time_wait_until(uint64_t deadline_us)
 	if (service_tick)
 		timeout_ms = MQTT_SERVICE_TICK_MS;
 
-	fds[n].fd = sbc__wake_fd();
+	fds[n].fd = shim__shutdown_wake_fd();
 	fds[n].events = POLLIN;
 	fds[n++].revents = 0;
 	if (mqtt_fd >= 0) {
@@ -77,7 +78,7 @@ int hal_time_wait_until(uint64_t deadline_us)
 		return errno == EINTR ? 1 : -errno; /* a signal is an event */
 	if (rc > 0) {
 		if (fds[0].revents)
-			sbc__drain_wake();
+			shim__shutdown_drain_wake();
 		return 1;
 	}
 	return service_tick ? 1 : 0;
