@@ -21,7 +21,8 @@
 #include "robot.h"
 
 #define WORLD_MAGIC 0x31544c46424f5252ull /* "RROBFLT1" little-endian */
-#define WORLD_VERSION 2
+/* 3: robot_counters.unpersisted and the report's oldest buffered reading. */
+#define WORLD_VERSION 3
 #define WORLD_SLOTS_MAX 200000u
 #define WORLD_ID_MAX 32
 
@@ -45,6 +46,8 @@ struct world_report {
 	uint32_t humidity_dpct;
 	uint32_t distance_mm;
 	struct robot_counters counters;
+	uint32_t oldest_boot;    /* oldest reading in the outbox, when counters.buffered > 0 */
+	uint32_t oldest_seq;
 	int64_t updated_ms;      /* wall clock of this report */
 };
 

@@ -125,6 +125,8 @@ void hal_system_report(const struct robot_status *st)
 	rep.humidity_dpct = st->humidity_dpct;
 	rep.distance_mm = st->distance_mm;
 	rep.counters = st->counters;
+	rep.oldest_boot = st->oldest_boot;
+	rep.oldest_seq = st->oldest_seq;
 	clock_gettime(CLOCK_REALTIME, &ts);
 	rep.updated_ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 	world_write_report(slot, &rep);

@@ -142,6 +142,8 @@ static int relayout(struct outbox *o, uint16_t capacity)
 
 /* ---- the ring ---------------------------------------------------------------- */
 
+static void learn_oldest(struct outbox *o);
+
 int outbox_open(struct outbox *o, uint16_t capacity)
 {
 	uint8_t b[META_LEN];
@@ -176,10 +178,18 @@ int outbox_open(struct outbox *o, uint16_t capacity)
 	/* The newest reading is the last of an unbroken run of indices. */
 	o->head = o->tail;
 	while (o->head - o->tail < o->capacity &&
-	       read_slot(o->keys, o->capacity, o->head, &r) == 0)
+	       read_slot(o->keys, o->capacity, o->head, &r) == 0) {
+		if (o->head == o->tail) {
+			o->oldest_boot = r.boot;
+			o->oldest_seq = r.seq;
+		}
 		o->head++;
-	if (o->capacity != capacity && (rc = relayout(o, capacity)) < 0)
-		return rc;
+	}
+	if (o->capacity != capacity) {
+		if ((rc = relayout(o, capacity)) < 0)
+			return rc;
+		learn_oldest(o);
+	}
 	o->send = o->tail;
 	/* Whatever is here may have gone out before the last power cut. */
 	o->resend_below = o->head;
@@ -189,6 +199,40 @@ int outbox_open(struct outbox *o, uint16_t capacity)
 uint32_t outbox_count(const struct outbox *o)
 {
 	return o->head - o->tail;
+}
+
+int outbox_oldest(const struct outbox *o, uint32_t *boot, uint32_t *seq)
+{
+	if (o->head == o->tail)
+		return -ENOENT;
+	*boot = o->oldest_boot;
+	*seq = o->oldest_seq;
+	return 0;
+}
+
+/*
+ * The tail moved: learn the reading now at it. It is usually in flight
+ * (sent, so its numbers are known); otherwise, after an overflow drop or
+ * an unreadable record, one storage read. A failed read leaves the old
+ * numbers, which only makes the oldest look older than it is.
+ */
+static void learn_oldest(struct outbox *o)
+{
+	struct outbox_reading r;
+
+	if (o->head == o->tail)
+		return;
+	for (unsigned int i = 0; i < o->n_inflight; i++) {
+		if (o->inflight[i].index == o->tail) {
+			o->oldest_boot = o->inflight[i].boot;
+			o->oldest_seq = o->inflight[i].seq;
+			return;
+		}
+	}
+	if (read_slot(o->keys, o->capacity, o->tail, &r) == 0) {
+		o->oldest_boot = r.boot;
+		o->oldest_seq = r.seq;
+	}
 }
 
 /* Move the tail over acknowledged readings at the front; persist it. */
@@ -206,8 +250,10 @@ static unsigned int advance(struct outbox *o)
 	}
 	/* If the write fails the tail is still right in RAM; after a power cut
 	 * the old one only means a few readings are sent twice. */
-	if (n > 0)
+	if (n > 0) {
+		learn_oldest(o);
 		(void)save_meta(o);
+	}
 	return n;
 }
 
@@ -228,6 +274,7 @@ int outbox_push(struct outbox *o, const struct outbox_reading *r)
 		o->dropped++;
 		if (o->send < o->tail)
 			o->send = o->tail;
+		learn_oldest(o);
 		if ((rc = save_meta(o)) < 0)
 			return rc;
 	}
@@ -235,6 +282,10 @@ int outbox_push(struct outbox *o, const struct outbox_reading *r)
 	slot_key(o->keys, o->capacity, o->head, key);
 	if ((rc = hal_storage_write(key, b, sizeof(b))) < 0)
 		return rc;
+	if (o->head == o->tail) {
+		o->oldest_boot = r->boot;
+		o->oldest_seq = r->seq;
+	}
 	o->head++;
 	return 0;
 }
@@ -248,13 +299,16 @@ int outbox_peek(struct outbox *o, struct outbox_reading *r, uint32_t *index)
 	rc = read_slot(o->keys, o->capacity, o->send, r);
 	if (rc < 0) {
 		/* Unreadable: count it lost and let the ring move past it. */
-		o->inflight[o->n_inflight++] = (struct outbox_inflight){ o->send, 0, true };
+		o->inflight[o->n_inflight++] = (struct outbox_inflight){ .index = o->send, .acked = true };
 		o->send++;
 		o->dropped++;
 		advance(o);
 		return rc;
 	}
 	*index = o->send;
+	o->peeked_index = o->send;
+	o->peeked_boot = r->boot;
+	o->peeked_seq = r->seq;
 	return 0;
 }
 
@@ -263,7 +317,12 @@ void outbox_sent(struct outbox *o, uint32_t index, uint16_t msg_id, bool *again)
 	*again = index < o->resend_below;
 	if (o->n_inflight == OUTBOX_WINDOW)
 		return;
-	o->inflight[o->n_inflight++] = (struct outbox_inflight){ index, msg_id, false };
+	o->inflight[o->n_inflight++] = (struct outbox_inflight){
+		.index = index,
+		.boot = index == o->peeked_index ? o->peeked_boot : 0,
+		.seq = index == o->peeked_index ? o->peeked_seq : 0,
+		.msg_id = msg_id,
+	};
 	o->send = index + 1;
 }
 

@@ -45,6 +45,8 @@ struct outbox_reading {
 
 struct outbox_inflight {
 	uint32_t index;
+	uint32_t boot;              /* the reading's, so the oldest is known without a read */
+	uint32_t seq;
 	uint16_t msg_id;
 	bool acked;
 };
@@ -59,6 +61,13 @@ struct outbox {
 	uint32_t dropped;           /* lifetime overflow drops, persisted */
 	struct outbox_inflight inflight[OUTBOX_WINDOW]; /* oldest first */
 	uint8_t n_inflight;
+	/* The reading at tail, kept up to date as the tail moves (valid while
+	 * head != tail), and the last one outbox_peek() handed out. */
+	uint32_t oldest_boot;
+	uint32_t oldest_seq;
+	uint32_t peeked_index;
+	uint32_t peeked_boot;
+	uint32_t peeked_seq;
 };
 
 /*
@@ -76,6 +85,12 @@ int outbox_push(struct outbox *o, const struct outbox_reading *r);
 
 /* Readings held, acknowledged or not. */
 uint32_t outbox_count(const struct outbox *o);
+
+/*
+ * The oldest reading held: its boot and seq. Returns 0, or -ENOENT when
+ * the outbox is empty. Costs no storage access.
+ */
+int outbox_oldest(const struct outbox *o, uint32_t *boot, uint32_t *seq);
 
 /*
  * The next reading to publish, if the window allows one: fills @r and

@@ -615,6 +615,7 @@ void robot_get_status(const struct robot *r, struct robot_status *st)
 	st->counters = r->counters;
 	st->counters.buffered = outbox_count(&r->outbox);
 	st->counters.dropped = r->outbox.dropped;
+	(void)outbox_oldest(&r->outbox, &st->oldest_boot, &st->oldest_seq);
 }
 
 static void report(const struct robot *r)

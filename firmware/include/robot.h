@@ -29,6 +29,7 @@ struct robot_counters {
 	uint32_t acknowledged;     /* readings the broker PUBACKed */
 	uint32_t buffered;         /* readings in the outbox, not yet acknowledged */
 	uint32_t dropped;          /* readings the full outbox had to drop (lifetime) */
+	uint32_t unpersisted;      /* readings storage refused: sent live if online, never kept */
 	uint32_t redelivered;      /* publishes of a reading sent before a reconnect */
 	uint32_t publish_errors;
 	uint32_t commands;         /* valid commands obeyed */
@@ -43,6 +44,11 @@ struct robot_status {
 	bool running;              /* start/stop */
 	uint32_t boot;
 	uint32_t seq;              /* number of the latest reading taken */
+	/* The oldest reading still in the outbox (valid when counters.buffered
+	 * > 0): every reading taken since, in order, is buffered too, so a
+	 * reading older than this and not recorded by the cloud is gone. */
+	uint32_t oldest_boot;
+	uint32_t oldest_seq;
 	int climate_err;           /* 0 or the latest DHT22 error */
 	int distance_err;          /* 0 or the latest HC-SR04 error */
 	int16_t temp_dc;           /* filtered values, valid when *_err == 0 */

@@ -313,6 +313,61 @@ static void push_seqs(struct outbox *o, uint32_t first, uint32_t last)
 	}
 }
 
+/* The oldest reading held is known at every step, with no storage read. */
+static void expect_oldest(const struct outbox *o, uint32_t boot, uint32_t seq)
+{
+	uint32_t b = 0, s = 0;
+
+	assert_int_equal(outbox_oldest(o, &b, &s), 0);
+	assert_int_equal(b, boot);
+	assert_int_equal(s, seq);
+}
+
+static void test_outbox_knows_its_oldest_reading(void **state)
+{
+	struct outbox o;
+	struct outbox_reading r;
+	uint32_t seqs[OUTBOX_WINDOW], b, s;
+	uint16_t mids[OUTBOX_WINDOW], mid = 1;
+	bool again[OUTBOX_WINDOW];
+	unsigned int n;
+
+	(void)state;
+	assert_int_equal(outbox_open(&o, 10), 0);
+	assert_int_equal(outbox_oldest(&o, &b, &s), -ENOENT);
+	for (uint32_t q = 1; q <= 6; q++) {
+		r = reading(3, q);
+		assert_int_equal(outbox_push(&o, &r), 0);
+	}
+	expect_oldest(&o, 3, 1);
+	/* Acknowledged from the front: the oldest follows. */
+	n = send_all(&o, &mid, seqs, mids, again);
+	assert_int_equal(n, 6);
+	assert_int_equal(outbox_acked(&o, mids[0]), 1);
+	assert_int_equal(outbox_acked(&o, mids[1]), 1);
+	expect_oldest(&o, 3, 3);
+	/* A reboot finds it again from storage, in another boot's numbers. */
+	assert_int_equal(outbox_open(&o, 10), 0);
+	expect_oldest(&o, 3, 3);
+	for (uint32_t q = 1; q <= 10; q++) {
+		r = reading(4, q);
+		assert_int_equal(outbox_push(&o, &r), 0);
+	}
+	/* Overflow dropped boot 3's four readings, then boot 4's first. */
+	assert_int_equal(o.dropped, 4);
+	expect_oldest(&o, 4, 1);
+	r = reading(4, 11);
+	assert_int_equal(outbox_push(&o, &r), 0);
+	assert_int_equal(o.dropped, 5);
+	expect_oldest(&o, 4, 2);
+	/* Everything acknowledged: empty again. */
+	while ((n = send_all(&o, &mid, seqs, mids, again)) > 0)
+		for (unsigned int i = 0; i < n; i++)
+			outbox_acked(&o, mids[i]);
+	assert_int_equal(outbox_count(&o), 0);
+	assert_int_equal(outbox_oldest(&o, &b, &s), -ENOENT);
+}
+
 static void test_outbox_uses_capacity_slots_only(void **state)
 {
 	struct outbox o;
@@ -422,6 +477,7 @@ int main(void)
 		cmocka_unit_test_setup(test_outbox_capacity_change_keeps_what_fits, wipe),
 		cmocka_unit_test_setup(test_outbox_power_cut_during_a_capacity_change, wipe),
 		cmocka_unit_test_setup(test_outbox_reads_the_first_layout, wipe),
+		cmocka_unit_test_setup(test_outbox_knows_its_oldest_reading, wipe),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
