@@ -12,8 +12,8 @@
  * connection once a second). Its message callback only copies the
  * message into an in-memory queue; a writer thread owned by the recorder
  * drains the queue into SQLite in batched transactions. Open, start, stop
- * and close belong to one controlling thread; flush, the stats and the
- * waits may be called from any thread.
+ * and close belong to one controlling thread; flush, sync, the stats and
+ * the waits may be called from any thread.
  *
  * Durability: the subscription is QoS 1 on a persistent session
  * (clean_session=false, fixed client id), so while the recorder is stopped
@@ -21,6 +21,18 @@
  * nothing; a crash of the process loses what was queued or not yet
  * committed (at most one batch period), because libmosquitto acknowledges
  * a message once the callback has returned.
+ *
+ * Storage failures: a batch keeps its messages until its COMMIT succeeded.
+ * A failed statement or commit (disk full, I/O error, a lock held past the
+ * busy handler's wait) rolls it back, and it is written again, whole and
+ * in order, after 50 ms, then twice as long each time up to 2 s, until
+ * store_deadline_ms have passed since the first failure. Then its broker
+ * messages are counted in unstored (readings also in unstored_readings),
+ * store_errno/store_error keep the first cause and the log says how many.
+ * After such a give-up, a failing batch gets one more try after 50 ms (a
+ * lock wait 50 ms) before it is given up too, until one commits. A
+ * message that does not fit the contract is not a failure: it is stored
+ * in raw_messages.
  */
 
 struct recorder;
@@ -37,6 +49,14 @@ struct recorder_opts {
 	size_t queue_soft_max;          /* messages queued before it counts as overflow, default 65536 */
 	size_t queue_max_bytes;         /* memory bound: beyond it the network thread waits, default 256 MiB */
 	size_t max_payload;             /* bytes kept of one payload, default 65536 */
+	/* A write that fails (disk full, I/O error) is retried with backoff,
+	 * the batch kept in order, for this long; then its messages are
+	 * counted as received but not stored, with the reason. Default 30000. */
+	int store_deadline_ms;
+	/* A lock held by another process (BEGIN EXCLUSIVE in a sqlite3 shell)
+	 * is waited out; a wait longer than this is logged. Default 1000. */
+	int lock_log_ms;
+	const char *sqlite_vfs;         /* NULL: SQLite's default; tests name a faulty one */
 	/* Called from the recorder's threads; NULL logs to stderr. */
 	void (*log)(void *ctx, const char *msg);
 	void *log_ctx;
@@ -66,7 +86,15 @@ struct recorder_stats {
 	uint64_t statuses;
 	uint64_t metrics;
 	uint64_t commands;
-	uint64_t db_errors;             /* failed statements or commits (their messages are lost) */
+	uint64_t db_errors;             /* failed statements or commits (each retried) */
+	/* durability: nothing received disappears without being counted here */
+	uint64_t write_retries;         /* batches written again after a failure */
+	uint64_t lock_waits;            /* times another process held the database */
+	int64_t lock_wait_max_ms;       /* the longest of those waits */
+	uint64_t unstored;              /* broker messages received and given up on */
+	uint64_t unstored_readings;     /* of them, messages on sensors/<id>/data */
+	int store_errno;                /* negative errno of the first give-up, 0: none */
+	char store_error[160];          /* what it was, e.g. "database or disk is full" */
 };
 
 /*
@@ -96,8 +124,9 @@ int recorder_stop(struct recorder *r);
 void recorder_close(struct recorder *r);
 
 /*
- * Wait until everything received before the call is committed, at most
- * @timeout_ms. Returns 0 or -ETIMEDOUT.
+ * Wait until everything received before the call is committed (or given
+ * up on and counted as unstored), at most @timeout_ms. Returns 0 or
+ * -ETIMEDOUT.
  */
 int recorder_flush(struct recorder *r, int timeout_ms);
 
@@ -120,6 +149,19 @@ void recorder_read_stats(struct recorder *r, struct recorder_stats *out);
  */
 int recorder_wait_stats(struct recorder *r, bool (*pred)(const struct recorder_stats *s, void *arg),
 			void *arg, int timeout_ms);
+
+/*
+ * Wait until every message the broker accepted before the call has been
+ * received and committed (or counted as unstored): the recorder publishes
+ * a marker to a topic of its own and waits for it to come back through
+ * its subscription, then flushes. Returns 0, -ETIMEDOUT, or -ENOTCONN
+ * when not connected.
+ *
+ * The topic is robofleet/recorder/<client_id>/sync, subscribed at every
+ * connect besides opts.topic; messages on it are never recorded nor
+ * counted as received.
+ */
+int recorder_sync(struct recorder *r, int timeout_ms);
 
 /* Wait until the subscription is in place (for the first time or again). */
 int recorder_wait_subscribed(struct recorder *r, int timeout_ms);

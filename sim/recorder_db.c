@@ -164,7 +164,10 @@ enum stmt_id {
 
 /* Split literals are parenthesised: clang takes them for missing commas. */
 static const char *const stmt_sql[ST_COUNT] = {
-	[ST_BEGIN] = "BEGIN",
+	/* IMMEDIATE: the write lock is taken at once, where a wait for another
+	 * writer is the busy handler's to do. A deferred transaction that read
+	 * before it wrote could be refused (SQLITE_BUSY_SNAPSHOT) without it. */
+	[ST_BEGIN] = "BEGIN IMMEDIATE",
 	[ST_COMMIT] = "COMMIT",
 	[ST_ROLLBACK] = "ROLLBACK",
 	[ST_READING] =
@@ -229,7 +232,8 @@ static const char *const stmt_sql[ST_COUNT] = {
 struct recorder_db {
 	sqlite3 *db;
 	sqlite3_stmt *st[ST_COUNT];
-	char error[256];
+	char error[256];        /* "statement: message" of the last failure */
+	char cause[160];        /* its message alone */
 };
 
 /* Where a topic points under the contract's sensors/<id>/<leaf>. */
@@ -301,7 +305,10 @@ static int db_errno(sqlite3 *db, int rc)
 
 static void note_error(struct recorder_db *d, const char *what)
 {
-	snprintf(d->error, sizeof(d->error), "%s: %s", what, sqlite3_errmsg(d->db));
+	const char *msg = sqlite3_errmsg(d->db);
+
+	snprintf(d->cause, sizeof(d->cause), "%s", msg);
+	snprintf(d->error, sizeof(d->error), "%s: %s", what, msg);
 }
 
 /* Run a prepared statement that returns no rows; resets it for the next use. */
@@ -353,7 +360,8 @@ static bool journal_is_wal(sqlite3 *db)
 	return wal;
 }
 
-int recorder__db_open(const char *path, struct recorder_db **out, char *err, size_t errlen)
+int recorder__db_open(const char *path, const char *vfs, int (*busy)(void *arg, int calls),
+		      void *busy_arg, struct recorder_db **out, char *err, size_t errlen)
 {
 	struct recorder_db *d = calloc(1, sizeof(*d));
 	char ddl[sizeof(schema_sql) + sizeof(migrate_v1_sql) + 64];
@@ -366,15 +374,18 @@ int recorder__db_open(const char *path, struct recorder_db **out, char *err, siz
 	if (!d)
 		return -ENOMEM;
 	rc = sqlite3_open_v2(path, &d->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
-			     SQLITE_OPEN_NOMUTEX, NULL);
+			     SQLITE_OPEN_NOMUTEX, vfs);
 	if (rc != SQLITE_OK) {
 		snprintf(err, errlen, "%s: %s", path, d->db ? sqlite3_errmsg(d->db) : "cannot open");
 		ret = db_errno(d->db, rc);
 		goto fail;
 	}
-	/* Someone reading the run (robofleet query, the sqlite3 shell) may hold
-	 * a lock for a moment; wait for it rather than lose a batch. */
-	sqlite3_busy_timeout(d->db, 5000);
+	/* Another connection (a sqlite3 shell in BEGIN EXCLUSIVE, a checkpoint)
+	 * may hold the lock we need; the caller's handler waits it out. */
+	if (busy)
+		sqlite3_busy_handler(d->db, busy, busy_arg);
+	else
+		sqlite3_busy_timeout(d->db, 5000);
 	if (!journal_is_wal(d->db))
 		snprintf(err, errlen, "%s: WAL not available, using the rollback journal", path);
 	/* NORMAL in WAL mode: a power cut may lose the last commits, never
@@ -413,22 +424,38 @@ int recorder__db_open(const char *path, struct recorder_db **out, char *err, siz
 	*out = d;
 	return 0;
 fail:
-	recorder__db_close(d);
+	recorder__db_close(d, NULL, 0);
 	return ret;
 }
 
-void recorder__db_close(struct recorder_db *d)
+int recorder__db_close(struct recorder_db *d, char *err, size_t errlen)
 {
+	int rc = SQLITE_OK, ret = 0, frames = 0, done = 0;
+
+	if (errlen)
+		err[0] = '\0';
 	if (!d)
-		return;
+		return 0;
 	for (int i = 0; i < ST_COUNT; i++)
 		sqlite3_finalize(d->st[i]);
 	/* Fold the WAL into the file even when a reader still has the database
-	 * open (then SQLite would not): a copy of record.db alone is complete. */
-	if (d->db)
-		sqlite3_exec(d->db, "PRAGMA wal_checkpoint(TRUNCATE)", NULL, NULL, NULL);
+	 * open (then SQLite would not): a copy of record.db alone is complete.
+	 * The wait for a reader is bounded here: whatever the checkpoint leaves
+	 * in the WAL is committed all the same. */
+	if (d->db) {
+		sqlite3_busy_timeout(d->db, 5000);
+		rc = sqlite3_wal_checkpoint_v2(d->db, NULL, SQLITE_CHECKPOINT_TRUNCATE, &frames, &done);
+	}
+	/* Busy but every frame copied: only emptying the WAL had to wait. */
+	if (rc == SQLITE_BUSY && done >= frames)
+		rc = SQLITE_OK;
+	if (rc != SQLITE_OK) {
+		snprintf(err, errlen, "checkpoint at close: %s", sqlite3_errmsg(d->db));
+		ret = db_errno(d->db, rc);
+	}
 	sqlite3_close(d->db);
 	free(d);
+	return ret;
 }
 
 int recorder__db_begin(struct recorder_db *d)
@@ -450,6 +477,11 @@ void recorder__db_rollback(struct recorder_db *d)
 const char *recorder__db_error(struct recorder_db *d)
 {
 	return d->error;
+}
+
+const char *recorder__db_cause(struct recorder_db *d)
+{
+	return d->cause;
 }
 
 /* Add deltas to the device's row, creating it on first sight. */
@@ -494,7 +526,10 @@ static void bind_value(sqlite3_stmt *s, int i, bool has, double v)
 		sqlite3_bind_null(s, i);
 }
 
-/* 1 if the stored reading with this key has the same payload, 0 if not. */
+/*
+ * 1 if the stored reading with this key has the same payload, 0 if not, or
+ * a negative errno when the read failed (the batch is then written again).
+ */
 static int same_reading(struct recorder_db *d, const struct recorder_reading *r)
 {
 	sqlite3_stmt *s = d->st[ST_SAME_RAW];
@@ -517,8 +552,12 @@ static int same_reading(struct recorder_db *d, const struct recorder_reading *r)
 	rc = sqlite3_step(s);
 	if (rc == SQLITE_ROW)
 		same = sqlite3_column_int(s, 0);
+	else if (rc != SQLITE_DONE)
+		note_error(d, stmt_sql[ST_SAME_RAW]);
 	sqlite3_reset(s);
 	sqlite3_clear_bindings(s);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return db_errno(d->db, rc);
 	return same;
 }
 
@@ -528,7 +567,7 @@ static int store_reading(struct recorder_db *d, const struct recorder_msg *m, co
 	sqlite3_stmt *s = d->st[ST_READING];
 	bool inserted;
 	int dup = 0, conflict = 0;
-	int rc;
+	int rc, same;
 
 	sqlite3_bind_int64(s, 1, m->recv_ms);
 	sqlite3_bind_text(s, 2, r->device_id, -1, SQLITE_TRANSIENT);
@@ -561,7 +600,9 @@ static int store_reading(struct recorder_db *d, const struct recorder_msg *m, co
 		if ((rc = run(d, ST_HOURLY)) < 0)
 			return rc;
 		c->readings++;
-	} else if (same_reading(d, r)) {
+	} else if ((same = same_reading(d, r)) < 0) {
+		return same;
+	} else if (same) {
 		dup = 1;
 		c->duplicates++;
 	} else {
@@ -732,12 +773,17 @@ static int store_mqtt(struct recorder_db *d, const struct recorder_msg *m,
 	return rc;
 }
 
-void recorder__db_store(struct recorder_db *d, const struct recorder_msg *m,
-			struct recorder__counts *c)
+int recorder__db_store(struct recorder_db *d, const struct recorder_msg *m,
+		       struct recorder__counts *c)
 {
-	int rc = m->kind == RECORDER_MSG_EVENT ? store_event(d, m) :
-		 m->kind == RECORDER_MSG_FAULT ? store_fault(d, m) : store_mqtt(d, m, c);
+	return m->kind == RECORDER_MSG_EVENT ? store_event(d, m) :
+	       m->kind == RECORDER_MSG_FAULT ? store_fault(d, m) : store_mqtt(d, m, c);
+}
 
-	if (rc < 0)
-		c->db_errors++;
+bool recorder__db_is_data_topic(const char *topic)
+{
+	struct topic t;
+
+	parse_topic(topic, &t);
+	return t.kind == TOPIC_DATA;
 }

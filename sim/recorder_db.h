@@ -37,29 +37,50 @@ struct recorder__counts {
 	uint64_t statuses;
 	uint64_t metrics;
 	uint64_t commands;
-	uint64_t db_errors;     /* statements that failed; their message is not stored */
 };
 
 struct recorder_db;
 
 /*
- * Open or create the database at @path: WAL, synchronous=NORMAL, the schema
- * (docs/recording.md) and every statement prepared. Returns 0 or a negative
- * errno with a message in @err. On success @err may hold a warning.
+ * Open or create the database at @path through the SQLite VFS @vfs (NULL:
+ * the default): WAL, synchronous=NORMAL, the schema (docs/recording.md) and
+ * every statement prepared. @busy is SQLite's busy handler for a lock held
+ * by another connection (see sqlite3_busy_handler()), called with
+ * @busy_arg. Returns 0 or a negative errno with a message in @err. On
+ * success @err may hold a warning.
  */
-int recorder__db_open(const char *path, struct recorder_db **out, char *err, size_t errlen);
+int recorder__db_open(const char *path, const char *vfs, int (*busy)(void *arg, int calls),
+		      void *busy_arg, struct recorder_db **out, char *err, size_t errlen);
 
+/* BEGIN IMMEDIATE: the write lock is taken here or not at all. */
 int recorder__db_begin(struct recorder_db *db);
 int recorder__db_commit(struct recorder_db *db);
+/* Roll back the open transaction, if any: a batch is then written anew. */
 void recorder__db_rollback(struct recorder_db *db);
 
-/* Store one message inside the open transaction; failures are counted. */
-void recorder__db_store(struct recorder_db *db, const struct recorder_msg *m,
-			struct recorder__counts *counts);
+/*
+ * Store one message inside the open transaction, adding to @counts.
+ * Returns 0, or the negative errno of the statement that failed: then the
+ * transaction is to be rolled back (SQLite may already have done so) and
+ * @counts no longer describes what is in the database.
+ */
+int recorder__db_store(struct recorder_db *db, const struct recorder_msg *m,
+		       struct recorder__counts *counts);
 
-/* The last SQLite error message, for the log. */
+/* The last failure, "statement: SQLite message", for the log. */
 const char *recorder__db_error(struct recorder_db *db);
 
-void recorder__db_close(struct recorder_db *db);
+/* The last failure's cause alone, e.g. "database or disk is full". */
+const char *recorder__db_cause(struct recorder_db *db);
+
+/* Whether @topic is sensors/<id>/data, where readings are published. */
+bool recorder__db_is_data_topic(const char *topic);
+
+/*
+ * Fold the WAL into the database file and close. Returns 0, or a negative
+ * errno with a message in @err when that checkpoint failed: the WAL file
+ * then holds committed data and belongs with the database. Safe with NULL.
+ */
+int recorder__db_close(struct recorder_db *db, char *err, size_t errlen);
 
 #endif /* SIM_RECORDER_DB_H */
