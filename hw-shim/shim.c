@@ -18,11 +18,13 @@ int shim_init(const struct shim_settings *s)
 		fprintf(stderr, "robofleet-device: signal set-up failed\n");
 		return rc;
 	}
-	if ((rc = shim__storage_open(s->state_dir, s->config->device_id)) < 0)
+	/* The world first: a flash fault waiting in the slot (a corrupt
+	 * record at boot) must be known before the store is opened. */
+	if (s->world_path &&
+	    (rc = shim__world_attach(s->world_path, s->world_slot, s->config->device_id,
+				     s->env)) < 0)
 		return rc;
-	if (s->world_path)
-		return shim__world_attach(s->world_path, s->world_slot, s->config->device_id, s->env);
-	return 0;
+	return shim__storage_open(s->state_dir, s->config->device_id);
 }
 
 void shim_fini(void)

@@ -56,6 +56,10 @@ void shim__link_set_faults(const struct world_faults *f);
 void shim__mqtt_set_faults(const struct world_faults *f);
 void shim__dht22_set_faults(const struct world_faults *f);
 void shim__hcsr04_set_faults(const struct world_faults *f);
+/* Flash faults (storage.c). Write failures act at once; a corrupt record
+ * is made when the store is next opened, so the world must be attached
+ * before shim__storage_open() for it to act at boot. */
+void shim__storage_set_faults(const struct world_faults *f);
 
 /*
  * SIGTERM/SIGINT as the graceful-shutdown request (shutdown_signal.c, also

@@ -25,6 +25,11 @@
  * sequence, CRC of key and value; their order is their sequence), and the
  * first format, "RFSTORE1" (a whole-file image written by rename()), which is
  * converted into a log at open so that a device keeps its boot counter.
+ *
+ * Faults of the emulated flash come from the world (shim__storage_set_faults):
+ * writes that fail (-EIO, with a seeded probability), a full medium (every
+ * write -ENOSPC, reads as usual), and a corrupt record found at the next
+ * open, which is to say at the device's next boot.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
@@ -38,6 +43,7 @@
 
 #include "hal_storage.h"
 #include "shim_internal.h"
+#include "world.h"
 
 #define STORE_MAGIC "RFSTORE2"
 #define STORE_MAGIC_LEN 8
@@ -49,6 +55,7 @@
 #define STORE_KEYS_MAX 8500        /* two outbox rings of 4096 and a few settings */
 #define COMPACT_FLOOR (64u << 10)  /* never compact a file smaller than this */
 #define REC_MAX (sizeof(struct rec_hdr) + HAL_STORAGE_KEY_MAX + STORE_VALUE_MAX)
+#define PPM 1000000u
 
 struct rec_hdr {
 	uint32_t magic;
@@ -87,6 +94,16 @@ static uint64_t live_bytes;        /* file bytes of the newest record of every k
 static uint32_t next_seq;
 static uint64_t compact_after;     /* after a failed compaction: wait for this size */
 static bool corrupt;               /* reads and writes say -EIO */
+
+/* The flash faults in force. They outlive an open and a close: the world
+ * hands them over before the store is opened at boot. */
+static struct {
+	uint32_t fail_ppm;         /* a write fails with -EIO with this probability */
+	bool full;                 /* every write fails with -ENOSPC */
+	bool corrupt;              /* damage one record at the next open */
+	uint64_t seed;
+	uint64_t rng;              /* the write failures' stream */
+} flash;
 
 static uint32_t crc32_update(uint32_t crc, const void *data, size_t n)
 {
@@ -411,6 +428,85 @@ static int load(void)
 	return 0;
 }
 
+/*
+ * The host board's storage also builds for the linux-sbc board, which has
+ * no shim random helpers: splitmix64 here, on the fault's own stream.
+ */
+static uint64_t flash_random(uint64_t *state)
+{
+	uint64_t z = (*state += 0x9e3779b97f4a7c15ull);
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+	return z ^ (z >> 31);
+}
+
+/*
+ * flash_corrupt, before the index is built: one byte of one record gets
+ * some of its bits flipped, as a failing cell would. The fault's seed picks
+ * the record among the valid records of the log except the last, then the
+ * byte among its key and value bytes (which the CRC covers), then the bits.
+ * The last record is spared: damage there cannot be told from a write a
+ * power cut tore, which the store rightly forgets, and power faults
+ * already make those. Damage before it makes the whole store unreadable
+ * (load() refuses a medium that is broken in the middle). A store with
+ * fewer than two records is left alone.
+ */
+static void damage_one_record(void)
+{
+	static uint8_t buf[REC_MAX];
+	uint64_t rng = flash.seed ^ 0xc0bb0fu;
+	uint64_t off = STORE_MAGIC_LEN, pos;
+	uint32_t n = 0, pick;
+	char magic[STORE_MAGIC_LEN];
+	struct stat st;
+	struct rec r;
+	size_t size, body;
+	uint8_t byte;
+
+	if (fstat(fd, &st) < 0 || (uint64_t)st.st_size <= STORE_MAGIC_LEN ||
+	    pread(fd, magic, sizeof(magic), 0) != (ssize_t)sizeof(magic) ||
+	    memcmp(magic, STORE_MAGIC, sizeof(magic)) != 0)
+		return;
+	while ((size = read_record(fd, off, (uint64_t)st.st_size, buf, &r, 0)) != 0) {
+		n++;
+		off += size;
+	}
+	if (n < 2) {
+		fprintf(stderr, "robofleet-device: storage %s: flash_corrupt: fewer than two "
+			"records, nothing damaged\n", path);
+		return;
+	}
+	pick = (uint32_t)(flash_random(&rng) % (n - 1));
+	off = STORE_MAGIC_LEN;
+	for (uint32_t i = 0; i < pick; i++)
+		off += read_record(fd, off, (uint64_t)st.st_size, buf, &r, 0);
+	size = read_record(fd, off, (uint64_t)st.st_size, buf, &r, 0);
+	body = strlen(r.key) + r.len;
+	pos = off + (size - body) + flash_random(&rng) % body;
+	if (pread(fd, &byte, 1, (off_t)pos) != 1)
+		return;
+	byte ^= (uint8_t)(1u + flash_random(&rng) % 255u);
+	if (pwrite(fd, &byte, 1, (off_t)pos) != 1)
+		return;
+	fprintf(stderr, "robofleet-device: storage %s: flash_corrupt: record %u of %u "
+		"(key %s) damaged at byte %llu\n", path, (unsigned)pick + 1, (unsigned)n, r.key,
+		(unsigned long long)pos);
+}
+
+void shim__storage_set_faults(const struct world_faults *f)
+{
+	static const struct world_faults healthy;
+
+	if (!f)
+		f = &healthy;
+	flash.fail_ppm = f->flash_fail_ppm < PPM ? f->flash_fail_ppm : PPM;
+	flash.full = f->flash_full != 0;
+	flash.corrupt = f->flash_corrupt != 0;
+	flash.seed = f->seed;
+	flash.rng = f->seed ^ 0xf1a5f1a5u;
+}
+
 static void reset(void)
 {
 	if (fd >= 0)
@@ -448,6 +544,8 @@ int shim__storage_open(const char *dir, const char *device_id)
 		fprintf(stderr, "robofleet-device: cannot open storage %s: %s\n", path, strerror(errno));
 		return -errno;
 	}
+	if (flash.corrupt)
+		damage_one_record();
 	rc = load();
 	corrupt = rc < 0;
 	if (corrupt)
@@ -549,6 +647,11 @@ int hal_storage_write(const char *key, const void *buf, size_t len)
 	if (len > STORE_VALUE_MAX)
 		return -ENOSPC;
 	if (fd < 0 || corrupt)
+		return -EIO;
+	/* Refused writes leave the file as it was: the key keeps its value. */
+	if (flash.full)
+		return -ENOSPC;
+	if (flash.fail_ppm && flash_random(&flash.rng) % PPM < flash.fail_ppm)
 		return -EIO;
 	if (!find(key) && n_entries == STORE_KEYS_MAX)
 		return -ENOSPC;

@@ -54,7 +54,8 @@ struct world_report {
 /*
  * Faults the orchestrator has injected into one robot's hardware, as the
  * device should apply them. Several may be active at once (a link fault, a
- * DHT22 fault and a sonar fault); zero everywhere means healthy. Times are
+ * DHT22 fault, a sonar fault and flash faults); zero everywhere means
+ * healthy. Times are
  * CLOCK_MONOTONIC milliseconds, which every process on the host shares.
  * Random choices (which read fails, which packet is lost) come from
  * @seed, so a fault replays exactly.
@@ -104,6 +105,11 @@ struct world_faults {
 	/* HC-SR04 */
 	uint32_t sonar_mode;        /* enum world_sonar_mode */
 	uint32_t sonar_noise_mm;    /* extra uniform noise, +- this many mm */
+	/* emulated flash (the storage file) */
+	uint32_t flash_fail_ppm;    /* probability a write fails with -EIO */
+	uint8_t flash_full;         /* 1: every write fails with -ENOSPC */
+	uint8_t flash_corrupt;      /* 1: damage one record at each open of the store (boot) */
+	uint16_t flash_pad;
 };
 
 enum world_power {
@@ -131,6 +137,11 @@ struct world_slot {
 	struct world_report report;
 	uint8_t reserved[128];
 };
+
+/* A new fault field must fit the slot's fault area, or the layout (and
+ * WORLD_VERSION) changes. */
+_Static_assert(sizeof(struct world_faults) <= sizeof(((struct world_slot *)0)->faults_space),
+	       "world_faults must fit the slot's faults_space");
 
 enum world_run_phase {
 	WORLD_RUN_UNKNOWN = 0,      /* never written */

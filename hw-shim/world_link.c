@@ -29,6 +29,7 @@ static void apply_faults(const struct world_faults *f)
 	shim__mqtt_set_faults(f);
 	shim__dht22_set_faults(f);
 	shim__hcsr04_set_faults(f);
+	shim__storage_set_faults(f);
 }
 
 int shim__world_attach(const char *path, uint32_t index, const char *device_id,

@@ -78,6 +78,16 @@ void fault_apply(struct world_faults *wf, const struct scenario_fault *f, uint64
 	case SCENARIO_FAULT_SONAR_NOISE:
 		wf->sonar_noise_mm = (uint32_t)lround(f->amplitude_cm * 10.0);
 		break;
+	case SCENARIO_FAULT_FLASH_WRITE_FAIL:
+		wf->flash_fail_ppm = ppm(f->probability);
+		break;
+	case SCENARIO_FAULT_FLASH_FULL:
+		wf->flash_full = 1;
+		break;
+	case SCENARIO_FAULT_FLASH_CORRUPT:
+		/* Acts when the device next opens its store: at its next boot. */
+		wf->flash_corrupt = 1;
+		break;
 	case SCENARIO_FAULT_COUNT:
 		break;
 	}
@@ -118,9 +128,18 @@ bool fault_active(const struct world_faults *wf, enum scenario_fault_kind k)
 	case SCENARIO_FAULT_DHT_SPIKES: return wf->dht_spike_ppm != 0;
 	case SCENARIO_FAULT_DHT_DRIFT: return wf->dht_drift_dc_per_h != 0;
 	case SCENARIO_FAULT_SONAR_NOISE: return wf->sonar_noise_mm != 0;
+	case SCENARIO_FAULT_SONAR_NO_ECHO:
+	case SCENARIO_FAULT_SONAR_STUCK:
+	case SCENARIO_FAULT_SONAR_BEYOND_RANGE:
+	case SCENARIO_FAULT_SONAR_STUCK_HIGH:
+	case SCENARIO_FAULT_SONAR_SILENT:
+		return wf->sonar_mode == mode_of(k);
+	case SCENARIO_FAULT_FLASH_WRITE_FAIL: return wf->flash_fail_ppm != 0;
+	case SCENARIO_FAULT_FLASH_FULL: return wf->flash_full != 0;
+	case SCENARIO_FAULT_FLASH_CORRUPT: return wf->flash_corrupt != 0;
 	case SCENARIO_FAULT_COUNT: return false;
-	default: return wf->sonar_mode == mode_of(k);
 	}
+	return false;
 }
 
 static void clear_one(struct world_faults *wf, enum scenario_fault_kind k)
@@ -158,8 +177,18 @@ static void clear_one(struct world_faults *wf, enum scenario_fault_kind k)
 		wf->dht_since_ms = 0;
 		break;
 	case SCENARIO_FAULT_SONAR_NOISE: wf->sonar_noise_mm = 0; break;
+	case SCENARIO_FAULT_SONAR_NO_ECHO:
+	case SCENARIO_FAULT_SONAR_STUCK:
+	case SCENARIO_FAULT_SONAR_BEYOND_RANGE:
+	case SCENARIO_FAULT_SONAR_STUCK_HIGH:
+	case SCENARIO_FAULT_SONAR_SILENT:
+		wf->sonar_mode = WORLD_SONAR_OK;
+		break;
+	case SCENARIO_FAULT_FLASH_WRITE_FAIL: wf->flash_fail_ppm = 0; break;
+	case SCENARIO_FAULT_FLASH_FULL: wf->flash_full = 0; break;
+	/* Damage already done stays: the clear only spares later boots. */
+	case SCENARIO_FAULT_FLASH_CORRUPT: wf->flash_corrupt = 0; break;
 	case SCENARIO_FAULT_COUNT: break;
-	default: wf->sonar_mode = WORLD_SONAR_OK; break;
 	}
 }
 
@@ -195,6 +224,7 @@ const char *fault_describe(const struct scenario_fault *f, char *buf, size_t len
 		break;
 	case SCENARIO_FAULT_DHT_CHECKSUM:
 	case SCENARIO_FAULT_DHT_STRETCHED:
+	case SCENARIO_FAULT_FLASH_WRITE_FAIL:
 		ADD("probability=%.3f ", f->probability);
 		break;
 	case SCENARIO_FAULT_DHT_SPIKES:

@@ -18,7 +18,8 @@
 /*
  * Add @f to @wf. Kinds that share a mode (wifi_drop and wifi_flap; the DHT22
  * modes no_response, stuck, truncated; the sonar modes) replace each other;
- * the others combine. @seed drives the fault's random choices in the
+ * the others combine (the flash kinds too: flash_full refuses every write
+ * whatever flash_write_fail says). @seed drives the fault's random choices in the
  * device; @now_ms is CLOCK_MONOTONIC ms (drift and flap phase start there).
  */
 void fault_apply(struct world_faults *wf, const struct scenario_fault *f, uint64_t seed,

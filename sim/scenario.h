@@ -163,10 +163,14 @@
  *       Run the nested steps (a non-empty list) `times` times (1..1000000).
  *       Repeats nest at most 8 deep.
  *
- *   Reserved for fault injection; parsed and checked now:
+ *   Fault injection (docs/faults.md is the catalogue):
  *   - fault: {target: T, kind: wifi_drop, for: 60s}
- *       kind: wifi_drop, dht_no_response, dht_checksum, dht_stretched,
- *       dht_truncated, sonar_no_echo, sonar_stuck_high, sonar_silent.
+ *       kind: wifi_drop, wifi_flap, wifi_assoc_fail, wifi_weak,
+ *       dht_no_response, dht_checksum, dht_stuck, dht_spikes, dht_drift,
+ *       dht_stretched, dht_truncated, sonar_no_echo, sonar_noise,
+ *       sonar_stuck, sonar_beyond_range, sonar_stuck_high, sonar_silent,
+ *       flash_write_fail, flash_full, flash_corrupt; each with its own
+ *       options (scenario_parse.c, fault_options()).
  *       for: how long (duration; absent or 0: until a clear).
  *   - clear: {target: T, kind: wifi_drop}   end faults (kind optional: all);
  *                              "- clear:" alone ends every fault everywhere.
@@ -451,6 +455,9 @@ enum scenario_fault_kind {
 	SCENARIO_FAULT_SONAR_BEYOND_RANGE,
 	SCENARIO_FAULT_SONAR_STUCK_HIGH,
 	SCENARIO_FAULT_SONAR_SILENT,
+	SCENARIO_FAULT_FLASH_WRITE_FAIL,
+	SCENARIO_FAULT_FLASH_FULL,
+	SCENARIO_FAULT_FLASH_CORRUPT,
 	SCENARIO_FAULT_COUNT,
 };
 
@@ -459,13 +466,15 @@ enum scenario_fault_layer {
 	SCENARIO_LAYER_LINK,
 	SCENARIO_LAYER_DHT,
 	SCENARIO_LAYER_SONAR,
+	SCENARIO_LAYER_STORAGE,         /* the emulated flash */
 };
 
 struct scenario_fault {
 	struct scenario_target target;
 	enum scenario_fault_kind kind;
 	uint32_t for_ms;                /* 0: until cleared */
-	double probability;             /* dht_checksum, dht_stretched, dht_spikes: 0..1 */
+	double probability;             /* dht_checksum, dht_stretched, dht_spikes,
+					 * flash_write_fail: 0..1 */
 	uint32_t period_ms;             /* wifi_flap */
 	double duty;                    /* wifi_flap: share of each period the link is down */
 	uint32_t attempts;              /* wifi_assoc_fail */

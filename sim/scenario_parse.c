@@ -285,7 +285,7 @@ static const char *suggest(const char *word, const char *const *names, size_t n)
 static int get_enum(struct ctx *c, const struct ynode *n, const char *key,
 		    const char *const *names, size_t count, unsigned *out)
 {
-	char list[256], want[300];
+	char list[384], want[400];
 	const char *s, *hint;
 	int rc;
 
@@ -919,6 +919,7 @@ static unsigned fault_options(enum scenario_fault_kind k)
 	case SCENARIO_FAULT_DHT_SPIKES: return FO_FOR | FO_PROBABILITY | FO_SIZE;
 	case SCENARIO_FAULT_DHT_DRIFT: return FO_FOR | FO_PER_HOUR;
 	case SCENARIO_FAULT_SONAR_NOISE: return FO_FOR | FO_AMPLITUDE;
+	case SCENARIO_FAULT_FLASH_WRITE_FAIL: return FO_FOR | FO_PROBABILITY;
 	default: return FO_FOR;
 	}
 }

@@ -13,9 +13,27 @@ const int tui_menu_kinds[] = {
 	SCENARIO_FAULT_DHT_TRUNCATED, SCENARIO_FAULT_SONAR_NO_ECHO, SCENARIO_FAULT_SONAR_NOISE,
 	SCENARIO_FAULT_SONAR_STUCK, SCENARIO_FAULT_SONAR_BEYOND_RANGE,
 	SCENARIO_FAULT_SONAR_STUCK_HIGH, SCENARIO_FAULT_SONAR_SILENT, SCENARIO_FAULT_WIFI_FLAP,
-	SCENARIO_FAULT_WIFI_WEAK, SCENARIO_FAULT_WIFI_ASSOC_FAIL,
+	SCENARIO_FAULT_WIFI_WEAK, SCENARIO_FAULT_WIFI_ASSOC_FAIL, SCENARIO_FAULT_FLASH_WRITE_FAIL,
+	SCENARIO_FAULT_FLASH_FULL, SCENARIO_FAULT_FLASH_CORRUPT,
 };
 const int tui_menu_count = (int)(sizeof(tui_menu_kinds) / sizeof(tui_menu_kinds[0]));
+
+/* f and q close the menu, j and k move in it: no item may answer to them. */
+static int menu_key_taken(int ch)
+{
+	return ch == 'f' || ch == 'j' || ch == 'k' || ch == 'q';
+}
+
+int tui_menu_letter(int i)
+{
+	int ch = 'a' - 1;
+
+	for (int n = 0; n <= i; n++)
+		do
+			ch++;
+		while (menu_key_taken(ch));
+	return ch;
+}
 
 #define KEY_ESC 27
 #define ALL_PANELS (TUI_PANEL_HEADER | TUI_PANEL_TABLE | TUI_PANEL_DETAIL | TUI_PANEL_EVENTS | TUI_PANEL_FOOTER)
@@ -69,8 +87,10 @@ static int menu_key(int ch, struct tui_model *m, struct tui_ui *ui, const char *
 		ui->menu_sel = ui->menu_sel + 1 < tui_menu_count ? ui->menu_sel + 1 : ui->menu_sel;
 	else if (ch == '\n' || ch == '\r' || ch == KEY_ENTER)
 		pick = ui->menu_sel;
-	else if (ch >= 'a' && ch < 'a' + tui_menu_count)
-		pick = ch - 'a';
+	else
+		for (int i = 0; i < tui_menu_count; i++)
+			if (tui_menu_letter(i) == ch)
+				pick = i;
 	if (pick >= 0) {
 		ui->mode = TUI_MODE_NORMAL;
 		return act(m, ui, CONTROL_FAULT,

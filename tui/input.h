@@ -23,6 +23,9 @@ enum tui_result {
 /* The fault kinds the 'f' menu offers, in its order. */
 extern const int tui_menu_kinds[];
 extern const int tui_menu_count;
+/* The letter that picks item @i: a, b, c ..., skipping the keys the menu
+ * itself uses (f, j, k, q). */
+int tui_menu_letter(int i);
 
 struct tui_source;
 

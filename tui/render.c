@@ -389,7 +389,7 @@ static void draw_help(const struct tui_screen *s)
 		"space  mark or unmark; actions apply to the marked set, else the selection",
 		"u    unmark all",
 		"w    drop WiFi (again: bring it back)",
-		"f    sensor and link fault menu",
+		"f    sensor, link and flash fault menu",
 		"p    power-cycle (cut, restore 3 s later)",
 		"b    restart the broker",
 		"s S  send a stop / start command",
@@ -410,7 +410,7 @@ static void draw_menu(const struct tui_screen *s, int sel)
 
 	lines[n++] = "inject a fault (Enter, or its letter; Esc cancels)";
 	for (int i = 0; i < tui_menu_count && n < 40; i++, n++) {
-		snprintf(text[n], sizeof(text[n]), "%c  %s", 'a' + i,
+		snprintf(text[n], sizeof(text[n]), "%c  %s", tui_menu_letter(i),
 			 scenario_fault_kind_name((enum scenario_fault_kind)tui_menu_kinds[i]));
 		lines[n] = text[n];
 	}

@@ -22,6 +22,7 @@
 
 #define MS 1000ull
 #define BOOT_KEY "boot"
+#define BOOT_WRITE_TRIES 3        /* a flash write that failed may work again */
 #define DHT22_POWER_UP_MS 1000    /* datasheet: no request in the first second */
 #define SHUTDOWN_FLUSH_MS 1000    /* how long `offline` may take to be acked */
 #define STATUS_ONLINE "online"
@@ -96,8 +97,14 @@ static int count_boot(struct robot *r)
 	}
 	store_u32_le(raw, r->boot);
 	rc = hal_storage_write(BOOT_KEY, raw, sizeof(raw));
+	for (int i = 1; i < BOOT_WRITE_TRIES && rc == -EIO; i++)
+		rc = hal_storage_write(BOOT_KEY, raw, sizeof(raw));
+	/* A number that is not saved would be handed out again after the next
+	 * power cut, to a second set of readings: better not to run. This
+	 * boot has taken no reading, so the next one may use its number. */
 	if (rc < 0)
-		LOG_ERROR("boot counter not saved (%d)", rc);
+		LOG_ERROR("boot counter not saved (%d); refusing to run with a boot number "
+			  "that could repeat", rc);
 	return rc;
 }
 
@@ -307,10 +314,60 @@ static void publish_metric(struct robot *r, const char *metric, int32_t tenths)
 		r->counters.publish_errors++;
 }
 
+/* The JSON message of @o, as it goes out on the data topic. */
+static int encode_reading(const struct robot *r, const struct outbox_reading *o, char *json,
+			  size_t cap)
+{
+	struct reading rd;
+
+	memset(&rd, 0, sizeof(rd));
+	rd.device_id = r->cfg.device_id;
+	rd.boot = o->boot;
+	rd.seq = o->seq;
+	rd.has_timestamp = o->has_timestamp;
+	rd.timestamp_ms = o->timestamp_ms;
+	rd.climate_err = o->climate_err;
+	rd.temp_dc = o->temp_dc;
+	rd.humidity_dpct = o->humidity_dpct;
+	rd.distance_err = o->distance_err;
+	rd.distance_mm = o->distance_mm;
+	rd.dropped = r->outbox.dropped;
+	return payload_encode_json(&rd, json, cap);
+}
+
+/*
+ * Storage refused the reading (flash full or failing): it cannot wait in
+ * the outbox, so it goes out now, once, at QoS 1 if there is a session,
+ * and is not kept: a lost PUBACK or a later reconnect cannot bring it
+ * back. Offline it is gone. Either way it is counted, so the cloud side can
+ * tell a reading the flash refused from one lost on the way.
+ */
+static void send_unpersisted(struct robot *r, const struct outbox_reading *rd, int why)
+{
+	char json[ROBOT_PAYLOAD_MAX];
+	int n;
+
+	r->counters.unpersisted++;
+	if (r->state != ROBOT_ONLINE) {
+		LOG_ERROR("reading %lu not stored (%d) while offline: lost", (unsigned long)rd->seq,
+			  why);
+		return;
+	}
+	n = encode_reading(r, rd, json, sizeof(json));
+	if (n < 0 || hal_mqtt_publish(r->topic_data, json, (size_t)n, 1, false, NULL) < 0) {
+		r->counters.publish_errors++;
+		LOG_ERROR("reading %lu not stored (%d) and not published: lost",
+			  (unsigned long)rd->seq, why);
+		return;
+	}
+	r->counters.published++;
+	LOG_WARN("reading %lu not stored (%d); sent live, not kept", (unsigned long)rd->seq, why);
+}
+
 /*
  * A reading is due: number it and keep it in the outbox, whatever the
- * connection does. The per-metric numbers are live values, sent only
- * while online and never kept.
+ * connection does; if storage refuses it, send it live. The per-metric
+ * numbers are live values, sent only while online and never kept.
  */
 static void record_reading(struct robot *r)
 {
@@ -320,10 +377,8 @@ static void record_reading(struct robot *r)
 	r->seq++;
 	take_reading(r, &rd);
 	if (r->cfg.topic_style != TOPIC_STYLE_PER_METRIC &&
-	    (rc = outbox_push(&r->outbox, &rd)) < 0) {
-		r->counters.publish_errors++;
-		LOG_ERROR("reading %lu not stored (%d)", (unsigned long)r->seq, rc);
-	}
+	    (rc = outbox_push(&r->outbox, &rd)) < 0)
+		send_unpersisted(r, &rd, rc);
 	if (r->cfg.topic_style != TOPIC_STYLE_JSON && r->state == ROBOT_ONLINE) {
 		/* Plain numbers only for good values: a failed sensor stays silent. */
 		if (rd.climate_err == 0) {
@@ -344,7 +399,6 @@ static bool drain_outbox(struct robot *r)
 {
 	for (unsigned int i = 0; i < OUTBOX_WINDOW; i++) {
 		struct outbox_reading o;
-		struct reading rd;
 		char json[ROBOT_PAYLOAD_MAX];
 		uint32_t index;
 		uint16_t msg_id = 0;
@@ -357,19 +411,7 @@ static bool drain_outbox(struct robot *r)
 			LOG_ERROR("outbox record unreadable (%d); counted as dropped", rc);
 			continue;
 		}
-		memset(&rd, 0, sizeof(rd));
-		rd.device_id = r->cfg.device_id;
-		rd.boot = o.boot;
-		rd.seq = o.seq;
-		rd.has_timestamp = o.has_timestamp;
-		rd.timestamp_ms = o.timestamp_ms;
-		rd.climate_err = o.climate_err;
-		rd.temp_dc = o.temp_dc;
-		rd.humidity_dpct = o.humidity_dpct;
-		rd.distance_err = o.distance_err;
-		rd.distance_mm = o.distance_mm;
-		rd.dropped = r->outbox.dropped;
-		n = payload_encode_json(&rd, json, sizeof(json));
+		n = encode_reading(r, &o, json, sizeof(json));
 		if (n < 0 || hal_mqtt_publish(r->topic_data, json, (size_t)n, 1, false, &msg_id) < 0) {
 			/* Still in the outbox: the next step (or session) tries again. */
 			r->counters.publish_errors++;
@@ -569,7 +611,12 @@ int robot_boot(struct robot *r, const struct robot_config *cfg)
 
 	if ((rc = count_boot(r)) < 0)
 		return rc;
-	if ((rc = outbox_open(&r->outbox, cfg->outbox_capacity)) < 0) {
+	/* A new or re-laid-out outbox writes at open: give a failed write
+	 * the same second chances as the boot counter's. */
+	rc = outbox_open(&r->outbox, cfg->outbox_capacity);
+	for (int i = 1; i < BOOT_WRITE_TRIES && rc == -EIO; i++)
+		rc = outbox_open(&r->outbox, cfg->outbox_capacity);
+	if (rc < 0) {
 		LOG_ERROR("outbox unreadable (%d)", rc);
 		return rc;
 	}

@@ -4,6 +4,7 @@
  * ordinary MQTT client watching what the broker publishes.
  */
 #define _GNU_SOURCE
+#include <fcntl.h>
 #include <poll.h>
 #include <setjmp.h>
 #include <signal.h>
@@ -13,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -500,6 +502,311 @@ static void test_device_faults_outbox_survives_a_power_cut(void **state)
 	observer_stop(o);
 }
 
+/* ---- the emulated flash ------------------------------------------------------ */
+
+/*
+ * Start device @id again on the world start_device() made (a power
+ * restore), with its stderr (the shim's messages and the firmware's log)
+ * in @log when that is not NULL.
+ */
+static pid_t restart_device(const char *id, const char *log)
+{
+	const char *argv[] = { "--interval", "500ms", "--keepalive", "5s",
+			       "--temperature", "22.5", "--humidity", "40",
+			       "--distance", "120", "--seed", "7",
+			       "--backoff-base", "100ms", "--backoff-cap", "1s",
+			       "--world", fx.world_path, "--slot", "0", NULL };
+	int saved = -1, fd = -1;
+	pid_t pid;
+
+	/* The child inherits stderr: point ours at the log while it starts. */
+	if (log) {
+		fd = open(log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+		assert_true(fd >= 0);
+		fflush(stderr);
+		saved = dup(STDERR_FILENO);
+		assert_true(saved >= 0);
+		assert_true(dup2(fd, STDERR_FILENO) >= 0);
+	}
+	pid = device_start(fx.broker.port, id, fx.state_dir, argv);
+	if (log) {
+		dup2(saved, STDERR_FILENO);
+		close(saved);
+		close(fd);
+	}
+	assert_true(pid > 0);
+	return pid;
+}
+
+/* Whether the file @path holds the text @needle. */
+static bool file_has(const char *path, const char *needle)
+{
+	static char buf[65536];
+	FILE *f = fopen(path, "r");
+	size_t n;
+
+	if (!f)
+		return false;
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	return strstr(buf, needle) != NULL;
+}
+
+/* Wait for @pid to exit by itself; its wait status, or -1 after @timeout_s. */
+static int wait_exit(pid_t pid, double timeout_s)
+{
+	/* Signal 0 sends nothing: process_stop() then only waits. */
+	return process_stop(pid, 0, timeout_s);
+}
+
+/* Wait until the device reports at least @n readings storage refused. */
+static bool wait_unpersisted(uint32_t n, double timeout_s, struct world_report *rep)
+{
+	double deadline = now_s() + timeout_s;
+
+	while (now_s() < deadline) {
+		if (world_read_report(slot0(), rep) == 0 && rep->counters.unpersisted >= n)
+			return true;
+		poll(NULL, 0, 20);
+	}
+	return false;
+}
+
+/*
+ * A full flash refuses every reading; the robot keeps running, sends each
+ * one live (QoS 1, not kept) and counts it. Once the flash has room again
+ * the outbox keeps readings as before: a link outage fills it.
+ */
+static void test_device_faults_flash_full_keeps_publishing(void **state)
+{
+	const struct world_faults full = { .seed = 1, .flash_full = 1 };
+	const struct world_faults down = { .seed = 2, .link_mode = WORLD_LINK_DOWN };
+	const char *data = "sensors/it_flashfull/data";
+	static int seen[400];
+	static double ts[400], order[400];
+	struct world_report before, during, after;
+	struct observer *o;
+	const struct message *m;
+	size_t cur = 0;
+	double boot;
+
+	(void)state;
+	memset(seen, 0, sizeof(seen));
+	o = observer_start(fx.broker.port, data);
+	assert_non_null(o);
+	start_device("it_flashfull");
+	m = observer_wait(o, data, &cur, 5);
+	assert_non_null(m);
+	assert_true(json_number(m->payload, "boot", &boot));
+
+	inject(&full);
+	assert_true(wait_unpersisted(1, 3, &before));
+	assert_true(wait_unpersisted(before.counters.unpersisted + 6, 6, &during));
+	/* Every reading taken under the fault reached the broker: none missing. */
+	collect(o, data, &cur, boot, during.seq, seen, ts, order, 400, now_s() + 5);
+	for (uint32_t q = before.seq; q <= during.seq; q++)
+		assert_true(seen[q] >= 1);
+	/* Sent live, never kept; counted as published, not as publish errors. */
+	assert_int_equal(during.counters.buffered, 0);
+	assert_true(during.counters.published - before.counters.published >=
+		    during.counters.unpersisted - before.counters.unpersisted);
+	assert_int_equal(during.counters.publish_errors, before.counters.publish_errors);
+	assert_int_equal(during.state, ROBOT_ONLINE);
+	assert_true(process_alive(fx.device));
+	fprintf(stderr, "flash full: %u readings refused by storage and sent live\n",
+		(unsigned)(during.counters.unpersisted - before.counters.unpersisted));
+
+	clear_faults();
+	/* The next wait (at most a reading away) takes the healthy flash. */
+	poll(NULL, 0, 1500);
+	assert_int_equal(world_read_report(slot0(), &after), 0);
+	inject(&down);
+	assert_true(wait_buffered(3, 10));
+	assert_int_equal(world_read_report(slot0(), &during), 0);
+	assert_int_equal(during.counters.unpersisted, after.counters.unpersisted);
+	clear_faults();
+	/* Back online, the outage's readings arrive from the outbox. */
+	collect(o, data, &cur, boot, during.seq, seen, ts, order, 400, now_s() + 15);
+	for (uint32_t q = after.seq + 1; q <= during.seq; q++)
+		assert_true(seen[q] >= 1);
+
+	assert_int_equal(process_stop(fx.device, SIGTERM, 5), 0);
+	fx.device = 0;
+	observer_stop(o);
+}
+
+/* Writes that fail half the time: each reading is kept or sent live; none goes missing. */
+static void test_device_faults_flash_write_fail_loses_nothing_online(void **state)
+{
+	const struct world_faults failing = { .seed = 9, .flash_fail_ppm = 500000 };
+	const char *data = "sensors/it_flashfail/data";
+	static int seen[400];
+	static double ts[400], order[400];
+	struct world_report before, during;
+	struct observer *o;
+	const struct message *m;
+	size_t cur = 0;
+	double boot;
+
+	(void)state;
+	memset(seen, 0, sizeof(seen));
+	o = observer_start(fx.broker.port, data);
+	assert_non_null(o);
+	start_device("it_flashfail");
+	m = observer_wait(o, data, &cur, 5);
+	assert_non_null(m);
+	assert_true(json_number(m->payload, "boot", &boot));
+	assert_int_equal(world_read_report(slot0(), &before), 0);
+
+	inject(&failing);
+	/* Wait for both outcomes: readings the flash refused (sent live) and
+	 * readings it kept (delivered from the outbox and acknowledged). */
+	for (double deadline = now_s() + 20;;) {
+		assert_true(now_s() < deadline);
+		assert_int_equal(world_read_report(slot0(), &during), 0);
+		if (during.counters.unpersisted >= before.counters.unpersisted + 3 &&
+		    during.counters.acknowledged >= before.counters.acknowledged + 3)
+			break;
+		poll(NULL, 0, 50);
+	}
+	collect(o, data, &cur, boot, during.seq, seen, ts, order, 400, now_s() + 5);
+	for (uint32_t q = before.seq + 1; q <= during.seq; q++)
+		assert_true(seen[q] >= 1);
+	assert_int_equal(during.state, ROBOT_ONLINE);
+	clear_faults();
+	assert_int_equal(process_stop(fx.device, SIGTERM, 5), 0);
+	fx.device = 0;
+	observer_stop(o);
+}
+
+/*
+ * A boot number that cannot be saved could come again after the next power
+ * cut: the device refuses to run, says why, and the next boot that can
+ * save its number takes the one the refused boot could not keep.
+ */
+static void test_device_faults_flash_full_at_boot_refuses_to_start(void **state)
+{
+	const struct world_faults full = { .seed = 1, .flash_full = 1 };
+	const char *data = "sensors/it_flashboot/data";
+	char log[400];
+	struct observer *o;
+	const struct message *m;
+	size_t cur = 0;
+	double boot, b = 0, q = 0;
+	int status;
+
+	(void)state;
+	snprintf(log, sizeof(log), "%s/it_flashboot.log", fx.broker.dir);
+	o = observer_start(fx.broker.port, data);
+	assert_non_null(o);
+	start_device("it_flashboot");
+	m = observer_wait(o, data, &cur, 5);
+	assert_non_null(m);
+	assert_true(json_number(m->payload, "boot", &boot));
+	assert_true(process_stop(fx.device, SIGKILL, 5) >= 0);
+
+	inject(&full);
+	fx.device = restart_device("it_flashboot", log);
+	status = wait_exit(fx.device, 10);
+	fx.device = 0;
+	assert_true(status >= 0 && WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 1);
+	assert_true(file_has(log, "boot counter not saved (-28); refusing to run with a boot "
+			     "number that could repeat"));
+	assert_true(file_has(log, "firmware stopped at boot: No space left on device"));
+
+	clear_faults();
+	fx.device = restart_device("it_flashboot", NULL);
+	/* Readings the cut left in the outbox come first, with their boot. */
+	for (double deadline = now_s() + 10; now_s() < deadline;) {
+		m = observer_wait(o, data, &cur, deadline - now_s());
+		assert_non_null(m);
+		assert_true(json_number(m->payload, "boot", &b));
+		if (b != boot)
+			break;
+	}
+	assert_true(b == boot + 1);
+	assert_true(json_number(m->payload, "seq", &q));
+	assert_true(q == 1);
+	assert_int_equal(process_stop(fx.device, SIGTERM, 5), 0);
+	fx.device = 0;
+	observer_stop(o);
+}
+
+/*
+ * A corrupt record found at boot: the store refuses a medium broken in the
+ * middle, so the boot counter is unreadable and the device will not start
+ * (it cannot know which boot numbers it has used). Clearing the fault
+ * spares later boots but does not repair the damage.
+ */
+static void test_device_faults_flash_corrupt_at_boot_refuses_to_start(void **state)
+{
+	const struct world_faults corrupt = { .seed = 5, .flash_corrupt = 1 };
+	const char *data = "sensors/it_flashbad/data";
+	char log[400], log2[400], flash[400];
+	struct observer *o;
+	size_t cur = 0;
+	int status;
+
+	(void)state;
+	snprintf(log, sizeof(log), "%s/it_flashbad.log", fx.broker.dir);
+	snprintf(log2, sizeof(log2), "%s/it_flashbad-2.log", fx.broker.dir);
+	snprintf(flash, sizeof(flash), "%s/it_flashbad.flash", fx.state_dir);
+	o = observer_start(fx.broker.port, data);
+	assert_non_null(o);
+	start_device("it_flashbad");
+	for (int i = 0; i < 3; i++)
+		assert_non_null(observer_wait(o, data, &cur, 5));
+	/* Injected while it runs, the fault does nothing yet. */
+	inject(&corrupt);
+	assert_non_null(observer_wait(o, data, &cur, 3));
+	assert_true(process_alive(fx.device));
+	/* Power cycle: the next boot finds the damage. */
+	assert_true(process_stop(fx.device, SIGKILL, 5) >= 0);
+	fx.device = restart_device("it_flashbad", log);
+	status = wait_exit(fx.device, 10);
+	fx.device = 0;
+	assert_true(status >= 0 && WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 1);
+	assert_true(file_has(log, "flash_corrupt: record "));
+	assert_true(file_has(log, "is unreadable (Input/output error); remove it to start the "
+			     "device afresh"));
+	assert_true(file_has(log, "boot counter unreadable (-5); refusing to reuse boot numbers"));
+
+	clear_faults();
+	fx.device = restart_device("it_flashbad", log2);
+	status = wait_exit(fx.device, 10);
+	fx.device = 0;
+	assert_true(status >= 0 && WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 1);
+	assert_false(file_has(log2, "flash_corrupt"));
+	assert_true(file_has(log2, "boot counter unreadable (-5)"));
+	/* The boots that refused published nothing: whatever is left to read
+	 * is the first boot's, sent before the cut. */
+	for (const struct message *m; (m = observer_wait(o, data, &cur, 0.5)) != NULL;) {
+		double b = 0;
+
+		assert_true(json_number(m->payload, "boot", &b));
+		assert_true(b == 1);
+	}
+
+	/* As the message says: without the file it starts afresh, at boot 1. */
+	assert_int_equal(unlink(flash), 0);
+	fx.device = restart_device("it_flashbad", NULL);
+	{
+		const struct message *m = observer_wait(o, data, &cur, 5);
+		double b = 0;
+
+		assert_non_null(m);
+		assert_true(json_number(m->payload, "boot", &b));
+		assert_true(b == 1);
+	}
+	assert_int_equal(process_stop(fx.device, SIGTERM, 5), 0);
+	fx.device = 0;
+	observer_stop(o);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -512,6 +819,14 @@ int main(void)
 		cmocka_unit_test_teardown(test_device_faults_outbox_delivers_an_outage_in_order,
 					  test_teardown),
 		cmocka_unit_test_teardown(test_device_faults_outbox_survives_a_power_cut,
+					  test_teardown),
+		cmocka_unit_test_teardown(test_device_faults_flash_full_keeps_publishing,
+					  test_teardown),
+		cmocka_unit_test_teardown(test_device_faults_flash_write_fail_loses_nothing_online,
+					  test_teardown),
+		cmocka_unit_test_teardown(test_device_faults_flash_full_at_boot_refuses_to_start,
+					  test_teardown),
+		cmocka_unit_test_teardown(test_device_faults_flash_corrupt_at_boot_refuses_to_start,
 					  test_teardown),
 	};
 

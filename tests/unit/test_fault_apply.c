@@ -123,6 +123,104 @@ static void test_fault_apply_clear_all_leaves_a_healthy_robot(void **state)
 	assert_memory_equal(&wf, &healthy, sizeof(wf));
 }
 
+/* The flash kinds: their fields, that they combine, and that each clears alone. */
+static void test_fault_apply_flash_kinds(void **state)
+{
+	struct world_faults wf, healthy;
+	struct scenario_fault f = fault(SCENARIO_FAULT_FLASH_WRITE_FAIL);
+	char buf[128];
+
+	(void)state;
+	memset(&wf, 0, sizeof(wf));
+	memset(&healthy, 0, sizeof(healthy));
+	/* A healthy robot has none of them, whatever its sonar does. */
+	for (int k = SCENARIO_FAULT_FLASH_WRITE_FAIL; k <= SCENARIO_FAULT_FLASH_CORRUPT; k++)
+		assert_false(fault_active(&wf, (enum scenario_fault_kind)k));
+
+	f.probability = 0.25;
+	f.for_ms = 30000;
+	fault_apply(&wf, &f, 7, 100);
+	assert_int_equal(wf.flash_fail_ppm, 250000);
+	assert_int_equal(wf.seed, 7);
+	assert_string_equal(fault_describe(&f, buf, sizeof(buf)), "probability=0.250 for=30000ms");
+	f = fault(SCENARIO_FAULT_FLASH_FULL);
+	fault_apply(&wf, &f, 8, 200);
+	assert_int_equal(wf.flash_full, 1);
+	assert_string_equal(fault_describe(&f, buf, sizeof(buf)), "");
+	f = fault(SCENARIO_FAULT_FLASH_CORRUPT);
+	f.for_ms = 5000;
+	fault_apply(&wf, &f, 9, 300);
+	assert_int_equal(wf.flash_corrupt, 1);
+	assert_string_equal(fault_describe(&f, buf, sizeof(buf)), "for=5000ms");
+	assert_true(fault_active(&wf, SCENARIO_FAULT_FLASH_WRITE_FAIL));
+	assert_true(fault_active(&wf, SCENARIO_FAULT_FLASH_FULL));
+	assert_true(fault_active(&wf, SCENARIO_FAULT_FLASH_CORRUPT));
+	/* Nothing else broke: the sensor and link kinds stay inactive. */
+	for (int k = 0; k < SCENARIO_FAULT_FLASH_WRITE_FAIL; k++)
+		assert_false(fault_active(&wf, (enum scenario_fault_kind)k));
+
+	fault_clear(&wf, true, SCENARIO_FAULT_FLASH_FULL);
+	assert_int_equal(wf.flash_full, 0);
+	assert_int_equal(wf.flash_fail_ppm, 250000);
+	assert_int_equal(wf.flash_corrupt, 1);
+	fault_clear(&wf, true, SCENARIO_FAULT_FLASH_WRITE_FAIL);
+	assert_int_equal(wf.flash_fail_ppm, 0);
+	fault_clear(&wf, true, SCENARIO_FAULT_FLASH_CORRUPT);
+	healthy.seed = wf.seed;
+	assert_memory_equal(&wf, &healthy, sizeof(wf));
+
+	/* Clearing sonar kinds leaves the flash alone, and the other way round. */
+	f = fault(SCENARIO_FAULT_FLASH_FULL);
+	fault_apply(&wf, &f, 10, 0);
+	f = fault(SCENARIO_FAULT_SONAR_SILENT);
+	fault_apply(&wf, &f, 11, 0);
+	fault_clear(&wf, true, SCENARIO_FAULT_SONAR_SILENT);
+	assert_int_equal(wf.flash_full, 1);
+	fault_clear(&wf, true, SCENARIO_FAULT_FLASH_FULL);
+	fault_apply(&wf, &f, 12, 0);
+	assert_int_equal(wf.sonar_mode, WORLD_SONAR_SILENT);
+}
+
+/* Every kind has its layer, said kind by kind. */
+static void test_fault_apply_layers(void **state)
+{
+	static const struct {
+		enum scenario_fault_kind kind;
+		enum scenario_fault_layer layer;
+	} want[] = {
+		{ SCENARIO_FAULT_WIFI_DROP, SCENARIO_LAYER_LINK },
+		{ SCENARIO_FAULT_WIFI_FLAP, SCENARIO_LAYER_LINK },
+		{ SCENARIO_FAULT_WIFI_ASSOC_FAIL, SCENARIO_LAYER_LINK },
+		{ SCENARIO_FAULT_WIFI_WEAK, SCENARIO_LAYER_LINK },
+		{ SCENARIO_FAULT_DHT_NO_RESPONSE, SCENARIO_LAYER_DHT },
+		{ SCENARIO_FAULT_DHT_CHECKSUM, SCENARIO_LAYER_DHT },
+		{ SCENARIO_FAULT_DHT_STUCK, SCENARIO_LAYER_DHT },
+		{ SCENARIO_FAULT_DHT_SPIKES, SCENARIO_LAYER_DHT },
+		{ SCENARIO_FAULT_DHT_DRIFT, SCENARIO_LAYER_DHT },
+		{ SCENARIO_FAULT_DHT_STRETCHED, SCENARIO_LAYER_DHT },
+		{ SCENARIO_FAULT_DHT_TRUNCATED, SCENARIO_LAYER_DHT },
+		{ SCENARIO_FAULT_SONAR_NO_ECHO, SCENARIO_LAYER_SONAR },
+		{ SCENARIO_FAULT_SONAR_NOISE, SCENARIO_LAYER_SONAR },
+		{ SCENARIO_FAULT_SONAR_STUCK, SCENARIO_LAYER_SONAR },
+		{ SCENARIO_FAULT_SONAR_BEYOND_RANGE, SCENARIO_LAYER_SONAR },
+		{ SCENARIO_FAULT_SONAR_STUCK_HIGH, SCENARIO_LAYER_SONAR },
+		{ SCENARIO_FAULT_SONAR_SILENT, SCENARIO_LAYER_SONAR },
+		{ SCENARIO_FAULT_FLASH_WRITE_FAIL, SCENARIO_LAYER_STORAGE },
+		{ SCENARIO_FAULT_FLASH_FULL, SCENARIO_LAYER_STORAGE },
+		{ SCENARIO_FAULT_FLASH_CORRUPT, SCENARIO_LAYER_STORAGE },
+	};
+
+	(void)state;
+	/* A kind added to the enum must be added here too. */
+	assert_int_equal(sizeof(want) / sizeof(want[0]), SCENARIO_FAULT_COUNT);
+	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++)
+		assert_int_equal(scenario_fault_layer(want[i].kind), want[i].layer);
+	assert_string_equal(scenario_fault_kind_name(SCENARIO_FAULT_FLASH_WRITE_FAIL),
+			    "flash_write_fail");
+	assert_string_equal(scenario_fault_kind_name(SCENARIO_FAULT_FLASH_FULL), "flash_full");
+	assert_string_equal(scenario_fault_kind_name(SCENARIO_FAULT_FLASH_CORRUPT), "flash_corrupt");
+}
+
 static void test_fault_apply_describe_and_seed(void **state)
 {
 	char buf[128];
@@ -149,6 +247,8 @@ int main(void)
 		cmocka_unit_test(test_fault_apply_sets_the_fields_of_each_kind),
 		cmocka_unit_test(test_fault_apply_modes_replace_each_other),
 		cmocka_unit_test(test_fault_apply_clear_all_leaves_a_healthy_robot),
+		cmocka_unit_test(test_fault_apply_flash_kinds),
+		cmocka_unit_test(test_fault_apply_layers),
 		cmocka_unit_test(test_fault_apply_describe_and_seed),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

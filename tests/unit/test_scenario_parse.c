@@ -849,7 +849,70 @@ static void test_scenario_parse_targets(void **state)
 		     "t.yaml:5:32: kind: 'wifi' is not one of wifi_drop, wifi_flap, "
 		     "wifi_assoc_fail, wifi_weak, dht_no_response, dht_checksum, dht_stuck, "
 		     "dht_spikes, dht_drift, dht_stretched, dht_truncated, sonar_no_echo, "
-		     "sonar_noise, sonar_stuck, sonar_beyond_range, sonar_stuck_high, sonar_silent");
+		     "sonar_noise, sonar_stuck, sonar_beyond_range, sonar_stuck_high, sonar_silent, "
+		     "flash_write_fail, flash_full, flash_corrupt");
+}
+
+/* The emulated flash's faults: their options, defaults, limits and clears. */
+static void test_scenario_parse_flash_faults(void **state)
+{
+	struct scenario sc;
+	struct scenario_error err;
+	static const char text[] = FLEET
+		"  - fault: {target: robot_001, kind: flash_write_fail}\n"
+		"  - fault: {target: robot_002, kind: flash_write_fail, probability: 0.25, for: 30s}\n"
+		"  - fault: {target: \"group:lab\", kind: flash_full, for: 1m}\n"
+		"  - fault: {target: robot_003, kind: flash_corrupt}\n"
+		"  - power: {target: robot_003, action: cycle}\n"
+		"  - clear: {target: robot_002, kind: flash_write_fail}\n"
+		"  - clear: {kind: flash_corrupt}\n";
+	const struct scenario_step *s;
+
+	(void)state;
+	assert_int_equal(parse(text, &sc, &err), 0);
+	s = sc.steps;
+	assert_int_equal(s[0].fault.kind, SCENARIO_FAULT_FLASH_WRITE_FAIL);
+	assert_true(s[0].fault.probability == 1.0); /* every write, unless told */
+	assert_int_equal(s[0].fault.for_ms, 0);
+	assert_int_equal(s[1].fault.kind, SCENARIO_FAULT_FLASH_WRITE_FAIL);
+	assert_true(s[1].fault.probability == 0.25);
+	assert_int_equal(s[1].fault.for_ms, 30000);
+	assert_int_equal(s[2].fault.kind, SCENARIO_FAULT_FLASH_FULL);
+	assert_int_equal(s[2].fault.target.kind, SCENARIO_TARGET_GROUP);
+	assert_int_equal(s[2].fault.for_ms, 60000);
+	assert_int_equal(s[3].fault.kind, SCENARIO_FAULT_FLASH_CORRUPT);
+	assert_int_equal(s[4].power.action, SCENARIO_POWER_CYCLE);
+	assert_true(s[5].clear.kind_set);
+	assert_int_equal(s[5].clear.kind, SCENARIO_FAULT_FLASH_WRITE_FAIL);
+	assert_true(s[6].clear.kind_set);
+	assert_int_equal(s[6].clear.kind, SCENARIO_FAULT_FLASH_CORRUPT);
+	assert_int_equal(s[6].clear.target.kind, SCENARIO_TARGET_ALL);
+	scenario_free(&sc);
+
+	assert_error(FLEET "  - fault: {kind: flash_write_fail, probability: 1.5}\n",
+		     "t.yaml:5:50: probability: 1.5 is out of range: use 0 to 1");
+	assert_error(FLEET "  - fault: {kind: flash_write_fail, probability: -0.1}\n",
+		     "t.yaml:5:50: probability: -0.1 is out of range: use 0 to 1");
+	assert_error(FLEET "  - fault: {kind: flash_write_fail, probability: often}\n",
+		     "t.yaml:5:50: probability: expected a number, got 'often'");
+	assert_error(FLEET "  - fault: {kind: flash_full, probability: 0.5}\n",
+		     "t.yaml:5:31: fault flash_full takes no probability (its options: for)");
+	assert_error(FLEET "  - fault: {kind: flash_corrupt, size: 2}\n",
+		     "t.yaml:5:34: fault flash_corrupt takes no size (its options: for)");
+	assert_error(FLEET "  - fault: {kind: flash_full, for: soon}\n",
+		     "t.yaml:5:36: for: bad duration 'soon': use 500ms, 1s, 2m, 1h");
+	assert_error(FLEET "  - fault: {kind: flash_ful}\n",
+		     "t.yaml:5:19: kind: 'flash_ful' is not one of wifi_drop, wifi_flap, "
+		     "wifi_assoc_fail, wifi_weak, dht_no_response, dht_checksum, dht_stuck, "
+		     "dht_spikes, dht_drift, dht_stretched, dht_truncated, sonar_no_echo, "
+		     "sonar_noise, sonar_stuck, sonar_beyond_range, sonar_stuck_high, sonar_silent, "
+		     "flash_write_fail, flash_full, flash_corrupt (did you mean 'flash_full'?)");
+	assert_error(FLEET "  - clear: {kind: flash_broken}\n",
+		     "t.yaml:5:19: kind: 'flash_broken' is not one of wifi_drop, wifi_flap, "
+		     "wifi_assoc_fail, wifi_weak, dht_no_response, dht_checksum, dht_stuck, "
+		     "dht_spikes, dht_drift, dht_stretched, dht_truncated, sonar_no_echo, "
+		     "sonar_noise, sonar_stuck, sonar_beyond_range, sonar_stuck_high, sonar_silent, "
+		     "flash_write_fail, flash_full, flash_corrupt");
 }
 
 /* Every fault kind takes its own options, with defaults, and no others. */
@@ -1163,6 +1226,7 @@ int main(void)
 		cmocka_unit_test(test_scenario_parse_targets),
 		cmocka_unit_test(test_scenario_parse_expect_errors),
 		cmocka_unit_test(test_scenario_parse_fault_options),
+		cmocka_unit_test(test_scenario_parse_flash_faults),
 		cmocka_unit_test(test_scenario_parse_checks),
 		cmocka_unit_test(test_scenario_parse_document_errors),
 		cmocka_unit_test(test_scenario_parse_yaml_errors),

@@ -19,6 +19,7 @@
 
 #include "dht22.h"
 #include "hal_link.h"
+#include "hal_storage.h"
 #include "hal_time.h"
 #include "hcsr04.h"
 #include "shim.h"
@@ -668,6 +669,57 @@ static void test_shim_faults_link_up_wakes_the_wait(void **state)
 	assert_in_range(waited_ms, 25, 2500);
 }
 
+/*
+ * The flash faults travel the same way: from the slot, through the sync, to
+ * the storage model. Write failures act at once; a corrupt record waits for
+ * the store's next open, which a device does at boot (after attaching).
+ */
+static void test_shim_faults_flash_faults_reach_the_storage(void **state)
+{
+	const struct world_faults full = { .seed = 1, .flash_full = 1 };
+	const struct world_faults failing = { .seed = 2, .flash_fail_ppm = 1000000 };
+	const struct world_faults corrupt = { .seed = 3, .flash_corrupt = 1 };
+	char flash[160];
+	uint32_t v = 0;
+	size_t len;
+
+	(void)state;
+	snprintf(flash, sizeof(flash), "%s/%s.flash", dir, DEVICE_ID);
+	assert_int_equal(shim__storage_open(dir, DEVICE_ID), 0);
+	assert_int_equal(hal_storage_write("boot", &(uint32_t){ 4 }, 4), 0);
+	assert_int_equal(hal_storage_write("ob_meta", &(uint32_t){ 0 }, 4), 0);
+	inject(&full);
+	assert_int_equal(hal_storage_write("boot", &(uint32_t){ 5 }, 4), -ENOSPC);
+	assert_int_equal(hal_storage_read("boot", &v, sizeof(v), &len), 0);
+	assert_int_equal(v, 4);
+	inject(&failing);
+	assert_int_equal(hal_storage_write("boot", &(uint32_t){ 5 }, 4), -EIO);
+	clear_faults();
+	assert_int_equal(hal_storage_write("boot", &(uint32_t){ 5 }, 4), 0);
+
+	/* Injected while the device runs: nothing happens to the open store. */
+	inject(&corrupt);
+	assert_int_equal(hal_storage_read("boot", &v, sizeof(v), &len), 0);
+	assert_int_equal(v, 5);
+	/* The next boot: attach (the fault is still in the slot), then open. */
+	shim__storage_close();
+	shim__world_detach();
+	assert_int_equal(shim__world_attach(world_path, 0, DEVICE_ID, &env), 0);
+	assert_int_equal(shim__storage_open(dir, DEVICE_ID), 0);
+	assert_int_equal(hal_storage_read("boot", &v, sizeof(v), &len), -EIO);
+	/* Leaving the slot takes the faults away with it. */
+	shim__world_detach();
+	shim__storage_close();
+	assert_int_equal(shim__storage_open(dir, DEVICE_ID), 0);
+	shim__storage_close();
+	assert_int_equal(unlink(flash), 0);
+	assert_int_equal(shim__storage_open(dir, DEVICE_ID), 0);
+	assert_int_equal(hal_storage_write("boot", &(uint32_t){ 1 }, 4), 0);
+	shim__storage_close();
+	assert_int_equal(unlink(flash), 0);
+	assert_int_equal(shim__world_attach(world_path, 0, DEVICE_ID, &env), 0);
+}
+
 #define CASE(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 
 int main(void)
@@ -699,6 +751,7 @@ int main(void)
 		CASE(test_shim_faults_weak_signal_deauth_after_seven_losses),
 		CASE(test_shim_faults_weak_signal_losses_replay_from_seed),
 		CASE(test_shim_faults_detach_restores_health),
+		CASE(test_shim_faults_flash_faults_reach_the_storage),
 	};
 
 	return cmocka_run_group_tests_name("shim_faults", tests, NULL, NULL);

@@ -1,7 +1,9 @@
 /*
  * The host's flash-like storage: values survive a reopen, a torn last
  * record falls back to the previous value, compaction keeps every live key,
- * and a process killed in the middle of writing leaves a readable store.
+ * a process killed in the middle of writing leaves a readable store, and
+ * the emulated flash's faults (full, failing writes, a corrupt record at
+ * boot) do what docs/faults.md says.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -22,6 +24,7 @@
 
 #include "hal_storage.h"
 #include "shim_internal.h"
+#include "world.h"
 
 static char dir[64];
 static char file[128];
@@ -41,6 +44,7 @@ static int teardown(void **state)
 	char cmd[128];
 
 	(void)state;
+	shim__storage_set_faults(NULL);
 	shim__storage_close();
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
 	assert_int_equal(system(cmd), 0);
@@ -440,6 +444,252 @@ static void test_storage_reads_records_without_a_sequence(void **state)
 	assert_int_equal(get("boot"), 3);
 }
 
+/* ---- the emulated flash's faults ------------------------------------------- */
+
+/* The whole storage file, in a buffer of the caller's (at most @cap bytes). */
+static size_t slurp(uint8_t *buf, size_t cap)
+{
+	FILE *f = fopen(file, "rb");
+	size_t n;
+
+	assert_non_null(f);
+	n = fread(buf, 1, cap, f);
+	assert_true(n < cap);
+	fclose(f);
+	return n;
+}
+
+static void spill(const uint8_t *buf, size_t n)
+{
+	FILE *f = fopen(file, "wb");
+
+	assert_non_null(f);
+	assert_int_equal(fwrite(buf, 1, n, f), n);
+	fclose(f);
+}
+
+static void test_storage_flash_full_refuses_writes_reads_go_on(void **state)
+{
+	const struct world_faults full = { .seed = 5, .flash_full = 1 };
+	off_t size;
+
+	(void)state;
+	put("boot", 7);
+	put("ob_0", 100);
+	size = file_size();
+	shim__storage_set_faults(&full);
+	for (uint32_t i = 0; i < 20; i++) {
+		assert_int_equal(hal_storage_write("ob_1", &i, sizeof(i)), -ENOSPC);
+		assert_int_equal(hal_storage_write("boot", &i, sizeof(i)), -ENOSPC);
+	}
+	/* Reads work; nothing reached the medium, not even a torn record. */
+	assert_int_equal(get("boot"), 7);
+	assert_int_equal(get("ob_0"), 100);
+	assert_int_equal(hal_storage_read("ob_1", &(uint32_t){ 0 }, 4, &(size_t){ 0 }), -ENOENT);
+	assert_int_equal(file_size(), size);
+	/* Bad arguments are still told apart from a full medium. */
+	assert_int_equal(hal_storage_write("Bad", "x", 1), -EINVAL);
+	/* The same after a reopen (a reboot with the medium still full). */
+	reopen();
+	assert_int_equal(get("boot"), 7);
+	assert_int_equal(hal_storage_write("boot", "x", 1), -ENOSPC);
+	/* Room again: writes land, and survive. */
+	shim__storage_set_faults(NULL);
+	put("ob_1", 101);
+	reopen();
+	assert_int_equal(get("ob_1"), 101);
+	assert_int_equal(get("boot"), 7);
+}
+
+static void test_storage_flash_write_fail_every_write(void **state)
+{
+	const struct world_faults fail = { .seed = 5, .flash_fail_ppm = 1000000 };
+	off_t size;
+
+	(void)state;
+	put("boot", 3);
+	size = file_size();
+	shim__storage_set_faults(&fail);
+	for (uint32_t i = 0; i < 50; i++)
+		assert_int_equal(hal_storage_write("boot", &i, sizeof(i)), -EIO);
+	/* A failed write leaves the old value, readable. */
+	assert_int_equal(get("boot"), 3);
+	assert_int_equal(file_size(), size);
+	shim__storage_set_faults(NULL);
+	put("boot", 4);
+	reopen();
+	assert_int_equal(get("boot"), 4);
+}
+
+/* Which of @n writes fail under @ppm with @seed, as a bit string. */
+static void failure_pattern(uint64_t seed, uint32_t ppm, uint8_t *failed, int n)
+{
+	const struct world_faults f = { .seed = seed, .flash_fail_ppm = ppm };
+
+	shim__storage_set_faults(&f);
+	for (int i = 0; i < n; i++) {
+		uint32_t v = (uint32_t)i;
+		int rc = hal_storage_write("k", &v, sizeof(v));
+
+		assert_true(rc == 0 || rc == -EIO);
+		failed[i] = rc == -EIO;
+	}
+	shim__storage_set_faults(NULL);
+}
+
+static void test_storage_flash_write_fail_replays_from_seed(void **state)
+{
+	enum { N = 400 };
+	uint8_t a[N], b[N], c[N];
+	uint32_t last_ok = 0;
+	int fails = 0;
+
+	(void)state;
+	failure_pattern(11, 300000, a, N);
+	for (int i = 0; i < N; i++) {
+		fails += a[i];
+		if (!a[i])
+			last_ok = (uint32_t)i;
+	}
+	/* About the probability asked for (0.3 of 400: 120, sd 9). */
+	assert_true(fails > 80 && fails < 160);
+	/* Only the writes that succeeded count: the key holds the last of them. */
+	assert_int_equal(get("k"), last_ok);
+	/* The same seed fails the same writes; another seed others. */
+	failure_pattern(11, 300000, b, N);
+	assert_memory_equal(a, b, N);
+	failure_pattern(12, 300000, c, N);
+	assert_memory_not_equal(a, c, N);
+	reopen();
+	assert_int_equal(get("k"), last_ok);
+}
+
+/* A store of a few keys, as a device leaves it: boot counter, outbox meta, readings. */
+static void fill_like_a_device(void)
+{
+	put("boot", 12);
+	put("ob_meta", 0);
+	for (uint32_t i = 0; i < 6; i++) {
+		char key[16];
+
+		snprintf(key, sizeof(key), "ob_%u", i);
+		put(key, 1000 + i);
+	}
+	put("ob_meta", 2);
+}
+
+static void test_storage_flash_corrupt_damages_one_record_at_open(void **state)
+{
+	const struct world_faults corrupt = { .seed = 21, .flash_corrupt = 1 };
+	static uint8_t before[4096], after[4096], again[4096];
+	size_t n, n_after, diffs = 0, at = 0;
+	/* The last record: the 7-byte key "ob_meta" and a 4-byte value. */
+	size_t last_rec = 20 + 7 + 4;
+	uint32_t v;
+	size_t len;
+
+	(void)state;
+	fill_like_a_device();
+	/* Set while the store is open, the fault waits for the next open. */
+	shim__storage_set_faults(&corrupt);
+	assert_int_equal(get("boot"), 12);
+	put("ob_meta", 3);
+	shim__storage_close();
+	n = slurp(before, sizeof(before));
+
+	assert_int_equal(shim__storage_open(dir, "dev"), 0);
+	n_after = slurp(after, sizeof(after));
+	assert_int_equal(n_after, n);
+	for (size_t i = 0; i < n; i++) {
+		if (before[i] != after[i]) {
+			diffs++;
+			at = i;
+		}
+	}
+	/* One byte, inside a record but never the last (which would pass for
+	 * a torn write), and past the file's magic. */
+	assert_int_equal(diffs, 1);
+	assert_true(at >= 8 && at < n - last_rec);
+	/* The store does not trust a medium broken in the middle: every read
+	 * and write is -EIO, so the firmware cannot take a wrong boot number. */
+	assert_int_equal(hal_storage_read("boot", &v, sizeof(v), &len), -EIO);
+	assert_int_equal(hal_storage_read("ob_3", &v, sizeof(v), &len), -EIO);
+	assert_int_equal(hal_storage_write("boot", &v, sizeof(v)), -EIO);
+	shim__storage_close();
+
+	/* The same file and seed: the same damage. */
+	spill(before, n);
+	assert_int_equal(shim__storage_open(dir, "dev"), 0);
+	assert_int_equal(slurp(again, sizeof(again)), n);
+	assert_memory_equal(after, again, n);
+	shim__storage_close();
+
+	/* Cleared, the next open damages nothing more; what was damaged stays. */
+	shim__storage_set_faults(NULL);
+	assert_int_equal(shim__storage_open(dir, "dev"), 0);
+	assert_int_equal(slurp(again, sizeof(again)), n);
+	assert_memory_equal(after, again, n);
+	assert_int_equal(hal_storage_read("boot", &v, sizeof(v), &len), -EIO);
+	/* A healthy file opens as ever. */
+	shim__storage_close();
+	spill(before, n);
+	assert_int_equal(shim__storage_open(dir, "dev"), 0);
+	assert_int_equal(get("boot"), 12);
+	assert_int_equal(get("ob_meta"), 3);
+}
+
+static void test_storage_flash_corrupt_seeds_pick_different_records(void **state)
+{
+	static uint8_t before[4096], after[4096];
+	size_t n, first_at = 0;
+	bool moved = false;
+
+	(void)state;
+	fill_like_a_device();
+	shim__storage_close();
+	n = slurp(before, sizeof(before));
+	for (uint64_t seed = 1; seed <= 8; seed++) {
+		const struct world_faults corrupt = { .seed = seed, .flash_corrupt = 1 };
+		size_t at = 0;
+
+		spill(before, n);
+		shim__storage_set_faults(&corrupt);
+		assert_int_equal(shim__storage_open(dir, "dev"), 0);
+		assert_int_equal(hal_storage_read("boot", &(uint32_t){ 0 }, 4, &(size_t){ 0 }), -EIO);
+		shim__storage_close();
+		slurp(after, sizeof(after));
+		for (size_t i = 0; i < n; i++)
+			if (before[i] != after[i])
+				at = i;
+		assert_true(at >= 8);
+		if (seed == 1)
+			first_at = at;
+		else if (at != first_at)
+			moved = true;
+	}
+	assert_true(moved);
+	shim__storage_set_faults(NULL);
+	assert_int_equal(shim__storage_open(dir, "dev"), 0);
+}
+
+static void test_storage_flash_corrupt_spares_a_single_record(void **state)
+{
+	const struct world_faults corrupt = { .seed = 3, .flash_corrupt = 1 };
+	static uint8_t before[256], after[256];
+	size_t n;
+
+	(void)state;
+	/* A device that only ever saved its first boot number. */
+	put("boot", 1);
+	shim__storage_close();
+	n = slurp(before, sizeof(before));
+	shim__storage_set_faults(&corrupt);
+	assert_int_equal(shim__storage_open(dir, "dev"), 0);
+	assert_int_equal(slurp(after, sizeof(after)), n);
+	assert_memory_equal(before, after, n);
+	assert_int_equal(get("boot"), 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -454,6 +704,12 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_storage_power_cut_during_compactions, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_storage_converts_the_first_format, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_storage_reads_records_without_a_sequence, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_storage_flash_full_refuses_writes_reads_go_on, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_storage_flash_write_fail_every_write, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_storage_flash_write_fail_replays_from_seed, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_storage_flash_corrupt_damages_one_record_at_open, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_storage_flash_corrupt_seeds_pick_different_records, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_storage_flash_corrupt_spares_a_single_record, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
