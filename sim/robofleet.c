@@ -17,6 +17,7 @@ static void usage(FILE *out)
 {
 	fputs("usage: robofleet run SCENARIO.yaml [--junit FILE] [--broker HOST:PORT]\n"
 	      "                     [--runs-dir DIR] [--device PATH] [--quiet] [--tui]\n"
+	      "                     [--allow-low-disk]\n"
 	      "       robofleet top RUN_DIR [--refresh MS]\n"
 	      "       robofleet check SCENARIO.yaml...\n"
 	      "       robofleet query RUN (--device ID [--last 24h] | --hourly | --sql SQL)\n"
@@ -25,7 +26,8 @@ static void usage(FILE *out)
 	      "\n"
 	      "run    start the fleet the scenario describes, play its steps, and exit 0\n"
 	      "       only if every expectation held (1 otherwise, 2 for a bad file)\n"
-	      "       (--tui: watch it in the dashboard while it runs)\n"
+	      "       (--tui: watch it in the dashboard while it runs; --allow-low-disk:\n"
+	      "       start even when the record is not expected to fit the disk)\n"
 	      "top    the live dashboard of a run: devices, events, faults by key\n"
 	      "check  validate scenario files without running anything\n"
 	      "query  read a run's record: one robot's readings, hourly means, any SQL\n"
@@ -65,6 +67,7 @@ static int cmd_run(int argc, char **argv)
 		{ "device", required_argument, NULL, 'd' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "tui", no_argument, NULL, 't' },
+		{ "allow-low-disk", no_argument, NULL, 'L' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -82,6 +85,7 @@ static int cmd_run(int argc, char **argv)
 		case 'd': o.device_path = optarg; break;
 		case 'q': o.quiet = true; break;
 		case 't': o.tui = true; break;
+		case 'L': o.allow_low_disk = true; break;
 		case 'h': usage(stdout); return 0;
 		case ':':
 			fprintf(stderr, "robofleet run: %s needs a value\n", argv[optind - 1]);

@@ -25,8 +25,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "accounting.h"
+#include "accounting_store.h"
 #include "broker.h"
 #include "control.h"
+#include "disk_check.h"
 #include "engine.h"
 #include "fault_apply.h"
 #include "fleet.h"
@@ -40,6 +43,9 @@
 
 #define DEVICE_LOG_LIMIT "1M"
 #define STOP_TIMEOUT_MS 10000
+/* How long the recorder retries a failing write before it gives up on it
+ * (docs/recording.md): long enough for a lock or a full disk to clear. */
+#define RECORDER_STORE_DEADLINE_MS 30000
 #define DASHBOARD_CYCLE_OFF_MS 3000     /* 'p' in the dashboard: power back after this */
 
 /* A dashboard power-cycle waiting for its restore. */
@@ -63,6 +69,14 @@ struct run {
 	struct world_faults *faults;    /* per device: what its world slot says */
 	uint32_t *faults_injected;      /* per device: faults so far, for their seeds */
 	uint64_t *published_before;     /* per device: published by processes a power cut ended */
+	uint32_t *published_boot;       /* per device: the boot whose count is in published_before */
+	/* Per device: what it took, boot by boot, and what its outbox holds
+	 * (accounting.h). Fed from the world at every process end and at
+	 * every loss check; the record is compared against it. */
+	struct accounting_device *books;
+	int64_t books_synced_ms;        /* monotonic; books and record consistent as of then */
+	sqlite3_stmt *count_stmt;       /* readings of (device, boot) in a seq range */
+	sqlite3_stmt *boots_stmt;       /* a device's boots and their highest seq */
 	uint64_t faults_total;          /* injections, power changes and broker actions */
 	int64_t wall_offset_ms;         /* wall - monotonic, for the record's clock */
 	uint64_t crashes;
@@ -132,10 +146,14 @@ static int64_t op_now(void *ctx)
 	return mono_ms();
 }
 
+static void book_device(struct run *r, size_t dev);
+
 static void on_device_exit(void *ctx, struct fleet_device *d, bool crash)
 {
 	struct run *r = ctx;
 
+	/* The slot still holds the process's last report: what it took. */
+	book_device(r, d->slot);
 	if (!crash)
 		return;
 	r->crashes++;
@@ -282,13 +300,20 @@ static int op_power(void *ctx, size_t dev, enum scenario_power_action a)
 	if (a == SCENARIO_POWER_OFF) {
 		struct world_report rep;
 
-		/* The next process counts from zero: keep what this one did. */
-		if (world_read_report(slot, &rep) == 0)
+		/* The next process counts from zero: keep what this one did,
+		 * once (a device cut twice without booting in between, or
+		 * restored and never reporting, still shows this report). */
+		if (world_read_report(slot, &rep) == 0 && rep.boot != r->published_boot[dev]) {
 			r->published_before[dev] += rep.counters.published;
+			r->published_boot[dev] = rep.boot;
+		}
 		atomic_store(&slot->power, (uint32_t)WORLD_POWER_OFF);
 		rc = fleet_kill(&r->fleet, dev);
 		if (rc == -ESRCH)
 			rc = 0; /* it had already stopped: it is off either way */
+		/* Its boot ends here; a restore may start the next one before
+		 * this process is reaped, so note what it took now. */
+		book_device(r, dev);
 		if (rc == 0)
 			note_fault(r, id, "power", "cut", NULL);
 		return rc;
@@ -458,30 +483,132 @@ static int op_counter(void *ctx, size_t dev, enum scenario_counter c, uint64_t *
 	case SCENARIO_COUNTER_COMMANDS_INVALID: v = k->commands_invalid; break;
 	case SCENARIO_COUNTER_RECONNECTS: v = k->reconnects; break;
 	case SCENARIO_COUNTER_LINK_FAILURES: v = k->link_failures; break;
+	case SCENARIO_COUNTER_UNPERSISTED: v = k->unpersisted; break;
 	default: return -EINVAL;
 	}
 	*out = v;
 	return 0;
 }
 
+/* ---- accounting to the end (accounting.h) ------------------------------------ */
+
+static bool device_keeps_readings(const struct run *r, size_t dev)
+{
+	const struct scenario_group *g = &r->sc.fleet.groups[r->sc.fleet.devices[dev].group];
+
+	/* Per-metric robots publish plain numbers, no numbered readings. */
+	return g->topic_style != SCENARIO_TOPIC_PER_METRIC;
+}
+
+/* What the device's slot says it took and holds, into its book. */
+static void book_device(struct run *r, size_t dev)
+{
+	struct accounting_device *b;
+	struct world_report rep;
+
+	if (!r->books || dev >= r->sc.fleet.n_devices || !device_keeps_readings(r, dev) ||
+	    world_read_report(world_get_slot(&r->world, (uint32_t)dev), &rep) < 0 ||
+	    rep.updated_ms == 0)
+		return;
+	b = &r->books[dev];
+	if (accounting_note_boot(b, rep.boot, rep.seq) < 0 ||
+	    (rep.counters.buffered && accounting_note_boot(b, rep.oldest_boot, rep.oldest_seq) < 0))
+		fprintf(stderr, "robofleet: out of memory keeping %s's accounts\n",
+			r->sc.fleet.devices[dev].id);
+	b->buffered = rep.counters.buffered;
+	b->oldest_boot = rep.oldest_boot;
+	b->oldest_seq = rep.oldest_seq;
+	if (rep.counters.dropped > b->dropped)
+		b->dropped = rep.counters.dropped;
+}
+
+/*
+ * Books and record consistent as of one moment: every device's report is
+ * read first, then the recorder is synced, so a reading the broker took
+ * before the reports were read is in the record, and one it takes later
+ * is still in its device's outbox by those reports.
+ */
+static void book_all(struct run *r, int timeout_ms)
+{
+	for (size_t i = 0; i < r->sc.fleet.n_devices; i++)
+		book_device(r, i);
+	if (recorder_sync(r->recorder, timeout_ms) < 0)
+		recorder_flush(r->recorder, 2000); /* broker down: what we have */
+	r->books_synced_ms = mono_ms();
+}
+
+static int64_t recorded_between(void *ctx, uint32_t boot, uint32_t from, uint32_t to)
+{
+	sqlite3_stmt *st = ((struct run *)ctx)->count_stmt;
+	int64_t n = -EIO;
+
+	sqlite3_bind_int64(st, 2, boot);
+	sqlite3_bind_int64(st, 3, from);
+	sqlite3_bind_int64(st, 4, to);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		n = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	return n;
+}
+
+static int prepare_accounts(struct run *r)
+{
+	if (!r->count_stmt &&
+	    sqlite3_prepare_v2(r->db, "SELECT count(*) FROM readings WHERE device_id = ?1"
+			       " AND boot = ?2 AND seq BETWEEN ?3 AND ?4", -1, &r->count_stmt,
+			       NULL) != SQLITE_OK)
+		return -EIO;
+	if (!r->boots_stmt &&
+	    sqlite3_prepare_v2(r->db, "SELECT boot, max_seq FROM boots WHERE device_id = ?1", -1,
+			       &r->boots_stmt, NULL) != SQLITE_OK)
+		return -EIO;
+	return 0;
+}
+
+/* Settle one device's book against the record (after book_all()). */
+static int account_device(struct run *r, size_t dev, struct accounting_result *out)
+{
+	struct accounting_device *b = &r->books[dev];
+	const char *id = r->sc.fleet.devices[dev].id;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	if (!device_keeps_readings(r, dev))
+		return 0;
+	if ((rc = prepare_accounts(r)) < 0)
+		return rc;
+	/* A boot the record knows and no report showed (a process killed
+	 * mid-report) still counts up to its highest recorded seq. */
+	sqlite3_bind_text(r->boots_stmt, 1, id, -1, SQLITE_STATIC);
+	while (sqlite3_step(r->boots_stmt) == SQLITE_ROW)
+		accounting_note_boot(b, (uint32_t)sqlite3_column_int64(r->boots_stmt, 0),
+				     (uint32_t)sqlite3_column_int64(r->boots_stmt, 1));
+	sqlite3_reset(r->boots_stmt);
+	sqlite3_bind_text(r->count_stmt, 1, id, -1, SQLITE_STATIC);
+	rc = accounting_settle(b, recorded_between, r, out);
+	sqlite3_clear_bindings(r->count_stmt);
+	return rc;
+}
+
 static int op_loss(void *ctx, size_t dev, uint64_t *lost, uint64_t *dup)
 {
 	struct run *r = ctx;
-	sqlite3_stmt *st;
-	int rc = -ENODATA;
+	struct accounting_result a;
+	int64_t d = 0;
+	int rc;
 
-	settle(r);
-	if (sqlite3_prepare_v2(r->db, "SELECT lost, duplicates FROM accounting WHERE device_id = ?1",
-			       -1, &st, NULL) != SQLITE_OK)
-		return -EIO;
-	sqlite3_bind_text(st, 1, r->sc.fleet.devices[dev].id, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) == SQLITE_ROW) {
-		*lost = (uint64_t)sqlite3_column_int64(st, 0);
-		*dup = (uint64_t)sqlite3_column_int64(st, 1);
-		rc = 0;
-	}
-	sqlite3_finalize(st);
-	return rc;
+	/* One snapshot serves a whole fleet-wide check. */
+	if (mono_ms() - r->books_synced_ms > 200)
+		book_all(r, 5000);
+	if ((rc = account_device(r, dev, &a)) < 0)
+		return rc;
+	if (a.taken == 0)
+		return -ENODATA;
+	*lost = a.lost;
+	query_i64(r, "SELECT duplicates FROM accounting WHERE device_id = ?1",
+		  r->sc.fleet.devices[dev].id, 0, &d);
+	*dup = (uint64_t)d;
+	return 0;
 }
 
 static void op_on_step(void *ctx, const struct scenario_step *s, int depth)
@@ -948,7 +1075,8 @@ static int set_up_world(struct run *r)
 	r->faults = calloc(r->sc.fleet.n_devices, sizeof(*r->faults));
 	r->faults_injected = calloc(r->sc.fleet.n_devices, sizeof(*r->faults_injected));
 	r->published_before = calloc(r->sc.fleet.n_devices, sizeof(*r->published_before));
-	if (!r->faults || !r->faults_injected || !r->published_before)
+	r->published_boot = calloc(r->sc.fleet.n_devices, sizeof(*r->published_boot));
+	if (!r->faults || !r->faults_injected || !r->published_before || !r->published_boot)
 		return -ENOMEM;
 	for (size_t i = 0; i < r->sc.fleet.n_devices; i++) {
 		struct world_slot *s = world_get_slot(&r->world, (uint32_t)i);
@@ -974,7 +1102,8 @@ static int set_up_fleet(struct run *r)
 	if ((rc = fleet_init(&r->fleet, n)) < 0)
 		return rc;
 	r->args = calloc(n ? n : 1, sizeof(*r->args));
-	if (!r->args)
+	r->books = calloc(n ? n : 1, sizeof(*r->books));
+	if (!r->args || !r->books)
 		return -ENOMEM;
 	if ((rc = find_device(r, r->fleet.device_path, sizeof(r->fleet.device_path))) < 0) {
 		fprintf(stderr, "robofleet: robofleet-device not found (give --device PATH)\n");
@@ -1058,9 +1187,21 @@ static int connect_cloud(struct run *r)
 struct summary {
 	size_t devices, online, crashes;
 	uint64_t published, recorded, lost, duplicated, rejected, dropped, faults;
+	uint64_t taken, buffered;       /* accounting to the end */
+	uint64_t unstored, unstored_readings; /* received by the recorder, not in the record */
+	char store_error[160];
+	uint64_t lock_waits;
+	int64_t lock_wait_max_ms;
+	bool accounts_ok;               /* every device settled against the record */
 	double p50_ms, p99_ms, max_ms;
 	size_t passed, failed;
 };
+
+/* The record is complete unless the recorder gave up on something it received. */
+static bool record_complete(const struct summary *s)
+{
+	return s->unstored == 0 && s->accounts_ok;
+}
 
 static double latency_at(sqlite3 *db, int64_t n, double q)
 {
@@ -1091,29 +1232,48 @@ static int64_t scalar(sqlite3 *db, const char *sql)
 	return v;
 }
 
-static void summarise(struct run *r, struct summary *s)
+/*
+ * Only after the fleet has stopped and the recorder has drained and
+ * committed its last batch: the summary is then the record.
+ */
+static void summarise(struct run *r, struct summary *s, size_t online_at_end)
 {
+	struct recorder_stats rs;
 	int64_t with_ts;
 
 	memset(s, 0, sizeof(*s));
-	settle(r);
 	s->devices = r->sc.fleet.n_devices;
+	s->online = online_at_end;
 	s->crashes = r->crashes;
+	s->accounts_ok = true;
 	for (size_t i = 0; i < s->devices; i++) {
 		struct world_report rep;
 		struct world_slot *slot = world_get_slot(&r->world, (uint32_t)i);
+		struct accounting_result a;
 
 		/* A robot left without power still shows its last process's
 		 * report, which published_before already holds. */
-		if (atomic_load(&slot->power) == WORLD_POWER_ON && world_read_report(slot, &rep) == 0)
+		if (atomic_load(&slot->power) == WORLD_POWER_ON && world_read_report(slot, &rep) == 0 &&
+		    rep.boot != r->published_boot[i])
 			s->published += rep.counters.published;
 		s->published += r->published_before[i];
+		if (account_device(r, i, &a) < 0) {
+			s->accounts_ok = false;
+			continue;
+		}
+		s->taken += a.taken;
+		s->buffered += a.buffered;
+		s->lost += a.lost;
+		s->dropped += r->books[i].dropped;
 	}
+	recorder_read_stats(r->recorder, &rs);
+	s->unstored = rs.unstored;
+	s->unstored_readings = rs.unstored_readings;
+	s->lock_waits = rs.lock_waits;
+	s->lock_wait_max_ms = rs.lock_wait_max_ms;
+	snprintf(s->store_error, sizeof(s->store_error), "%s", rs.store_error);
 	s->faults = r->faults_total;
-	s->dropped = (uint64_t)scalar(r->db, "SELECT coalesce(sum(dropped), 0) FROM accounting");
-	s->online = (size_t)scalar(r->db, "SELECT count(*) FROM devices WHERE status = 'online'");
 	s->recorded = (uint64_t)scalar(r->db, "SELECT count(*) FROM readings");
-	s->lost = (uint64_t)scalar(r->db, "SELECT coalesce(sum(lost), 0) FROM accounting");
 	s->duplicated = (uint64_t)scalar(r->db, "SELECT coalesce(sum(duplicates), 0) FROM accounting");
 	s->rejected = (uint64_t)scalar(r->db, "SELECT count(*) FROM raw_messages");
 	with_ts = scalar(r->db, "SELECT count(*) FROM readings WHERE ts_ms IS NOT NULL");
@@ -1126,26 +1286,143 @@ static void summarise(struct run *r, struct summary *s)
 		else
 			s->failed++;
 	}
+	if (!record_complete(s))
+		s->failed++; /* the case write_junit() adds */
+}
+
+/* Each device's account into the record, so a query sees what the summary says. */
+static void save_accounts(struct run *r, const char *db_path)
+{
+	size_t n = r->sc.fleet.n_devices, k = 0;
+	struct accounting_row *rows = calloc(n ? n : 1, sizeof(*rows));
+	char err[300];
+
+	if (!rows || !r->books)
+		goto out;
+	for (size_t i = 0; i < n; i++) {
+		if (!device_keeps_readings(r, i) || account_device(r, i, &rows[k].r) < 0)
+			continue;
+		rows[k++].device_id = r->sc.fleet.devices[i].id;
+	}
+	if (accounting_store_write(db_path, rows, k, err, sizeof(err)) < 0)
+		fprintf(stderr, "robofleet: per-device accounts not written to the record (%s); "
+			"summary.json has the totals\n", err);
+out:
+	free(rows);
+}
+
+/* Why the record is not complete, for the verdict's failing case. */
+static void describe_incomplete(const struct summary *s, char *buf, size_t len)
+{
+	if (s->unstored)
+		snprintf(buf, len, "the recorder received %llu messages (%llu readings) it could not "
+			 "store: %s; those readings are counted as lost",
+			 (unsigned long long)s->unstored, (unsigned long long)s->unstored_readings,
+			 s->store_error[0] ? s->store_error : "write failed");
+	else
+		snprintf(buf, len, "the record could not be read back to account for every reading");
+}
+
+/* @text as a JSON string, or null. */
+static void json_string(FILE *f, const char *text)
+{
+	if (!text) {
+		fputs("null", f);
+		return;
+	}
+	fputc('"', f);
+	for (const unsigned char *p = (const unsigned char *)text; *p; p++) {
+		if (*p == '"' || *p == '\\')
+			fprintf(f, "\\%c", *p);
+		else if (*p < 0x20)
+			fprintf(f, "\\u%04x", *p);
+		else
+			fputc(*p, f);
+	}
+	fputc('"', f);
+}
+
+/*
+ * The verdict's files are reserved when the run directory is made (as
+ * ".NAME.part", so a run killed before its end leaves no empty verdict
+ * behind), so a record that fills the disk cannot also take the room to
+ * say so: they are written over their reserved blocks, cut to length and
+ * renamed into place.
+ */
+#define VERDICT_FILE_RESERVE (64 * 1024)
+
+static void reserve_verdict_file(const char *dir, const char *name)
+{
+	char path[PATH_MAX + 16];
+	int fd, rc;
+
+	snprintf(path, sizeof(path), "%s/.%s.part", dir, name);
+	fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+	if (fd < 0 || (rc = posix_fallocate(fd, 0, VERDICT_FILE_RESERVE)) != 0)
+		fprintf(stderr, "robofleet: cannot reserve %s: %s\n", path,
+			strerror(fd < 0 ? errno : rc));
+	if (fd >= 0)
+		close(fd);
+}
+
+struct verdict_file {
+	FILE *f;
+	char part[PATH_MAX + 16];
+	char path[PATH_MAX + 16];
+};
+
+static int open_verdict_file(const char *dir, const char *name, struct verdict_file *v)
+{
+	snprintf(v->part, sizeof(v->part), "%s/.%s.part", dir, name);
+	snprintf(v->path, sizeof(v->path), "%s/%s", dir, name);
+	v->f = fopen(v->part, "r+");
+	if (!v->f)
+		v->f = fopen(v->part, "w");
+	if (!v->f) {
+		fprintf(stderr, "robofleet: cannot write %s: %s\n", v->path, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+static void close_verdict_file(struct verdict_file *v)
+{
+	long end = ftell(v->f);
+	bool ok = fflush(v->f) == 0 && !ferror(v->f) && end >= 0 &&
+		  ftruncate(fileno(v->f), end) == 0;
+
+	if (fclose(v->f) != 0)
+		ok = false;
+	if (!ok || rename(v->part, v->path) < 0)
+		fprintf(stderr, "robofleet: %s may be incomplete: %s\n", v->path, strerror(errno));
 }
 
 static void write_summary_json(const struct run *r, const struct summary *s, int engine_rc)
 {
-	char path[PATH_MAX + 16];
+	struct verdict_file v;
 	FILE *f;
 
-	snprintf(path, sizeof(path), "%s/summary.json", r->dir);
-	f = fopen(path, "w");
-	if (!f)
+	if (open_verdict_file(r->dir, "summary.json", &v) < 0)
 		return;
+	f = v.f;
 	fprintf(f, "{\n  \"scenario\": \"%s\",\n  \"run_dir\": \"%s\",\n", r->sc.name, r->dir);
 	fprintf(f, "  \"completed\": %s,\n", engine_rc == 0 ? "true" : "false");
 	fprintf(f, "  \"devices\": %zu,\n  \"online_at_end\": %zu,\n  \"crashes\": %zu,\n",
 		s->devices, s->online, s->crashes);
-	fprintf(f, "  \"readings\": {\"published\": %llu, \"recorded\": %llu, \"lost\": %llu, "
-		"\"duplicated\": %llu, \"rejected\": %llu, \"dropped_by_outbox\": %llu},\n",
-		(unsigned long long)s->published, (unsigned long long)s->recorded,
+	fprintf(f, "  \"readings\": {\"taken\": %llu, \"published\": %llu, \"recorded\": %llu, "
+		"\"buffered_at_end\": %llu, \"lost\": %llu, \"duplicated\": %llu, \"rejected\": %llu, "
+		"\"dropped_by_outbox\": %llu},\n",
+		(unsigned long long)s->taken, (unsigned long long)s->published,
+		(unsigned long long)s->recorded, (unsigned long long)s->buffered,
 		(unsigned long long)s->lost, (unsigned long long)s->duplicated,
 		(unsigned long long)s->rejected, (unsigned long long)s->dropped);
+	fprintf(f, "  \"record\": {\"complete\": %s, \"unstored_messages\": %llu, "
+		"\"unstored_readings\": %llu, \"error\": ",
+		record_complete(s) ? "true" : "false", (unsigned long long)s->unstored,
+		(unsigned long long)s->unstored_readings);
+	json_string(f, s->store_error[0] ? s->store_error : NULL);
+	fprintf(f, ", \"lock_waits\": %llu, \"lock_wait_max_ms\": %lld},\n",
+		(unsigned long long)s->lock_waits, (long long)s->lock_wait_max_ms);
 	fprintf(f, "  \"faults\": %llu,\n", (unsigned long long)s->faults);
 	if (isnan(s->p50_ms))
 		fprintf(f, "  \"latency_ms\": null,\n");
@@ -1153,14 +1430,15 @@ static void write_summary_json(const struct run *r, const struct summary *s, int
 		fprintf(f, "  \"latency_ms\": {\"p50\": %.0f, \"p99\": %.0f, \"max\": %.0f},\n",
 			s->p50_ms, s->p99_ms, s->max_ms);
 	fprintf(f, "  \"expectations\": {\"passed\": %zu, \"failed\": %zu}\n}\n", s->passed, s->failed);
-	fclose(f);
+	close_verdict_file(&v);
 }
 
-static int write_junit(const struct run *r, const char *path, int engine_rc)
+static int write_junit(const struct run *r, const struct summary *s, const char *path,
+		       int engine_rc)
 {
 	size_t n = r->engine.n_results;
-	struct junit_case *cases = calloc(n + 1, sizeof(*cases));
-	char why[400];
+	struct junit_case *cases = calloc(n + 2, sizeof(*cases));
+	char why[400], incomplete[400];
 	double total = 0;
 	int rc;
 
@@ -1187,6 +1465,15 @@ static int write_junit(const struct run *r, const char *path, int engine_rc)
 		cases[n].message = why;
 		n++;
 	}
+	/* A verdict never passes over readings the record does not hold. */
+	if (!record_complete(s)) {
+		describe_incomplete(s, incomplete, sizeof(incomplete));
+		cases[n].name = "record complete";
+		cases[n].classname = r->sc.name;
+		cases[n].failed = true;
+		cases[n].message = incomplete;
+		n++;
+	}
 	rc = junit_write(path, r->sc.name, cases, n, total);
 	free(cases);
 	return rc;
@@ -1199,11 +1486,22 @@ static void print_verdict(FILE *out, const struct run *r, const struct summary *
 		fprintf(out, "%s %s%s%s\n", e->passed ? "PASS" : "FAIL", e->name, e->passed ? "" : ": ",
 		       e->passed ? "" : e->message);
 	}
+	if (!record_complete(s)) {
+		char why[400];
+
+		describe_incomplete(s, why, sizeof(why));
+		fprintf(out, "FAIL record complete: %s\n", why);
+	}
 	fprintf(out, "\ndevices %zu, online at end %zu, crashes %zu\n", s->devices, s->online, s->crashes);
-	fprintf(out, "readings published %llu, recorded %llu, lost %llu, duplicated %llu, rejected %llu\n",
-	       (unsigned long long)s->published, (unsigned long long)s->recorded,
-	       (unsigned long long)s->lost, (unsigned long long)s->duplicated,
-	       (unsigned long long)s->rejected);
+	fprintf(out, "readings taken %llu, published %llu, recorded %llu, still buffered %llu, lost %llu\n",
+	       (unsigned long long)s->taken, (unsigned long long)s->published,
+	       (unsigned long long)s->recorded, (unsigned long long)s->buffered,
+	       (unsigned long long)s->lost);
+	fprintf(out, "redelivered (stored once) %llu, rejected %llu\n",
+	       (unsigned long long)s->duplicated, (unsigned long long)s->rejected);
+	if (s->lock_waits)
+		fprintf(out, "record.db was locked by another process %llu times, longest %lld ms\n",
+			(unsigned long long)s->lock_waits, (long long)s->lock_wait_max_ms);
 	if (s->dropped || s->faults)
 		fprintf(out, "faults applied %llu; readings dropped by full outboxes %llu\n",
 			(unsigned long long)s->faults, (unsigned long long)s->dropped);
@@ -1216,8 +1514,72 @@ static void print_verdict(FILE *out, const struct run *r, const struct summary *
 
 /* ---- the whole run ------------------------------------------------------------ */
 
+/*
+ * The end of a run, in the order that makes the summary the record: note
+ * who is online, stop the fleet (each robot says `offline` and keeps what
+ * it could not send in its outbox), read every robot's last report, wait
+ * until the recorder holds everything the broker took (a marker through
+ * the broker, then its last commit, retries included), and only then
+ * count.
+ */
+static void wind_down(struct run *r, size_t *online_at_end)
+{
+	*online_at_end = 0;
+	if (!r->recorder || !r->db)
+		return;
+	settle(r);
+	*online_at_end = (size_t)scalar(r->db, "SELECT count(*) FROM devices WHERE status = 'online'");
+	if (r->fleet.devices) {
+		fleet_stop_all(&r->fleet, STOP_TIMEOUT_MS);
+		fleet_reap(&r->fleet, on_device_exit, r);
+	}
+	book_all(r, RECORDER_STORE_DEADLINE_MS + STOP_TIMEOUT_MS);
+	if (recorder_stop(r->recorder) < 0)
+		fprintf(stderr, "robofleet: the recorder is still writing after %d s; the summary "
+			"may miss its last batch\n", STOP_TIMEOUT_MS / 1000);
+}
+
+/* Like a fleet the machine cannot hold: refuse a record the disk cannot. */
+static int check_disk(const struct run *r)
+{
+	const char *parent = r->opt->runs_dir ? r->opt->runs_dir : "runs";
+	struct disk_estimate e;
+	uint64_t free_bytes;
+	int rc;
+
+	disk_estimate_run(&r->sc, &e);
+	if ((rc = disk_free_bytes(parent, &free_bytes)) < 0) {
+		fprintf(stderr, "robofleet: cannot tell the free space for %s: %s\n", parent,
+			strerror(-rc));
+		return r->opt->allow_low_disk ? 0 : -EIO;
+	}
+	if (free_bytes >= e.bytes)
+		return 0;
+	fprintf(stderr, "robofleet: %s has %.1f MB free; this run needs about %.1f MB "
+		"(%llu readings from %zu devices over at most %.0f s, and their devices' storage)\n",
+		parent, (double)free_bytes / 1e6, (double)e.bytes / 1e6,
+		(unsigned long long)e.readings, r->sc.fleet.n_devices, (double)e.longest_ms / 1000);
+	if (r->opt->allow_low_disk) {
+		fprintf(stderr, "robofleet: --allow-low-disk: starting anyway; a record that fills "
+			"the disk fails the run\n");
+		return 0;
+	}
+	fprintf(stderr, "robofleet: free space there, choose another --runs-dir, or give "
+		"--allow-low-disk to run anyway\n");
+	return -ENOSPC;
+}
+
 static void tear_down(struct run *r)
 {
+	/* Reserved verdict files a run that broke off early never wrote. */
+	if (r->dir[0]) {
+		char part[PATH_MAX + 16];
+
+		snprintf(part, sizeof(part), "%s/.summary.json.part", r->dir);
+		unlink(part);
+		snprintf(part, sizeof(part), "%s/.report.txt.part", r->dir);
+		unlink(part);
+	}
 	stop_tui(r);
 	control_close(&r->control);
 	free(r->restores);
@@ -1238,9 +1600,17 @@ static void tear_down(struct run *r)
 	}
 	if (!r->broker.external)
 		broker_stop(&r->broker, STOP_TIMEOUT_MS);
+	sqlite3_finalize(r->count_stmt);
+	sqlite3_finalize(r->boots_stmt);
+	r->count_stmt = r->boots_stmt = NULL;
 	if (r->db)
 		sqlite3_close(r->db);
 	r->db = NULL;
+	if (r->books)
+		for (size_t i = 0; i < r->sc.fleet.n_devices; i++)
+			accounting_device_free(&r->books[i]);
+	free(r->books);
+	r->books = NULL;
 	fleet_free(&r->fleet);
 	free(r->args);
 	r->args = NULL;
@@ -1250,6 +1620,8 @@ static void tear_down(struct run *r)
 	r->faults_injected = NULL;
 	free(r->published_before);
 	r->published_before = NULL;
+	free(r->published_boot);
+	r->published_boot = NULL;
 	engine_free(&r->engine);
 	if (r->world.hdr)
 		world_close(&r->world);
@@ -1279,6 +1651,7 @@ int run_scenario(const struct run_options *o)
 	struct recorder_opts ro;
 	struct summary s;
 	char db_path[PATH_MAX + 16], client_id[64];
+	size_t online_at_end = 0;
 	int rc, status = 1;
 
 	memset(&r, 0, sizeof(r));
@@ -1305,11 +1678,17 @@ int run_scenario(const struct run_options *o)
 		scenario_free(&r.sc);
 		return 2;
 	}
+	if (check_disk(&r) < 0) {
+		scenario_free(&r.sc);
+		return 2;
+	}
 	if ((rc = set_up_signals()) < 0 || (rc = make_run_dir(&r)) < 0) {
 		fprintf(stderr, "robofleet: cannot create the run directory: %s\n", strerror(-rc));
 		goto out;
 	}
 	say(&r, "robofleet: %s, %zu devices, run directory %s\n", r.sc.name, r.sc.fleet.n_devices, r.dir);
+	reserve_verdict_file(r.dir, "summary.json");
+	reserve_verdict_file(r.dir, "report.txt");
 	if ((rc = set_up_world(&r)) < 0) {
 		fprintf(stderr, "robofleet: world file: %s\n", strerror(-rc));
 		goto out;
@@ -1373,6 +1752,7 @@ int run_scenario(const struct run_options *o)
 	memset(&ro, 0, sizeof(ro));
 	ro.db_path = db_path;
 	ro.client_id = client_id;
+	ro.store_deadline_ms = RECORDER_STORE_DEADLINE_MS;
 	if ((rc = recorder_open(&ro, &r.recorder)) < 0 ||
 	    (rc = recorder_start(r.recorder, r.broker.host, r.broker.port)) < 0 ||
 	    (rc = recorder_wait_subscribed(r.recorder, STOP_TIMEOUT_MS)) < 0) {
@@ -1409,19 +1789,21 @@ interrupted_or_out:
 	} else if (rc < 0) {
 		fprintf(stderr, "robofleet: %s\n", r.engine.error[0] ? r.engine.error : strerror(-rc));
 	}
-	summarise(&r, &s);
+	wind_down(&r, &online_at_end);
+	summarise(&r, &s, online_at_end);
+	if (r.recorder)
+		save_accounts(&r, db_path);
 	write_summary_json(&r, &s, rc);
-	if (o->junit_path && write_junit(&r, o->junit_path, rc) < 0)
+	if (o->junit_path && write_junit(&r, &s, o->junit_path, rc) < 0)
 		fprintf(stderr, "robofleet: cannot write %s\n", o->junit_path);
 	if (!o->quiet)
 		print_verdict(stdout, &r, &s);
 	{
-		char report[sizeof(r.dir) + 16];
-		snprintf(report, sizeof(report), "%s/report.txt", r.dir);
-		FILE *f = fopen(report, "w");
-		if (f) {
-			print_verdict(f, &r, &s);
-			fclose(f);
+		struct verdict_file v;
+
+		if (open_verdict_file(r.dir, "report.txt", &v) == 0) {
+			print_verdict(v.f, &r, &s);
+			close_verdict_file(&v);
 		}
 	}
 	if (status != 130)

@@ -12,6 +12,7 @@ struct run_options {
 	const char *device_path;    /* NULL: found next to robofleet */
 	bool quiet;
 	bool tui;                   /* show `robofleet top` while running (needs a terminal) */
+	bool allow_low_disk;        /* start even if the record is not expected to fit */
 };
 
 /*

@@ -150,7 +150,7 @@
  *                                 published, acknowledged, buffered, dropped,
  *                                 redelivered, publish_errors,
  *                                 commands, commands_invalid, reconnects,
- *                                 link_failures.
+ *                                 link_failures, unpersisted.
  *         lost: check             readings the device published that the
  *                                 record is missing (counts, per device).
  *         duplicated: check       readings received more than once (counts,
@@ -351,6 +351,7 @@ enum scenario_counter {
 	SCENARIO_COUNTER_COMMANDS_INVALID,
 	SCENARIO_COUNTER_RECONNECTS,
 	SCENARIO_COUNTER_LINK_FAILURES,
+	SCENARIO_COUNTER_UNPERSISTED,
 	SCENARIO_COUNTER_COUNT,
 };
 
@@ -583,6 +584,13 @@ int scenario_parse_string(const char *name, const char *text, size_t len,
 
 /* Release everything @sc holds and empty it; NULL and empty are fine. */
 void scenario_free(struct scenario *sc);
+
+/*
+ * The longest the timeline can take: waits, expectation windows and
+ * repeats added up, capped by the scenario's duration. Background work
+ * (ramps, fault durations, power cycles) adds nothing.
+ */
+uint64_t scenario_longest_ms(const struct scenario *sc);
 
 /*
  * Set @selected[i] for each of the fleet's n_devices devices to whether @t

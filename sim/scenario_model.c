@@ -186,6 +186,7 @@ const char *const scenario__metric_names[SCENARIO_METRIC_COUNT] = {
 const char *const scenario__counter_names[SCENARIO_COUNTER_COUNT] = {
 	"readings_ok", "readings_failed", "spikes_rejected", "published", "acknowledged",
 	"buffered", "dropped", "redelivered", "publish_errors", "commands", "commands_invalid", "reconnects", "link_failures",
+	"unpersisted",
 };
 const char *const scenario__fault_names[SCENARIO_FAULT_COUNT] = {
 	"wifi_drop", "wifi_flap", "wifi_assoc_fail", "wifi_weak",

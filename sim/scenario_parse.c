@@ -817,7 +817,7 @@ static int parse_expect(struct ctx *c, const struct ynode *v, struct scenario_st
 			return fail(c, n, "counter needs name: one of %s",
 				    "readings_ok, readings_failed, spikes_rejected, published, acknowledged, "
 				    "buffered, dropped, redelivered, publish_errors, commands, "
-				    "commands_invalid, reconnects, link_failures");
+				    "commands_invalid, reconnects, link_failures, unpersisted");
 		rc = get_enum(c, w[0].v, "name", scenario__counter_names,
 			      SCENARIO_COUNTER_COUNT, &e);
 		if (rc < 0)

@@ -28,6 +28,12 @@ check "the faults table holds the timeline ($faults rows >= $min_faults)" test "
 stored_twice=$(sqlite3 "$run_dir/record.db" \
   'SELECT count(*) FROM (SELECT 1 FROM readings GROUP BY device_id, boot, seq HAVING count(*) > 1)')
 check "no reading is stored twice" test "$stored_twice" -eq 0
+# The summary is taken after the recorder's last commit: it is the record.
+in_record=$(sqlite3 "$run_dir/record.db" 'SELECT count(*) FROM readings' 2>/dev/null || echo -1)
+in_summary=$(sed -n 's/.*"recorded": \([0-9]*\).*/\1/p' "$run_dir/summary.json")
+check "summary.json recorded ($in_summary) = readings in record.db ($in_record)" \
+  test "${in_summary:-x}" = "$in_record"
+check "summary.json says the record is complete" grep -q '"complete": true' "$run_dir/summary.json"
 left=0
 for d in /proc/[0-9]*; do
   grep -qa -- "$work/runs" "$d/cmdline" 2>/dev/null && left=$((left + 1))

@@ -38,6 +38,8 @@ for f in record.db world mosquitto.conf mosquitto.log summary.json devices/robot
   check "run directory has $f" test -e "$run_dir/$f"
 done
 check "summary counts no loss" grep -q '"lost": 0' "$run_dir/summary.json"
+in_record=$(sqlite3 "$run_dir/record.db" 'SELECT count(*) FROM readings')
+check "summary recorded = the record's count ($in_record)" grep -q "\"recorded\": $in_record," "$run_dir/summary.json"
 check "no process left after the run" test "$(leftovers)" -eq 0
 check "run directory has report.txt" grep -q "expectations 9 passed, 0 failed" "$run_dir/report.txt"
 

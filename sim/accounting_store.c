@@ -1,0 +1,59 @@
+/* The run's per-device accounts into record.db: taken = recorded + buffered + dropped + lost. */
+#include <errno.h>
+#include <sqlite3.h>
+#include <stdio.h>
+
+#include "accounting_store.h"
+
+/* Kept in step with docs/recording.md ("Accounting to the end"). */
+static const char table_sql[] =
+	"CREATE TABLE IF NOT EXISTS device_accounts (  -- written by robofleet run at the end\n"
+	"  device_id TEXT PRIMARY KEY,\n"
+	"  taken     INTEGER NOT NULL,  -- readings the device numbered, every boot\n"
+	"  recorded  INTEGER NOT NULL,  -- of them, in readings\n"
+	"  buffered  INTEGER NOT NULL,  -- still in its outbox when the fleet stopped\n"
+	"  dropped   INTEGER NOT NULL,  -- missing, explained by its full outbox's drops\n"
+	"  lost      INTEGER NOT NULL   -- missing and unexplained\n"
+	") WITHOUT ROWID;\n"
+	"DELETE FROM device_accounts;\n";
+
+int accounting_store_write(const char *db_path, const struct accounting_row *rows, size_t n,
+			   char *err, size_t errlen)
+{
+	sqlite3 *db = NULL;
+	sqlite3_stmt *st = NULL;
+	int rc = sqlite3_open_v2(db_path, &db, SQLITE_OPEN_READWRITE, NULL);
+
+	if (rc == SQLITE_OK) {
+		sqlite3_busy_timeout(db, 10000);
+		rc = sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
+	}
+	if (rc == SQLITE_OK)
+		rc = sqlite3_exec(db, table_sql, NULL, NULL, NULL);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_prepare_v2(db, "INSERT INTO device_accounts VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+					-1, &st, NULL);
+	for (size_t i = 0; rc == SQLITE_OK && i < n; i++) {
+		const struct accounting_result *a = &rows[i].r;
+
+		sqlite3_bind_text(st, 1, rows[i].device_id, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 2, (sqlite3_int64)a->taken);
+		sqlite3_bind_int64(st, 3, (sqlite3_int64)a->recorded);
+		sqlite3_bind_int64(st, 4, (sqlite3_int64)a->buffered);
+		sqlite3_bind_int64(st, 5, (sqlite3_int64)a->dropped);
+		sqlite3_bind_int64(st, 6, (sqlite3_int64)a->lost);
+		rc = sqlite3_step(st) == SQLITE_DONE ? SQLITE_OK : sqlite3_errcode(db);
+		sqlite3_reset(st);
+	}
+	sqlite3_finalize(st);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
+	if (rc != SQLITE_OK) {
+		snprintf(err, errlen, "%s: %s", db_path, db ? sqlite3_errmsg(db) : "cannot open");
+		if (db)
+			sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+		rc = (rc & 0xff) == SQLITE_FULL ? -ENOSPC : (rc & 0xff) == SQLITE_BUSY ? -EBUSY : -EIO;
+	}
+	sqlite3_close(db);
+	return rc == SQLITE_OK ? 0 : rc;
+}
