@@ -4,11 +4,11 @@
  * model answers with the response and 40 data bits built from the
  * environment; the line level at any instant is read off that waveform.
  *
- * Faults change the waveform, never the driver's view of it: the standalone
- * one from the command line (shim_dht22_set_fault) and the world's fault set
- * (shim__dht22_set_faults) act together. The world's probabilistic faults
- * draw from their own stream seeded by the fault set, so a run replays the
- * same bad frames in the same places.
+ * Faults change the waveform, never the driver's view of it. They come in
+ * one fault set (shim__dht22_set_faults): the world's, with the command
+ * line's under it (world_link.c). The probabilistic faults draw from their
+ * own stream seeded by the fault set, so a run replays the same bad frames
+ * in the same places.
  */
 #include <math.h>
 #include <stddef.h>
@@ -38,7 +38,6 @@
 struct dht22_model {
 	const struct shim_env *env;
 	uint64_t noise_state;
-	enum shim_dht_fault fault;
 	unsigned int pin;
 	bool host_low;
 	uint64_t low_since_us;
@@ -56,9 +55,9 @@ struct dht22_model {
 static struct dht22_model dht;
 
 /*
- * The world's faults. Kept apart from the model: the device takes its first
+ * The fault set. Kept apart from the model: the device takes its first
  * fault set before the sensors are attached, and a re-attach (tests) must
- * not forget it.
+ * not forget the world's.
  */
 static struct {
 	uint32_t mode;              /* enum world_dht_mode */
@@ -130,7 +129,7 @@ static void start_answer(struct dht22_model *m, uint64_t release_us)
 	unsigned int n = 0, bits = 40;
 	int stretch_bit = -1;
 
-	if (m->fault == SHIM_DHT_NO_RESPONSE || wf.mode == WORLD_DHT_NO_RESPONSE)
+	if (wf.mode == WORLD_DHT_NO_RESPONSE)
 		return;
 	if (wf.mode == WORLD_DHT_STUCK) {
 		if (!wf.stuck_ready) {
@@ -146,17 +145,13 @@ static void start_answer(struct dht22_model *m, uint64_t release_us)
 
 	/* Corruption on the way: a flipped data bit leaves the checksum as the
 	 * sensor computed it; a stretched high pulse is marginal timing. */
-	if (m->fault == SHIM_DHT_CHECKSUM)
-		bytes[1] ^= 0x01;
 	if (chance(wf.checksum_ppm)) {
 		unsigned int bit = (unsigned int)(shim_random_next(&wf.rng) % 32);
 		bytes[bit / 8] ^= (uint8_t)(0x80 >> (bit % 8));
 	}
-	if (m->fault == SHIM_DHT_STRETCHED)
-		stretch_bit = 7;
-	else if (chance(wf.stretch_ppm))
+	if (chance(wf.stretch_ppm))
 		stretch_bit = (int)(shim_random_next(&wf.rng) % 40);
-	if (m->fault == SHIM_DHT_TRUNCATED || wf.mode == WORLD_DHT_TRUNCATED)
+	if (wf.mode == WORLD_DHT_TRUNCATED)
 		bits = TRUNCATE_AFTER_BITS;
 
 	m->segment_us[n++] = RESPONSE_US;
@@ -239,17 +234,18 @@ static const struct shim_pin_model dht_pin_model = {
 
 int shim_dht22_attach(unsigned int pin, const struct shim_env *env, uint64_t seed)
 {
+	int rc;
+
 	memset(&dht, 0, sizeof(dht));
 	wf.have_last = false;
 	dht.env = env;
 	dht.pin = pin;
 	dht.noise_state = seed ^ 0xd4e12c7ull;
-	return shim__gpio_attach(pin, &dht_pin_model);
-}
-
-void shim_dht22_set_fault(enum shim_dht_fault fault)
-{
-	dht.fault = fault;
+	if ((rc = shim__gpio_attach(pin, &dht_pin_model)) < 0)
+		return rc;
+	/* A sensor fresh on its pins has no command-line fault (yet). */
+	shim_dht22_set_fault(SHIM_DHT_OK);
+	return 0;
 }
 
 void shim__dht22_set_faults(const struct world_faults *f)

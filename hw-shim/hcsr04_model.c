@@ -4,9 +4,10 @@
  * of sound (343 m/s, about 58 us per cm). Beyond about 4.5 m, or when told
  * so, the module hears nothing and holds echo high for 38 ms.
  *
- * The world's fault set adds to the command line's fault: a frozen echo
- * (stuck), a target just past the 4 m range, and uniform noise on the echo,
- * drawn from the fault set's seed so it replays.
+ * Faults come in one fault set (shim__hcsr04_set_faults): the world's, with
+ * the command line's under it (world_link.c). Besides the dead and stuck
+ * lines: a frozen echo (stuck), a target just past the 4 m range, and
+ * uniform noise on the echo, drawn from the fault set's seed so it replays.
  */
 #include <math.h>
 #include <string.h>
@@ -25,7 +26,6 @@
 struct hcsr04_model {
 	const struct shim_env *env;
 	uint64_t noise_state;
-	enum shim_sonar_fault fault;
 	unsigned int trig_pin, echo_pin;
 	bool trig_high;
 	uint64_t trig_since_us;
@@ -36,7 +36,7 @@ struct hcsr04_model {
 
 static struct hcsr04_model sonar;
 
-/* The world's faults, kept apart from the model like the DHT22's. */
+/* The fault set, kept apart from the model like the DHT22's. */
 static struct {
 	uint32_t mode;              /* enum world_sonar_mode */
 	uint32_t noise_mm;
@@ -46,20 +46,6 @@ static struct {
 	bool have_last;
 	uint64_t last_width_us;
 } wf;
-
-/* The command line's fault, unless the world says otherwise. */
-static uint32_t effective_mode(const struct hcsr04_model *m)
-{
-	if (wf.mode != WORLD_SONAR_OK)
-		return wf.mode;
-	switch (m->fault) {
-	case SHIM_SONAR_NO_ECHO: return WORLD_SONAR_NO_ECHO;
-	case SHIM_SONAR_STUCK_HIGH: return WORLD_SONAR_STUCK_HIGH;
-	case SHIM_SONAR_SILENT: return WORLD_SONAR_SILENT;
-	case SHIM_SONAR_OK: break;
-	}
-	return WORLD_SONAR_OK;
-}
 
 /* distance_mm = echo_us * 343 / 2000, the driver's inverse. */
 static uint64_t width_of_mm(double mm)
@@ -91,7 +77,7 @@ static uint64_t echo_width_us(struct hcsr04_model *m)
 {
 	uint64_t w;
 
-	switch (effective_mode(m)) {
+	switch (wf.mode) {
 	case WORLD_SONAR_NO_ECHO:
 		return NO_ECHO_US;
 	case WORLD_SONAR_BEYOND_RANGE:
@@ -123,7 +109,7 @@ static void on_host_drive(void *self, unsigned int pin, int level, uint64_t t_us
 		return;
 	}
 	if (m->trig_high && t_us - m->trig_since_us >= TRIGGER_MIN_US &&
-	    effective_mode(m) != WORLD_SONAR_SILENT) {
+	    wf.mode != WORLD_SONAR_SILENT) {
 		m->echo_rise_us = t_us + BURST_US;
 		m->echo_width_us = echo_width_us(m);
 		m->pinging = true;
@@ -137,7 +123,7 @@ static int level_at(void *self, unsigned int pin, uint64_t t_us)
 
 	if (pin != m->echo_pin)
 		return -1; /* the trigger is an input of the module */
-	if (effective_mode(m) == WORLD_SONAR_STUCK_HIGH)
+	if (wf.mode == WORLD_SONAR_STUCK_HIGH)
 		return 1;
 	if (!m->pinging || t_us < m->echo_rise_us)
 		return 0;
@@ -152,7 +138,7 @@ static uint64_t holds_until(void *self, unsigned int pin, uint64_t t_us)
 {
 	const struct hcsr04_model *m = self;
 
-	if (pin != m->echo_pin || !m->pinging || effective_mode(m) == WORLD_SONAR_STUCK_HIGH)
+	if (pin != m->echo_pin || !m->pinging || wf.mode == WORLD_SONAR_STUCK_HIGH)
 		return 0;
 	if (t_us < m->echo_rise_us)
 		return m->echo_rise_us;
@@ -179,14 +165,12 @@ int shim_hcsr04_attach(unsigned int trig_pin, unsigned int echo_pin,
 	sonar.trig_pin = trig_pin;
 	sonar.echo_pin = echo_pin;
 	sonar.noise_state = seed ^ 0x50a4ull;
-	if ((rc = shim__gpio_attach(trig_pin, &sonar_pin_model)) < 0)
+	if ((rc = shim__gpio_attach(trig_pin, &sonar_pin_model)) < 0 ||
+	    (rc = shim__gpio_attach(echo_pin, &sonar_pin_model)) < 0)
 		return rc;
-	return shim__gpio_attach(echo_pin, &sonar_pin_model);
-}
-
-void shim_hcsr04_set_fault(enum shim_sonar_fault fault)
-{
-	sonar.fault = fault;
+	/* A module fresh on its pins has no command-line fault (yet). */
+	shim_hcsr04_set_fault(SHIM_SONAR_OK);
+	return 0;
 }
 
 void shim__hcsr04_set_faults(const struct world_faults *f)

@@ -19,19 +19,25 @@ struct shim_env {
 	double noise;          /* standard deviation, in each metric's unit */
 };
 
+/*
+ * The command line's sensor faults (--dht-fault, --sonar-fault). Each is a
+ * kind of the fault catalog by a shorter name (no-response is
+ * dht_no_response, with probability 1 where the kind has one), put into the
+ * same kind of fault set the world carries; the models have no other input.
+ */
 enum shim_dht_fault {
 	SHIM_DHT_OK,
-	SHIM_DHT_NO_RESPONSE,  /* the sensor never pulls the line low */
-	SHIM_DHT_CHECKSUM,     /* one data bit flipped, checksum left as is */
-	SHIM_DHT_STRETCHED,    /* one high pulse stretched past any valid bit */
-	SHIM_DHT_TRUNCATED,    /* the sensor goes quiet after 20 bits */
+	SHIM_DHT_NO_RESPONSE,  /* dht_no_response: the sensor never pulls the line low */
+	SHIM_DHT_CHECKSUM,     /* dht_checksum: a data bit flipped, checksum left as is */
+	SHIM_DHT_STRETCHED,    /* dht_stretched: a high pulse stretched past any valid bit */
+	SHIM_DHT_TRUNCATED,    /* dht_truncated: the sensor goes quiet after 20 bits */
 };
 
 enum shim_sonar_fault {
 	SHIM_SONAR_OK,
-	SHIM_SONAR_NO_ECHO,    /* echo held high ~38 ms: nothing heard */
-	SHIM_SONAR_STUCK_HIGH, /* echo line stuck high */
-	SHIM_SONAR_SILENT,     /* echo never rises: module absent */
+	SHIM_SONAR_NO_ECHO,    /* sonar_no_echo: echo held high ~38 ms, nothing heard */
+	SHIM_SONAR_STUCK_HIGH, /* sonar_stuck_high: echo line stuck high */
+	SHIM_SONAR_SILENT,     /* sonar_silent: echo never rises, module absent */
 };
 
 /* ---- virtual clock ---------------------------------------------------- */
@@ -56,6 +62,12 @@ int shim_dht22_attach(unsigned int pin, const struct shim_env *env, uint64_t see
 int shim_hcsr04_attach(unsigned int trig_pin, unsigned int echo_pin,
 		       const struct shim_env *env, uint64_t seed);
 
+/*
+ * Set the DHT22's (the HC-SR04's) part of the device's own fault set, the
+ * one the command line gives: in force from then on, under whatever the
+ * world's fault set says (a mode the world sets wins). Attaching a sensor
+ * resets its part to OK.
+ */
 void shim_dht22_set_fault(enum shim_dht_fault fault);
 void shim_hcsr04_set_fault(enum shim_sonar_fault fault);
 

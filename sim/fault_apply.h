@@ -1,9 +1,10 @@
 /*
  * Faults as the orchestrator keeps them: a scenario's (or the dashboard's)
  * fault turned into the fields of one robot's struct world_faults, and a
- * clear turned back. Pure functions over the struct, so they are unit
- * tested without a world file; the caller publishes the result with
- * world_write_faults().
+ * clear turned back. What each kind does is its row of the fault catalog
+ * (fault_catalog.h); these are the scenario model's handles on it. Pure
+ * functions over the struct, so they are unit tested without a world file;
+ * the caller publishes the result with world_write_faults().
  */
 #ifndef SIM_FAULT_APPLY_H
 #define SIM_FAULT_APPLY_H
@@ -12,6 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "fault_catalog.h"
 #include "scenario.h"
 #include "world.h"
 
@@ -35,6 +37,12 @@ bool fault_active(const struct world_faults *wf, enum scenario_fault_kind kind);
 /* The parameters of @f for people and the faults table, e.g.
  * "period=10000ms duty=0.30 for=60000ms". Returns @buf. */
 const char *fault_describe(const struct scenario_fault *f, char *buf, size_t len);
+
+/* The fault kind @name as the dashboard injects it: what a bare
+ * `- fault: {kind: K}` gives, with the catalog's preset values for the
+ * options a scenario must spell out (a flap's period, a drift, a noise).
+ * Returns 0 or -EINVAL for a name that is no kind. */
+int fault_preset(struct scenario_fault *f, const char *name);
 
 /* A fault's seed: depends only on the run's seed, the device and how many
  * faults that device has had, so a replay injects the same randomness. */

@@ -28,7 +28,7 @@
 #include "accounting.h"
 #include "accounting_store.h"
 #include "broker.h"
-#include "control.h"
+#include "control_reader.h"
 #include "disk_check.h"
 #include "engine.h"
 #include "fault_apply.h"
@@ -81,7 +81,7 @@ struct run {
 	int64_t wall_offset_ms;         /* wall - monotonic, for the record's clock */
 	uint64_t crashes;
 	/* The dashboard: its request FIFO, where the run is (world header),
-	 * and with --tui its thread. See tui/control.h for the protocol. */
+	 * and with --tui its thread. See sim/control_reader.h. */
 	struct control control;
 	const char *fault_source;       /* NULL: "scenario" */
 	struct pending_restore *restores;
@@ -464,7 +464,7 @@ static int op_counter(void *ctx, size_t dev, enum scenario_counter c, uint64_t *
 {
 	struct run *r = ctx;
 	struct world_report rep;
-	const struct robot_counters *k = &rep.counters;
+	const struct world_counters *k = &rep.counters;
 	uint32_t v;
 
 	if (world_read_report(world_get_slot(&r->world, (uint32_t)dev), &rep) < 0 || rep.updated_ms == 0)
@@ -647,27 +647,10 @@ static const struct engine_ops run_ops = {
 /* ---- the dashboard's requests and view (tui/control.h) ------------------------ */
 
 /* A fault as a bare `- fault: {kind: K}` would give it, plus values for
- * the kinds a scenario must spell out (flap period, drift, noise). */
+ * the kinds a scenario must spell out: the catalog's presets. */
 static int dashboard_fault(struct scenario_fault *f, const char *name)
 {
-	memset(f, 0, sizeof(*f));
-	for (int k = 0; k < SCENARIO_FAULT_COUNT; k++) {
-		if (strcmp(name, scenario_fault_kind_name((enum scenario_fault_kind)k)))
-			continue;
-		f->kind = (enum scenario_fault_kind)k;
-		f->probability = f->kind == SCENARIO_FAULT_DHT_SPIKES ? 0.2 : 1.0;
-		f->duty = 0.5;
-		f->attempts = 3;
-		f->loss = 0.1;
-		f->latency_ms = 200;
-		f->rssi_dbm = -85;
-		f->size = 20;
-		f->period_ms = 10000;
-		f->per_hour = 10;
-		f->amplitude_cm = 20;
-		return 0;
-	}
-	return -EINVAL;
+	return fault_preset(f, name);
 }
 
 static int dashboard_broker(const char *a, enum scenario_broker_action *out)

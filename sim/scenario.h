@@ -170,7 +170,8 @@
  *       dht_stretched, dht_truncated, sonar_no_echo, sonar_noise,
  *       sonar_stuck, sonar_beyond_range, sonar_stuck_high, sonar_silent,
  *       flash_write_fail, flash_full, flash_corrupt; each with its own
- *       options (scenario_parse.c, fault_options()).
+ *       options, their defaults and ranges (the fault catalog,
+ *       hw-shim/world/fault_catalog.c, is where they are written down).
  *       for: how long (duration; absent or 0: until a clear).
  *   - clear: {target: T, kind: wifi_drop}   end faults (kind optional: all);
  *                              "- clear:" alone ends every fault everywhere.
@@ -204,6 +205,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include "fault_catalog.h"
 
 #define SCENARIO_ID_MAX 32            /* as ROBOT_ID_MAX: [A-Za-z0-9_-] */
 #define SCENARIO_NAME_MAX 64
@@ -438,53 +441,58 @@ enum scenario_broker_action {
 	SCENARIO_BROKER_KILL,
 };
 
+/*
+ * The fault kinds are the fault catalog's (hw-shim/world/fault_catalog.h):
+ * these are the scenario model's names for the ones code means by name. A
+ * kind has its value by its place in the catalog, and SCENARIO_FAULT_COUNT
+ * counts the catalog, so a kind added there needs nothing here.
+ */
 enum scenario_fault_kind {
-	SCENARIO_FAULT_WIFI_DROP,
-	SCENARIO_FAULT_WIFI_FLAP,
-	SCENARIO_FAULT_WIFI_ASSOC_FAIL,
-	SCENARIO_FAULT_WIFI_WEAK,
-	SCENARIO_FAULT_DHT_NO_RESPONSE,
-	SCENARIO_FAULT_DHT_CHECKSUM,
-	SCENARIO_FAULT_DHT_STUCK,
-	SCENARIO_FAULT_DHT_SPIKES,
-	SCENARIO_FAULT_DHT_DRIFT,
-	SCENARIO_FAULT_DHT_STRETCHED,
-	SCENARIO_FAULT_DHT_TRUNCATED,
-	SCENARIO_FAULT_SONAR_NO_ECHO,
-	SCENARIO_FAULT_SONAR_NOISE,
-	SCENARIO_FAULT_SONAR_STUCK,
-	SCENARIO_FAULT_SONAR_BEYOND_RANGE,
-	SCENARIO_FAULT_SONAR_STUCK_HIGH,
-	SCENARIO_FAULT_SONAR_SILENT,
-	SCENARIO_FAULT_FLASH_WRITE_FAIL,
-	SCENARIO_FAULT_FLASH_FULL,
-	SCENARIO_FAULT_FLASH_CORRUPT,
-	SCENARIO_FAULT_COUNT,
+	SCENARIO_FAULT_WIFI_DROP = FAULT_WIFI_DROP,
+	SCENARIO_FAULT_WIFI_FLAP = FAULT_WIFI_FLAP,
+	SCENARIO_FAULT_WIFI_ASSOC_FAIL = FAULT_WIFI_ASSOC_FAIL,
+	SCENARIO_FAULT_WIFI_WEAK = FAULT_WIFI_WEAK,
+	SCENARIO_FAULT_DHT_NO_RESPONSE = FAULT_DHT_NO_RESPONSE,
+	SCENARIO_FAULT_DHT_CHECKSUM = FAULT_DHT_CHECKSUM,
+	SCENARIO_FAULT_DHT_STUCK = FAULT_DHT_STUCK,
+	SCENARIO_FAULT_DHT_SPIKES = FAULT_DHT_SPIKES,
+	SCENARIO_FAULT_DHT_DRIFT = FAULT_DHT_DRIFT,
+	SCENARIO_FAULT_DHT_STRETCHED = FAULT_DHT_STRETCHED,
+	SCENARIO_FAULT_DHT_TRUNCATED = FAULT_DHT_TRUNCATED,
+	SCENARIO_FAULT_SONAR_NO_ECHO = FAULT_SONAR_NO_ECHO,
+	SCENARIO_FAULT_SONAR_NOISE = FAULT_SONAR_NOISE,
+	SCENARIO_FAULT_SONAR_STUCK = FAULT_SONAR_STUCK,
+	SCENARIO_FAULT_SONAR_BEYOND_RANGE = FAULT_SONAR_BEYOND_RANGE,
+	SCENARIO_FAULT_SONAR_STUCK_HIGH = FAULT_SONAR_STUCK_HIGH,
+	SCENARIO_FAULT_SONAR_SILENT = FAULT_SONAR_SILENT,
+	SCENARIO_FAULT_FLASH_WRITE_FAIL = FAULT_FLASH_WRITE_FAIL,
+	SCENARIO_FAULT_FLASH_FULL = FAULT_FLASH_FULL,
+	SCENARIO_FAULT_FLASH_CORRUPT = FAULT_FLASH_CORRUPT,
+	SCENARIO_FAULT_COUNT = FAULT_KIND_COUNT,
 };
 
-/* Which part of the robot a fault kind breaks. */
+/* Which part of the robot a fault kind breaks: the catalog row says. */
 enum scenario_fault_layer {
-	SCENARIO_LAYER_LINK,
-	SCENARIO_LAYER_DHT,
-	SCENARIO_LAYER_SONAR,
-	SCENARIO_LAYER_STORAGE,         /* the emulated flash */
+	SCENARIO_LAYER_LINK = FAULT_LAYER_LINK,
+	SCENARIO_LAYER_DHT = FAULT_LAYER_DHT,
+	SCENARIO_LAYER_SONAR = FAULT_LAYER_SONAR,
+	SCENARIO_LAYER_STORAGE = FAULT_LAYER_STORAGE, /* the emulated flash */
 };
 
+/*
+ * A fault step. Its options are the catalog's struct fault_params, here
+ * also by name (f.period_ms): the same members in a union, so the parser
+ * and fault_apply() hand them to the catalog whole.
+ */
 struct scenario_fault {
 	struct scenario_target target;
 	enum scenario_fault_kind kind;
-	uint32_t for_ms;                /* 0: until cleared */
-	double probability;             /* dht_checksum, dht_stretched, dht_spikes,
-					 * flash_write_fail: 0..1 */
-	uint32_t period_ms;             /* wifi_flap */
-	double duty;                    /* wifi_flap: share of each period the link is down */
-	uint32_t attempts;              /* wifi_assoc_fail */
-	double loss;                    /* wifi_weak: packet loss probability 0..1 */
-	uint32_t latency_ms;            /* wifi_weak */
-	int32_t rssi_dbm;               /* wifi_weak */
-	double size;                    /* dht_spikes: degC and %RH */
-	double per_hour;                /* dht_drift: degC per hour */
-	double amplitude_cm;            /* sonar_noise */
+	union {
+		struct fault_params params;
+		struct {
+			FAULT_PARAMS_MEMBERS
+		};
+	};
 };
 
 struct scenario_clear {

@@ -77,7 +77,6 @@ int scenario__target_compile(struct scenario *sc, const char *text, struct scena
 extern const char *const scenario__step_names[SCENARIO_STEP_KIND_COUNT];
 extern const char *const scenario__metric_names[SCENARIO_METRIC_COUNT];
 extern const char *const scenario__counter_names[SCENARIO_COUNTER_COUNT];
-extern const char *const scenario__fault_names[SCENARIO_FAULT_COUNT];
 extern const char *const scenario__power_names[4];
 extern const char *const scenario__broker_names[4];
 

@@ -188,15 +188,6 @@ const char *const scenario__counter_names[SCENARIO_COUNTER_COUNT] = {
 	"buffered", "dropped", "redelivered", "publish_errors", "commands", "commands_invalid", "reconnects", "link_failures",
 	"unpersisted",
 };
-const char *const scenario__fault_names[SCENARIO_FAULT_COUNT] = {
-	"wifi_drop", "wifi_flap", "wifi_assoc_fail", "wifi_weak",
-	"dht_no_response", "dht_checksum", "dht_stuck", "dht_spikes", "dht_drift",
-	"dht_stretched", "dht_truncated",
-	"sonar_no_echo", "sonar_noise", "sonar_stuck", "sonar_beyond_range",
-	"sonar_stuck_high", "sonar_silent",
-	"flash_write_fail", "flash_full", "flash_corrupt",
-};
-
 const char *const scenario__power_names[] = { "cut", "restore", "cycle", "brownout" };
 const char *const scenario__broker_names[] = { "stop", "start", "restart", "kill" };
 
@@ -215,44 +206,19 @@ const char *scenario_counter_name(enum scenario_counter c)
 	return (unsigned)c < SCENARIO_COUNTER_COUNT ? scenario__counter_names[c] : "?";
 }
 
+/* The catalog's names and layers, under the scenario model's names. */
 const char *scenario_fault_kind_name(enum scenario_fault_kind k)
 {
-	return (unsigned)k < SCENARIO_FAULT_COUNT ? scenario__fault_names[k] : "?";
+	return fault_catalog_name((int)k);
 }
 
-/* Kind by kind, so a new kind never lands in a layer by its place in the enum. */
+/* The layer is the row's: a kind never lands in one by its place in the list. */
 enum scenario_fault_layer scenario_fault_layer(enum scenario_fault_kind k)
 {
-	switch (k) {
-	case SCENARIO_FAULT_WIFI_DROP:
-	case SCENARIO_FAULT_WIFI_FLAP:
-	case SCENARIO_FAULT_WIFI_ASSOC_FAIL:
-	case SCENARIO_FAULT_WIFI_WEAK:
-		return SCENARIO_LAYER_LINK;
-	case SCENARIO_FAULT_DHT_NO_RESPONSE:
-	case SCENARIO_FAULT_DHT_CHECKSUM:
-	case SCENARIO_FAULT_DHT_STUCK:
-	case SCENARIO_FAULT_DHT_SPIKES:
-	case SCENARIO_FAULT_DHT_DRIFT:
-	case SCENARIO_FAULT_DHT_STRETCHED:
-	case SCENARIO_FAULT_DHT_TRUNCATED:
-		return SCENARIO_LAYER_DHT;
-	case SCENARIO_FAULT_SONAR_NO_ECHO:
-	case SCENARIO_FAULT_SONAR_NOISE:
-	case SCENARIO_FAULT_SONAR_STUCK:
-	case SCENARIO_FAULT_SONAR_BEYOND_RANGE:
-	case SCENARIO_FAULT_SONAR_STUCK_HIGH:
-	case SCENARIO_FAULT_SONAR_SILENT:
-		return SCENARIO_LAYER_SONAR;
-	case SCENARIO_FAULT_FLASH_WRITE_FAIL:
-	case SCENARIO_FAULT_FLASH_FULL:
-	case SCENARIO_FAULT_FLASH_CORRUPT:
-		return SCENARIO_LAYER_STORAGE;
-	case SCENARIO_FAULT_COUNT:
-		break;
-	}
+	const struct fault_kind_def *d = fault_catalog_get((int)k);
+
 	/* Out of range, like a name of "?": no layer is right, this one is harmless. */
-	return SCENARIO_LAYER_LINK;
+	return d ? (enum scenario_fault_layer)d->layer : SCENARIO_LAYER_LINK;
 }
 
 const char *scenario_power_action_name(enum scenario_power_action a)

@@ -897,124 +897,133 @@ static int parse_repeat(struct ctx *c, const struct ynode *v, struct scenario_st
 	return rc;
 }
 
-/*
- * Which options each fault kind takes, as bits of the fault's fields below
- * (FO_*); an option given to a kind that has no use for it is an error, so a
- * misplaced parameter never silently does nothing.
- */
-enum {
-	FO_FOR = 1u << 0, FO_PROBABILITY = 1u << 1, FO_PERIOD = 1u << 2, FO_DUTY = 1u << 3,
-	FO_ATTEMPTS = 1u << 4, FO_LOSS = 1u << 5, FO_LATENCY = 1u << 6, FO_RSSI = 1u << 7,
-	FO_SIZE = 1u << 8, FO_PER_HOUR = 1u << 9, FO_AMPLITUDE = 1u << 10,
-};
-
-static unsigned fault_options(enum scenario_fault_kind k)
+/* Every kind's name, in the catalog's order, for get_enum(). */
+static void fault_kind_names(const char *names[FAULT_KIND_COUNT])
 {
-	switch (k) {
-	case SCENARIO_FAULT_WIFI_FLAP: return FO_FOR | FO_PERIOD | FO_DUTY;
-	case SCENARIO_FAULT_WIFI_ASSOC_FAIL: return FO_ATTEMPTS;
-	case SCENARIO_FAULT_WIFI_WEAK: return FO_FOR | FO_LOSS | FO_LATENCY | FO_RSSI;
-	case SCENARIO_FAULT_DHT_CHECKSUM:
-	case SCENARIO_FAULT_DHT_STRETCHED: return FO_FOR | FO_PROBABILITY;
-	case SCENARIO_FAULT_DHT_SPIKES: return FO_FOR | FO_PROBABILITY | FO_SIZE;
-	case SCENARIO_FAULT_DHT_DRIFT: return FO_FOR | FO_PER_HOUR;
-	case SCENARIO_FAULT_SONAR_NOISE: return FO_FOR | FO_AMPLITUDE;
-	case SCENARIO_FAULT_FLASH_WRITE_FAIL: return FO_FOR | FO_PROBABILITY;
-	default: return FO_FOR;
-	}
+	for (int k = 0; k < FAULT_KIND_COUNT; k++)
+		names[k] = fault_catalog[k].name;
 }
 
+/* "500ms", "10s": a duration bound as people write it. */
+static const char *duration_text(double ms, char *buf, size_t len)
+{
+	uint32_t v = (uint32_t)ms;
+
+	if (v % 1000 == 0)
+		snprintf(buf, len, "%us", (unsigned)(v / 1000));
+	else
+		snprintf(buf, len, "%ums", (unsigned)v);
+	return buf;
+}
+
+/* One option's value at @n, checked against the catalog's type and range. */
+static int get_fault_option(struct ctx *c, const struct ynode *n, enum fault_option_id id,
+			    struct fault_params *p)
+{
+	const struct fault_option *o = &fault_options[id];
+	char bound[32];
+	uint32_t u;
+	double v;
+	int rc;
+
+	switch (o->type) {
+	case FAULT_TYPE_DURATION:
+		if ((rc = get_duration(c, n, o->name, &u)) < 0)
+			return rc;
+		if (u < o->min)
+			return fail(c, n, "%s: at least %s", o->name,
+				    duration_text(o->min, bound, sizeof(bound)));
+		if (u > o->max)
+			return fail(c, n, "%s: at most %s", o->name,
+				    duration_text(o->max, bound, sizeof(bound)));
+		v = u;
+		break;
+	case FAULT_TYPE_WHOLE:
+		if ((rc = get_u32(c, n, o->name, (uint32_t)o->min, (uint32_t)o->max, &u)) < 0)
+			return rc;
+		v = u;
+		break;
+	case FAULT_TYPE_NUMBER:
+	case FAULT_TYPE_WHOLE_PART:
+	default:
+		if ((rc = get_number(c, n, o->name, o->min, o->max, o->unit, &v)) < 0)
+			return rc;
+		break;
+	}
+	fault_params_set(p, id, v);
+	return 0;
+}
+
+/*
+ * A fault step. What each kind takes, its defaults and ranges are the fault
+ * catalog's; an option given to a kind that has no use for it is an error,
+ * so a misplaced parameter never silently does nothing.
+ */
 static int parse_fault(struct ctx *c, const struct ynode *v, struct scenario_step *st)
 {
-	struct field f[] = { F("target"), F("kind"), F("for"), F("probability"), F("period"),
-			     F("duty"), F("attempts"), F("loss"), F("latency"), F("rssi"),
-			     F("size"), F("per_hour"), F("amplitude") };
+	/* target, kind, then every option in the catalog's order */
+	struct field f[2 + FAULT_OPT_COUNT] = { F("target"), F("kind") };
 	struct scenario_fault *fl = &st->fault;
+	const char *names[FAULT_KIND_COUNT];
 	char kinds[400];
-	unsigned e, allowed;
-	double rssi = -85;
-	int rc = get_fields(c, v, "fault", f, ARRAY_SIZE(f));
+	unsigned e;
+	int rc;
 
+	for (int id = 0; id < FAULT_OPT_COUNT; id++)
+		f[2 + id].key = fault_options[id].name;
+	rc = get_fields(c, v, "fault", f, ARRAY_SIZE(f));
 	if (rc == 0)
 		rc = get_target(c, f[0].v, st, &fl->target);
 	if (rc < 0)
 		return rc;
-	join(scenario__fault_names, SCENARIO_FAULT_COUNT, kinds, sizeof(kinds));
+	fault_kind_names(names);
+	join(names, FAULT_KIND_COUNT, kinds, sizeof(kinds));
 	if (!f[1].k)
 		return fail(c, v, "fault needs kind: one of %s", kinds);
-	rc = get_enum(c, f[1].v, "kind", scenario__fault_names, SCENARIO_FAULT_COUNT, &e);
+	rc = get_enum(c, f[1].v, "kind", names, FAULT_KIND_COUNT, &e);
 	if (rc < 0)
 		return rc;
 	fl->kind = (enum scenario_fault_kind)e;
-	allowed = fault_options(fl->kind);
-	for (size_t i = 2; i < ARRAY_SIZE(f); i++) {
-		if (f[i].k && !(allowed & (1u << (i - 2)))) {
+	for (int id = 0; id < FAULT_OPT_COUNT; id++) {
+		if (f[2 + id].k && !fault_catalog_option((int)e, (enum fault_option_id)id)) {
 			char list[200] = "";
 			size_t off = 0;
 
-			for (size_t j = 2; j < ARRAY_SIZE(f); j++)
-				if (allowed & (1u << (j - 2)))
+			for (int j = 0; j < FAULT_OPT_COUNT; j++)
+				if (fault_catalog_option((int)e, (enum fault_option_id)j))
 					off += (size_t)snprintf(list + off, sizeof(list) - off, "%s%s",
-								off ? ", " : "", f[j].key);
-			return fail(c, f[i].k, "fault %s takes no %s (its options: %s)",
-				    scenario__fault_names[e], f[i].key, list);
+								off ? ", " : "", fault_options[j].name);
+			return fail(c, f[2 + id].k, "fault %s takes no %s (its options: %s)",
+				    names[e], f[2 + id].key, list);
 		}
 	}
 	/* Defaults: a bare kind always means something useful. */
-	fl->probability = fl->kind == SCENARIO_FAULT_DHT_SPIKES ? 0.2 : 1.0;
-	fl->duty = 0.5;
-	fl->attempts = 3;
-	fl->loss = 0.1;
-	fl->latency_ms = 200;
-	fl->size = 20;
-	if (f[2].k)
-		rc = get_duration(c, f[2].v, "for", &fl->for_ms);
-	if (rc == 0 && f[3].k)
-		rc = get_number(c, f[3].v, "probability", 0, 1, "", &fl->probability);
-	if (rc == 0 && fl->kind == SCENARIO_FAULT_WIFI_FLAP) {
-		if (!f[4].k)
-			return fail(c, v, "fault wifi_flap needs period: a duration, e.g. "
-				    "{kind: wifi_flap, period: 10s, duty: 0.3}");
-		rc = get_duration(c, f[4].v, "period", &fl->period_ms);
-		if (rc == 0 && fl->period_ms < 100)
-			return fail(c, f[4].v, "period: at least 100ms");
+	fault_catalog_defaults((int)e, false, &fl->params);
+	for (int id = 0; id < FAULT_OPT_COUNT; id++) {
+		const struct fault_kind_option *ko = fault_catalog_option((int)e,
+									 (enum fault_option_id)id);
+		const struct fault_option *o = &fault_options[id];
+
+		if (!ko)
+			continue;
+		if (!f[2 + id].k) {
+			if (ko->required)
+				return fail(c, v, "fault %s needs %s: %s, e.g. %s", names[e], o->name,
+					    o->type == FAULT_TYPE_DURATION ? "a duration" : o->unit,
+					    ko->example);
+			continue;
+		}
+		if ((rc = get_fault_option(c, f[2 + id].v, (enum fault_option_id)id,
+					   &fl->params)) < 0)
+			return rc;
 	}
-	if (rc == 0 && f[5].k)
-		rc = get_number(c, f[5].v, "duty", 0.01, 0.99, "(the share of each period "
-				"the link is down)", &fl->duty);
-	if (rc == 0 && f[6].k)
-		rc = get_u32(c, f[6].v, "attempts", 1, 1000, &fl->attempts);
-	if (rc == 0 && f[7].k)
-		rc = get_number(c, f[7].v, "loss", 0, 1, "", &fl->loss);
-	if (rc == 0 && f[8].k) {
-		rc = get_duration(c, f[8].v, "latency", &fl->latency_ms);
-		if (rc == 0 && fl->latency_ms > 10000)
-			return fail(c, f[8].v, "latency: at most 10s");
-	}
-	if (rc == 0 && f[9].k)
-		rc = get_number(c, f[9].v, "rssi", -100, -30, "dBm", &rssi);
-	fl->rssi_dbm = (int32_t)rssi;
-	if (rc == 0 && f[10].k)
-		rc = get_number(c, f[10].v, "size", 0.1, 100, "degC and %RH", &fl->size);
-	if (rc == 0 && fl->kind == SCENARIO_FAULT_DHT_DRIFT) {
-		if (!f[11].k)
-			return fail(c, v, "fault dht_drift needs per_hour: degC per hour, e.g. "
-				    "{kind: dht_drift, per_hour: 2.5}");
-		rc = get_number(c, f[11].v, "per_hour", -1000, 1000, "degC per hour",
-				&fl->per_hour);
-	}
-	if (rc == 0 && fl->kind == SCENARIO_FAULT_SONAR_NOISE) {
-		if (!f[12].k)
-			return fail(c, v, "fault sonar_noise needs amplitude: cm, e.g. "
-				    "{kind: sonar_noise, amplitude: 5}");
-		rc = get_number(c, f[12].v, "amplitude", 0.1, 400, "cm", &fl->amplitude_cm);
-	}
-	return rc;
+	return 0;
 }
 
 static int parse_clear(struct ctx *c, const struct ynode *v, struct scenario_step *st)
 {
 	struct field f[] = { F("target"), F("kind") };
+	const char *names[FAULT_KIND_COUNT];
 	unsigned e;
 	int rc;
 
@@ -1025,7 +1034,8 @@ static int parse_clear(struct ctx *c, const struct ynode *v, struct scenario_ste
 	if (rc == 0)
 		rc = get_target(c, f[0].v, st, &st->clear.target);
 	if (rc == 0 && f[1].k) {
-		rc = get_enum(c, f[1].v, "kind", scenario__fault_names, SCENARIO_FAULT_COUNT, &e);
+		fault_kind_names(names);
+		rc = get_enum(c, f[1].v, "kind", names, FAULT_KIND_COUNT, &e);
 		st->clear.kind_set = true;
 		st->clear.kind = (enum scenario_fault_kind)e;
 	}

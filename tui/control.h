@@ -15,6 +15,9 @@
  * records it in the faults table with source 'dashboard'; the answer is
  * what the world file and the record show next. Anyone can write to it:
  *   echo 'fault lab_003 wifi_drop' > runs/<dir>/control
+ *
+ * This is the line format and the dashboard's (writing) side; the run's
+ * reading side is sim/control_reader.h.
  */
 #ifndef TUI_CONTROL_H
 #define TUI_CONTROL_H
@@ -51,24 +54,5 @@ int control_parse(const char *line, struct control_request *out);
 /* Dashboard side: write @n requests into @run_dir's FIFO. Returns 0,
  * -ENXIO when no run is reading it (the run has ended), or a negative errno. */
 int control_send(const char *run_dir, const struct control_request *r, size_t n);
-
-/* Run side. */
-struct control {
-	int rfd, wfd;                   /* wfd keeps the FIFO open: no EOF between writers */
-	char path[4200];
-	char buf[4 * CONTROL_LINE_MAX];
-	size_t used;
-};
-
-/* Create <run_dir>/control and open it. Returns 0 or a negative errno. */
-int control_open(struct control *c, const char *run_dir);
-/* The descriptor to poll for POLLIN, -1 when closed. */
-int control_fd(const struct control *c);
-/* Read what is waiting and call @apply for each well-formed line, in
- * order; malformed lines are skipped. Returns the number applied. */
-int control_drain(struct control *c, void (*apply)(void *ctx, const struct control_request *r),
-		  void *ctx);
-/* Close and remove the FIFO. Safe to call twice. */
-void control_close(struct control *c);
 
 #endif /* TUI_CONTROL_H */

@@ -4,9 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fault_catalog.h"
 #include "format.h"
-#include "robot.h"
-#include "scenario.h"
 
 static const char *const state_names[TUI_STATE_COUNT] = {
 	[TUI_ONLINE] = "online",
@@ -87,11 +86,11 @@ void tui_format_faults(uint32_t mask, char *buf, size_t len)
 	size_t off = 0;
 
 	buf[0] = '\0';
-	for (int k = 0; k < SCENARIO_FAULT_COUNT && off < len; k++) {
+	for (int k = 0; k < FAULT_KIND_COUNT && off < len; k++) {
 		if (!(mask & (1u << k)))
 			continue;
 		int n = snprintf(buf + off, len - off, "%s%s", off ? "," : "",
-				 scenario_fault_kind_name((enum scenario_fault_kind)k));
+				 fault_catalog_name(k));
 		if (n < 0)
 			break;
 		off += (size_t)n;
@@ -109,13 +108,13 @@ void tui_format_elapsed(int64_t ms, char *buf, size_t len)
 static const char *mqtt_name(uint32_t robot_state)
 {
 	switch (robot_state) {
-	case ROBOT_BOOT: return "boot";
-	case ROBOT_LINK_CONNECTING: return "nolink";
-	case ROBOT_MQTT_CONNECTING: return "conn";
-	case ROBOT_ONLINE: return "up";
-	case ROBOT_BACKOFF: return "retry";
-	case ROBOT_SHUTTING_DOWN: return "close";
-	case ROBOT_DONE: return "done";
+	case WORLD_ROBOT_BOOT: return "boot";
+	case WORLD_ROBOT_LINK_CONNECTING: return "nolink";
+	case WORLD_ROBOT_MQTT_CONNECTING: return "conn";
+	case WORLD_ROBOT_ONLINE: return "up";
+	case WORLD_ROBOT_BACKOFF: return "retry";
+	case WORLD_ROBOT_SHUTTING_DOWN: return "close";
+	case WORLD_ROBOT_DONE: return "done";
 	}
 	return "?";
 }

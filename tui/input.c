@@ -4,19 +4,36 @@
 #include <string.h>
 
 #include "actions.h"
+#include "fault_catalog.h"
 #include "input.h"
-#include "scenario.h"
 
-const int tui_menu_kinds[] = {
-	SCENARIO_FAULT_DHT_NO_RESPONSE, SCENARIO_FAULT_DHT_CHECKSUM, SCENARIO_FAULT_DHT_STUCK,
-	SCENARIO_FAULT_DHT_SPIKES, SCENARIO_FAULT_DHT_DRIFT, SCENARIO_FAULT_DHT_STRETCHED,
-	SCENARIO_FAULT_DHT_TRUNCATED, SCENARIO_FAULT_SONAR_NO_ECHO, SCENARIO_FAULT_SONAR_NOISE,
-	SCENARIO_FAULT_SONAR_STUCK, SCENARIO_FAULT_SONAR_BEYOND_RANGE,
-	SCENARIO_FAULT_SONAR_STUCK_HIGH, SCENARIO_FAULT_SONAR_SILENT, SCENARIO_FAULT_WIFI_FLAP,
-	SCENARIO_FAULT_WIFI_WEAK, SCENARIO_FAULT_WIFI_ASSOC_FAIL, SCENARIO_FAULT_FLASH_WRITE_FAIL,
-	SCENARIO_FAULT_FLASH_FULL, SCENARIO_FAULT_FLASH_CORRUPT,
-};
-const int tui_menu_count = (int)(sizeof(tui_menu_kinds) / sizeof(tui_menu_kinds[0]));
+/* The menu: the catalog's kinds by menu group, the catalog's order inside
+ * a group; built once, since the catalog never changes. */
+static int menu_kinds[FAULT_KIND_COUNT];
+static int menu_count = -1;
+
+static void menu_build(void)
+{
+	if (menu_count >= 0)
+		return;
+	menu_count = 0;
+	for (int g = FAULT_MENU_NONE + 1; g <= FAULT_MENU_STORAGE; g++)
+		for (int k = 0; k < FAULT_KIND_COUNT; k++)
+			if ((int)fault_catalog[k].menu == g)
+				menu_kinds[menu_count++] = k;
+}
+
+int tui_menu_count(void)
+{
+	menu_build();
+	return menu_count;
+}
+
+int tui_menu_kind(int i)
+{
+	menu_build();
+	return i >= 0 && i < menu_count ? menu_kinds[i] : -1;
+}
 
 /* f and q close the menu, j and k move in it: no item may answer to them. */
 static int menu_key_taken(int ch)
@@ -84,17 +101,16 @@ static int menu_key(int ch, struct tui_model *m, struct tui_ui *ui, const char *
 	if (ch == KEY_UP || ch == 'k')
 		ui->menu_sel = ui->menu_sel > 0 ? ui->menu_sel - 1 : 0;
 	else if (ch == KEY_DOWN || ch == 'j')
-		ui->menu_sel = ui->menu_sel + 1 < tui_menu_count ? ui->menu_sel + 1 : ui->menu_sel;
+		ui->menu_sel = ui->menu_sel + 1 < tui_menu_count() ? ui->menu_sel + 1 : ui->menu_sel;
 	else if (ch == '\n' || ch == '\r' || ch == KEY_ENTER)
 		pick = ui->menu_sel;
 	else
-		for (int i = 0; i < tui_menu_count; i++)
+		for (int i = 0; i < tui_menu_count(); i++)
 			if (tui_menu_letter(i) == ch)
 				pick = i;
 	if (pick >= 0) {
 		ui->mode = TUI_MODE_NORMAL;
-		return act(m, ui, CONTROL_FAULT,
-			   scenario_fault_kind_name((enum scenario_fault_kind)tui_menu_kinds[pick]), dir, dirty);
+		return act(m, ui, CONTROL_FAULT, fault_catalog_name(tui_menu_kind(pick)), dir, dirty);
 	}
 	return TUI_HANDLED;
 }

@@ -20,9 +20,10 @@ enum tui_result {
 	TUI_QUIT = 1 << 3,
 };
 
-/* The fault kinds the 'f' menu offers, in its order. */
-extern const int tui_menu_kinds[];
-extern const int tui_menu_count;
+/* The fault kinds the 'f' menu offers: how many, and the catalog kind of
+ * item @i (-1 out of range). The catalog's rows say which and where. */
+int tui_menu_count(void);
+int tui_menu_kind(int i);
 /* The letter that picks item @i: a, b, c ..., skipping the keys the menu
  * itself uses (f, j, k, q). */
 int tui_menu_letter(int i);

@@ -7,8 +7,6 @@
 
 #include "format.h"
 #include "model.h"
-#include "robot.h"
-#include "scenario.h"
 
 int tui_model_init(struct tui_model *m, size_t n)
 {
@@ -37,14 +35,14 @@ enum tui_state tui_state_of(uint32_t power, bool reported, const struct world_re
 {
 	if (power == WORLD_POWER_OFF)
 		return TUI_OFF;
-	if (!reported || rep->state == ROBOT_BOOT)
+	if (!reported || rep->state == WORLD_ROBOT_BOOT)
 		return alive || !reported ? TUI_BOOTING : TUI_OFFLINE;
 	if (!alive)
 		return TUI_OFFLINE;
-	if (rep->state == ROBOT_ONLINE)
+	if (rep->state == WORLD_ROBOT_ONLINE)
 		return fault_mask || rep->climate_err || rep->distance_err ? TUI_FAULTED : TUI_ONLINE;
 	/* Still on its way to the first session: booting, not lost. */
-	if ((rep->state == ROBOT_LINK_CONNECTING || rep->state == ROBOT_MQTT_CONNECTING) &&
+	if ((rep->state == WORLD_ROBOT_LINK_CONNECTING || rep->state == WORLD_ROBOT_MQTT_CONNECTING) &&
 	    rep->counters.published == 0 && rep->counters.reconnects == 0 &&
 	    rep->counters.link_failures == 0)
 		return TUI_BOOTING;

@@ -41,7 +41,7 @@ enum tui_column {
 struct tui_device {
 	char id[WORLD_ID_MAX + 1];
 	enum tui_state state;
-	uint32_t robot_state;       /* enum robot_state, from the report */
+	uint32_t robot_state;       /* enum world_robot_state, from the report */
 	uint32_t link_mode;         /* enum world_link_mode injected */
 	bool weak;                  /* wifi_weak injected */
 	bool alive;                 /* its process exists */
@@ -51,7 +51,7 @@ struct tui_device {
 	uint32_t distance_mm;
 	int64_t last_ms;            /* wall ms of its last recorded message; 0: none */
 	uint32_t published, acknowledged, buffered;
-	uint32_t fault_mask;        /* bit per enum scenario_fault_kind */
+	uint32_t fault_mask;        /* bit per fault kind (fault_catalog.h) */
 	bool marked;
 };
 

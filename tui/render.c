@@ -6,11 +6,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fault_catalog.h"
 #include "format.h"
 #include "input.h"
 #include "render.h"
-#include "robot.h"
-#include "scenario.h"
 
 enum { PAIR_ONLINE = 1, PAIR_OFFLINE, PAIR_BOOTING, PAIR_FAULTED, PAIR_OFF, PAIR_TITLE, PAIR_SEL };
 
@@ -409,9 +408,9 @@ static void draw_menu(const struct tui_screen *s, int sel)
 	int n = 0;
 
 	lines[n++] = "inject a fault (Enter, or its letter; Esc cancels)";
-	for (int i = 0; i < tui_menu_count && n < 40; i++, n++) {
+	for (int i = 0; i < tui_menu_count() && n < 40; i++, n++) {
 		snprintf(text[n], sizeof(text[n]), "%c  %s", tui_menu_letter(i),
-			 scenario_fault_kind_name((enum scenario_fault_kind)tui_menu_kinds[i]));
+			 fault_catalog_name(tui_menu_kind(i)));
 		lines[n] = text[n];
 	}
 	draw_box_text(s, lines, n, sel + 1);

@@ -10,7 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "fault_apply.h"
+#include "fault_catalog.h"
 #include "source.h"
 
 int64_t tui_wall_ms(void)
@@ -151,8 +151,8 @@ static void read_slots(struct tui_source *s, struct tui_model *m, bool check_pid
 		memset(&wf, 0, sizeof(wf));
 		(void)world_read_faults(slot, &wf);
 		d->fault_mask = 0;
-		for (int k = 0; k < SCENARIO_FAULT_COUNT; k++)
-			if (fault_active(&wf, (enum scenario_fault_kind)k))
+		for (int k = 0; k < FAULT_KIND_COUNT; k++)
+			if (fault_catalog_active(&wf, k))
 				d->fault_mask |= 1u << k;
 		d->link_mode = wf.link_mode;
 		d->weak = wf.weak_loss_ppm || wf.weak_latency_ms || wf.weak_rssi_dbm;

@@ -21,6 +21,7 @@
 #include <cmocka.h>
 
 #include "harness.h"
+#include "robot.h"
 #include "world.h"
 
 #define KEEPALIVE_S 5

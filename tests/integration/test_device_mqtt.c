@@ -19,6 +19,7 @@
 #include <cmocka.h>
 
 #include "harness.h"
+#include "robot.h"
 #include "world.h"
 
 #define INTERVAL_S 0.5

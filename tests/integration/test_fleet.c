@@ -15,6 +15,7 @@
 
 #include "broker.h"
 #include "fleet.h"
+#include "robot.h"
 #include "world.h"
 
 #define DEVICES 6

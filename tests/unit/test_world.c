@@ -13,6 +13,7 @@
 
 #include <cmocka.h>
 
+#include "robot.h"
 #include "world.h"
 
 static char path[64];
@@ -96,6 +97,22 @@ static void test_world_report_roundtrip(void **state)
 	world_close(&w);
 }
 
+/* The world's names for the firmware's states and counters mirror them. */
+static void test_world_mirrors_the_firmware(void **state)
+{
+	(void)state;
+	assert_int_equal(WORLD_ROBOT_BOOT, ROBOT_BOOT);
+	assert_int_equal(WORLD_ROBOT_LINK_CONNECTING, ROBOT_LINK_CONNECTING);
+	assert_int_equal(WORLD_ROBOT_MQTT_CONNECTING, ROBOT_MQTT_CONNECTING);
+	assert_int_equal(WORLD_ROBOT_ONLINE, ROBOT_ONLINE);
+	assert_int_equal(WORLD_ROBOT_BACKOFF, ROBOT_BACKOFF);
+	assert_int_equal(WORLD_ROBOT_SHUTTING_DOWN, ROBOT_SHUTTING_DOWN);
+	assert_int_equal(WORLD_ROBOT_DONE, ROBOT_DONE);
+	/* A counter added to the firmware must be added to the world (and
+	 * copied in hw-shim/world_link.c), with a new WORLD_VERSION. */
+	assert_int_equal(sizeof(struct world_counters), sizeof(struct robot_counters));
+}
+
 static void test_world_read_gives_up_on_a_stuck_writer(void **state)
 {
 	struct world w;
@@ -135,6 +152,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_world_create_then_open_shares_slots, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_world_slot_bounds, setup, teardown),
+		cmocka_unit_test(test_world_mirrors_the_firmware),
 		cmocka_unit_test_setup_teardown(test_world_report_roundtrip, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_world_read_gives_up_on_a_stuck_writer, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_world_open_rejects_foreign_files, setup, teardown),

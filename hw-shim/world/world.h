@@ -18,10 +18,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "robot.h"
-
 #define WORLD_MAGIC 0x31544c46424f5252ull /* "RROBFLT1" little-endian */
-/* 3: robot_counters.unpersisted and the report's oldest buffered reading. */
+/* 3: counters.unpersisted and the report's oldest buffered reading. */
 #define WORLD_VERSION 3
 #define WORLD_SLOTS_MAX 200000u
 #define WORLD_ID_MAX 32
@@ -34,9 +32,46 @@ struct world_env {
 	double noise;
 };
 
+/*
+ * The robot's states and counters as the world carries them: the firmware's
+ * (enum robot_state, struct robot_counters in firmware/include/robot.h),
+ * copied field by field by the device (hw-shim/world_link.c), so that a
+ * reader of the world needs no firmware. Same values, names and order.
+ */
+enum world_robot_state {
+	WORLD_ROBOT_BOOT = 0,
+	WORLD_ROBOT_LINK_CONNECTING = 1,
+	WORLD_ROBOT_MQTT_CONNECTING = 2,
+	WORLD_ROBOT_ONLINE = 3,
+	WORLD_ROBOT_BACKOFF = 4,
+	WORLD_ROBOT_SHUTTING_DOWN = 5,
+	WORLD_ROBOT_DONE = 6,
+};
+
+struct world_counters {
+	uint32_t readings_ok;      /* sensor conversions that succeeded */
+	uint32_t readings_failed;  /* sensor conversions that failed */
+	uint32_t spikes_rejected;  /* DHT22 frames refused by the spike gate */
+	uint32_t published;        /* readings handed to MQTT for the first time */
+	uint32_t acknowledged;     /* readings the broker PUBACKed */
+	uint32_t buffered;         /* readings in the outbox, not yet acknowledged */
+	uint32_t dropped;          /* readings the full outbox had to drop (lifetime) */
+	uint32_t unpersisted;      /* readings storage refused: sent live if online, never kept */
+	uint32_t redelivered;      /* publishes of a reading sent before a reconnect */
+	uint32_t publish_errors;
+	uint32_t commands;         /* valid commands obeyed */
+	uint32_t commands_invalid; /* unknown or malformed, ignored */
+	uint32_t reconnects;       /* MQTT sessions after the first */
+	uint32_t link_failures;    /* association attempts that failed */
+};
+
+/* The file's layout is fixed by WORLD_VERSION: the counters may not grow. */
+_Static_assert(sizeof(struct world_counters) == 14 * sizeof(uint32_t),
+	       "world_counters is part of the world file's layout");
+
 /* What a robot last said about itself (see struct robot_status). */
 struct world_report {
-	uint32_t state;          /* enum robot_state */
+	uint32_t state;          /* enum world_robot_state */
 	uint32_t running;
 	uint32_t boot;
 	uint32_t seq;
@@ -45,7 +80,7 @@ struct world_report {
 	int32_t temp_dc;
 	uint32_t humidity_dpct;
 	uint32_t distance_mm;
-	struct robot_counters counters;
+	struct world_counters counters;
 	uint32_t oldest_boot;    /* oldest reading in the outbox, when counters.buffered > 0 */
 	uint32_t oldest_seq;
 	int64_t updated_ms;      /* wall clock of this report */
