@@ -7,19 +7,19 @@
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
-#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
 #include "query.h"
+#include "record.h"
 #include "scenario.h"
 
 /* RUN is a run directory or a database file. */
-static int open_record(const char *run, sqlite3 **db)
+static int open_record(const char *run, struct record **rec)
 {
-	char path[PATH_MAX];
+	char path[PATH_MAX], err[300];
 	struct stat st;
 
 	if (stat(run, &st) < 0) {
@@ -30,44 +30,22 @@ static int open_record(const char *run, sqlite3 **db)
 		snprintf(path, sizeof(path), "%s/record.db", run);
 	else
 		snprintf(path, sizeof(path), "%s", run);
-	if (sqlite3_open_v2(path, db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
-		fprintf(stderr, "robofleet: %s: %s\n", path, sqlite3_errmsg(*db));
-		sqlite3_close(*db);
-		*db = NULL;
+	if (record_open(path, 5000, rec, err, sizeof(err)) < 0) {
+		fprintf(stderr, "robofleet: %s: %s\n", path, err);
 		return -1;
 	}
-	sqlite3_busy_timeout(*db, 5000);
 	return 0;
 }
 
 /* Tab-separated rows with a header line: easy to read, sort and cut. */
-static int print_rows(sqlite3_stmt *st)
+static int print_row(void *arg, size_t n, const char *const *cells)
 {
-	int cols = sqlite3_column_count(st), rc;
-
-	for (int c = 0; c < cols; c++)
-		printf("%s%s", c ? "\t" : "", sqlite3_column_name(st, c));
+	(void)arg;
+	for (size_t c = 0; c < n; c++)
+		printf("%s%s", c ? "\t" : "", cells[c] ? cells[c] : "");
 	putchar('\n');
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		for (int c = 0; c < cols; c++) {
-			const unsigned char *v = sqlite3_column_text(st, c);
-			printf("%s%s", c ? "\t" : "", v ? (const char *)v : "");
-		}
-		putchar('\n');
-	}
-	return rc == SQLITE_DONE ? 0 : -1;
+	return 0;
 }
-
-static const char last_sql[] =
-	"SELECT recv_time, boot, seq, ts_time, temperature, humidity, distance, errors "
-	"FROM readings WHERE device_id = ?1 "
-	"AND recv_ms >= (CAST(strftime('%s', 'now') AS INTEGER) * 1000 - ?2) ORDER BY recv_ms";
-
-static const char hourly_sql[] =
-	"SELECT device_id, strftime('%Y-%m-%dT%H:00Z', hour_ms / 1000, 'unixepoch') AS hour, "
-	"n AS readings, round(t_sum / t_n, 2) AS temperature, round(h_sum / h_n, 2) AS humidity, "
-	"round(d_sum / d_n, 2) AS distance FROM hourly "
-	"WHERE ?1 IS NULL OR device_id = ?1 ORDER BY device_id, hour_ms";
 
 static void query_usage(FILE *out)
 {
@@ -91,9 +69,8 @@ int query_main(int argc, char **argv)
 	const char *device = NULL, *sql = NULL;
 	uint32_t last_ms = 24u * 3600u * 1000u;
 	bool hourly = false;
-	sqlite3 *db = NULL;
-	sqlite3_stmt *st = NULL;
-	int c, status = 1;
+	struct record *rec = NULL;
+	int c, rc, status = 1;
 
 	optind = 1;
 	opterr = 0;
@@ -124,27 +101,23 @@ int query_main(int argc, char **argv)
 		fprintf(stderr, "robofleet query: --device: '%s' is not a device id\n", device);
 		return 2;
 	}
-	if (open_record(argv[optind], &db) < 0)
+	if (open_record(argv[optind], &rec) < 0)
 		goto out;
-	if (sqlite3_prepare_v2(db, sql ? sql : hourly ? hourly_sql : last_sql, -1, &st, NULL) != SQLITE_OK) {
-		fprintf(stderr, "robofleet query: %s\n", sqlite3_errmsg(db));
-		status = sql ? 2 : 1;
-		goto out;
-	}
-	if (!sql) {
-		if (device)
-			sqlite3_bind_text(st, 1, device, -1, SQLITE_STATIC);
-		if (!hourly)
-			sqlite3_bind_int64(st, 2, last_ms);
-	}
-	if (print_rows(st) < 0) {
-		fprintf(stderr, "robofleet query: %s\n", sqlite3_errmsg(db));
+	/* The user's own SQL goes through as given, on a read-only handle. */
+	if (sql)
+		rc = record_sql_rows(rec, sql, print_row, NULL);
+	else if (hourly)
+		rc = record_hourly_means(rec, device, print_row, NULL);
+	else
+		rc = record_device_readings(rec, device, last_ms, print_row, NULL);
+	if (rc < 0) {
+		fprintf(stderr, "robofleet query: %s\n", record_error(rec));
+		status = rc == -EINVAL ? 2 : 1;
 		goto out;
 	}
 	status = 0;
 out:
-	sqlite3_finalize(st);
-	sqlite3_close(db);
+	record_close(rec);
 	return status;
 }
 
@@ -177,9 +150,45 @@ static void influx_tag(FILE *f, const char *v)
 	}
 }
 
-static const char export_sql[] =
-	"SELECT recv_ms, device_id, boot, seq, ts_ms, temperature, humidity, distance, errors, "
-	"recv_time, ts_time FROM readings ORDER BY recv_ms, id";
+/* Where an export goes, and as what. */
+struct export_to {
+	FILE *f;
+	bool csv;
+};
+
+static void export_row(void *arg, const struct record_export_row *r)
+{
+	static const char *const metrics[] = { "temperature", "humidity", "distance" };
+	const struct export_to *to = arg;
+	FILE *f = to->f;
+	long long ms;
+
+	if (to->csv) {
+		csv_field(f, r->recv_time);
+		fputc(',', f);
+		csv_field(f, r->device_id);
+		fprintf(f, ",%lld,%lld,", (long long)r->boot, (long long)r->seq);
+		csv_field(f, r->ts_time);
+		for (int m = 0; m < RECORD_METRIC_COUNT; m++) {
+			fputc(',', f);
+			csv_field(f, r->value_text[m]);
+		}
+		fputc(',', f);
+		csv_field(f, r->errors);
+		fputc('\n', f);
+		return;
+	}
+	/* Device time when it sent one: that is when the robot measured. */
+	ms = r->has_ts ? (long long)r->ts_ms : (long long)r->recv_ms;
+	for (int m = 0; m < RECORD_METRIC_COUNT; m++) {
+		if (!r->has[m])
+			continue; /* a failed sensor has no point, not a zero */
+		fprintf(f, "%s,device=", metrics[m]);
+		influx_tag(f, r->device_id ? r->device_id : "");
+		fprintf(f, " value=%.10g,boot=%lldi,seq=%lldi %lld000000\n", r->value[m],
+			(long long)r->boot, (long long)r->seq, ms);
+	}
+}
 
 int export_main(int argc, char **argv)
 {
@@ -189,12 +198,10 @@ int export_main(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	static const char *const metrics[] = { "temperature", "humidity", "distance" };
 	const char *format = NULL, *output = NULL;
-	sqlite3 *db = NULL;
-	sqlite3_stmt *st = NULL;
+	struct record *rec = NULL;
 	FILE *f = stdout;
-	int c, rc, status = 1;
+	int c, status = 1;
 
 	optind = 1;
 	opterr = 0;
@@ -214,10 +221,11 @@ int export_main(int argc, char **argv)
 		fprintf(stderr, "usage: robofleet export RUN --format csv|influx [--output FILE]\n");
 		return 2;
 	}
-	if (open_record(argv[optind], &db) < 0)
+	if (open_record(argv[optind], &rec) < 0)
 		goto out;
-	if (sqlite3_prepare_v2(db, export_sql, -1, &st, NULL) != SQLITE_OK) {
-		fprintf(stderr, "robofleet export: %s\n", sqlite3_errmsg(db));
+	/* Not a record: say so before an output file is made. */
+	if (record_check_schema(rec) < 0) {
+		fprintf(stderr, "robofleet export: %s\n", record_error(rec));
 		goto out;
 	}
 	if (output && !(f = fopen(output, "w"))) {
@@ -227,41 +235,14 @@ int export_main(int argc, char **argv)
 	}
 	if (!strcmp(format, "csv"))
 		fputs("recv_time,device_id,boot,seq,device_time,temperature,humidity,distance,errors\n", f);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		const char *id = (const char *)sqlite3_column_text(st, 1);
-
-		if (!strcmp(format, "csv")) {
-			int order[] = { 9, 1, 2, 3, 10, 5, 6, 7, 8 };
-			for (size_t k = 0; k < sizeof(order) / sizeof(order[0]); k++) {
-				if (k)
-					fputc(',', f);
-				csv_field(f, (const char *)sqlite3_column_text(st, order[k]));
-			}
-			fputc('\n', f);
-			continue;
-		}
-		/* Device time when it sent one: that is when the robot measured. */
-		long long ms = sqlite3_column_type(st, 4) != SQLITE_NULL ? sqlite3_column_int64(st, 4)
-								       : sqlite3_column_int64(st, 0);
-		for (int m = 0; m < 3; m++) {
-			if (sqlite3_column_type(st, 5 + m) == SQLITE_NULL)
-				continue; /* a failed sensor has no point, not a zero */
-			fprintf(f, "%s,device=", metrics[m]);
-			influx_tag(f, id ? id : "");
-			fprintf(f, " value=%.10g,boot=%lldi,seq=%lldi %lld000000\n",
-				sqlite3_column_double(st, 5 + m), sqlite3_column_int64(st, 2),
-				sqlite3_column_int64(st, 3), ms);
-		}
-	}
-	if (rc != SQLITE_DONE) {
-		fprintf(stderr, "robofleet export: %s\n", sqlite3_errmsg(db));
+	if (record_export_readings(rec, export_row, &(struct export_to){ f, !strcmp(format, "csv") }) < 0) {
+		fprintf(stderr, "robofleet export: %s\n", record_error(rec));
 		goto out;
 	}
 	status = 0;
 out:
 	if (f != stdout && fclose(f) != 0)
 		status = 1;
-	sqlite3_finalize(st);
-	sqlite3_close(db);
+	record_close(rec);
 	return status;
 }

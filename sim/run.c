@@ -15,7 +15,6 @@
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
-#include <sqlite3.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,7 +25,6 @@
 #include <unistd.h>
 
 #include "accounting.h"
-#include "accounting_store.h"
 #include "broker.h"
 #include "control_reader.h"
 #include "disk_check.h"
@@ -34,6 +32,7 @@
 #include "fault_apply.h"
 #include "fleet.h"
 #include "junit.h"
+#include "record.h"
 #include "recorder.h"
 #include "robot_config.h"
 #include "run.h"
@@ -63,7 +62,7 @@ struct run {
 	struct recorder *recorder;
 	struct fleet fleet;
 	struct mosquitto *cloud;        /* publishes commands like a cloud app */
-	sqlite3 *db;                    /* read side of the record */
+	struct record *db;              /* read side of the record */
 	struct engine engine;
 	char (*args)[FLEET_ARGS_MAX][24]; /* per-device option values */
 	struct world_faults *faults;    /* per device: what its world slot says */
@@ -75,8 +74,6 @@ struct run {
 	 * every loss check; the record is compared against it. */
 	struct accounting_device *books;
 	int64_t books_synced_ms;        /* monotonic; books and record consistent as of then */
-	sqlite3_stmt *count_stmt;       /* readings of (device, boot) in a seq range */
-	sqlite3_stmt *boots_stmt;       /* a device's boots and their highest seq */
 	uint64_t faults_total;          /* injections, power changes and broker actions */
 	int64_t wall_offset_ms;         /* wall - monotonic, for the record's clock */
 	uint64_t crashes;
@@ -334,130 +331,64 @@ static void settle(struct run *r)
 	recorder_flush(r->recorder, 2000);
 }
 
-static int query_i64(struct run *r, const char *sql, const char *id, int64_t arg, int64_t *out)
-{
-	sqlite3_stmt *st;
-	int rc = -ENODATA;
-
-	if (sqlite3_prepare_v2(r->db, sql, -1, &st, NULL) != SQLITE_OK)
-		return -EIO;
-	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-	if (sqlite3_bind_parameter_count(st) > 1)
-		sqlite3_bind_int64(st, 2, arg);
-	if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL) {
-		*out = sqlite3_column_int64(st, 0);
-		rc = 0;
-	}
-	sqlite3_finalize(st);
-	return rc;
-}
-
 static int op_status(void *ctx, size_t dev, enum scenario_status *out, int64_t *at_ms)
 {
 	struct run *r = ctx;
-	sqlite3_stmt *st;
-	int rc = -ENODATA;
+	struct record_status st;
+	int rc;
 
 	settle(r);
-	/* "When": the device's own latest message saying so, not a retained
-	 * copy the broker replays when the recorder subscribes again. */
-	if (sqlite3_prepare_v2(r->db,
-			"SELECT d.status, (SELECT max(s.recv_ms) FROM status s WHERE s.device_id ="
-			" d.device_id AND s.retained = 0 AND s.status = d.status) FROM devices d"
-			" WHERE d.device_id = ?1", -1, &st, NULL) != SQLITE_OK)
-		return -EIO;
-	sqlite3_bind_text(st, 1, r->sc.fleet.devices[dev].id, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0)) {
-		*out = strcmp((const char *)sqlite3_column_text(st, 0), "online") == 0 ?
-			SCENARIO_STATUS_ONLINE : SCENARIO_STATUS_OFFLINE;
-		/* The record keeps wall time; the engine counts in monotonic. */
-		*at_ms = sqlite3_column_type(st, 1) == SQLITE_NULL ? INT64_MIN / 2 :
-			 sqlite3_column_int64(st, 1) - r->wall_offset_ms;
-		rc = 0;
-	}
-	sqlite3_finalize(st);
-	return rc;
+	if ((rc = record_device_status(r->db, r->sc.fleet.devices[dev].id, &st)) < 0)
+		return rc;
+	*out = st.online ? SCENARIO_STATUS_ONLINE : SCENARIO_STATUS_OFFLINE;
+	/* The record keeps wall time; the engine counts in monotonic. */
+	*at_ms = st.said ? st.said_ms - r->wall_offset_ms : INT64_MIN / 2;
+	return 0;
 }
 
 static int op_messages(void *ctx, size_t dev, int64_t since, uint64_t *count)
 {
 	struct run *r = ctx;
-	int64_t n = 0;
-	int rc;
 
 	settle(r);
-	rc = query_i64(r, "SELECT count(*) FROM readings WHERE device_id = ?1 AND recv_ms >= ?2",
-		       r->sc.fleet.devices[dev].id, since + r->wall_offset_ms, &n);
-	*count = rc == 0 ? (uint64_t)n : 0;
-	return rc;
+	return record_count_device_readings(r->db, r->sc.fleet.devices[dev].id,
+					    since + r->wall_offset_ms, count);
+}
+
+/* The record's name for a scenario's metric, or -1. */
+static int metric_in_record(enum scenario_metric m)
+{
+	switch (m) {
+	case SCENARIO_METRIC_TEMPERATURE: return RECORD_METRIC_TEMPERATURE;
+	case SCENARIO_METRIC_HUMIDITY: return RECORD_METRIC_HUMIDITY;
+	case SCENARIO_METRIC_DISTANCE: return RECORD_METRIC_DISTANCE;
+	default: return -1;
+	}
 }
 
 static long op_values(void *ctx, size_t dev, enum scenario_metric m, bool latest, int64_t since,
 		      bool (*each)(void *arg, double v), void *arg)
 {
-	static const char *const latest_sql[] = {
-		"SELECT temperature FROM readings WHERE device_id = ?1 ORDER BY recv_ms DESC, id DESC LIMIT 1",
-		"SELECT humidity FROM readings WHERE device_id = ?1 ORDER BY recv_ms DESC, id DESC LIMIT 1",
-		"SELECT distance FROM readings WHERE device_id = ?1 ORDER BY recv_ms DESC, id DESC LIMIT 1",
-	};
-	static const char *const all_sql[] = {
-		"SELECT temperature FROM readings WHERE device_id = ?1 AND recv_ms >= ?2",
-		"SELECT humidity FROM readings WHERE device_id = ?1 AND recv_ms >= ?2",
-		"SELECT distance FROM readings WHERE device_id = ?1 AND recv_ms >= ?2",
-	};
 	struct run *r = ctx;
-	sqlite3_stmt *st;
-	long seen = 0;
+	int rm = metric_in_record(m);
 
 	settle(r);
-	if ((int)m < 0 || m >= SCENARIO_METRIC_COUNT ||
-	    sqlite3_prepare_v2(r->db, latest ? latest_sql[m] : all_sql[m], -1, &st, NULL) != SQLITE_OK)
+	if (rm < 0)
 		return -EIO;
-	sqlite3_bind_text(st, 1, r->sc.fleet.devices[dev].id, -1, SQLITE_STATIC);
-	if (!latest)
-		sqlite3_bind_int64(st, 2, since + r->wall_offset_ms);
-	while (sqlite3_step(st) == SQLITE_ROW) {
-		double v = sqlite3_column_type(st, 0) == SQLITE_NULL ? NAN : sqlite3_column_double(st, 0);
-		seen++;
-		if (!each(arg, v))
-			break;
-	}
-	sqlite3_finalize(st);
-	return seen;
+	return record_metric_values(r->db, r->sc.fleet.devices[dev].id, (enum record_metric)rm,
+				    latest, since + r->wall_offset_ms, each, arg);
 }
 
 static int op_error(void *ctx, size_t dev, enum scenario_metric m, char *name, size_t len)
 {
-	static const char *const sql[] = {
-		"SELECT temperature IS NULL, json_extract(errors, '$.temperature') FROM readings"
-		" WHERE device_id = ?1 ORDER BY recv_ms DESC, id DESC LIMIT 1",
-		"SELECT humidity IS NULL, json_extract(errors, '$.humidity') FROM readings"
-		" WHERE device_id = ?1 ORDER BY recv_ms DESC, id DESC LIMIT 1",
-		"SELECT distance IS NULL, json_extract(errors, '$.distance') FROM readings"
-		" WHERE device_id = ?1 ORDER BY recv_ms DESC, id DESC LIMIT 1",
-	};
 	struct run *r = ctx;
-	sqlite3_stmt *st;
-	int rc = -ENODATA;
+	int rm = metric_in_record(m);
 
 	settle(r);
-	if ((int)m < 0 || m >= SCENARIO_METRIC_COUNT ||
-	    sqlite3_prepare_v2(r->db, sql[m], -1, &st, NULL) != SQLITE_OK)
+	if (rm < 0)
 		return -EIO;
-	sqlite3_bind_text(st, 1, r->sc.fleet.devices[dev].id, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) == SQLITE_ROW) {
-		const unsigned char *t = sqlite3_column_text(st, 1);
-
-		/* A reading with neither a number nor a named error is a
-		 * contract violation; call it "error" so it fails `is: none`. */
-		if (t)
-			snprintf(name, len, "%s", (const char *)t);
-		else
-			snprintf(name, len, "%s", sqlite3_column_int(st, 0) ? "error" : "");
-		rc = 0;
-	}
-	sqlite3_finalize(st);
-	return rc;
+	return record_metric_error(r->db, r->sc.fleet.devices[dev].id, (enum record_metric)rm,
+				   name, len);
 }
 
 static int op_counter(void *ctx, size_t dev, enum scenario_counter c, uint64_t *out)
@@ -537,64 +468,45 @@ static void book_all(struct run *r, int timeout_ms)
 	r->books_synced_ms = mono_ms();
 }
 
+/* One device of the record, as accounting_settle() asks about it. */
+struct recorded_device {
+	struct record *db;
+	const char *id;
+};
+
 static int64_t recorded_between(void *ctx, uint32_t boot, uint32_t from, uint32_t to)
 {
-	sqlite3_stmt *st = ((struct run *)ctx)->count_stmt;
-	int64_t n = -EIO;
+	const struct recorded_device *d = ctx;
 
-	sqlite3_bind_int64(st, 2, boot);
-	sqlite3_bind_int64(st, 3, from);
-	sqlite3_bind_int64(st, 4, to);
-	if (sqlite3_step(st) == SQLITE_ROW)
-		n = sqlite3_column_int64(st, 0);
-	sqlite3_reset(st);
-	return n;
+	return record_count_boot_readings(d->db, d->id, boot, from, to);
 }
 
-static int prepare_accounts(struct run *r)
+static void note_recorded_boot(void *arg, uint32_t boot, uint32_t max_seq)
 {
-	if (!r->count_stmt &&
-	    sqlite3_prepare_v2(r->db, "SELECT count(*) FROM readings WHERE device_id = ?1"
-			       " AND boot = ?2 AND seq BETWEEN ?3 AND ?4", -1, &r->count_stmt,
-			       NULL) != SQLITE_OK)
-		return -EIO;
-	if (!r->boots_stmt &&
-	    sqlite3_prepare_v2(r->db, "SELECT boot, max_seq FROM boots WHERE device_id = ?1", -1,
-			       &r->boots_stmt, NULL) != SQLITE_OK)
-		return -EIO;
-	return 0;
+	accounting_note_boot(arg, boot, max_seq);
 }
 
 /* Settle one device's book against the record (after book_all()). */
 static int account_device(struct run *r, size_t dev, struct accounting_result *out)
 {
 	struct accounting_device *b = &r->books[dev];
-	const char *id = r->sc.fleet.devices[dev].id;
+	struct recorded_device d = { r->db, r->sc.fleet.devices[dev].id };
 	int rc;
 
 	memset(out, 0, sizeof(*out));
 	if (!device_keeps_readings(r, dev))
 		return 0;
-	if ((rc = prepare_accounts(r)) < 0)
-		return rc;
 	/* A boot the record knows and no report showed (a process killed
 	 * mid-report) still counts up to its highest recorded seq. */
-	sqlite3_bind_text(r->boots_stmt, 1, id, -1, SQLITE_STATIC);
-	while (sqlite3_step(r->boots_stmt) == SQLITE_ROW)
-		accounting_note_boot(b, (uint32_t)sqlite3_column_int64(r->boots_stmt, 0),
-				     (uint32_t)sqlite3_column_int64(r->boots_stmt, 1));
-	sqlite3_reset(r->boots_stmt);
-	sqlite3_bind_text(r->count_stmt, 1, id, -1, SQLITE_STATIC);
-	rc = accounting_settle(b, recorded_between, r, out);
-	sqlite3_clear_bindings(r->count_stmt);
-	return rc;
+	if ((rc = record_device_boots(r->db, d.id, note_recorded_boot, b)) < 0)
+		return rc;
+	return accounting_settle(b, recorded_between, &d, out);
 }
 
 static int op_loss(void *ctx, size_t dev, uint64_t *lost, uint64_t *dup)
 {
 	struct run *r = ctx;
 	struct accounting_result a;
-	int64_t d = 0;
 	int rc;
 
 	/* One snapshot serves a whole fleet-wide check. */
@@ -605,9 +517,7 @@ static int op_loss(void *ctx, size_t dev, uint64_t *lost, uint64_t *dup)
 	if (a.taken == 0)
 		return -ENODATA;
 	*lost = a.lost;
-	query_i64(r, "SELECT duplicates FROM accounting WHERE device_id = ?1",
-		  r->sc.fleet.devices[dev].id, 0, &d);
-	*dup = (uint64_t)d;
+	record_device_duplicates(r->db, r->sc.fleet.devices[dev].id, dup);
 	return 0;
 }
 
@@ -1186,35 +1096,6 @@ static bool record_complete(const struct summary *s)
 	return s->unstored == 0 && s->accounts_ok;
 }
 
-static double latency_at(sqlite3 *db, int64_t n, double q)
-{
-	sqlite3_stmt *st;
-	double v = NAN;
-
-	if (n <= 0 || sqlite3_prepare_v2(db,
-			"SELECT recv_ms - ts_ms AS l FROM readings WHERE ts_ms IS NOT NULL "
-			"ORDER BY l LIMIT 1 OFFSET ?1", -1, &st, NULL) != SQLITE_OK)
-		return v;
-	sqlite3_bind_int64(st, 1, (int64_t)((double)(n - 1) * q));
-	if (sqlite3_step(st) == SQLITE_ROW)
-		v = sqlite3_column_double(st, 0);
-	sqlite3_finalize(st);
-	return v;
-}
-
-static int64_t scalar(sqlite3 *db, const char *sql)
-{
-	sqlite3_stmt *st;
-	int64_t v = 0;
-
-	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
-		return 0;
-	if (sqlite3_step(st) == SQLITE_ROW)
-		v = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
-	return v;
-}
-
 /*
  * Only after the fleet has stopped and the recorder has drained and
  * committed its last batch: the summary is then the record.
@@ -1222,7 +1103,8 @@ static int64_t scalar(sqlite3 *db, const char *sql)
 static void summarise(struct run *r, struct summary *s, size_t online_at_end)
 {
 	struct recorder_stats rs;
-	int64_t with_ts;
+	struct record_totals totals;
+	uint64_t with_ts;
 
 	memset(s, 0, sizeof(*s));
 	s->devices = r->sc.fleet.n_devices;
@@ -1256,13 +1138,14 @@ static void summarise(struct run *r, struct summary *s, size_t online_at_end)
 	s->lock_wait_max_ms = rs.lock_wait_max_ms;
 	snprintf(s->store_error, sizeof(s->store_error), "%s", rs.store_error);
 	s->faults = r->faults_total;
-	s->recorded = (uint64_t)scalar(r->db, "SELECT count(*) FROM readings");
-	s->duplicated = (uint64_t)scalar(r->db, "SELECT coalesce(sum(duplicates), 0) FROM accounting");
-	s->rejected = (uint64_t)scalar(r->db, "SELECT count(*) FROM raw_messages");
-	with_ts = scalar(r->db, "SELECT count(*) FROM readings WHERE ts_ms IS NOT NULL");
-	s->p50_ms = latency_at(r->db, with_ts, 0.50);
-	s->p99_ms = latency_at(r->db, with_ts, 0.99);
-	s->max_ms = latency_at(r->db, with_ts, 1.0);
+	record_count_readings(r->db, &s->recorded);
+	record_accounting_totals(r->db, &totals);
+	s->duplicated = totals.duplicates;
+	record_count_rejected(r->db, &s->rejected);
+	record_count_timed_readings(r->db, &with_ts);
+	s->p50_ms = record_latency_at(r->db, with_ts, 0.50);
+	s->p99_ms = record_latency_at(r->db, with_ts, 0.99);
+	s->max_ms = record_latency_at(r->db, with_ts, 1.0);
 	for (size_t i = 0; i < r->engine.n_results; i++) {
 		if (r->engine.results[i].passed)
 			s->passed++;
@@ -1277,17 +1160,23 @@ static void summarise(struct run *r, struct summary *s, size_t online_at_end)
 static void save_accounts(struct run *r, const char *db_path)
 {
 	size_t n = r->sc.fleet.n_devices, k = 0;
-	struct accounting_row *rows = calloc(n ? n : 1, sizeof(*rows));
+	struct record_account *rows = calloc(n ? n : 1, sizeof(*rows));
 	char err[300];
 
 	if (!rows || !r->books)
 		goto out;
 	for (size_t i = 0; i < n; i++) {
-		if (!device_keeps_readings(r, i) || account_device(r, i, &rows[k].r) < 0)
+		struct accounting_result a;
+
+		if (!device_keeps_readings(r, i) || account_device(r, i, &a) < 0)
 			continue;
-		rows[k++].device_id = r->sc.fleet.devices[i].id;
+		rows[k++] = (struct record_account){
+			.device_id = r->sc.fleet.devices[i].id, .taken = a.taken,
+			.recorded = a.recorded, .buffered = a.buffered, .dropped = a.dropped,
+			.lost = a.lost,
+		};
 	}
-	if (accounting_store_write(db_path, rows, k, err, sizeof(err)) < 0)
+	if (record_write_accounts(db_path, rows, k, err, sizeof(err)) < 0)
 		fprintf(stderr, "robofleet: per-device accounts not written to the record (%s); "
 			"summary.json has the totals\n", err);
 out:
@@ -1507,11 +1396,14 @@ static void print_verdict(FILE *out, const struct run *r, const struct summary *
  */
 static void wind_down(struct run *r, size_t *online_at_end)
 {
+	uint64_t online;
+
 	*online_at_end = 0;
 	if (!r->recorder || !r->db)
 		return;
 	settle(r);
-	*online_at_end = (size_t)scalar(r->db, "SELECT count(*) FROM devices WHERE status = 'online'");
+	record_count_online(r->db, &online);
+	*online_at_end = (size_t)online;
 	if (r->fleet.devices) {
 		fleet_stop_all(&r->fleet, STOP_TIMEOUT_MS);
 		fleet_reap(&r->fleet, on_device_exit, r);
@@ -1583,11 +1475,7 @@ static void tear_down(struct run *r)
 	}
 	if (!r->broker.external)
 		broker_stop(&r->broker, STOP_TIMEOUT_MS);
-	sqlite3_finalize(r->count_stmt);
-	sqlite3_finalize(r->boots_stmt);
-	r->count_stmt = r->boots_stmt = NULL;
-	if (r->db)
-		sqlite3_close(r->db);
+	record_close(r->db);
 	r->db = NULL;
 	if (r->books)
 		for (size_t i = 0; i < r->sc.fleet.n_devices; i++)
@@ -1633,7 +1521,7 @@ int run_scenario(const struct run_options *o)
 	struct scenario_error err;
 	struct recorder_opts ro;
 	struct summary s;
-	char db_path[PATH_MAX + 16], client_id[64];
+	char db_path[PATH_MAX + 16], client_id[64], errbuf[200];
 	size_t online_at_end = 0;
 	int rc, status = 1;
 
@@ -1742,11 +1630,10 @@ int run_scenario(const struct run_options *o)
 		fprintf(stderr, "robofleet: recorder: %s\n", strerror(-rc));
 		goto out;
 	}
-	if (sqlite3_open_v2(db_path, &r.db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
+	if (record_open(db_path, 2000, &r.db, errbuf, sizeof(errbuf)) < 0) {
 		fprintf(stderr, "robofleet: cannot read %s\n", db_path);
 		goto out;
 	}
-	sqlite3_busy_timeout(r.db, 2000);
 	if ((rc = connect_cloud(&r)) < 0) {
 		fprintf(stderr, "robofleet: command publisher: %s\n", strerror(-rc));
 		goto out;

@@ -2,7 +2,6 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
-#include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,27 +29,20 @@ static int cmp_id(const void *a, const void *b)
 
 static void open_db(struct tui_source *s)
 {
-	char path[4200];
+	char path[4200], err[200];
 
-	if (s->db)
+	if (s->rec)
 		return;
 	snprintf(path, sizeof(path), "%s/record.db", s->dir);
 	if (access(path, R_OK) < 0)
 		return;
-	/* Read-only: the recorder is the only writer; WAL lets us read while it writes. */
-	if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
-		sqlite3_close(s->db);
-		s->db = NULL;
+	/* A short wait: a locked record is read on the next refresh. */
+	if (record_open(path, 50, &s->rec, err, sizeof(err)) < 0)
 		return;
-	}
-	sqlite3_busy_timeout(s->db, 50);
-	if (sqlite3_prepare_v2(s->db, "SELECT temperature, humidity, distance FROM readings"
-			       " WHERE device_id = ?1 ORDER BY recv_ms DESC LIMIT ?2", -1,
-			       &s->st_detail, NULL) != SQLITE_OK) {
+	if (record_check_schema(s->rec) < 0) {
 		/* Schema not there yet: try again on the next refresh. */
-		sqlite3_close(s->db);
-		s->db = NULL;
-		s->st_detail = NULL;
+		record_close(s->rec);
+		s->rec = NULL;
 	}
 }
 
@@ -90,11 +82,8 @@ fail:
 
 void tui_source_close(struct tui_source *s)
 {
-	sqlite3_finalize(s->st_detail);
-	s->st_detail = NULL;
-	if (s->db)
-		sqlite3_close(s->db);
-	s->db = NULL;
+	record_close(s->rec);
+	s->rec = NULL;
 	if (s->world.hdr)
 		world_close(&s->world);
 	free(s->by_id);
@@ -123,19 +112,6 @@ static long find_dev(const struct tui_source *s, const struct tui_model *m, cons
 			hi = mid;
 	}
 	return -1;
-}
-
-static int64_t scalar(sqlite3 *db, const char *sql)
-{
-	sqlite3_stmt *st;
-	int64_t v = 0;
-
-	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
-		return 0;
-	if (sqlite3_step(st) == SQLITE_ROW)
-		v = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
-	return v;
 }
 
 static void read_slots(struct tui_source *s, struct tui_model *m, bool check_pids)
@@ -184,13 +160,11 @@ static void read_slots(struct tui_source *s, struct tui_model *m, bool check_pid
 
 static void read_rate(struct tui_source *s, struct tui_model *m)
 {
-	/* max(id) is a b-tree lookup where count(*) would scan: rows are never deleted. */
-	int64_t n = scalar(s->db, "SELECT (SELECT coalesce(max(id), 0) FROM readings) +"
-			   " (SELECT coalesce(max(id), 0) FROM status) +"
-			   " (SELECT coalesce(max(id), 0) FROM metric_messages) +"
-			   " (SELECT coalesce(max(id), 0) FROM commands) +"
-			   " (SELECT coalesce(max(id), 0) FROM raw_messages)");
-	int64_t now = m->hdr.now_ms;
+	uint64_t stored;
+	int64_t n, now = m->hdr.now_ms;
+
+	record_count_messages(s->rec, &stored);
+	n = (int64_t)stored;
 
 	if (s->msgs_ms && now > s->msgs_ms) {
 		m->hdr.msgs_per_s = (double)(n - s->msgs) * 1000.0 / (double)(now - s->msgs_ms);
@@ -204,71 +178,72 @@ static void read_rate(struct tui_source *s, struct tui_model *m)
 	s->msgs_ms = now;
 }
 
+/* A record row and the dashboard it goes into. */
+struct tui_source__rows {
+	struct tui_source *s;
+	struct tui_model *m;
+	size_t online, offline, shown;
+	int64_t last_ms;
+};
+
+static void tui_source__last_seen(void *arg, const char *id, int64_t last_ms)
+{
+	struct tui_source__rows *r = arg;
+	long i = find_dev(r->s, r->m, id);
+
+	if (i >= 0)
+		r->m->dev[i].last_ms = last_ms;
+}
+
 static void read_devices(struct tui_source *s, struct tui_model *m)
 {
-	sqlite3_stmt *st;
+	struct tui_source__rows r = { .s = s, .m = m };
+	struct record_totals t;
 
-	if (sqlite3_prepare_v2(s->db, "SELECT device_id, last_ms FROM devices", -1, &st, NULL) != SQLITE_OK)
-		return;
-	while (sqlite3_step(st) == SQLITE_ROW) {
-		const char *id = (const char *)sqlite3_column_text(st, 0);
-		long i = id ? find_dev(s, m, id) : -1;
-		if (i >= 0)
-			m->dev[i].last_ms = sqlite3_column_int64(st, 1);
+	record_devices_last_seen(s->rec, tui_source__last_seen, &r);
+	if (record_accounting_totals(s->rec, &t) == 0) {
+		m->hdr.lost = t.lost;
+		m->hdr.duplicated = t.duplicates;
 	}
-	sqlite3_finalize(st);
-	if (sqlite3_prepare_v2(s->db, "SELECT coalesce(sum(lost), 0), coalesce(sum(duplicates), 0)"
-			       " FROM accounting", -1, &st, NULL) == SQLITE_OK) {
-		if (sqlite3_step(st) == SQLITE_ROW) {
-			m->hdr.lost = (uint64_t)sqlite3_column_int64(st, 0);
-			m->hdr.duplicated = (uint64_t)sqlite3_column_int64(st, 1);
-		}
-		sqlite3_finalize(st);
+}
+
+static void tui_source__fault_event(void *arg, const struct record_fault *f)
+{
+	struct tui_source__rows *r = arg;
+	char text[160];
+
+	r->s->fault_id = f->id;
+	snprintf(text, sizeof(text), "%s %s %s (%s) %s", f->device_id ? f->device_id : "broker",
+		 f->kind, f->action, f->source, f->detail ? f->detail : "");
+	tui_event_add(r->m, f->ms, TUI_EV_FAULT, text);
+}
+
+static void tui_source__status_event(void *arg, const struct record_status_change *c)
+{
+	struct tui_source__rows *r = arg;
+	char text[160];
+
+	r->s->status_id = c->id;
+	r->last_ms = c->ms;
+	c->online ? r->online++ : r->offline++;
+	/* A fleet coming up is one line, not a thousand. */
+	if (r->shown++ < 8) {
+		snprintf(text, sizeof(text), "%s %s", c->device_id, c->online ? "online" : "offline");
+		tui_event_add(r->m, r->last_ms, TUI_EV_STATUS, text);
 	}
 }
 
 static void read_events(struct tui_source *s, struct tui_model *m)
 {
-	sqlite3_stmt *st;
+	struct tui_source__rows r = { .s = s, .m = m };
 	char text[160];
-	size_t online = 0, offline = 0, shown = 0;
-	int64_t last_ms = 0;
 
-	if (sqlite3_prepare_v2(s->db, "SELECT id, ms, coalesce(device_id, 'broker'), kind, action,"
-			       " source, coalesce(detail, '') FROM faults WHERE id > ?1 ORDER BY id"
-			       " LIMIT 500", -1, &st, NULL) == SQLITE_OK) {
-		sqlite3_bind_int64(st, 1, s->fault_id);
-		while (sqlite3_step(st) == SQLITE_ROW) {
-			s->fault_id = sqlite3_column_int64(st, 0);
-			snprintf(text, sizeof(text), "%s %s %s (%s) %s", sqlite3_column_text(st, 2),
-				 sqlite3_column_text(st, 3), sqlite3_column_text(st, 4),
-				 sqlite3_column_text(st, 5), sqlite3_column_text(st, 6));
-			tui_event_add(m, sqlite3_column_int64(st, 1), TUI_EV_FAULT, text);
-		}
-		sqlite3_finalize(st);
-	}
-	if (sqlite3_prepare_v2(s->db, "SELECT id, recv_ms, device_id, status FROM status"
-			       " WHERE id > ?1 AND retained = 0 ORDER BY id LIMIT 20000", -1, &st,
-			       NULL) == SQLITE_OK) {
-		sqlite3_bind_int64(st, 1, s->status_id);
-		while (sqlite3_step(st) == SQLITE_ROW) {
-			bool on = !strcmp((const char *)sqlite3_column_text(st, 3), "online");
-
-			s->status_id = sqlite3_column_int64(st, 0);
-			last_ms = sqlite3_column_int64(st, 1);
-			on ? online++ : offline++;
-			/* A fleet coming up is one line, not a thousand. */
-			if (shown++ < 8) {
-				snprintf(text, sizeof(text), "%s %s", sqlite3_column_text(st, 2), on ? "online" : "offline");
-				tui_event_add(m, last_ms, TUI_EV_STATUS, text);
-			}
-		}
-		sqlite3_finalize(st);
-		if (shown > 8) {
-			snprintf(text, sizeof(text), "... and %zu more: %zu online, %zu offline in all",
-				 shown - 8, online, offline);
-			tui_event_add(m, last_ms, TUI_EV_STATUS, text);
-		}
+	record_faults_after(s->rec, s->fault_id, 500, tui_source__fault_event, &r);
+	record_status_after(s->rec, s->status_id, 20000, tui_source__status_event, &r);
+	if (r.shown > 8) {
+		snprintf(text, sizeof(text), "... and %zu more: %zu online, %zu offline in all",
+			 r.shown - 8, r.online, r.offline);
+		tui_event_add(m, r.last_ms, TUI_EV_STATUS, text);
 	}
 }
 
@@ -327,6 +302,8 @@ static void read_detail(struct tui_source *s, struct tui_model *m)
 {
 	struct tui_device *sel = tui_selected(m);
 	struct tui_detail *d = &m->detail;
+	struct record_values recent[TUI_HISTORY];
+	long got;
 	size_t n = 0;
 
 	if (!sel) {
@@ -335,21 +312,13 @@ static void read_detail(struct tui_source *s, struct tui_model *m)
 		return;
 	}
 	snprintf(d->id, sizeof(d->id), "%s", sel->id);
-	if (s->st_detail) {
-		sqlite3_reset(s->st_detail);
-		sqlite3_bind_text(s->st_detail, 1, sel->id, -1, SQLITE_TRANSIENT);
-		sqlite3_bind_int(s->st_detail, 2, TUI_HISTORY);
-		/* Newest first from the index; stored oldest first. */
-		while (n < TUI_HISTORY && sqlite3_step(s->st_detail) == SQLITE_ROW) {
-			size_t k = TUI_HISTORY - 1 - n++;
-			d->temp[k] = sqlite3_column_type(s->st_detail, 0) == SQLITE_NULL ? NAN : sqlite3_column_double(s->st_detail, 0);
-			d->hum[k] = sqlite3_column_type(s->st_detail, 1) == SQLITE_NULL ? NAN : sqlite3_column_double(s->st_detail, 1);
-			d->dist[k] = sqlite3_column_type(s->st_detail, 2) == SQLITE_NULL ? NAN : sqlite3_column_double(s->st_detail, 2);
-		}
-		sqlite3_reset(s->st_detail);
-		memmove(d->temp, d->temp + TUI_HISTORY - n, n * sizeof(double));
-		memmove(d->hum, d->hum + TUI_HISTORY - n, n * sizeof(double));
-		memmove(d->dist, d->dist + TUI_HISTORY - n, n * sizeof(double));
+	if (s->rec && (got = record_recent_values(s->rec, sel->id, TUI_HISTORY, recent)) > 0)
+		n = (size_t)got;
+	/* Newest first from the record; kept oldest first. */
+	for (size_t i = 0; i < n; i++) {
+		d->temp[n - 1 - i] = recent[i].v[RECORD_METRIC_TEMPERATURE];
+		d->hum[n - 1 - i] = recent[i].v[RECORD_METRIC_HUMIDITY];
+		d->dist[n - 1 - i] = recent[i].v[RECORD_METRIC_DISTANCE];
 	}
 	d->n = n;
 	read_log_tail(s, m);
@@ -371,7 +340,7 @@ void tui_source_refresh(struct tui_source *s, struct tui_model *m, bool db)
 	read_expectations(s, m);
 	if (db || !s->started) {
 		open_db(s);
-		if (s->db) {
+		if (s->rec) {
 			read_rate(s, m);
 			read_devices(s, m);
 			read_events(s, m);

@@ -3,18 +3,17 @@
 #ifndef TUI_SOURCE_H
 #define TUI_SOURCE_H
 
-#include <sqlite3.h>
 #include <stdbool.h>
 #include <stdint.h>
 
 #include "model.h"
+#include "record.h"
 #include "world.h"
 
 struct tui_source {
 	char dir[4096];
 	struct world world;
-	sqlite3 *db;                /* NULL until record.db can be opened */
-	sqlite3_stmt *st_detail;
+	struct record *rec;         /* NULL until record.db can be read */
 	size_t *by_id;              /* slot indices sorted by id, for the db's rows */
 	bool *was_alive;
 	bool started;               /* one refresh done: transitions are news */

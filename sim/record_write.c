@@ -1,9 +1,9 @@
-/* The run's per-device accounts into record.db: taken = recorded + buffered + dropped + lost. */
+/* The record's one write beside the recorder's: the run's per-device accounts at its end. */
 #include <errno.h>
 #include <sqlite3.h>
 #include <stdio.h>
 
-#include "accounting_store.h"
+#include "record.h"
 
 /* Kept in step with docs/recording.md ("Accounting to the end"). */
 static const char table_sql[] =
@@ -17,12 +17,12 @@ static const char table_sql[] =
 	") WITHOUT ROWID;\n"
 	"DELETE FROM device_accounts;\n";
 
-int accounting_store_write(const char *db_path, const struct accounting_row *rows, size_t n,
-			   char *err, size_t errlen)
+int record_write_accounts(const char *path, const struct record_account *rows, size_t n,
+			  char *err, size_t errlen)
 {
 	sqlite3 *db = NULL;
 	sqlite3_stmt *st = NULL;
-	int rc = sqlite3_open_v2(db_path, &db, SQLITE_OPEN_READWRITE, NULL);
+	int rc = sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL);
 
 	if (rc == SQLITE_OK) {
 		sqlite3_busy_timeout(db, 10000);
@@ -34,9 +34,9 @@ int accounting_store_write(const char *db_path, const struct accounting_row *row
 		rc = sqlite3_prepare_v2(db, "INSERT INTO device_accounts VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
 					-1, &st, NULL);
 	for (size_t i = 0; rc == SQLITE_OK && i < n; i++) {
-		const struct accounting_result *a = &rows[i].r;
+		const struct record_account *a = &rows[i];
 
-		sqlite3_bind_text(st, 1, rows[i].device_id, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 1, a->device_id, -1, SQLITE_STATIC);
 		sqlite3_bind_int64(st, 2, (sqlite3_int64)a->taken);
 		sqlite3_bind_int64(st, 3, (sqlite3_int64)a->recorded);
 		sqlite3_bind_int64(st, 4, (sqlite3_int64)a->buffered);
@@ -49,7 +49,7 @@ int accounting_store_write(const char *db_path, const struct accounting_row *row
 	if (rc == SQLITE_OK)
 		rc = sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
 	if (rc != SQLITE_OK) {
-		snprintf(err, errlen, "%s: %s", db_path, db ? sqlite3_errmsg(db) : "cannot open");
+		snprintf(err, errlen, "%s: %s", path, db ? sqlite3_errmsg(db) : "cannot open");
 		if (db)
 			sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
 		rc = (rc & 0xff) == SQLITE_FULL ? -ENOSPC : (rc & 0xff) == SQLITE_BUSY ? -EBUSY : -EIO;

@@ -1,0 +1,212 @@
+/* A run's record (record.db) for its readers: one call per question, the schema's names kept here. */
+#ifndef SIM_RECORD_H
+#define SIM_RECORD_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/*
+ * The recorder (sim/recorder_db.c) writes the record; everything else reads
+ * it through this interface, so the table and column names live in two
+ * places only. Times are UTC ms as the record keeps them. A call returns 0
+ * or a negative errno unless it says otherwise: -ENODATA when the record
+ * holds no answer, -EIO when it could not be read (record_error() says
+ * why). Statements are prepared at their first use and kept, so a question
+ * asked per device or per probe costs no new compilation, and a record
+ * opened before the recorder created its tables answers once they exist.
+ * A handle belongs to one thread at a time.
+ */
+struct record;
+
+enum record_metric {
+	RECORD_METRIC_TEMPERATURE,
+	RECORD_METRIC_HUMIDITY,
+	RECORD_METRIC_DISTANCE,
+	RECORD_METRIC_COUNT,
+};
+
+/*
+ * Open the record at @path read-only (the recorder is the only writer; WAL
+ * lets us read while it writes), waiting up to @busy_ms for a lock. On
+ * failure SQLite's message is in @err.
+ */
+int record_open(const char *path, int busy_ms, struct record **out, char *err, size_t errlen);
+
+/* Safe with NULL. */
+void record_close(struct record *rec);
+
+/* The last failure's message, for the user. */
+const char *record_error(const struct record *rec);
+
+/* 0 once the recorder has created its tables, -ENODATA before. */
+int record_check_schema(struct record *rec);
+
+/* ---- a device: what the scenario's probes ask ----------------------------- */
+
+struct record_status {
+	bool online;            /* the last status seen: online, else offline */
+	bool said;              /* the device itself said so, not only a retained copy */
+	int64_t said_ms;        /* when it last said so, when @said */
+};
+
+/* The device's last status; -ENODATA when it never sent one. */
+int record_device_status(struct record *rec, const char *id, struct record_status *out);
+
+/* Readings of the device received at or after @since_ms; 0 on failure. */
+int record_count_device_readings(struct record *rec, const char *id, int64_t since_ms,
+				 uint64_t *count);
+
+/*
+ * Call @each with @m of the device's latest reading (@latest) or of every
+ * reading received at or after @since_ms, NAN where the reading lacks it,
+ * until @each returns false. Returns the number of readings seen (a read
+ * error ends the walk), or -EIO.
+ */
+long record_metric_values(struct record *rec, const char *id, enum record_metric m, bool latest,
+			  int64_t since_ms, bool (*each)(void *arg, double v), void *arg);
+
+/*
+ * The error the device's latest reading names for @m into @name: "" when
+ * it has a number, "error" when it has neither a number nor a named error
+ * (a contract violation). -ENODATA when the device has no reading.
+ */
+int record_metric_error(struct record *rec, const char *id, enum record_metric m, char *name,
+			size_t len);
+
+/* The same readings received again, for the device; -ENODATA when it has no reading. */
+int record_device_duplicates(struct record *rec, const char *id, uint64_t *out);
+
+/* ---- accounting (sim/accounting.h) ------------------------------------------ */
+
+/* Call @each with every boot of the device the record holds and its highest seq. */
+int record_device_boots(struct record *rec, const char *id,
+			void (*each)(void *arg, uint32_t boot, uint32_t max_seq), void *arg);
+
+/* Readings of (@id, @boot) with seq in [@from, @to] the record holds, or a negative errno. */
+int64_t record_count_boot_readings(struct record *rec, const char *id, uint32_t boot,
+				   uint32_t from, uint32_t to);
+
+/* ---- the fleet: the run's summary and the dashboard's header ---------------- */
+
+/* The record-only accounting (docs/recording.md, "Exactly-once accounting"), summed. */
+struct record_totals {
+	uint64_t lost;
+	uint64_t duplicates;
+};
+
+/* Each of these leaves 0 in its output when it fails. */
+int record_accounting_totals(struct record *rec, struct record_totals *out);
+int record_count_readings(struct record *rec, uint64_t *count);
+int record_count_timed_readings(struct record *rec, uint64_t *count); /* with a device time */
+int record_count_rejected(struct record *rec, uint64_t *count);       /* in raw_messages */
+int record_count_online(struct record *rec, uint64_t *count);         /* devices now online */
+
+/*
+ * Messages stored so far, from each table's highest id: a lookup where a
+ * count would scan, exact because the recorder never deletes a row.
+ */
+int record_count_messages(struct record *rec, uint64_t *count);
+
+/*
+ * The @q quantile (0 to 1) of the latency from device time to receipt over
+ * the @timed readings that have a device time (record_count_timed_readings()),
+ * in ms; NAN when there is none or it could not be read.
+ */
+double record_latency_at(struct record *rec, uint64_t timed, double q);
+
+/* ---- the dashboard's rows --------------------------------------------------- */
+
+/* Call @each with every device the record has seen and its last message's time. */
+int record_devices_last_seen(struct record *rec,
+			     void (*each)(void *arg, const char *id, int64_t last_ms), void *arg);
+
+struct record_fault {
+	int64_t id, ms;
+	const char *device_id;  /* NULL: the broker */
+	const char *kind, *action, *source;
+	const char *detail;     /* NULL when none */
+};
+
+/* Call @each with at most @limit rows of faults after row @after_id, in order. */
+int record_faults_after(struct record *rec, int64_t after_id, unsigned limit,
+			void (*each)(void *arg, const struct record_fault *f), void *arg);
+
+struct record_status_change {
+	int64_t id, ms;
+	const char *device_id;
+	bool online;
+};
+
+/*
+ * Call @each with at most @limit status messages after row @after_id, in
+ * order, leaving out the broker's retained copies.
+ */
+int record_status_after(struct record *rec, int64_t after_id, unsigned limit,
+			void (*each)(void *arg, const struct record_status_change *c), void *arg);
+
+/* One reading's values, NAN where it lacks one. */
+struct record_values {
+	double v[RECORD_METRIC_COUNT];
+};
+
+/* The device's latest @max readings into @out, newest first: how many, or a negative errno. */
+long record_recent_values(struct record *rec, const char *id, size_t max,
+			  struct record_values *out);
+
+/* ---- tables for people: `robofleet query` and `export` ---------------------- */
+
+/*
+ * One row of a table: @cells[0..@n) as text, NULL for an SQL NULL. The
+ * first call of a query carries the column names, even when no row
+ * follows. A non-zero return stops the query and is returned.
+ */
+typedef int (*record_row_fn)(void *arg, size_t n, const char *const *cells);
+
+/* The device's readings received in the last @last_ms before now, oldest first. */
+int record_device_readings(struct record *rec, const char *id, uint32_t last_ms,
+			   record_row_fn fn, void *arg);
+
+/* The hourly means per device (of @id alone unless NULL), from the rollup. */
+int record_hourly_means(struct record *rec, const char *id, record_row_fn fn, void *arg);
+
+/*
+ * The user's own @sql (its first statement), read-only like the handle.
+ * -EINVAL when it does not compile, -EIO when it fails while running.
+ */
+int record_sql_rows(struct record *rec, const char *sql, record_row_fn fn, void *arg);
+
+/* One reading as an export writes it. */
+struct record_export_row {
+	int64_t recv_ms, boot, seq;
+	bool has_ts;
+	int64_t ts_ms;
+	bool has[RECORD_METRIC_COUNT];
+	double value[RECORD_METRIC_COUNT];
+	const char *value_text[RECORD_METRIC_COUNT]; /* the number as SQLite writes it, or NULL */
+	const char *device_id;
+	const char *errors;                         /* JSON, or NULL */
+	const char *recv_time, *ts_time;            /* ISO 8601; ts_time NULL without ts */
+};
+
+/* Call @each with every reading in the order received. */
+int record_export_readings(struct record *rec,
+			   void (*each)(void *arg, const struct record_export_row *row), void *arg);
+
+/* ---- the write side: the run's accounts at the end -------------------------- */
+
+struct record_account {
+	const char *device_id;
+	uint64_t taken, recorded, buffered, dropped, lost;
+};
+
+/*
+ * Replace the device_accounts table of the record at @path with @rows, in
+ * one transaction, on a connection of its own. Returns 0, or a negative
+ * errno with the reason in @err (a full disk: the summary still has the
+ * figures).
+ */
+int record_write_accounts(const char *path, const struct record_account *rows, size_t n,
+			  char *err, size_t errlen);
+
+#endif /* SIM_RECORD_H */
