@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <stdio.h>
 
+#include "posix_hal.h"
 #include "robot_config.h"
 #include "shim.h"
 #include "shim_internal.h"
@@ -10,6 +11,7 @@ int shim_init(const struct shim_settings *s)
 {
 	int rc;
 
+	shim__posix_hooks_install();
 	shim__log_setup(s->config->device_id, (int)s->log_level, s->log_limit_bytes);
 	shim_random_seed(s->seed);
 	shim_gpio_reset();
@@ -24,13 +26,14 @@ int shim_init(const struct shim_settings *s)
 	    (rc = shim__world_attach(s->world_path, s->world_slot, s->config->device_id,
 				     s->env)) < 0)
 		return rc;
-	return shim__storage_open(s->state_dir, s->config->device_id);
+	return posix_storage_open(s->state_dir, s->config->device_id);
 }
 
 void shim_fini(void)
 {
 	shim__world_detach();
-	shim__mqtt_teardown();
-	shim__storage_close();
+	posix_mqtt_teardown();
+	posix_storage_close();
 	shim__system_teardown();
+	shim__posix_hooks_remove();
 }

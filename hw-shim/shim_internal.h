@@ -28,15 +28,8 @@ void shim__clock_end_transaction(void);
 /* Advance virtual time by @us inside a transaction. */
 void shim__clock_advance(uint32_t us);
 
-/* The fd the MQTT session waits on (-1 if none), and whether it wants to write. */
-int shim__mqtt_fd(bool *want_write);
-
 /* When the link model next changes state (UINT64_MAX for never). */
 uint64_t shim__link_next_event_us(void);
-
-/* When the MQTT session next has something due, such as a publish held
- * back by a weak signal (UINT64_MAX for never). */
-uint64_t shim__mqtt_next_event_us(void);
 
 /*
  * Send one packet over the radio. Decides, from the weak-signal fault and
@@ -53,32 +46,27 @@ int shim__link_transmit(uint32_t *delay_ms);
  * means healthy). Each copies what it needs; none keeps the pointer.
  */
 void shim__link_set_faults(const struct world_faults *f);
-void shim__mqtt_set_faults(const struct world_faults *f);
 void shim__dht22_set_faults(const struct world_faults *f);
 void shim__hcsr04_set_faults(const struct world_faults *f);
-/* Flash faults (storage.c). Write failures act at once; a corrupt record
- * is made when the store is next opened, so the world must be attached
- * before shim__storage_open() for it to act at boot. */
+/* A weak signal: publishes wait for the link (posix_hooks.c). */
+void shim__mqtt_set_faults(const struct world_faults *f);
+/* Flash faults (posix_hooks.c). Write failures act at once; a corrupt
+ * record is made when the store is next opened, so the world must be
+ * attached before posix_storage_open() for it to act at boot. */
 void shim__storage_set_faults(const struct world_faults *f);
 
 /*
- * SIGTERM/SIGINT as the graceful-shutdown request (shutdown_signal.c, also
- * the linux-sbc board's): a flag, and a self-pipe whose read end
- * hal_time_wait_until() polls so that a signal wakes it.
+ * Hook the virtual hardware into the shared POSIX HAL (posix_hooks.c): the
+ * link model under the MQTT session, the flash faults under the file store,
+ * the virtual clock, the world and the link's edges in the wait. Without
+ * them that code runs as on a real board.
  */
-int shim__shutdown_signals_setup(void);
-void shim__shutdown_signals_close(void);
-void shim__shutdown_request(void);
-bool shim__shutdown_requested(void);
-int shim__shutdown_wake_fd(void);
-void shim__shutdown_drain_wake(void);
+void shim__posix_hooks_install(void);
+void shim__posix_hooks_remove(void);
 
-int shim__storage_open(const char *dir, const char *device_id);
-void shim__storage_close(void);
 void shim__log_setup(const char *device_id, int level, uint64_t limit_bytes);
 void shim__link_setup(uint32_t delay_ms);
 int shim__system_setup(const struct robot_config *cfg);
-void shim__mqtt_teardown(void);
 
 struct shim_env;
 /* Map the run's world and bind this device to slot @index (world_link.c). */

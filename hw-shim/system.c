@@ -1,6 +1,6 @@
 /*
  * hal_system for the host: configuration from the command line, SIGTERM or
- * SIGINT as the graceful-shutdown request (shutdown_signal.c), and a
+ * SIGINT as the graceful-shutdown request (the POSIX HAL's signal.c), and a
  * shutdown when the supervisor dies.
  */
 #define _GNU_SOURCE
@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "hal_system.h"
+#include "posix_hal.h"
 #include "robot_config.h"
 #include "shim_internal.h"
 
@@ -30,7 +31,7 @@ static void follow_parent(void)
 	prctl(PR_SET_PDEATHSIG, SIGTERM);
 	/* The parent may have died before prctl() took effect. */
 	if ((long)getppid() != strtol(want, NULL, 10))
-		shim__shutdown_request();
+		posix_signal_raise();
 }
 
 int shim__system_setup(const struct robot_config *cfg)
@@ -38,7 +39,7 @@ int shim__system_setup(const struct robot_config *cfg)
 	int rc;
 
 	config = cfg;
-	if ((rc = shim__shutdown_signals_setup()) < 0)
+	if ((rc = posix_signal_setup()) < 0)
 		return rc;
 	follow_parent();
 	return 0;
@@ -46,7 +47,7 @@ int shim__system_setup(const struct robot_config *cfg)
 
 void shim__system_teardown(void)
 {
-	shim__shutdown_signals_close();
+	posix_signal_close();
 }
 
 int hal_system_load_config(struct robot_config *cfg)
@@ -59,5 +60,5 @@ int hal_system_load_config(struct robot_config *cfg)
 
 bool hal_system_shutdown_requested(void)
 {
-	return shim__shutdown_requested();
+	return posix_signal_received();
 }

@@ -14,7 +14,6 @@
 #include <mosquitto.h>
 #include <poll.h>
 #include <pthread.h>
-#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,6 +31,7 @@
 #include "fault_apply.h"
 #include "fleet.h"
 #include "junit.h"
+#include "posix_hal.h"
 #include "record.h"
 #include "recorder.h"
 #include "robot_config.h"
@@ -90,21 +90,6 @@ struct run {
 	atomic_bool tui_stop;
 	int saved_stderr;
 };
-
-static volatile sig_atomic_t interrupted;
-static int wake_pipe[2] = { -1, -1 };
-
-static void on_signal(int sig)
-{
-	int saved = errno;
-	char c = (char)sig;
-
-	interrupted = 1;
-	if (write(wake_pipe[1], &c, 1) < 0) {
-		/* already awake */
-	}
-	errno = saved;
-}
 
 static int64_t mono_ms(void)
 {
@@ -167,13 +152,13 @@ static int op_sleep_until(void *ctx, int64_t t)
 	for (;;) {
 		int64_t now = mono_ms();
 		struct pollfd p[2] = {
-			{ .fd = wake_pipe[0], .events = POLLIN },
+			{ .fd = posix_signal_wake_fd(), .events = POLLIN },
 			{ .fd = control_fd(&r->control), .events = POLLIN },
 		};
 
 		fleet_reap(&r->fleet, on_device_exit, r);
 		control_tick(r);
-		if (interrupted)
+		if (posix_signal_received())
 			return -ECANCELED;
 		if (now >= t)
 			return 0;
@@ -692,7 +677,7 @@ static void set_phase(struct run *r, enum world_run_phase ph)
 static void tui_quit(void *ctx)
 {
 	(void)ctx;
-	on_signal(SIGINT);
+	posix_signal_raise();
 }
 
 static void *tui_main(void *arg)
@@ -1499,22 +1484,6 @@ static void tear_down(struct run *r)
 	scenario_free(&r->sc);
 }
 
-static int set_up_signals(void)
-{
-	struct sigaction sa;
-
-	if (wake_pipe[0] < 0 && pipe2(wake_pipe, O_CLOEXEC | O_NONBLOCK) < 0)
-		return -errno;
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	sa.sa_handler = SIG_IGN;
-	sigaction(SIGPIPE, &sa, NULL);
-	return 0;
-}
-
 int run_scenario(const struct run_options *o)
 {
 	struct run r;
@@ -1553,7 +1522,9 @@ int run_scenario(const struct run_options *o)
 		scenario_free(&r.sc);
 		return 2;
 	}
-	if ((rc = set_up_signals()) < 0 || (rc = make_run_dir(&r)) < 0) {
+	/* SIGINT and SIGTERM stop the run: they wake the engine's sleep through
+	 * the self-pipe; SIGPIPE is ignored. */
+	if ((rc = posix_signal_setup()) < 0 || (rc = make_run_dir(&r)) < 0) {
 		fprintf(stderr, "robofleet: cannot create the run directory: %s\n", strerror(-rc));
 		goto out;
 	}
@@ -1653,7 +1624,7 @@ int run_scenario(const struct run_options *o)
 interrupted_or_out:
 	set_phase(&r, rc == 0 ? WORLD_RUN_FINISHED : WORLD_RUN_INTERRUPTED);
 	stop_tui(&r);
-	if (rc == -ECANCELED || interrupted) {
+	if (rc == -ECANCELED || posix_signal_received()) {
 		fprintf(stderr, "robofleet: interrupted; stopping the fleet\n");
 		status = 130;
 	} else if (rc < 0) {

@@ -22,6 +22,7 @@
 #include "hal_storage.h"
 #include "hal_time.h"
 #include "hcsr04.h"
+#include "posix_hal.h"
 #include "shim.h"
 #include "shim_internal.h"
 #include "world.h"
@@ -53,6 +54,8 @@ static int setup(void **state)
 	slot = world_get_slot(&world, 0);
 	snprintf(slot->device_id, sizeof(slot->device_id), "%s", DEVICE_ID);
 
+	/* The shared POSIX HAL (wait, storage) with the virtual hardware under it. */
+	shim__posix_hooks_install();
 	shim_gpio_reset();
 	env.temperature_c = 22.5;
 	env.humidity_pct = 40.0;
@@ -685,7 +688,7 @@ static void test_shim_faults_flash_faults_reach_the_storage(void **state)
 
 	(void)state;
 	snprintf(flash, sizeof(flash), "%s/%s.flash", dir, DEVICE_ID);
-	assert_int_equal(shim__storage_open(dir, DEVICE_ID), 0);
+	assert_int_equal(posix_storage_open(dir, DEVICE_ID), 0);
 	assert_int_equal(hal_storage_write("boot", &(uint32_t){ 4 }, 4), 0);
 	assert_int_equal(hal_storage_write("ob_meta", &(uint32_t){ 0 }, 4), 0);
 	inject(&full);
@@ -702,20 +705,20 @@ static void test_shim_faults_flash_faults_reach_the_storage(void **state)
 	assert_int_equal(hal_storage_read("boot", &v, sizeof(v), &len), 0);
 	assert_int_equal(v, 5);
 	/* The next boot: attach (the fault is still in the slot), then open. */
-	shim__storage_close();
+	posix_storage_close();
 	shim__world_detach();
 	assert_int_equal(shim__world_attach(world_path, 0, DEVICE_ID, &env), 0);
-	assert_int_equal(shim__storage_open(dir, DEVICE_ID), 0);
+	assert_int_equal(posix_storage_open(dir, DEVICE_ID), 0);
 	assert_int_equal(hal_storage_read("boot", &v, sizeof(v), &len), -EIO);
 	/* Leaving the slot takes the faults away with it. */
 	shim__world_detach();
-	shim__storage_close();
-	assert_int_equal(shim__storage_open(dir, DEVICE_ID), 0);
-	shim__storage_close();
+	posix_storage_close();
+	assert_int_equal(posix_storage_open(dir, DEVICE_ID), 0);
+	posix_storage_close();
 	assert_int_equal(unlink(flash), 0);
-	assert_int_equal(shim__storage_open(dir, DEVICE_ID), 0);
+	assert_int_equal(posix_storage_open(dir, DEVICE_ID), 0);
 	assert_int_equal(hal_storage_write("boot", &(uint32_t){ 1 }, 4), 0);
-	shim__storage_close();
+	posix_storage_close();
 	assert_int_equal(unlink(flash), 0);
 	assert_int_equal(shim__world_attach(world_path, 0, DEVICE_ID, &env), 0);
 }

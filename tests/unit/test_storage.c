@@ -23,6 +23,7 @@
 #include <cmocka.h>
 
 #include "hal_storage.h"
+#include "posix_hal.h"
 #include "shim_internal.h"
 #include "world.h"
 
@@ -35,7 +36,9 @@ static int setup(void **state)
 	snprintf(dir, sizeof(dir), "/tmp/robofleet-storage-XXXXXX");
 	assert_non_null(mkdtemp(dir));
 	snprintf(file, sizeof(file), "%s/dev.flash", dir);
-	assert_int_equal(shim__storage_open(dir, "dev"), 0);
+	/* The store with the emulated flash's faults under it, as in the device. */
+	shim__posix_hooks_install();
+	assert_int_equal(posix_storage_open(dir, "dev"), 0);
 	return 0;
 }
 
@@ -45,7 +48,7 @@ static int teardown(void **state)
 
 	(void)state;
 	shim__storage_set_faults(NULL);
-	shim__storage_close();
+	posix_storage_close();
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
 	assert_int_equal(system(cmd), 0);
 	return 0;
@@ -88,8 +91,8 @@ static void test_storage_values_survive_a_reopen(void **state)
 	assert_int_equal(hal_storage_write("big", big, sizeof(big)), 0);
 	assert_int_equal(hal_storage_write("big", big, sizeof(big) + 1), -ENOSPC);
 	assert_int_equal(hal_storage_write("Bad-Key", big, 1), -EINVAL);
-	shim__storage_close();
-	assert_int_equal(shim__storage_open(dir, "dev"), 0);
+	posix_storage_close();
+	assert_int_equal(posix_storage_open(dir, "dev"), 0);
 	assert_int_equal(get("boot"), 2);
 	assert_int_equal(get("other"), 7);
 	memset(big, 0, sizeof(big));
@@ -109,16 +112,16 @@ static void test_storage_torn_tail_keeps_the_old_value(void **state)
 	put("boot", 41);
 	before = file_size();
 	put("boot", 42);
-	shim__storage_close();
+	posix_storage_close();
 	/* The power failed halfway through the second write. */
 	assert_int_equal(truncate(file, before + 9), 0);
-	assert_int_equal(shim__storage_open(dir, "dev"), 0);
+	assert_int_equal(posix_storage_open(dir, "dev"), 0);
 	assert_int_equal(get("boot"), 41);
 	/* The torn bytes are gone: the next write lands where they were. */
 	assert_int_equal(file_size(), before);
 	put("boot", 43);
-	shim__storage_close();
-	assert_int_equal(shim__storage_open(dir, "dev"), 0);
+	posix_storage_close();
+	assert_int_equal(posix_storage_open(dir, "dev"), 0);
 	assert_int_equal(get("boot"), 43);
 }
 
@@ -131,14 +134,14 @@ static void test_storage_damage_in_the_middle_is_an_error(void **state)
 	(void)state;
 	put("a", 1);
 	put("b", 2);
-	shim__storage_close();
+	posix_storage_close();
 	/* Flip a byte inside the first record's value. */
 	f = fopen(file, "r+b");
 	assert_non_null(f);
 	assert_int_equal(fseek(f, 8 + 16 + 1, SEEK_SET), 0);
 	assert_int_equal(fputc(0xff, f), 0xff);
 	fclose(f);
-	assert_int_equal(shim__storage_open(dir, "dev"), 0);
+	assert_int_equal(posix_storage_open(dir, "dev"), 0);
 	assert_int_equal(hal_storage_read("b", &v, sizeof(v), &len), -EIO);
 	assert_int_equal(hal_storage_write("b", &v, sizeof(v)), -EIO);
 }
@@ -157,8 +160,8 @@ static void test_storage_compaction_keeps_every_live_key(void **state)
 	}
 	/* 600 live records of 32 bytes; the log stays within a few times that. */
 	assert_true(file_size() < 3 * 64 * 1024);
-	shim__storage_close();
-	assert_int_equal(shim__storage_open(dir, "dev"), 0);
+	posix_storage_close();
+	assert_int_equal(posix_storage_open(dir, "dev"), 0);
 	for (uint32_t k = 0; k < 600; k++) {
 		snprintf(key, sizeof(key), "ob_%u", k);
 		assert_int_equal(get(key), 39 * 1000 + k);
@@ -169,7 +172,7 @@ static void test_storage_compaction_keeps_every_live_key(void **state)
 static void test_storage_power_cut_leaves_a_readable_store(void **state)
 {
 	(void)state;
-	shim__storage_close();
+	posix_storage_close();
 	for (int cut = 0; cut < 10; cut++) {
 		int pipefd[2], status;
 		pid_t pid;
@@ -182,7 +185,7 @@ static void test_storage_power_cut_leaves_a_readable_store(void **state)
 		if (pid == 0) {
 			char key[16];
 			close(pipefd[0]);
-			if (shim__storage_open(dir, "dev") < 0)
+			if (posix_storage_open(dir, "dev") < 0)
 				_exit(3);
 			for (uint32_t i = 1;; i++) {
 				snprintf(key, sizeof(key), "k%u", i % 50);
@@ -202,7 +205,7 @@ static void test_storage_power_cut_leaves_a_readable_store(void **state)
 		assert_int_equal(waitpid(pid, &status, 0), pid);
 		assert_true(WIFSIGNALED(status));
 
-		assert_int_equal(shim__storage_open(dir, "dev"), 0);
+		assert_int_equal(posix_storage_open(dir, "dev"), 0);
 		last = get("last");
 		assert_true(last >= 1);
 		/* Each key holds a value the child wrote, and none is ahead of "last". */
@@ -216,14 +219,14 @@ static void test_storage_power_cut_leaves_a_readable_store(void **state)
 			assert_int_equal(v % 50, k);
 			assert_true(v <= last + 1);
 		}
-		shim__storage_close();
+		posix_storage_close();
 	}
 }
 
 static void reopen(void)
 {
-	shim__storage_close();
-	assert_int_equal(shim__storage_open(dir, "dev"), 0);
+	posix_storage_close();
+	assert_int_equal(posix_storage_open(dir, "dev"), 0);
 }
 
 static void expect_str(const char *key, const char *want)
@@ -246,16 +249,16 @@ static void test_storage_torn_at_any_length_keeps_the_old_value(void **state)
 	before = file_size();
 	assert_int_equal(hal_storage_write("a", "second", 6), 0);
 	after = file_size();
-	shim__storage_close();
+	posix_storage_close();
 	for (off_t cut = before + 1; cut < after; cut++) {
 		assert_int_equal(truncate(file, cut), 0);
-		assert_int_equal(shim__storage_open(dir, "dev"), 0);
+		assert_int_equal(posix_storage_open(dir, "dev"), 0);
 		expect_str("a", "first");
 		expect_str("b", "bee");
 		assert_int_equal(file_size(), before);
-		shim__storage_close();
+		posix_storage_close();
 	}
-	assert_int_equal(shim__storage_open(dir, "dev"), 0);
+	assert_int_equal(posix_storage_open(dir, "dev"), 0);
 }
 
 static void test_storage_not_a_store_is_an_error(void **state)
@@ -265,12 +268,12 @@ static void test_storage_not_a_store_is_an_error(void **state)
 	FILE *f;
 
 	(void)state;
-	shim__storage_close();
+	posix_storage_close();
 	f = fopen(file, "w");
 	assert_non_null(f);
 	fputs("this is not a flash image at all", f);
 	fclose(f);
-	assert_int_equal(shim__storage_open(dir, "dev"), 0);
+	assert_int_equal(posix_storage_open(dir, "dev"), 0);
 	assert_int_equal(hal_storage_read("boot", buf, sizeof(buf), &len), -EIO);
 	assert_int_equal(hal_storage_write("boot", "x", 1), -EIO);
 }
@@ -308,7 +311,7 @@ static void test_storage_power_cut_during_compactions(void **state)
 	char key[16];
 
 	(void)state;
-	shim__storage_close();
+	posix_storage_close();
 	for (int cut = 0; cut < 12; cut++) {
 		struct timespec pause = { 0, (long)(cut * 3100000 % 25000000) };
 		int pipefd[2], status;
@@ -320,7 +323,7 @@ static void test_storage_power_cut_during_compactions(void **state)
 		assert_true(pid >= 0);
 		if (pid == 0) {
 			close(pipefd[0]);
-			if (shim__storage_open(dir, "dev") < 0)
+			if (posix_storage_open(dir, "dev") < 0)
 				_exit(3);
 			/* Values of up to 300 bytes over 40 keys: a compaction
 			 * every few hundred writes. */
@@ -342,7 +345,7 @@ static void test_storage_power_cut_during_compactions(void **state)
 		assert_int_equal(waitpid(pid, &status, 0), pid);
 		assert_true(WIFSIGNALED(status));
 
-		assert_int_equal(shim__storage_open(dir, "dev"), 0);
+		assert_int_equal(posix_storage_open(dir, "dev"), 0);
 		for (uint32_t k = 0; k < 40; k++) {
 			size_t len = 0;
 			uint32_t n;
@@ -353,9 +356,9 @@ static void test_storage_power_cut_during_compactions(void **state)
 			assert_int_equal(len, make_value(want, k, n));
 			assert_memory_equal(buf, want, len);
 		}
-		shim__storage_close();
+		posix_storage_close();
 	}
-	assert_int_equal(shim__storage_open(dir, "dev"), 0);
+	assert_int_equal(posix_storage_open(dir, "dev"), 0);
 }
 
 static uint32_t crc32_of(const void *data, size_t n)
@@ -380,7 +383,7 @@ static void test_storage_converts_the_first_format(void **state)
 	FILE *f;
 
 	(void)state;
-	shim__storage_close();
+	posix_storage_close();
 	memcpy(img, "RFSTORE1", 8);
 	memcpy(img + 8, key, 16);
 	memcpy(img + 24, &len, 4);
@@ -397,7 +400,7 @@ static void test_storage_converts_the_first_format(void **state)
 	assert_non_null(f);
 	assert_int_equal(fwrite(img, 1, 60, f), 60);
 	fclose(f);
-	assert_int_equal(shim__storage_open(dir, "dev"), 0);
+	assert_int_equal(posix_storage_open(dir, "dev"), 0);
 	/* The device keeps counting boots where it was. */
 	assert_int_equal(get("boot"), 41);
 	put("boot", 42);
@@ -416,7 +419,7 @@ static void test_storage_reads_records_without_a_sequence(void **state)
 	FILE *f;
 
 	(void)state;
-	shim__storage_close();
+	posix_storage_close();
 	memcpy(img, "RFSTORE2", 8);
 	for (uint32_t v = 1; v <= 2; v++) {
 		uint32_t magic = 0x31434552u, vlen = 4, crc;
@@ -437,7 +440,7 @@ static void test_storage_reads_records_without_a_sequence(void **state)
 	assert_non_null(f);
 	assert_int_equal(fwrite(img, 1, at, f), at);
 	fclose(f);
-	assert_int_equal(shim__storage_open(dir, "dev"), 0);
+	assert_int_equal(posix_storage_open(dir, "dev"), 0);
 	assert_int_equal(get("boot"), 2);
 	put("boot", 3);
 	reopen();
@@ -594,10 +597,10 @@ static void test_storage_flash_corrupt_damages_one_record_at_open(void **state)
 	shim__storage_set_faults(&corrupt);
 	assert_int_equal(get("boot"), 12);
 	put("ob_meta", 3);
-	shim__storage_close();
+	posix_storage_close();
 	n = slurp(before, sizeof(before));
 
-	assert_int_equal(shim__storage_open(dir, "dev"), 0);
+	assert_int_equal(posix_storage_open(dir, "dev"), 0);
 	n_after = slurp(after, sizeof(after));
 	assert_int_equal(n_after, n);
 	for (size_t i = 0; i < n; i++) {
@@ -615,25 +618,25 @@ static void test_storage_flash_corrupt_damages_one_record_at_open(void **state)
 	assert_int_equal(hal_storage_read("boot", &v, sizeof(v), &len), -EIO);
 	assert_int_equal(hal_storage_read("ob_3", &v, sizeof(v), &len), -EIO);
 	assert_int_equal(hal_storage_write("boot", &v, sizeof(v)), -EIO);
-	shim__storage_close();
+	posix_storage_close();
 
 	/* The same file and seed: the same damage. */
 	spill(before, n);
-	assert_int_equal(shim__storage_open(dir, "dev"), 0);
+	assert_int_equal(posix_storage_open(dir, "dev"), 0);
 	assert_int_equal(slurp(again, sizeof(again)), n);
 	assert_memory_equal(after, again, n);
-	shim__storage_close();
+	posix_storage_close();
 
 	/* Cleared, the next open damages nothing more; what was damaged stays. */
 	shim__storage_set_faults(NULL);
-	assert_int_equal(shim__storage_open(dir, "dev"), 0);
+	assert_int_equal(posix_storage_open(dir, "dev"), 0);
 	assert_int_equal(slurp(again, sizeof(again)), n);
 	assert_memory_equal(after, again, n);
 	assert_int_equal(hal_storage_read("boot", &v, sizeof(v), &len), -EIO);
 	/* A healthy file opens as ever. */
-	shim__storage_close();
+	posix_storage_close();
 	spill(before, n);
-	assert_int_equal(shim__storage_open(dir, "dev"), 0);
+	assert_int_equal(posix_storage_open(dir, "dev"), 0);
 	assert_int_equal(get("boot"), 12);
 	assert_int_equal(get("ob_meta"), 3);
 }
@@ -646,7 +649,7 @@ static void test_storage_flash_corrupt_seeds_pick_different_records(void **state
 
 	(void)state;
 	fill_like_a_device();
-	shim__storage_close();
+	posix_storage_close();
 	n = slurp(before, sizeof(before));
 	for (uint64_t seed = 1; seed <= 8; seed++) {
 		const struct world_faults corrupt = { .seed = seed, .flash_corrupt = 1 };
@@ -654,9 +657,9 @@ static void test_storage_flash_corrupt_seeds_pick_different_records(void **state
 
 		spill(before, n);
 		shim__storage_set_faults(&corrupt);
-		assert_int_equal(shim__storage_open(dir, "dev"), 0);
+		assert_int_equal(posix_storage_open(dir, "dev"), 0);
 		assert_int_equal(hal_storage_read("boot", &(uint32_t){ 0 }, 4, &(size_t){ 0 }), -EIO);
-		shim__storage_close();
+		posix_storage_close();
 		slurp(after, sizeof(after));
 		for (size_t i = 0; i < n; i++)
 			if (before[i] != after[i])
@@ -669,7 +672,7 @@ static void test_storage_flash_corrupt_seeds_pick_different_records(void **state
 	}
 	assert_true(moved);
 	shim__storage_set_faults(NULL);
-	assert_int_equal(shim__storage_open(dir, "dev"), 0);
+	assert_int_equal(posix_storage_open(dir, "dev"), 0);
 }
 
 static void test_storage_flash_corrupt_spares_a_single_record(void **state)
@@ -681,10 +684,10 @@ static void test_storage_flash_corrupt_spares_a_single_record(void **state)
 	(void)state;
 	/* A device that only ever saved its first boot number. */
 	put("boot", 1);
-	shim__storage_close();
+	posix_storage_close();
 	n = slurp(before, sizeof(before));
 	shim__storage_set_faults(&corrupt);
-	assert_int_equal(shim__storage_open(dir, "dev"), 0);
+	assert_int_equal(posix_storage_open(dir, "dev"), 0);
 	assert_int_equal(slurp(after, sizeof(after)), n);
 	assert_memory_equal(before, after, n);
 	assert_int_equal(get("boot"), 1);

@@ -74,17 +74,11 @@ int sbc_iio_read_nano(const char *dir, const char *attr, int64_t *nano, int *raw
 /* A read()'s errno as hal_sensor.h's error (negative). */
 int sbc_iio_map_errno(int err);
 
-/* ---- sensor.c, link.c, mqtt.c, system.c, log.c -------------------------- */
+/* ---- sensor.c, link.c, system.c, log.c ---------------------------------- */
 
 void sbc__sensor_setup(const struct sbc_settings *s);
 void sbc__link_setup(const struct sbc_settings *s);
-void sbc__mqtt_setup(const struct sbc_settings *s);
-void sbc__mqtt_teardown(void);
 void sbc__log_setup(enum hal_log_level level);
-
-/* The fd the MQTT session waits on (-1 if none), and whether it wants to write. */
-int sbc__mqtt_fd(bool *want_write);
-
 
 /*
  * Load @config_path, check it, open storage, install the signal handlers.

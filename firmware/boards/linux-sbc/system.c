@@ -1,7 +1,8 @@
 /*
  * hal_system for Linux: configuration from robot.conf, SIGTERM/SIGINT as the
- * graceful-shutdown request (the host shim's shutdown_signal.c), and the
- * board's setup and teardown.
+ * graceful-shutdown request (the POSIX HAL's signal.c), and the board's
+ * setup and teardown, which hand the POSIX HAL its storage directory and
+ * TLS settings.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
@@ -10,9 +11,7 @@
 
 #include "board.h"
 #include "hal_system.h"
-/* For shim__storage_* and shim__shutdown_*: the host's file store and its
- * signal handling serve this board too, one implementation each. */
-#include "shim_internal.h"
+#include "posix_hal.h"
 
 static struct robot_config config;
 static bool configured;
@@ -20,6 +19,7 @@ static bool configured;
 int sbc_board_setup(const char *config_path, char *err, size_t errlen)
 {
 	struct sbc_settings s;
+	struct posix_mqtt_tls tls;
 	const char *why = NULL;
 	int rc;
 
@@ -34,12 +34,18 @@ int sbc_board_setup(const char *config_path, char *err, size_t errlen)
 	sbc__log_setup(s.log_level);
 	sbc__sensor_setup(&s);
 	sbc__link_setup(&s);
-	sbc__mqtt_setup(&s);
-	if ((rc = shim__storage_open(s.state_dir, config.device_id)) < 0) {
+	tls.ca_file = s.tls_ca_file;
+	tls.cert_file = s.tls_cert_file;
+	tls.key_file = s.tls_key_file;
+	if ((rc = posix_mqtt_set_tls(&tls)) < 0) {
+		snprintf(err, errlen, "TLS settings: %s", strerror(-rc));
+		return rc;
+	}
+	if ((rc = posix_storage_open(s.state_dir, config.device_id)) < 0) {
 		snprintf(err, errlen, "storage in %s: %s", s.state_dir, strerror(-rc));
 		return rc;
 	}
-	if ((rc = shim__shutdown_signals_setup()) < 0) {
+	if ((rc = posix_signal_setup()) < 0) {
 		snprintf(err, errlen, "signal pipe: %s", strerror(-rc));
 		return rc;
 	}
@@ -49,9 +55,9 @@ int sbc_board_setup(const char *config_path, char *err, size_t errlen)
 
 void sbc_board_teardown(void)
 {
-	sbc__mqtt_teardown();
-	shim__storage_close();
-	shim__shutdown_signals_close();
+	posix_mqtt_teardown();
+	posix_storage_close();
+	posix_signal_close();
 	configured = false;
 }
 
@@ -65,7 +71,7 @@ int hal_system_load_config(struct robot_config *cfg)
 
 bool hal_system_shutdown_requested(void)
 {
-	return shim__shutdown_requested();
+	return posix_signal_received();
 }
 
 void hal_system_report(const struct robot_status *status)

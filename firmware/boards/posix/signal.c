@@ -1,9 +1,9 @@
 /*
- * SIGTERM and SIGINT as the graceful-shutdown request of a robot that runs
- * as a Linux process: the virtual robot and the linux-sbc board share it.
+ * SIGTERM and SIGINT as a request to stop, for a program that runs as a
+ * Linux process: the virtual robot, the Linux SBC board, the orchestrator.
  * A signal only sets a flag and writes a byte to a self-pipe, so a wait
- * that polls the pipe's read end returns at once and the firmware finishes
- * its shutdown outside the handler.
+ * that polls the pipe's read end returns at once and the program finishes
+ * its work outside the handler.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
@@ -12,9 +12,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "shim_internal.h"
+#include "posix_hal.h"
 
-static volatile sig_atomic_t shutdown_flag;
+static volatile sig_atomic_t received;
 static int wake_pipe[2] = { -1, -1 };
 
 static void on_signal(int sig)
@@ -22,18 +22,18 @@ static void on_signal(int sig)
 	int saved = errno;
 	char b = (char)sig;
 
-	shutdown_flag = 1;
+	received = 1;
 	if (wake_pipe[1] >= 0 && write(wake_pipe[1], &b, 1) < 0) {
 		/* pipe full: a wake-up is already pending */
 	}
 	errno = saved;
 }
 
-int shim__shutdown_signals_setup(void)
+int posix_signal_setup(void)
 {
 	struct sigaction sa;
 
-	shutdown_flag = 0;
+	received = 0;
 	if (wake_pipe[0] < 0) {
 		if (pipe(wake_pipe) < 0)
 			return -errno;
@@ -47,13 +47,13 @@ int shim__shutdown_signals_setup(void)
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
-	/* A broker that goes away must not kill us through a write. */
+	/* A peer that goes away must not kill us through a write. */
 	sa.sa_handler = SIG_IGN;
 	sigaction(SIGPIPE, &sa, NULL);
 	return 0;
 }
 
-void shim__shutdown_signals_close(void)
+void posix_signal_close(void)
 {
 	for (int i = 0; i < 2; i++) {
 		if (wake_pipe[i] >= 0)
@@ -62,22 +62,22 @@ void shim__shutdown_signals_close(void)
 	}
 }
 
-void shim__shutdown_request(void)
+void posix_signal_raise(void)
 {
 	on_signal(SIGTERM);
 }
 
-bool shim__shutdown_requested(void)
+bool posix_signal_received(void)
 {
-	return shutdown_flag != 0;
+	return received != 0;
 }
 
-int shim__shutdown_wake_fd(void)
+int posix_signal_wake_fd(void)
 {
 	return wake_pipe[0];
 }
 
-void shim__shutdown_drain_wake(void)
+void posix_signal_drain(void)
 {
 	char buf[64];
 

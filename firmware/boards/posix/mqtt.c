@@ -1,36 +1,46 @@
 /*
- * hal_mqtt for the host over libmosquitto, single-threaded: no loop thread;
- * the firmware's wait (poll() in clock.c) watches the socket and
- * hal_mqtt_service() moves the bytes, so callbacks run only there.
+ * hal_mqtt over libmosquitto, single-threaded: no loop thread; the
+ * firmware's wait (poll() in wait.c) watches the socket and
+ * hal_mqtt_service() moves the bytes, so callbacks run only there, as
+ * hal_mqtt.h requires.
  *
- * The link model sits under the session, as a radio would:
+ * A simulated radio may sit under the session (struct posix_mqtt_hooks),
+ * as the virtual robot's link model does:
  *
  *   link down  nothing is read or written: no DISCONNECT, no FIN. The
  *              broker learns of it only when the keepalive runs out and
  *              publishes the will. A session given up over a dead link is
  *              set aside with its socket open and closed only once a new
  *              session starts (or at exit).
- *   weak       every publish waits in a queue here for the latency plus
- *              the retransmissions the link decides on, in order (TCP
- *              does not overtake). The firmware gets its message id at
- *              once; it is ours, mapped to libmosquitto's mid when the
- *              packet really leaves, and back again on the PUBACK.
+ *   held       every publish waits in a queue here for as long as the
+ *              radio says its packet takes, in order (TCP does not
+ *              overtake). The firmware gets its message id at once; it is
+ *              ours, mapped to libmosquitto's mid when the packet really
+ *              leaves, and back again on the PUBACK.
+ *
+ * Without hooks the link always carries and nothing is held: a real
+ * board's session. TLS (server CA, optionally a client certificate and key)
+ * comes from posix_mqtt_set_tls(); the HAL's connect options carry only
+ * what every board has.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
 #include <mosquitto.h>
 #include <poll.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "hal_link.h"
 #include "hal_mqtt.h"
-#include "shim.h"
-#include "shim_internal.h"
-#include "world.h"
+#include "hal_time.h"
+#include "log.h"
+#include "posix_hal.h"
+#include "posix_internal.h"
 
 #define FLUSH_TIMEOUT_MS 200
 #define PENDING_MAX 1024   /* QoS>0 publishes awaiting PUBACK */
+#define TLS_PATH_MAX 512
 
 /* A QoS>0 publish the firmware was given @id for, until its PUBACK. */
 struct pending {
@@ -39,7 +49,7 @@ struct pending {
 	bool sent;
 };
 
-/* A publish held back by a weak signal. */
+/* A publish held back by the radio. */
 struct outgoing {
 	struct outgoing *next;
 	uint64_t due_us;
@@ -62,11 +72,12 @@ static bool closed_by_us;   /* report on_disconnect(expected) once */
 static bool in_service;     /* inside libmosquitto's loop: callbacks may run */
 static bool drop_pending;   /* hal_mqtt_disconnect() from a callback */
 static bool drop_silent;    /* ... with the link down */
-static bool weak_signal;    /* publishes go through the queue */
 static struct pending pend[PENDING_MAX];
 static unsigned int n_pend;
 static uint16_t last_id;
 static struct outgoing *out_head, *out_tail;
+static const struct posix_mqtt_hooks *hooks;
+static char tls_ca[TLS_PATH_MAX], tls_cert[TLS_PATH_MAX], tls_key[TLS_PATH_MAX];
 
 static struct pending *pend_by_id(uint16_t id)
 {
@@ -169,9 +180,44 @@ int hal_mqtt_init(const struct hal_mqtt_callbacks *cb, void *ctx)
 	return 0;
 }
 
+int posix_mqtt_set_tls(const struct posix_mqtt_tls *tls)
+{
+	const char *ca = tls && tls->ca_file ? tls->ca_file : "";
+	const char *cert = tls && tls->cert_file ? tls->cert_file : "";
+	const char *key = tls && tls->key_file ? tls->key_file : "";
+
+	if (strlen(ca) >= sizeof(tls_ca) || strlen(cert) >= sizeof(tls_cert) ||
+	    strlen(key) >= sizeof(tls_key))
+		return -ENAMETOOLONG;
+	snprintf(tls_ca, sizeof(tls_ca), "%s", ca);
+	snprintf(tls_cert, sizeof(tls_cert), "%s", cert);
+	snprintf(tls_key, sizeof(tls_key), "%s", key);
+	return 0;
+}
+
+void posix_mqtt_set_hooks(const struct posix_mqtt_hooks *h)
+{
+	hooks = h;
+}
+
+/* Whether the radio under the session carries bytes; without one, always. */
 static bool link_up(void)
 {
-	return hal_link_get_state() == HAL_LINK_UP;
+	return !hooks || !hooks->link_carries || hooks->link_carries(hooks->ctx);
+}
+
+static bool publishes_held(void)
+{
+	return hooks && hooks->holds_publishes && hooks->holds_publishes(hooks->ctx);
+}
+
+/* One held packet through the radio: 0 and its delay, or <0 when lost. */
+static int transmit(uint32_t *delay_ms)
+{
+	*delay_ms = 0;
+	if (!hooks || !hooks->transmit)
+		return 0;
+	return hooks->transmit(hooks->ctx, delay_ms);
 }
 
 /* Close the socket without a DISCONNECT: the broker sees the connection end. */
@@ -206,6 +252,20 @@ static void abandon_session(void)
 	forget_inflight();
 }
 
+static int setup_tls(void)
+{
+	int rc;
+
+	if (!tls_ca[0])
+		return MOSQ_ERR_SUCCESS;
+	rc = mosquitto_tls_set(mosq, tls_ca, NULL, tls_cert[0] ? tls_cert : NULL,
+			       tls_key[0] ? tls_key : NULL, NULL);
+	if (rc != MOSQ_ERR_SUCCESS)
+		LOG_ERROR("TLS setup failed: %s (CA %s, cert %s, key %s)", mosquitto_strerror(rc),
+			  tls_ca, tls_cert[0] ? tls_cert : "-", tls_key[0] ? tls_key : "-");
+	return rc;
+}
+
 static int from_mosq(int rc)
 {
 	switch (rc) {
@@ -223,13 +283,11 @@ int hal_mqtt_connect(const struct hal_mqtt_connect_opts *o)
 {
 	int rc;
 
-	if (!o || !o->client_id || !o->host || o->port == 0)
-		return -EINVAL;
-	if (!cbs)
+	if (!o || !o->client_id || !o->host || o->port == 0 || !cbs)
 		return -EINVAL;
 	if (mosq)
 		return -EALREADY;
-	if (!link_up())
+	if (hal_link_get_state() != HAL_LINK_UP)
 		return -ENETUNREACH;
 	/* The link is back: the session lost with it may close for real now.
 	 * (The broker either timed it out already or is told by this FIN.) */
@@ -242,18 +300,21 @@ int hal_mqtt_connect(const struct hal_mqtt_connect_opts *o)
 	mosquitto_disconnect_callback_set(mosq, cb_disconnect);
 	mosquitto_message_callback_set(mosq, cb_message);
 	mosquitto_publish_callback_set(mosq, cb_publish);
-	rc = MOSQ_ERR_SUCCESS;
-	if (o->will)
+	rc = setup_tls();
+	if (rc == MOSQ_ERR_SUCCESS && o->will)
 		rc = mosquitto_will_set(mosq, o->will->topic, (int)o->will->payload_len,
 					o->will->payload, o->will->qos, o->will->retain);
 	if (rc == MOSQ_ERR_SUCCESS && o->username)
 		rc = mosquitto_username_pw_set(mosq, o->username, o->password);
 	if (rc == MOSQ_ERR_SUCCESS) {
 		errno = 0;
+		/* Resolves the name here (blocking getaddrinfo), then connects
+		 * without waiting; a TLS handshake runs in service(). */
 		rc = mosquitto_connect_async(mosq, o->host, o->port, o->keepalive_s);
 	}
 	if (rc != MOSQ_ERR_SUCCESS) {
 		int err = from_mosq(rc);
+
 		drop_session();
 		return err == -ENOTCONN ? -EIO : err;
 	}
@@ -275,13 +336,13 @@ static int enqueue(uint16_t id, const char *topic, const void *payload, size_t l
 	e->id = id;
 	e->qos = qos;
 	e->retain = retain;
-	e->lost = shim__link_transmit(&delay_ms) < 0;
+	e->lost = transmit(&delay_ms) < 0;
 	e->len = len;
 	if (len)
 		memcpy(e->payload, payload, len);
 	e->topic = (char *)e->payload + len;
 	memcpy(e->topic, topic, tlen);
-	e->due_us = shim_clock_now_us() + (uint64_t)delay_ms * 1000u;
+	e->due_us = hal_time_now_us() + (uint64_t)delay_ms * 1000u;
 	if (out_tail && e->due_us < out_tail->due_us)
 		e->due_us = out_tail->due_us;
 	if (out_tail)
@@ -292,10 +353,10 @@ static int enqueue(uint16_t id, const char *topic, const void *payload, size_t l
 	return 0;
 }
 
-/* Send what the weak link has let through by now. */
+/* Send what the radio has let through by now. */
 static void flush_due(void)
 {
-	uint64_t now = shim_clock_now_us();
+	uint64_t now = hal_time_now_us();
 
 	while (out_head && out_head->due_us <= now && mosq && connected && link_up()) {
 		struct outgoing *e = out_head;
@@ -342,7 +403,7 @@ int hal_mqtt_publish(const char *topic, const void *payload, size_t len,
 		return -ENOBUFS;
 	id = new_id();
 	/* Once anything waits in the queue, everything after it does too. */
-	queued = weak_signal || out_head;
+	queued = publishes_held() || out_head;
 	if (queued) {
 		if ((rc = enqueue(id, topic, payload, len, qos, retain)) < 0)
 			return rc;
@@ -452,7 +513,9 @@ int hal_mqtt_service(void)
 		flush_due();
 		return 0;
 	}
-	/* The session broke (EOF, reset, keepalive timeout, refused). */
+	/* The session broke (EOF, reset, keepalive timeout, refused, TLS). */
+	if (rc == MOSQ_ERR_TLS)
+		LOG_WARN("TLS session failed (check tls_ca_file and the broker's certificate)");
 	drop_session();
 	cbs->on_disconnect(cb_ctx, false);
 	return -ECONNRESET;
@@ -463,7 +526,7 @@ unsigned int hal_mqtt_pending(void)
 	return n_pend;
 }
 
-int shim__mqtt_fd(bool *want_write)
+int posix__mqtt_fd(bool *want_write)
 {
 	/* A socket over a dead link is not ours to watch: whatever the broker
 	 * does to it cannot reach this side. */
@@ -475,19 +538,14 @@ int shim__mqtt_fd(bool *want_write)
 	return mosquitto_socket(mosq);
 }
 
-uint64_t shim__mqtt_next_event_us(void)
+uint64_t posix__mqtt_next_event_us(void)
 {
 	if (!out_head || !mosq || !connected || !link_up())
 		return UINT64_MAX;
 	return out_head->due_us;
 }
 
-void shim__mqtt_set_faults(const struct world_faults *f)
-{
-	weak_signal = f->weak_loss_ppm || f->weak_latency_ms;
-}
-
-void shim__mqtt_teardown(void)
+void posix_mqtt_teardown(void)
 {
 	drop_session();
 	destroy_abandoned();

@@ -1,6 +1,6 @@
 /*
- * hal_storage for the host: one file per device, <state-dir>/<id>.flash,
- * kept like a flash log (as Zephyr's NVS keeps its sectors).
+ * hal_storage in a file: one per device, <state-dir>/<id>.flash, kept like
+ * a flash log (as Zephyr's NVS keeps its sectors).
  *
  * Every write appends one record with a single pwrite(); an index in RAM
  * maps each key to its newest record (values stay on disk). A power cut -
@@ -26,10 +26,11 @@
  * first format, "RFSTORE1" (a whole-file image written by rename()), which is
  * converted into a log at open so that a device keeps its boot counter.
  *
- * Faults of the emulated flash come from the world (shim__storage_set_faults):
- * writes that fail (-EIO, with a seeded probability), a full medium (every
- * write -ENOSPC, reads as usual), and a corrupt record found at the next
- * open, which is to say at the device's next boot.
+ * An emulated flash can act under the store (struct posix_storage_hooks):
+ * refuse writes before they reach the file (a failing or full medium), and
+ * damage a record when the store opens, which is to say at the device's
+ * next boot. The virtual robot's flash faults work that way; a real board
+ * has no hooks.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
@@ -42,8 +43,7 @@
 #include <unistd.h>
 
 #include "hal_storage.h"
-#include "shim_internal.h"
-#include "world.h"
+#include "posix_hal.h"
 
 #define STORE_MAGIC "RFSTORE2"
 #define STORE_MAGIC_LEN 8
@@ -55,7 +55,6 @@
 #define STORE_KEYS_MAX 8500        /* two outbox rings of 4096 and a few settings */
 #define COMPACT_FLOOR (64u << 10)  /* never compact a file smaller than this */
 #define REC_MAX (sizeof(struct rec_hdr) + HAL_STORAGE_KEY_MAX + STORE_VALUE_MAX)
-#define PPM 1000000u
 
 struct rec_hdr {
 	uint32_t magic;
@@ -94,16 +93,9 @@ static uint64_t live_bytes;        /* file bytes of the newest record of every k
 static uint32_t next_seq;
 static uint64_t compact_after;     /* after a failed compaction: wait for this size */
 static bool corrupt;               /* reads and writes say -EIO */
-
-/* The flash faults in force. They outlive an open and a close: the world
- * hands them over before the store is opened at boot. */
-static struct {
-	uint32_t fail_ppm;         /* a write fails with -EIO with this probability */
-	bool full;                 /* every write fails with -ENOSPC */
-	bool corrupt;              /* damage one record at the next open */
-	uint64_t seed;
-	uint64_t rng;              /* the write failures' stream */
-} flash;
+/* They outlive an open and a close: a host hands them over before the
+ * store is opened at boot. */
+static const struct posix_storage_hooks *hooks;
 
 static uint32_t crc32_update(uint32_t crc, const void *data, size_t n)
 {
@@ -428,11 +420,8 @@ static int load(void)
 	return 0;
 }
 
-/*
- * The host board's storage also builds for the linux-sbc board, which has
- * no shim random helpers: splitmix64 here, on the fault's own stream.
- */
-static uint64_t flash_random(uint64_t *state)
+/* splitmix64: picks the damage from the hook's seed, reproducibly. */
+static uint64_t damage_random(uint64_t *state)
 {
 	uint64_t z = (*state += 0x9e3779b97f4a7c15ull);
 
@@ -442,8 +431,9 @@ static uint64_t flash_random(uint64_t *state)
 }
 
 /*
- * flash_corrupt, before the index is built: one byte of one record gets
- * some of its bits flipped, as a failing cell would. The fault's seed picks
+ * The damage_at_open hook (the virtual robot's flash_corrupt), before the
+ * index is built: one byte of one record gets some of its bits flipped, as a
+ * failing cell would. The hook's @seed picks
  * the record among the valid records of the log except the last, then the
  * byte among its key and value bytes (which the CRC covers), then the bits.
  * The last record is spared: damage there cannot be told from a write a
@@ -452,10 +442,10 @@ static uint64_t flash_random(uint64_t *state)
  * (load() refuses a medium that is broken in the middle). A store with
  * fewer than two records is left alone.
  */
-static void damage_one_record(void)
+static void damage_one_record(uint64_t seed)
 {
 	static uint8_t buf[REC_MAX];
-	uint64_t rng = flash.seed ^ 0xc0bb0fu;
+	uint64_t rng = seed ^ 0xc0bb0fu;
 	uint64_t off = STORE_MAGIC_LEN, pos;
 	uint32_t n = 0, pick;
 	char magic[STORE_MAGIC_LEN];
@@ -477,16 +467,16 @@ static void damage_one_record(void)
 			"records, nothing damaged\n", path);
 		return;
 	}
-	pick = (uint32_t)(flash_random(&rng) % (n - 1));
+	pick = (uint32_t)(damage_random(&rng) % (n - 1));
 	off = STORE_MAGIC_LEN;
 	for (uint32_t i = 0; i < pick; i++)
 		off += read_record(fd, off, (uint64_t)st.st_size, buf, &r, 0);
 	size = read_record(fd, off, (uint64_t)st.st_size, buf, &r, 0);
 	body = strlen(r.key) + r.len;
-	pos = off + (size - body) + flash_random(&rng) % body;
+	pos = off + (size - body) + damage_random(&rng) % body;
 	if (pread(fd, &byte, 1, (off_t)pos) != 1)
 		return;
-	byte ^= (uint8_t)(1u + flash_random(&rng) % 255u);
+	byte ^= (uint8_t)(1u + damage_random(&rng) % 255u);
 	if (pwrite(fd, &byte, 1, (off_t)pos) != 1)
 		return;
 	fprintf(stderr, "robofleet-device: storage %s: flash_corrupt: record %u of %u "
@@ -494,17 +484,9 @@ static void damage_one_record(void)
 		(unsigned long long)pos);
 }
 
-void shim__storage_set_faults(const struct world_faults *f)
+void posix_storage_set_hooks(const struct posix_storage_hooks *h)
 {
-	static const struct world_faults healthy;
-
-	if (!f)
-		f = &healthy;
-	flash.fail_ppm = f->flash_fail_ppm < PPM ? f->flash_fail_ppm : PPM;
-	flash.full = f->flash_full != 0;
-	flash.corrupt = f->flash_corrupt != 0;
-	flash.seed = f->seed;
-	flash.rng = f->seed ^ 0xf1a5f1a5u;
+	hooks = h;
 }
 
 static void reset(void)
@@ -523,9 +505,10 @@ static void reset(void)
 	corrupt = false;
 }
 
-int shim__storage_open(const char *dir, const char *device_id)
+int posix_storage_open(const char *dir, const char *device_id)
 {
 	char tmp[sizeof(path) + 8];
+	uint64_t seed;
 	int rc;
 
 	if (mkdir(dir, 0755) != 0 && errno != EEXIST) {
@@ -544,8 +527,8 @@ int shim__storage_open(const char *dir, const char *device_id)
 		fprintf(stderr, "robofleet-device: cannot open storage %s: %s\n", path, strerror(errno));
 		return -errno;
 	}
-	if (flash.corrupt)
-		damage_one_record();
+	if (hooks && hooks->damage_at_open && hooks->damage_at_open(hooks->ctx, &seed))
+		damage_one_record(seed);
 	rc = load();
 	corrupt = rc < 0;
 	if (corrupt)
@@ -554,7 +537,7 @@ int shim__storage_open(const char *dir, const char *device_id)
 	return 0;
 }
 
-void shim__storage_close(void)
+void posix_storage_close(void)
 {
 	reset();
 }
@@ -649,10 +632,8 @@ int hal_storage_write(const char *key, const void *buf, size_t len)
 	if (fd < 0 || corrupt)
 		return -EIO;
 	/* Refused writes leave the file as it was: the key keeps its value. */
-	if (flash.full)
-		return -ENOSPC;
-	if (flash.fail_ppm && flash_random(&flash.rng) % PPM < flash.fail_ppm)
-		return -EIO;
+	if (hooks && hooks->check_write && (rc = hooks->check_write(hooks->ctx)) < 0)
+		return rc;
 	if (!find(key) && n_entries == STORE_KEYS_MAX)
 		return -ENOSPC;
 	key_len = strlen(key);

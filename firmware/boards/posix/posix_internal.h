@@ -1,0 +1,15 @@
+/* Shared between the POSIX HAL's own files: what the wait needs of the MQTT session. */
+#ifndef POSIX_INTERNAL_H
+#define POSIX_INTERNAL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+/* The fd the MQTT session waits on (-1 if none), and whether it wants to write. */
+int posix__mqtt_fd(bool *want_write);
+
+/* When the MQTT session next has something due, such as a publish held
+ * back by the radio (UINT64_MAX for never). */
+uint64_t posix__mqtt_next_event_us(void);
+
+#endif /* POSIX_INTERNAL_H */
