@@ -148,9 +148,10 @@ check "data follows the changed fixture" test -n "$changed"
 
 # ---- 5. a read that fails with EIO: named in errors, no number -------------
 # /proc/self/mem read at offset 0 fails with EIO in the kernel, as a dht11
-# checksum failure does.
-rm "$dht/in_temp_input"
-ln -s /proc/self/mem "$dht/in_temp_input"
+# checksum failure does. The link replaces the file in one rename(): a read
+# between an rm and an ln would find no file and say "absent" instead.
+ln -s /proc/self/mem "$dht/in_temp_input.new"
+mv -T "$dht/in_temp_input.new" "$dht/in_temp_input"
 failed=$(wait_data '"errors":')
 echo "     data: $failed"
 check "errors names temperature and humidity as io" \
