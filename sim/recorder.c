@@ -357,17 +357,23 @@ static void on_subscribe(struct mosquitto *mosq, void *obj, int mid, int count, 
 	note_event(r, "subscribe", detail);
 }
 
-static void on_disconnect(struct mosquitto *mosq, void *obj, int rc)
+/* No session any more: waiters see it, and no sync can be answered. */
+static void mark_disconnected(struct recorder *r)
 {
-	struct recorder *r = obj;
-
-	(void)mosq;
 	pthread_mutex_lock(&r->lock);
 	r->st.connected = false;
 	r->st.subscribed = false;
 	r->sync_ready = false;
 	pthread_cond_broadcast(&r->changed);
 	pthread_mutex_unlock(&r->lock);
+}
+
+static void on_disconnect(struct mosquitto *mosq, void *obj, int rc)
+{
+	struct recorder *r = obj;
+
+	(void)mosq;
+	mark_disconnected(r);
 	note_event(r, "disconnect", rc == 0 ? "requested" : mosquitto_strerror(rc));
 }
 
@@ -1124,12 +1130,7 @@ int recorder_stop(struct recorder *r)
 	r->mosq = NULL;         /* a recorder_sync() from now on finds no connection */
 	pthread_mutex_unlock(&r->conn_lock);
 	mosquitto_destroy(m);
-	pthread_mutex_lock(&r->lock);
-	r->st.connected = false;
-	r->st.subscribed = false;
-	r->sync_ready = false;
-	pthread_cond_broadcast(&r->changed);
-	pthread_mutex_unlock(&r->lock);
+	mark_disconnected(r);
 	return recorder_flush(r, 10000);
 }
 
