@@ -1,0 +1,119 @@
+/* `robofleet run`: every device's books (what it took, what its outbox holds) settled against the record. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "record.h"
+#include "recorder.h"
+#include "run_internal.h"
+
+bool run__keeps_readings(const struct run *r, size_t dev)
+{
+	const struct scenario_group *g = &r->sc.fleet.groups[r->sc.fleet.devices[dev].group];
+
+	/* Per-metric robots publish plain numbers, no numbered readings. */
+	return g->topic_style != SCENARIO_TOPIC_PER_METRIC;
+}
+
+/* What the device's slot says it took and holds, into its book. */
+void run__book_device(struct run *r, size_t dev)
+{
+	struct accounting_device *b;
+	struct world_report rep;
+
+	if (!r->books || dev >= r->sc.fleet.n_devices || !run__keeps_readings(r, dev) ||
+	    world_read_report(world_get_slot(&r->world, (uint32_t)dev), &rep) < 0 ||
+	    rep.updated_ms == 0)
+		return;
+	b = &r->books[dev];
+	if (accounting_note_boot(b, rep.boot, rep.seq) < 0 ||
+	    (rep.counters.buffered && accounting_note_boot(b, rep.oldest_boot, rep.oldest_seq) < 0))
+		fprintf(stderr, "robofleet: out of memory keeping %s's accounts\n",
+			r->sc.fleet.devices[dev].id);
+	b->buffered = rep.counters.buffered;
+	b->oldest_boot = rep.oldest_boot;
+	b->oldest_seq = rep.oldest_seq;
+	if (rep.counters.dropped > b->dropped)
+		b->dropped = rep.counters.dropped;
+}
+
+/*
+ * Books and record consistent as of one moment: every device's report is
+ * read first, then the recorder is synced, so a reading the broker took
+ * before the reports were read is in the record, and one it takes later
+ * is still in its device's outbox by those reports.
+ */
+void run__book_all(struct run *r, int timeout_ms)
+{
+	for (size_t i = 0; i < r->sc.fleet.n_devices; i++)
+		run__book_device(r, i);
+	if (recorder_sync(r->recorder, timeout_ms) < 0)
+		recorder_flush(r->recorder, 2000); /* broker down: what we have */
+	r->books_synced_ms = run__mono_ms();
+}
+
+/* One device of the record, as accounting_settle() asks about it. */
+struct recorded_device {
+	struct record *db;
+	const char *id;
+};
+
+static int64_t recorded_between(void *ctx, uint32_t boot, uint32_t from, uint32_t to)
+{
+	const struct recorded_device *d = ctx;
+
+	return record_count_boot_readings(d->db, d->id, boot, from, to);
+}
+
+static void note_recorded_boot(void *arg, uint32_t boot, uint32_t max_seq)
+{
+	accounting_note_boot(arg, boot, max_seq);
+}
+
+/* Settle one device's book against the record (after run__book_all()). */
+int run__account_device(struct run *r, size_t dev, struct accounting_result *out)
+{
+	struct accounting_device *b = &r->books[dev];
+	struct recorded_device d = { r->db, r->sc.fleet.devices[dev].id };
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	if (!run__keeps_readings(r, dev))
+		return 0;
+	/* A boot the record knows and no report showed (a process killed
+	 * mid-report) still counts up to its highest recorded seq. */
+	if ((rc = record_device_boots(r->db, d.id, note_recorded_boot, b)) < 0)
+		return rc;
+	return accounting_settle(b, recorded_between, &d, out);
+}
+
+/* Each device's account into the record, so a query sees what the summary says. */
+void run__save_accounts(struct run *r)
+{
+	size_t n = r->sc.fleet.n_devices, k = 0;
+	struct record_account *rows = calloc(n ? n : 1, sizeof(*rows));
+	char db_path[PATH_MAX + 16], err[300];
+
+	snprintf(db_path, sizeof(db_path), "%s/record.db", r->dir);
+	if (!rows || !r->books)
+		goto out;
+	for (size_t i = 0; i < n; i++) {
+		struct accounting_result a;
+
+		if (!run__keeps_readings(r, i) || run__account_device(r, i, &a) < 0)
+			continue;
+		rows[k++] = (struct record_account){
+			.device_id = r->sc.fleet.devices[i].id, .taken = a.taken,
+			.recorded = a.recorded, .buffered = a.buffered, .dropped = a.dropped,
+			.lost = a.lost,
+		};
+	}
+	if (record_write_accounts(db_path, rows, k, err, sizeof(err)) < 0)
+		fprintf(stderr, "robofleet: per-device accounts not written to the record (%s); "
+			"summary.json has the totals\n", err);
+out:
+	free(rows);
+}

@@ -1,0 +1,118 @@
+/* Inside `robofleet run`: the run's state and what its files share (run.c, run_*.c). */
+#ifndef SIM_RUN_INTERNAL_H
+#define SIM_RUN_INTERNAL_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "accounting.h"
+#include "broker.h"
+#include "control_reader.h"
+#include "engine.h"
+#include "fleet.h"
+#include "run.h"
+#include "scenario.h"
+#include "world.h"
+
+struct mosquitto;
+struct record;
+struct recorder;
+
+#define DEVICE_LOG_LIMIT "1M"
+#define STOP_TIMEOUT_MS 10000
+/* How long the recorder retries a failing write before it gives up on it
+ * (docs/recording.md): long enough for a lock or a full disk to clear. */
+#define RECORDER_STORE_DEADLINE_MS 30000
+#define DASHBOARD_CYCLE_OFF_MS 3000     /* 'p' in the dashboard: power back after this */
+
+/* A dashboard power-cycle waiting for its restore. */
+struct pending_restore {
+	size_t dev;
+	int64_t due_ms;
+};
+
+struct run {
+	const struct run_options *opt;
+	struct scenario sc;
+	char dir[900];                  /* short enough to nest file names in */
+	struct world world;
+	struct broker broker;
+	struct recorder *recorder;
+	struct fleet fleet;
+	struct mosquitto *cloud;        /* publishes commands like a cloud app */
+	struct record *db;              /* read side of the record */
+	struct engine engine;
+	char (*args)[FLEET_ARGS_MAX][24]; /* per-device option values */
+	struct world_faults *faults;    /* per device: what its world slot says */
+	uint32_t *faults_injected;      /* per device: faults so far, for their seeds */
+	uint64_t *published_before;     /* per device: published by processes a power cut ended */
+	uint32_t *published_boot;       /* per device: the boot whose count is in published_before */
+	/* Per device: what it took, boot by boot, and what its outbox holds
+	 * (accounting.h). Fed from the world at every process end and at
+	 * every loss check; the record is compared against it. */
+	struct accounting_device *books;
+	int64_t books_synced_ms;        /* monotonic; books and record consistent as of then */
+	uint64_t faults_total;          /* injections, power changes and broker actions */
+	int64_t wall_offset_ms;         /* wall - monotonic, for the record's clock */
+	uint64_t crashes;
+	/* The dashboard: its request FIFO, where the run is (world header),
+	 * and with --tui its thread. See sim/control_reader.h. */
+	struct control control;
+	const char *fault_source;       /* NULL: "scenario" */
+	struct pending_restore *restores;
+	size_t n_restores, cap_restores;
+	struct world_run status;
+	size_t results_seen;
+	pthread_t tui_thread;
+	bool tui_running;
+	atomic_bool tui_stop;
+	int saved_stderr;
+};
+
+/* run.c: clocks and the progress line. */
+int64_t run__mono_ms(void);
+int64_t run__wall_ms(void);
+void run__say(const struct run *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* run_effects.c: what the engine's steps and probes do (engine.h), also
+ * for the dashboard's requests. */
+extern const struct engine_ops run__ops;
+int run__sleep_until(void *ctx, int64_t t);
+void run__on_device_exit(void *ctx, struct fleet_device *d, bool crash);
+void run__settle(struct run *r);
+void run__note_fault(struct run *r, const char *device_id, const char *kind, const char *action,
+		     const char *detail);
+int run__set_env(void *ctx, size_t dev, const struct scenario_env *env);
+int run__command(void *ctx, size_t dev, const void *payload, size_t len);
+int run__broker(void *ctx, enum scenario_broker_action a);
+int run__fault(void *ctx, size_t dev, const struct scenario_fault *f);
+int run__clear(void *ctx, size_t dev, const struct scenario_clear *c);
+int run__power(void *ctx, size_t dev, enum scenario_power_action a);
+
+/* run_accounts.c: each device's books against the record (accounting.h). */
+bool run__keeps_readings(const struct run *r, size_t dev);
+void run__book_device(struct run *r, size_t dev);
+void run__book_all(struct run *r, int timeout_ms);
+int run__account_device(struct run *r, size_t dev, struct accounting_result *out);
+void run__save_accounts(struct run *r);
+
+/* run_dashboard.c: the dashboard's requests (control FIFO) and view (world header). */
+void run__control_tick(struct run *r);
+void run__set_phase(struct run *r, enum world_run_phase ph);
+int run__start_tui(struct run *r);
+void run__stop_tui(struct run *r);
+
+/* run_limits.c: what the machine and its disk allow, checked before anything starts. */
+int run__check_fleet_limits(size_t n, bool embedded);
+int run__check_disk(const struct run *r);
+
+/* run_verdict.c: the summary, summary.json, JUnit, the printed verdict and
+ * report.txt, from the finished record. Returns 0 when everything passed. */
+void run__reserve_verdict_file(const char *dir, const char *name);
+int run__verdict(struct run *r, int engine_rc, size_t online_at_end);
+
+#endif /* SIM_RUN_INTERNAL_H */
