@@ -1,4 +1,4 @@
-/* The fault catalog: every row complete and consistent, every kind in docs/faults.md. */
+/* The fault catalog: every row complete and consistent, every kind in docs/faults.md and docs/scenarios.md. */
 #include <errno.h>
 #include <stdbool.h>
 #include <setjmp.h>
@@ -15,6 +15,9 @@
 
 #ifndef FAULTS_DOC
 #define FAULTS_DOC "docs/faults.md"
+#endif
+#ifndef SCENARIOS_DOC
+#define SCENARIOS_DOC "docs/scenarios.md"
 #endif
 
 /* Each row: a unique name, a real layer, its functions, options it can list. */
@@ -133,14 +136,13 @@ static void test_fault_catalog_options(void **state)
 	assert_true(strlen(fault_catalog_describe(FAULT_WIFI_WEAK, &p, buf, 8)) < 8);
 }
 
-/* docs/faults.md has a table row for every kind: "| `kind` |". */
-static void test_fault_catalog_every_kind_is_documented(void **state)
+/* @path has a table row for every kind: "| `kind` |". */
+static void expect_every_kind_in(const char *path)
 {
-	FILE *f = fopen(FAULTS_DOC, "r");
+	FILE *f = fopen(path, "r");
 	char *doc;
 	long n;
 
-	(void)state;
 	assert_non_null(f);
 	assert_int_equal(fseek(f, 0, SEEK_END), 0);
 	n = ftell(f);
@@ -155,10 +157,18 @@ static void test_fault_catalog_every_kind_is_documented(void **state)
 
 		snprintf(row, sizeof(row), "| `%s` |", fault_catalog_name(k));
 		if (!strstr(doc, row))
-			fail_msg("docs/faults.md has no table row for fault kind %s (\"%s\")",
+			fail_msg("%s has no table row for fault kind %s (\"%s\")", path,
 				 fault_catalog_name(k), row);
 	}
 	free(doc);
+}
+
+/* The catalogue (docs/faults.md) and the scenario reference's fault table. */
+static void test_fault_catalog_every_kind_is_documented(void **state)
+{
+	(void)state;
+	expect_every_kind_in(FAULTS_DOC);
+	expect_every_kind_in(SCENARIOS_DOC);
 }
 
 int main(void)
