@@ -82,6 +82,7 @@ struct recorder {
 	pthread_cond_t changed;         /* for waiters: stats, flush done, memory freed */
 	pthread_cond_t net_wake;        /* for the net thread between connection attempts */
 	bool net_stop;
+	bool net_running;               /* between recorder_start() and recorder_stop() */
 	struct timespec net_stop_by;    /* give up on a clean DISCONNECT after this */
 	struct recorder_msg *head;
 	struct recorder_msg *tail;
@@ -1096,6 +1097,7 @@ int recorder_start(struct recorder *r, const char *host, int port)
 	r->mosq = m;
 	pthread_mutex_lock(&r->lock);
 	r->net_stop = false;
+	r->net_running = true;
 	pthread_mutex_unlock(&r->lock);
 	rc = -pthread_create(&r->net, NULL, net_main, r);
 	if (rc < 0) {
@@ -1118,8 +1120,10 @@ int recorder_stop(struct recorder *r)
 	 * instead of sending, so draining the queue below loses nothing. */
 	pthread_mutex_lock(&r->lock);
 	r->net_stop = true;
+	r->net_running = false;
 	r->net_stop_by = deadline_in(2000);
 	pthread_cond_signal(&r->net_wake);
+	pthread_cond_broadcast(&r->changed); /* a recorder_sync() waiting gives up */
 	pthread_mutex_unlock(&r->lock);
 	pthread_mutex_lock(&r->conn_lock);
 	mosquitto_disconnect(r->mosq);
@@ -1175,12 +1179,14 @@ int recorder_sync(struct recorder *r, int timeout_ms)
 	int rc = 0, n;
 
 	pthread_mutex_lock(&r->lock);
-	/* A subscription to the sync topic is asked for at every connect. */
-	while (r->st.connected && !r->sync_ready && rc == 0)
+	/* A subscription to the sync topic is asked for at every connect. While
+	 * the network thread reconnects (a broker restart), wait for it: what
+	 * the broker holds for our session comes after the reconnect. */
+	while (r->net_running && !(r->st.connected && r->sync_ready) && rc == 0)
 		if (pthread_cond_timedwait(&r->changed, &r->lock, &until) == ETIMEDOUT &&
-		    !r->sync_ready)
+		    !(r->st.connected && r->sync_ready))
 			rc = -ETIMEDOUT;
-	if (!r->st.connected)
+	if (rc == 0 && !r->st.connected)
 		rc = -ENOTCONN;
 	if (rc == 0)
 		token = ++r->sync_sent;
@@ -1197,10 +1203,13 @@ int recorder_sync(struct recorder *r, int timeout_ms)
 		return rc == MOSQ_ERR_NO_CONN ? -ENOTCONN : mosq_errno(rc);
 
 	pthread_mutex_lock(&r->lock);
-	while (r->sync_seen < token && rc == 0)
+	/* A stop that disconnects meanwhile ends the wait: the marker cannot come. */
+	while (r->sync_seen < token && r->net_running && rc == 0)
 		if (pthread_cond_timedwait(&r->changed, &r->lock, &until) == ETIMEDOUT &&
 		    r->sync_seen < token)
 			rc = -ETIMEDOUT;
+	if (rc == 0 && r->sync_seen < token)
+		rc = -ENOTCONN;
 	pthread_mutex_unlock(&r->lock);
 	if (rc < 0)
 		return rc;

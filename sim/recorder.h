@@ -154,8 +154,10 @@ int recorder_wait_stats(struct recorder *r, bool (*pred)(const struct recorder_s
  * Wait until every message the broker accepted before the call has been
  * received and committed (or counted as unstored): the recorder publishes
  * a marker to a topic of its own and waits for it to come back through
- * its subscription, then flushes. Returns 0, -ETIMEDOUT, or -ENOTCONN
- * when not connected.
+ * its subscription, then flushes. While the network thread reconnects (a
+ * broker restart) it waits for the new session within @timeout_ms.
+ * Returns 0, -ETIMEDOUT, or -ENOTCONN when not started, stopped meanwhile,
+ * or not connected.
  *
  * The topic is robofleet/recorder/<client_id>/sync, subscribed at every
  * connect besides opts.topic; messages on it are never recorded nor

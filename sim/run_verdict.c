@@ -19,6 +19,7 @@ struct summary {
 	uint64_t published, recorded, lost, duplicated, rejected, dropped, faults;
 	uint64_t taken, buffered;       /* accounting to the end */
 	uint64_t unstored, unstored_readings; /* received by the recorder, not in the record */
+	uint64_t uncommitted;           /* received, neither stored nor given up on yet */
 	char store_error[160];
 	uint64_t lock_waits;
 	int64_t lock_wait_max_ms;
@@ -30,7 +31,7 @@ struct summary {
 /* The record is complete unless the recorder gave up on something it received. */
 static bool record_complete(const struct summary *s)
 {
-	return s->unstored == 0 && s->accounts_ok;
+	return s->unstored == 0 && s->uncommitted == 0 && s->accounts_ok;
 }
 
 /*
@@ -71,6 +72,11 @@ static void summarise(struct run *r, struct summary *s, size_t online_at_end)
 	recorder_read_stats(r->recorder, &rs);
 	s->unstored = rs.unstored;
 	s->unstored_readings = rs.unstored_readings;
+	/* Messages received but neither committed nor given up on: a copy
+	 * that failed, or a batch still in its retries when the stop gave up
+	 * waiting for it. The record cannot be called complete over them. */
+	s->uncommitted = rs.dropped + (rs.received > rs.stored + rs.unstored ?
+				       rs.received - rs.stored - rs.unstored : 0);
 	s->lock_waits = rs.lock_waits;
 	s->lock_wait_max_ms = rs.lock_wait_max_ms;
 	snprintf(s->store_error, sizeof(s->store_error), "%s", rs.store_error);
@@ -101,6 +107,10 @@ static void describe_incomplete(const struct summary *s, char *buf, size_t len)
 			 "store: %s; those readings are counted as lost",
 			 (unsigned long long)s->unstored, (unsigned long long)s->unstored_readings,
 			 s->store_error[0] ? s->store_error : "write failed");
+	else if (s->uncommitted)
+		snprintf(buf, len, "the recorder received %llu messages it had not committed when "
+			 "the run ended (a copy that failed, or writes still being retried)",
+			 (unsigned long long)s->uncommitted);
 	else
 		snprintf(buf, len, "the record could not be read back to account for every reading");
 }

@@ -111,6 +111,16 @@ static int save_meta(const struct outbox *o)
 	return hal_storage_write(META_KEY, b, sizeof(b));
 }
 
+/* Save the meta; on success storage knows the current tail. */
+static int persist_tail(struct outbox *o)
+{
+	int rc = save_meta(o);
+
+	if (rc == 0)
+		o->saved_tail = o->tail;
+	return rc;
+}
+
 /*
  * Lay the ring out again for @capacity: copy the newest readings (those
  * that fit) into the other key set, then switch to it with the meta write.
@@ -190,6 +200,7 @@ int outbox_open(struct outbox *o, uint16_t capacity)
 			return rc;
 		learn_oldest(o);
 	}
+	o->saved_tail = o->tail;
 	o->send = o->tail;
 	/* Whatever is here may have gone out before the last power cut. */
 	o->resend_below = o->head;
@@ -223,7 +234,8 @@ static void learn_oldest(struct outbox *o)
 	if (o->head == o->tail)
 		return;
 	for (unsigned int i = 0; i < o->n_inflight; i++) {
-		if (o->inflight[i].index == o->tail) {
+		/* seq 0: an unreadable record's place holder, numbers unknown. */
+		if (o->inflight[i].index == o->tail && o->inflight[i].seq != 0) {
 			o->oldest_boot = o->inflight[i].boot;
 			o->oldest_seq = o->inflight[i].seq;
 			return;
@@ -252,7 +264,7 @@ static unsigned int advance(struct outbox *o)
 	 * the old one only means a few readings are sent twice. */
 	if (n > 0) {
 		learn_oldest(o);
-		(void)save_meta(o);
+		(void)persist_tail(o);
 	}
 	return n;
 }
@@ -263,20 +275,38 @@ int outbox_push(struct outbox *o, const struct outbox_reading *r)
 	uint8_t b[RECORD_LEN];
 	int rc;
 
+	/*
+	 * Never write over the slot of the tail storage knows (a meta write
+	 * that failed after an acknowledgement): at the next boot that slot is
+	 * where the outbox starts, and another lap's record there would make
+	 * it look empty.
+	 */
+	if (o->head - o->saved_tail >= o->capacity && o->saved_tail != o->tail &&
+	    (rc = persist_tail(o)) < 0)
+		return rc;
 	if (o->head - o->tail >= o->capacity) {
-		/* Full: the oldest goes, counted, so that the newest can stay. */
-		if (o->n_inflight > 0 && o->inflight[0].index == o->tail) {
+		/* Full: the oldest goes, counted, so that the newest can stay.
+		 * Storage learns the new tail first; if it cannot, nothing
+		 * changes and the new reading is the one refused. */
+		uint32_t old_tail = o->tail;
+
+		o->tail++;
+		o->dropped++;
+		if ((rc = persist_tail(o)) < 0) {
+			o->tail--;
+			o->dropped--;
+			return rc;
+		}
+		if (o->n_inflight > 0 && o->inflight[0].index == old_tail) {
 			o->n_inflight--;
 			memmove(&o->inflight[0], &o->inflight[1],
 				o->n_inflight * sizeof(o->inflight[0]));
 		}
-		o->tail++;
-		o->dropped++;
 		if (o->send < o->tail)
 			o->send = o->tail;
+		/* An unreadable record may now be first: let it go too. */
+		advance(o);
 		learn_oldest(o);
-		if ((rc = save_meta(o)) < 0)
-			return rc;
 	}
 	encode(b, o->head, r);
 	slot_key(o->keys, o->capacity, o->head, key);
@@ -298,10 +328,14 @@ int outbox_peek(struct outbox *o, struct outbox_reading *r, uint32_t *index)
 		return -EAGAIN;
 	rc = read_slot(o->keys, o->capacity, o->send, r);
 	if (rc < 0) {
-		/* Unreadable: count it lost and let the ring move past it. */
+		/* Unreadable: count it lost (once, though a reconnect brings the
+		 * send position back over it) and let the ring move past it. */
 		o->inflight[o->n_inflight++] = (struct outbox_inflight){ .index = o->send, .acked = true };
+		if (o->send >= o->unreadable_counted_below) {
+			o->dropped++;
+			o->unreadable_counted_below = o->send + 1;
+		}
 		o->send++;
-		o->dropped++;
 		advance(o);
 		return rc;
 	}

@@ -55,6 +55,7 @@ struct outbox {
 	uint16_t capacity;
 	uint8_t keys;               /* key set in use: 0 "ob_<n>", 1 "oc_<n>" */
 	uint32_t tail;              /* oldest reading not acknowledged */
+	uint32_t saved_tail;        /* the tail storage knows: its slot is never written over */
 	uint32_t head;              /* where the next reading goes */
 	uint32_t send;              /* next reading to publish, tail <= send <= head */
 	uint32_t resend_below;      /* readings below this were published before */
@@ -68,6 +69,7 @@ struct outbox {
 	uint32_t peeked_index;
 	uint32_t peeked_boot;
 	uint32_t peeked_seq;
+	uint32_t unreadable_counted_below; /* unreadable records below this were counted */
 };
 
 /*

@@ -368,6 +368,106 @@ static void test_outbox_knows_its_oldest_reading(void **state)
 	assert_int_equal(outbox_oldest(&o, &b, &s), -ENOENT);
 }
 
+/* A meta write that fails after an acknowledgement must not cost the box at the next boot. */
+static void test_outbox_failed_meta_write_then_reboot_keeps_readings(void **state)
+{
+	struct outbox o;
+	uint32_t seqs[OUTBOX_WINDOW];
+	uint16_t mids[OUTBOX_WINDOW], mid = 1;
+	bool again[OUTBOX_WINDOW];
+
+	(void)state;
+	assert_int_equal(outbox_open(&o, 4), 0);
+	push_seqs(&o, 1, 4);
+	assert_int_equal(send_all(&o, &mid, seqs, mids, again), 4);
+	fail_writes = 1;                    /* the meta write of this PUBACK */
+	assert_int_equal(outbox_acked(&o, mids[0]), 1);
+	/* The next push would reuse the slot storage still calls the tail:
+	 * the meta is written first. */
+	push_seqs(&o, 5, 5);
+	assert_int_equal(outbox_count(&o), 4);
+	assert_int_equal(outbox_open(&o, 4), 0);
+	expect_seqs(&o, 2, 5);
+}
+
+/* Full, and the flash refuses the meta write: the box keeps what it has, the new reading is refused. */
+static void test_outbox_overflow_when_storage_fails_keeps_the_box(void **state)
+{
+	struct outbox o;
+	struct outbox_reading r = reading(1, 5);
+
+	(void)state;
+	assert_int_equal(outbox_open(&o, 4), 0);
+	push_seqs(&o, 1, 4);
+	fail_writes = 1;
+	assert_int_equal(outbox_push(&o, &r), -EIO);
+	assert_int_equal(o.dropped, 0);
+	assert_int_equal(outbox_count(&o), 4);
+	assert_int_equal(outbox_open(&o, 4), 0);
+	assert_int_equal(o.dropped, 0);
+	expect_seqs(&o, 1, 4);
+}
+
+/* Make the record of @index unreadable, as a damaged flash would. */
+static void damage_slot(uint32_t index, uint16_t capacity)
+{
+	char key[HAL_STORAGE_KEY_MAX + 1];
+	int i;
+
+	snprintf(key, sizeof(key), "ob_%u", (unsigned)(index % capacity));
+	i = find(key);
+	assert_true(i >= 0);
+	flash[i].len = 5;
+}
+
+/* An unreadable record is counted once, though a reconnect sends the box again. */
+static void test_outbox_unreadable_record_counted_once(void **state)
+{
+	struct outbox o;
+	uint32_t seqs[OUTBOX_WINDOW];
+	uint16_t mids[OUTBOX_WINDOW], mid = 1;
+	bool again[OUTBOX_WINDOW];
+
+	(void)state;
+	assert_int_equal(outbox_open(&o, 10), 0);
+	push_seqs(&o, 1, 4);
+	damage_slot(1, 10);                 /* seq 2 */
+	/* A peek stops at the unreadable record once, then goes past it. */
+	assert_int_equal(send_all(&o, &mid, seqs, mids, again), 1);
+	assert_int_equal(send_all(&o, &mid, seqs, mids, again), 2);
+	assert_int_equal(o.dropped, 1);
+	for (int i = 0; i < 3; i++) {
+		outbox_rewind(&o);
+		assert_int_equal(send_all(&o, &mid, seqs, mids, again), 1);
+		assert_int_equal(send_all(&o, &mid, seqs, mids, again), 2);
+	}
+	assert_int_equal(o.dropped, 1);
+}
+
+/* An overflow drop in front of an unreadable record: the oldest reported is a real reading. */
+static void test_outbox_oldest_after_a_drop_before_an_unreadable_record(void **state)
+{
+	struct outbox o;
+	struct outbox_reading r;
+	uint32_t seqs[OUTBOX_WINDOW], boot = 0, seq = 0;
+	uint16_t mids[OUTBOX_WINDOW], mid = 1;
+	bool again[OUTBOX_WINDOW];
+
+	(void)state;
+	assert_int_equal(outbox_open(&o, 4), 0);
+	push_seqs(&o, 1, 4);
+	damage_slot(1, 4);                  /* seq 2 */
+	assert_int_equal(send_all(&o, &mid, seqs, mids, again), 1);
+	assert_int_equal(send_all(&o, &mid, seqs, mids, again), 2);
+	r = reading(1, 5);
+	assert_int_equal(outbox_push(&o, &r), 0);
+	/* seq 1 dropped by the overflow, the unreadable seq 2 let go with it. */
+	assert_int_equal(outbox_oldest(&o, &boot, &seq), 0);
+	assert_int_equal(boot, 1);
+	assert_int_equal(seq, 3);
+	assert_int_equal(outbox_count(&o), 3);
+}
+
 static void test_outbox_uses_capacity_slots_only(void **state)
 {
 	struct outbox o;
@@ -478,6 +578,10 @@ int main(void)
 		cmocka_unit_test_setup(test_outbox_power_cut_during_a_capacity_change, wipe),
 		cmocka_unit_test_setup(test_outbox_reads_the_first_layout, wipe),
 		cmocka_unit_test_setup(test_outbox_knows_its_oldest_reading, wipe),
+		cmocka_unit_test_setup(test_outbox_failed_meta_write_then_reboot_keeps_readings, wipe),
+		cmocka_unit_test_setup(test_outbox_overflow_when_storage_fails_keeps_the_box, wipe),
+		cmocka_unit_test_setup(test_outbox_unreadable_record_counted_once, wipe),
+		cmocka_unit_test_setup(test_outbox_oldest_after_a_drop_before_an_unreadable_record, wipe),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
