@@ -26,7 +26,10 @@ int shim_init(const struct shim_settings *s)
 	    (rc = shim__world_attach(s->world_path, s->world_slot, s->config->device_id,
 				     s->env)) < 0)
 		return rc;
-	return posix_storage_open(s->state_dir, s->config->device_id);
+	/* A store that cannot be opened ends the boot: leave no pid behind. */
+	if ((rc = posix_storage_open(s->state_dir, s->config->device_id)) < 0)
+		shim__world_detach();
+	return rc;
 }
 
 void shim_fini(void)
