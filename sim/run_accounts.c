@@ -48,10 +48,14 @@ void run__book_device(struct run *r, size_t dev)
  */
 void run__book_all(struct run *r, int timeout_ms)
 {
+	/* Our own broker stopped by the scenario: nothing to sync through, and
+	 * what it kept for the recorder comes only when it starts again. */
+	bool broker_down = !r->broker.external && r->broker.state != BROKER_UP;
+
 	for (size_t i = 0; i < r->sc.fleet.n_devices; i++)
 		run__book_device(r, i);
-	if (recorder_sync(r->recorder, timeout_ms) < 0)
-		recorder_flush(r->recorder, 2000); /* broker down: what we have */
+	if (broker_down || recorder_sync(r->recorder, timeout_ms) < 0)
+		recorder_flush(r->recorder, 2000);
 	r->books_synced_ms = run__mono_ms();
 }
 
