@@ -15,7 +15,8 @@ enum {
 	OPT_HUMIDITY, OPT_DISTANCE, OPT_NOISE, OPT_SEED, OPT_KEEPALIVE, OPT_TOPIC_STYLE,
 	OPT_STATE_DIR, OPT_USERNAME, OPT_DHT_FAULT, OPT_SONAR_FAULT, OPT_LOG_LEVEL,
 	OPT_MEDIAN, OPT_LINK_DELAY, OPT_BACKOFF_BASE, OPT_BACKOFF_CAP, OPT_VERSION,
-	OPT_WORLD, OPT_SLOT, OPT_LOG_LIMIT, OPT_OUTBOX,
+	OPT_WORLD, OPT_SLOT, OPT_LOG_LIMIT, OPT_OUTBOX, OPT_WIFI_SSID, OPT_WIFI_PASSWORD,
+	OPT_DNS, OPT_DNS_DEFAULT,
 };
 
 static const struct option long_options[] = {
@@ -43,6 +44,10 @@ static const struct option long_options[] = {
 	{ "log-limit", required_argument, NULL, OPT_LOG_LIMIT },
 	{ "world", required_argument, NULL, OPT_WORLD },
 	{ "slot", required_argument, NULL, OPT_SLOT },
+	{ "wifi-ssid", required_argument, NULL, OPT_WIFI_SSID },
+	{ "wifi-password", required_argument, NULL, OPT_WIFI_PASSWORD },
+	{ "dns", required_argument, NULL, OPT_DNS },
+	{ "dns-default", required_argument, NULL, OPT_DNS_DEFAULT },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, OPT_VERSION },
 	{ NULL, 0, NULL, 0 },
@@ -78,10 +83,17 @@ void device_print_usage(FILE *out)
 	      "  --log-limit SIZE        stop logging after SIZE bytes: 64k, 1M (unlimited)\n"
 	      "  --world FILE            run's world file: environment in, state out\n"
 	      "  --slot N                this device's slot in the world (0)\n"
+	      "  --wifi-ssid S           the access point's SSID, 1-32 bytes (any SSID joins)\n"
+	      "  --wifi-password P       its password, 0-63 characters (\"\": open); with --wifi-ssid\n"
+	      "  --dns NAME=TARGET       where a name leads: broker | nxdomain | HOST[:PORT];\n"
+	      "                          repeatable, up to 32 names\n"
+	      "  --dns-default D         names without --dns: broker | nxdomain (broker)\n"
 	      "  -h, --help              this text\n"
 	      "      --version           print the version\n"
 	      "\n"
 	      "Durations: 250ms, 1s, 1.5s, 2m, 1h (a bare number is seconds).\n"
+	      "The --wifi and --dns options are the network a sketch's program sees; this\n"
+	      "built-in robot joins any access point and connects to --broker directly.\n"
 	      "SIGTERM or SIGINT: publish `offline`, disconnect, exit 0.\n",
 	      out);
 }
@@ -183,7 +195,7 @@ int device_options_parse(int argc, char **argv, struct device_options *o,
 						  "stretched", "truncated" };
 	static const char *const sonar_faults[] = { "none", "no-echo", "stuck-high", "silent" };
 	static const char *const levels[] = { "error", "warn", "info", "debug" };
-	bool seed_set = false;
+	bool seed_set = false, ssid_set = false, wifi_password_set = false;
 	const char *password = getenv("ROBOFLEET_PASSWORD");
 	int c, idx = 0;
 
@@ -196,6 +208,7 @@ int device_options_parse(int argc, char **argv, struct device_options *o,
 	o->log_level = HAL_LOG_INFO;
 	o->link_delay_ms = 50;
 	default_state_dir(o->state_dir, sizeof(o->state_dir));
+	shim_net_defaults(&o->net);
 
 	optind = 1;
 	opterr = 0;
@@ -343,6 +356,36 @@ int device_options_parse(int argc, char **argv, struct device_options *o,
 					    "in 0..199999", optarg);
 			o->world_slot = (uint32_t)v;
 			break;
+		case OPT_WIFI_SSID:
+			if (!*optarg || strlen(optarg) > SHIM_NET_SSID_MAX)
+				return fail(err, err_len, "--wifi-ssid: '%s' is not 1-%d bytes",
+					    optarg, SHIM_NET_SSID_MAX);
+			snprintf(o->net.ssid, sizeof(o->net.ssid), "%s", optarg);
+			ssid_set = true;
+			break;
+		case OPT_WIFI_PASSWORD:
+			if (strlen(optarg) > SHIM_NET_PASSWORD_MAX)
+				return fail(err, err_len, "--wifi-password: longer than %d characters",
+					    SHIM_NET_PASSWORD_MAX);
+			snprintf(o->net.password, sizeof(o->net.password), "%s", optarg);
+			wifi_password_set = true;
+			break;
+		case OPT_DNS: {
+			char why[200];
+
+			if (shim_net_add_dns(&o->net, optarg, why, sizeof(why)) < 0)
+				return fail(err, err_len, "--dns: %s", why);
+			break;
+		}
+		case OPT_DNS_DEFAULT:
+			if (strcmp(optarg, "broker") == 0)
+				o->net.default_action = SHIM_DNS_BROKER;
+			else if (strcmp(optarg, "nxdomain") == 0)
+				o->net.default_action = SHIM_DNS_NXDOMAIN;
+			else
+				return fail(err, err_len, "--dns-default: '%s' is not one of broker, "
+					    "nxdomain", optarg);
+			break;
 		case OPT_USERNAME:
 			if (strlen(optarg) > ROBOT_SECRET_MAX)
 				return fail(err, err_len, "--username: longer than %d characters",
@@ -371,6 +414,14 @@ int device_options_parse(int argc, char **argv, struct device_options *o,
 	}
 	if (!seed_set)
 		o->seed = seed_from_id(o->cfg.device_id);
+	/* One without the other would leave the access point half described. */
+	if (ssid_set != wifi_password_set)
+		return fail(err, err_len, "%s needs %s too (an open network: --wifi-password '')",
+			    ssid_set ? "--wifi-ssid" : "--wifi-password",
+			    ssid_set ? "--wifi-password" : "--wifi-ssid");
+	o->net.ap_set = ssid_set;
+	snprintf(o->net.broker_host, sizeof(o->net.broker_host), "%s", o->cfg.broker_host);
+	o->net.broker_port = o->cfg.broker_port;
 	{
 		const char *why = NULL;
 		if (robot_config_validate(&o->cfg, &why) < 0)

@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "net_names.h"
 #include "robot_config.h"
 #include "shim.h"
 
@@ -22,6 +23,10 @@ struct device_options {
 	uint64_t log_limit_bytes;   /* 0: unlimited */
 	char world_path[1024];      /* empty: standalone */
 	uint32_t world_slot;
+	/* What a sketch's WiFi and connections meet (--wifi-*, --dns*, and
+	 * --broker as the broker names lead to). The built-in robot connects
+	 * to --broker itself and associates with any access point. */
+	struct shim_net net;
 	bool help;
 	bool version;
 };

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "device_cli.h"
+#include "net_names.h"
 #include "robot.h"
 #include "shim.h"
 
@@ -29,6 +30,11 @@ int main(int argc, char **argv)
 		printf("robofleet-device %s\n", ROBOFLEET_VERSION);
 		return 0;
 	}
+
+	/* The built-in robot connects to --broker itself and joins any access
+	 * point; the network is set all the same, so that every program built
+	 * on this shim sees the one the command line describes. */
+	shim_net_set(&opt.net);
 
 	memset(&settings, 0, sizeof(settings));
 	settings.config = &opt.cfg;

@@ -399,6 +399,109 @@ static void test_device_cli_password_from_environment(void **state)
 	assert_string_equal(o.cfg.password, "");
 }
 
+static void test_device_cli_network_defaults(void **state)
+{
+	char *none[] = { "robofleet-device" };
+	char *v6[] = { "robofleet-device", "--broker", "[::1]:1884" };
+	struct device_options o;
+	char err[256];
+
+	(void)state;
+	assert_int_equal(device_options_parse(ARGC(none), none, &o, err, sizeof(err)), 0);
+	assert_string_equal(o.net.broker_host, "127.0.0.1");
+	assert_int_equal(o.net.broker_port, 1883);
+	assert_false(o.net.ap_set);
+	assert_int_equal(o.net.default_action, SHIM_DNS_BROKER);
+	assert_int_equal(o.net.n_entries, 0);
+	/* Names lead to the broker the device was given. */
+	assert_int_equal(device_options_parse(ARGC(v6), v6, &o, err, sizeof(err)), 0);
+	assert_string_equal(o.net.broker_host, "::1");
+	assert_int_equal(o.net.broker_port, 1884);
+}
+
+static void test_device_cli_network(void **state)
+{
+	char *argv[] = { "robofleet-device", "--wifi-ssid", "lab wifi", "--wifi-password", "",
+			 "--dns", "broker.hivemq.com=broker", "--dns", "gone.example.com=nxdomain",
+			 "--dns", "api.example.com=127.0.0.1:8080", "--dns-default", "nxdomain",
+			 "--broker", "localhost:40000" };
+	char *secret[] = { "robofleet-device", "--wifi-password", "correct horse",
+			   "--wifi-ssid", "lab" };
+	struct device_options o;
+	char err[256];
+
+	(void)state;
+	assert_int_equal(device_options_parse(ARGC(argv), argv, &o, err, sizeof(err)), 0);
+	assert_true(o.net.ap_set);
+	assert_string_equal(o.net.ssid, "lab wifi");
+	assert_string_equal(o.net.password, "");
+	assert_int_equal(o.net.default_action, SHIM_DNS_NXDOMAIN);
+	assert_int_equal(o.net.n_entries, 3);
+	assert_string_equal(o.net.entries[0].name, "broker.hivemq.com");
+	assert_int_equal(o.net.entries[0].action, SHIM_DNS_BROKER);
+	assert_int_equal(o.net.entries[1].action, SHIM_DNS_NXDOMAIN);
+	assert_int_equal(o.net.entries[2].action, SHIM_DNS_ADDRESS);
+	assert_string_equal(o.net.entries[2].host, "127.0.0.1");
+	assert_int_equal(o.net.entries[2].port, 8080);
+	assert_string_equal(o.net.broker_host, "localhost");
+	assert_int_equal(o.net.broker_port, 40000);
+
+	assert_int_equal(device_options_parse(ARGC(secret), secret, &o, err, sizeof(err)), 0);
+	assert_true(o.net.ap_set);
+	assert_string_equal(o.net.ssid, "lab");
+	assert_string_equal(o.net.password, "correct horse");
+	assert_int_equal(o.net.default_action, SHIM_DNS_BROKER);
+}
+
+static void test_device_cli_network_rejects(void **state)
+{
+	char *ssid_only[] = { "robofleet-device", "--wifi-ssid", "lab" };
+	char *password_only[] = { "robofleet-device", "--wifi-password", "secret12" };
+	char *empty_ssid[] = { "robofleet-device", "--wifi-ssid", "", "--wifi-password", "x" };
+	char *long_ssid[] = { "robofleet-device", "--wifi-ssid",
+			      "123456789012345678901234567890123", "--wifi-password", "x" };
+	char *long_password[] = { "robofleet-device", "--wifi-ssid", "lab", "--wifi-password",
+				  "1234567890123456789012345678901234567890123456789012345678901234" };
+	char *bad_dns[] = { "robofleet-device", "--dns", "broker.hivemq.com" };
+	char *bad_target[] = { "robofleet-device", "--dns", "a.example=host:99999" };
+	char *twice[] = { "robofleet-device", "--dns", "a.example=broker", "--dns",
+			  "A.example.=nxdomain" };
+	char *bad_default[] = { "robofleet-device", "--dns-default", "refuse" };
+	char *no_value[] = { "robofleet-device", "--dns" };
+	char *many[2 + 2 * (SHIM_DNS_ENTRIES_MAX + 1)];
+	char names[SHIM_DNS_ENTRIES_MAX + 1][32];
+	int n = 0;
+
+	(void)state;
+	assert_rejected(ARGC(ssid_only), ssid_only, "--wifi-ssid needs --wifi-password");
+	assert_rejected(ARGC(password_only), password_only, "--wifi-password needs --wifi-ssid");
+	assert_rejected(ARGC(empty_ssid), empty_ssid, "--wifi-ssid");
+	assert_rejected(ARGC(long_ssid), long_ssid, "1-32 bytes");
+	assert_rejected(ARGC(long_password), long_password, "--wifi-password: longer than 63");
+	assert_rejected(ARGC(bad_dns), bad_dns, "--dns: 'broker.hivemq.com' is not NAME=TARGET");
+	assert_rejected(ARGC(bad_target), bad_target, "--dns: 'host:99999'");
+	assert_rejected(ARGC(twice), twice, "given twice");
+	assert_rejected(ARGC(bad_default), bad_default,
+			"--dns-default: 'refuse' is not one of broker, nxdomain");
+	assert_rejected(ARGC(no_value), no_value, "--dns: needs a value");
+
+	many[n++] = "robofleet-device";
+	for (int i = 0; i <= SHIM_DNS_ENTRIES_MAX; i++) {
+		snprintf(names[i], sizeof(names[i]), "h%d.example=broker", i);
+		many[n++] = "--dns";
+		many[n++] = names[i];
+	}
+	assert_rejected(n, many, "--dns: more than 32 names");
+	{
+		struct device_options o;
+		char err[256];
+
+		/* Exactly the limit is fine. */
+		assert_int_equal(device_options_parse(n - 2, many, &o, err, sizeof(err)), 0);
+		assert_int_equal(o.net.n_entries, SHIM_DNS_ENTRIES_MAX);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -419,6 +522,9 @@ int main(void)
 		cmocka_unit_test(test_device_cli_password_from_environment),
 		cmocka_unit_test(test_device_cli_world_and_log_limit),
 		cmocka_unit_test(test_device_cli_outbox),
+		cmocka_unit_test(test_device_cli_network_defaults),
+		cmocka_unit_test(test_device_cli_network),
+		cmocka_unit_test(test_device_cli_network_rejects),
 	};
 
 	return cmocka_run_group_tests(tests, setup, NULL);
