@@ -52,6 +52,20 @@
  *                      "[v6addr]:port" or "host" (port 1883): use that broker.
  *   connect_rate: 200/s  how fast devices are started (rate, > 0; default
  *                      200/s), so a big fleet does not storm the broker.
+ *   network:           optional mapping; the network a sketch sees (every
+ *                      device gets it as robofleet-device options; the
+ *                      built-in robot ignores it):
+ *     wifi: {ssid: lab, password: secret}  the one access point: SSID 1-32
+ *                      bytes, password 0-63 characters (absent or "": an
+ *                      open network). Default: any SSID and password join.
+ *     dns: {broker.hivemq.com: broker, api.example.com: "127.0.0.1:8080"}
+ *                      where names lead, at most 32: broker (the run's
+ *                      broker, its port for 1883 and 8883), nxdomain (the
+ *                      name does not exist), HOST, HOST:PORT or
+ *                      "[v6addr]:PORT". Names are host names or IP
+ *                      addresses, case-insensitive, each once.
+ *     dns_default: broker  broker (default) or nxdomain: where every other
+ *                      name leads.
  *   groups:            required, a non-empty list of groups. At most 100000
  *                      devices in all, at least 1.
  *
@@ -81,6 +95,14 @@
  *                        own unit, 0..100; default 0
  *     Each metric may instead be a mapping {value: 22.5, noise: 0.2}; its
  *     noise then overrides the group's noise for that metric.
+ *   sketch: fw/blink   the group's firmware: an Arduino/ESP32 sketch, a .ino
+ *                      file or a sketch folder (with a .ino in it), built
+ *                      once per run. Relative to the scenario file's
+ *                      directory; must exist.
+ *   device: ./my-fw    or any program that takes robofleet-device's command
+ *                      line: relative to the scenario file's directory, or
+ *                      searched on PATH when it has no slash; must be an
+ *                      executable file. Not both; neither: the built-in robot.
  *
  * steps[]: each step is a mapping with exactly one key, the step's kind.
  * Steps run in order; `expect` with `within` may hold the timeline up to
@@ -264,6 +286,11 @@ struct scenario_group {
 	uint32_t keepalive_s;
 	enum scenario_topic_style topic_style;
 	struct scenario_env env;
+	/* The group's firmware, as absolute paths (found where the file said);
+	 * both NULL: the built-in robot. At most one is set. */
+	const char *sketch;             /* a .ino file or a sketch folder */
+	const char *device;             /* a program taking robofleet-device's options */
+	struct scenario_pos firmware_pos; /* the sketch: or device: value */
 };
 
 struct scenario_device {
@@ -277,12 +304,30 @@ enum scenario_broker_mode {
 	SCENARIO_BROKER_EXTERNAL,
 };
 
+enum scenario_dns_default {
+	SCENARIO_DNS_BROKER,            /* a name without an entry leads to the broker */
+	SCENARIO_DNS_NXDOMAIN,          /* ... does not exist */
+};
+
+/* What fleet.network: says; every field empty or false when not given. */
+struct scenario_network {
+	struct scenario_pos pos;        /* the mapping; line 0: no network: */
+	bool wifi_set;                  /* false: any SSID and password join */
+	const char *ssid;               /* wifi_set only */
+	const char *password;           /* wifi_set only; "": an open network */
+	const char **dns;               /* "NAME=TARGET", as robofleet-device --dns takes it */
+	size_t n_dns;                   /* at most SHIM_DNS_ENTRIES_MAX */
+	bool dns_default_set;
+	enum scenario_dns_default dns_default;
+};
+
 struct scenario_fleet {
 	struct scenario_pos pos;
 	enum scenario_broker_mode broker;
 	const char *broker_host;        /* EXTERNAL only */
 	uint16_t broker_port;           /* EXTERNAL only */
 	double connect_rate_per_s;
+	struct scenario_network network;
 	struct scenario_group *groups;
 	size_t n_groups;
 	/* Every device, sorted by id (strcmp); a device's index here is the

@@ -73,6 +73,20 @@ int scenario__target_compile(struct scenario *sc, const char *text, struct scena
 			     uint32_t step_index, struct scenario_target *out,
 			     char *why, size_t why_len, uint64_t *work);
 
+/* ---- files a scenario names (scenario_paths.c) ---------------------------- */
+
+/*
+ * A group's sketch: @path (a .ino file or a folder holding one) or device:
+ * @path (an executable file; without a slash, searched on PATH), relative
+ * to the directory of the scenario file @file. *@out gets the absolute
+ * path from @arena. Returns 0, -ENOMEM, or -EINVAL with the reason in
+ * @why (which names the path as written, not the key).
+ */
+int scenario__find_sketch(struct scenario__arena **arena, const char *file, const char *path,
+			  const char **out, char *why, size_t why_len);
+int scenario__find_device(struct scenario__arena **arena, const char *file, const char *path,
+			  const char **out, char *why, size_t why_len);
+
 /* Names as scenario files write them, indexed by the enums. */
 extern const char *const scenario__step_names[SCENARIO_STEP_KIND_COUNT];
 extern const char *const scenario__metric_names[SCENARIO_METRIC_COUNT];

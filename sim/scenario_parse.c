@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "net_names.h"
 #include "robot_config.h"
 #include "scenario_internal.h"
 
@@ -1264,13 +1265,48 @@ static bool word_char(char ch, bool dot)
 	       ch == '_' || ch == '-' || (dot && ch == '.');
 }
 
+/*
+ * sketch: or device:, checked now: a path that is wrong should stop the
+ * file like any other mistake, not every device of the run one by one.
+ */
+static int parse_firmware(struct ctx *c, const struct field *sketch, const struct field *device,
+			  struct scenario_group *g)
+{
+	const struct field *f = sketch->k ? sketch : device;
+	char why[sizeof(c->err->message)];
+	const char *path;
+	int rc;
+
+	if (sketch->k && device->k)
+		return fail(c, device->k, "group '%s': sketch: and device: are two firmwares; "
+			    "give one (neither: the built-in robot)", g->name);
+	if (!f->k)
+		return 0;
+	rc = get_scalar(c, f->v, f->key, sketch->k ? "the path of a .ino file or sketch folder"
+			: "a program's path or name", &path);
+	if (rc < 0)
+		return rc;
+	g->firmware_pos = f->v->pos;
+	if (sketch->k)
+		rc = scenario__find_sketch(&c->sc->arena, c->file, path, &g->sketch, why,
+					   sizeof(why));
+	else
+		rc = scenario__find_device(&c->sc->arena, c->file, path, &g->device, why,
+					   sizeof(why));
+	if (rc == -EINVAL) {
+		g->sketch = g->device = NULL;
+		return fail(c, f->v, "%s: %s", f->key, why);
+	}
+	return rc;
+}
+
 static int parse_group(struct ctx *c, const struct ynode *n, struct scenario_group *g,
 		       size_t index, size_t *total)
 {
 	static const char *const styles[] = { "json", "per-metric", "both" };
 	struct field f[] = { F("name"), F("count"), F("id"), F("first"), F("interval"),
 			     F("sample_interval"), F("keepalive"), F("topic_style"),
-			     F("environment") };
+			     F("environment"), F("sketch"), F("device") };
 	const struct scenario_fleet *fl = &c->sc->fleet;
 	char *pattern;
 	unsigned e;
@@ -1359,15 +1395,140 @@ static int parse_group(struct ctx *c, const struct ynode *n, struct scenario_gro
 	g->env.value[SCENARIO_METRIC_TEMPERATURE] = 22.0;
 	g->env.value[SCENARIO_METRIC_HUMIDITY] = 45.0;
 	g->env.value[SCENARIO_METRIC_DISTANCE] = 100.0;
-	if (f[8].k)
-		return parse_environment(c, f[8].v, &g->env);
+	if (f[8].k && (rc = parse_environment(c, f[8].v, &g->env)) < 0)
+		return rc;
+	return parse_firmware(c, &f[9], &f[10], g);
+}
+
+static int parse_wifi(struct ctx *c, const struct ynode *n, struct scenario_network *net)
+{
+	struct field f[] = { F("ssid"), F("password") };
+	size_t len;
+	int rc = get_fields(c, n, "wifi", f, ARRAY_SIZE(f));
+
+	if (rc < 0)
+		return rc;
+	if (!f[0].k)
+		return fail(c, n, "wifi needs ssid:, e.g. {ssid: lab, password: secret}");
+	if ((rc = get_text(c, f[0].v, "ssid", &net->ssid)) < 0)
+		return rc;
+	len = strlen(net->ssid);
+	if (len == 0 || len > SHIM_NET_SSID_MAX)
+		return fail(c, f[0].v, "ssid: '%s' is not 1-%d bytes", net->ssid,
+			    SHIM_NET_SSID_MAX);
+	net->password = "";
+	if (f[1].k) {
+		if ((rc = get_text(c, f[1].v, "password", &net->password)) < 0)
+			return rc;
+		if (strlen(net->password) > SHIM_NET_PASSWORD_MAX)
+			return fail(c, f[1].v, "password: longer than %d characters (\"\": an "
+				    "open network)", SHIM_NET_PASSWORD_MAX);
+	}
+	net->wifi_set = true;
+	return 0;
+}
+
+/*
+ * Each entry goes through the device's own parser (net_names.c) as the
+ * "NAME=TARGET" the run will pass, so a file that checks here is a command
+ * line every device accepts.
+ */
+static int parse_dns(struct ctx *c, const struct ynode *n, struct scenario_network *net)
+{
+	struct shim_net *all, *one;
+	char d[64], why[200];
+	size_t i = 0;
+	int rc = 0;
+
+	if (!n || n->kind != YNODE_MAP)
+		return fail(c, n, "dns: expected a mapping such as {broker.hivemq.com: broker}, "
+			    "got %s", describe(n, d, sizeof(d)));
+	if (n->n / 2 > SHIM_DNS_ENTRIES_MAX)
+		return fail(c, n, "dns: %zu names; at most %d", n->n / 2, SHIM_DNS_ENTRIES_MAX);
+	net->dns = scenario__alloc(&c->sc->arena, (n->n / 2 + 1) * sizeof(*net->dns));
+	all = malloc(2 * sizeof(*all));
+	if (!net->dns || !all) {
+		free(all);
+		return -ENOMEM;
+	}
+	one = all + 1;
+	shim_net_defaults(all);
+	for (const struct ynode *k = n->first; k; k = k->next->next, i++) {
+		const struct ynode *v = k->next;
+		const char *name, *target;
+		size_t len;
+		char *spec;
+
+		if ((rc = get_scalar(c, k, "dns", "a host name", &name)) < 0)
+			break;
+		if (v->kind == YNODE_SEQ) {
+			rc = fail(c, v, "dns: %s: quote an IPv6 address: \"[::1]:1883\"", name);
+			break;
+		}
+		rc = get_scalar(c, v, name, "broker, nxdomain, HOST or HOST:PORT", &target);
+		if (rc < 0)
+			break;
+		len = strlen(name) + 1 + strlen(target);
+		spec = scenario__alloc(&c->sc->arena, len + 1);
+		if (!spec) {
+			rc = -ENOMEM;
+			break;
+		}
+		snprintf(spec, len + 1, "%s=%s", name, target);
+		if (shim_net_add_dns(all, spec, why, sizeof(why)) < 0) {
+			/* Point at the name when it is the name's fault (bad, or
+			 * given twice), else at the target. */
+			bool name_fault = strchr(name, '=') != NULL;
+
+			if (name_fault) {
+				snprintf(why, sizeof(why), "'%s' is not a host name or an IP "
+					 "address", name);
+			} else {
+				char probe[300];
+
+				shim_net_defaults(one);
+				snprintf(probe, sizeof(probe), "%s=nxdomain", name);
+				name_fault = shim_net_add_dns(one, probe, NULL, 0) < 0 ||
+					     shim_net_add_dns(all, probe, NULL, 0) < 0;
+			}
+			rc = fail(c, name_fault ? k : v, "dns: %s", why);
+			break;
+		}
+		net->dns[i] = spec;
+		net->n_dns = i + 1;
+	}
+	free(all);
+	return rc;
+}
+
+static int parse_network(struct ctx *c, const struct ynode *n, struct scenario_network *net)
+{
+	static const char *const defaults[] = { "broker", "nxdomain" };
+	struct field f[] = { F("wifi"), F("dns"), F("dns_default") };
+	unsigned e;
+	int rc = get_fields(c, n, "network", f, ARRAY_SIZE(f));
+
+	if (rc < 0)
+		return rc;
+	net->pos = n->pos;
+	if (f[0].k && (rc = parse_wifi(c, f[0].v, net)) < 0)
+		return rc;
+	if (f[1].k && (rc = parse_dns(c, f[1].v, net)) < 0)
+		return rc;
+	if (f[2].k) {
+		rc = get_enum(c, f[2].v, "dns_default", defaults, ARRAY_SIZE(defaults), &e);
+		if (rc < 0)
+			return rc;
+		net->dns_default = (enum scenario_dns_default)e;
+		net->dns_default_set = true;
+	}
 	return 0;
 }
 
 static int parse_fleet(struct ctx *c, const struct ynode *n)
 {
 	struct scenario_fleet *fl = &c->sc->fleet;
-	struct field f[] = { F("broker"), F("connect_rate"), F("groups") };
+	struct field f[] = { F("broker"), F("connect_rate"), F("groups"), F("network") };
 	const char *s;
 	size_t i = 0, total = 0;
 	char d[64];
@@ -1404,6 +1565,8 @@ static int parse_fleet(struct ctx *c, const struct ynode *n)
 			return fail(c, f[1].v, "connect_rate: bad rate '%s': use a rate above 0 "
 				    "such as 200/s, 30/m", s);
 	}
+	if (f[3].k && (rc = parse_network(c, f[3].v, &fl->network)) < 0)
+		return rc;
 	if (!f[2].k)
 		return fail(c, n, "fleet needs groups:, a list such as [{name: lab, count: 20}]");
 	n = f[2].v;

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -554,10 +555,10 @@ static void test_scenario_parse_unknown_key(void **state)
 	assert_error("fleet:\n  groups:\n    - {name: lab, count: 2, intervall: 1s}\n",
 		     "t.yaml:3:29: unknown key 'intervall' in group (did you mean 'interval'?): "
 		     "allowed keys are name, count, id, first, interval, sample_interval, "
-		     "keepalive, topic_style, environment");
+		     "keepalive, topic_style, environment, sketch, device");
 	assert_error("fleet:\n  colour: red\n",
 		     "t.yaml:2:3: unknown key 'colour' in fleet: allowed keys are broker, "
-		     "connect_rate, groups");
+		     "connect_rate, groups, network");
 	assert_error(FLEET "  - expect: {status: online, colour: red}\n",
 		     "t.yaml:5:30: unknown key 'colour' in expect: allowed keys are target, "
 		     "within, name, status, messages, rate, value, counter, lost, duplicated, "
@@ -1208,6 +1209,272 @@ static void test_scenario_parse_limits(void **state)
 	scenario_free(NULL);
 }
 
+/* ---- firmware per group and the fleet's network ---------------------------- */
+
+static char fw_dir[64];
+
+static void write_file(const char *name, const char *text, mode_t mode)
+{
+	char path[256];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", fw_dir, name);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+	assert_int_equal(chmod(path, mode), 0);
+}
+
+/* Parse @text as the file fw_dir/t.yaml (not written: only its directory matters). */
+static int parse_in_dir(const char *text, struct scenario *sc, struct scenario_error *err)
+{
+	char name[128];
+
+	snprintf(name, sizeof(name), "%s/t.yaml", fw_dir);
+	return scenario_parse_string(name, text, strlen(text), sc, err);
+}
+
+/* The error for @text parsed in fw_dir, without the file name. */
+static const char *error_in_dir(const char *text)
+{
+	static struct scenario_error err;
+	struct scenario sc;
+	size_t skip = strlen(fw_dir) + strlen("/t.yaml");
+
+	if (parse_in_dir(text, &sc, &err) == 0) {
+		scenario_free(&sc);
+		fail_msg("parsed: %s", text);
+	}
+	assert_true(strlen(err.message) > skip);
+	return err.message + skip;
+}
+
+static void test_scenario_parse_firmware(void **state)
+{
+	struct scenario sc;
+	struct scenario_error err;
+	char want[256], sub[128];
+	const char *e;
+	int rc;
+
+	(void)state;
+	snprintf(fw_dir, sizeof(fw_dir), "/tmp/test_scenario_fw_XXXXXX");
+	assert_non_null(mkdtemp(fw_dir));
+	snprintf(sub, sizeof(sub), "%s/blink", fw_dir);
+	assert_int_equal(mkdir(sub, 0755), 0);
+	snprintf(sub, sizeof(sub), "%s/empty", fw_dir);
+	assert_int_equal(mkdir(sub, 0755), 0);
+	write_file("blink/blink.ino", "void setup() {}\nvoid loop() {}\n", 0644);
+	write_file("one.ino", "void setup() {}\nvoid loop() {}\n", 0644);
+	write_file("notes.txt", "not a sketch\n", 0644);
+	write_file("fw.sh", "#!/bin/sh\nexec true\n", 0755);
+	write_file("plain.sh", "#!/bin/sh\n", 0644);
+
+	rc = parse_in_dir("fleet:\n"
+			  "  groups:\n"
+			  "    - {name: a, count: 2, sketch: blink}\n"
+			  "    - {name: b, count: 1, sketch: ./one.ino}\n"
+			  "    - {name: c, count: 1, device: ./fw.sh}\n"
+			  "    - {name: d, count: 1, device: sh}\n"
+			  "    - {name: e, count: 1}\n"
+			  "steps:\n  - wait: 1s\n", &sc, &err);
+	if (rc != 0)
+		fail_msg("%s", err.message);
+	snprintf(want, sizeof(want), "%s/blink", fw_dir);
+	assert_string_equal(sc.fleet.groups[0].sketch, want);
+	assert_null(sc.fleet.groups[0].device);
+	assert_int_equal(sc.fleet.groups[0].firmware_pos.line, 3);
+	assert_int_equal(sc.fleet.groups[0].firmware_pos.col, 35);
+	snprintf(want, sizeof(want), "%s/./one.ino", fw_dir);
+	assert_string_equal(sc.fleet.groups[1].sketch, want);
+	snprintf(want, sizeof(want), "%s/./fw.sh", fw_dir);
+	assert_string_equal(sc.fleet.groups[2].device, want);
+	assert_null(sc.fleet.groups[2].sketch);
+	/* A bare name is found on PATH, as a shell would. */
+	assert_true(sc.fleet.groups[3].device[0] == '/');
+	assert_non_null(strstr(sc.fleet.groups[3].device, "/sh"));
+	assert_null(sc.fleet.groups[4].sketch);
+	assert_null(sc.fleet.groups[4].device);
+	scenario_free(&sc);
+
+	/* An absolute path is taken as it is. */
+	snprintf(want, sizeof(want), "fleet: {groups: [{name: a, count: 1, device: %s/fw.sh}]}\n"
+		 "steps: [{wait: 1s}]\n", fw_dir);
+	assert_parses(want, &sc);
+	assert_non_null(strstr(sc.fleet.groups[0].device, "/fw.sh"));
+	scenario_free(&sc);
+
+	assert_string_equal(error_in_dir("fleet: {groups: [{name: a, count: 1, sketch: blink, "
+					 "device: ./fw.sh}]}\nsteps: [{wait: 1s}]\n"),
+			    ":1:53: group 'a': sketch: and device: are two firmwares; give one "
+			    "(neither: the built-in robot)");
+	e = error_in_dir("fleet: {groups: [{name: a, count: 1, sketch: nope}]}\n"
+			 "steps: [{wait: 1s}]\n");
+	snprintf(want, sizeof(want), ":1:46: sketch: 'nope' does not exist (looked for %s/nope; "
+		 "a relative path is relative to the scenario file's directory)", fw_dir);
+	assert_string_equal(e, want);
+	assert_string_equal(error_in_dir("fleet: {groups: [{name: a, count: 1, sketch: notes.txt}]}"
+					 "\nsteps: [{wait: 1s}]\n"),
+			    ":1:46: sketch: 'notes.txt' is not a .ino file or a sketch folder");
+	assert_string_equal(error_in_dir("fleet: {groups: [{name: a, count: 1, sketch: empty}]}\n"
+					 "steps: [{wait: 1s}]\n"),
+			    ":1:46: sketch: folder 'empty' holds no .ino file: a sketch folder "
+			    "NAME holds NAME.ino");
+	assert_string_equal(error_in_dir("fleet: {groups: [{name: a, count: 1, sketch: \"\"}]}\n"
+					 "steps: [{wait: 1s}]\n"),
+			    ":1:46: sketch: empty: name a .ino file or a sketch folder");
+	assert_string_equal(error_in_dir("fleet: {groups: [{name: a, count: 1, sketch: [a]}]}\n"
+					 "steps: [{wait: 1s}]\n"),
+			    ":1:46: sketch: expected the path of a .ino file or sketch folder, "
+			    "got a list");
+	e = error_in_dir("fleet: {groups: [{name: a, count: 1, device: ./plain.sh}]}\n"
+			 "steps: [{wait: 1s}]\n");
+	snprintf(want, sizeof(want), ":1:46: device: './plain.sh' is not executable (chmod +x "
+		 "%s/./plain.sh)", fw_dir);
+	assert_string_equal(e, want);
+	assert_string_equal(error_in_dir("fleet: {groups: [{name: a, count: 1, device: ./blink}]}\n"
+					 "steps: [{wait: 1s}]\n"),
+			    ":1:46: device: './blink' is not a file");
+	assert_string_equal(error_in_dir("fleet: {groups: [{name: a, count: 1, device: "
+					 "no-such-program-here}]}\nsteps: [{wait: 1s}]\n"),
+			    ":1:46: device: 'no-such-program-here' is not a program on PATH "
+			    "(write ./no-such-program-here for one next to the scenario file)");
+	e = error_in_dir("fleet: {groups: [{name: a, count: 1, device: ./none}]}\n"
+			 "steps: [{wait: 1s}]\n");
+	snprintf(want, sizeof(want), ":1:46: device: './none' does not exist (looked for "
+		 "%s/./none; a relative path is relative to the scenario file's directory)",
+		 fw_dir);
+	assert_string_equal(e, want);
+	assert_string_equal(error_in_dir("fleet: {groups: [{name: a, count: 1, devcie: sh}]}\n"
+					 "steps: [{wait: 1s}]\n") + 7,
+			    "unknown key 'devcie' in group (did you mean 'device'?): allowed keys "
+			    "are name, count, id, first, interval, sample_interval, keepalive, "
+			    "topic_style, environment, sketch, device");
+
+	/* Without a directory in the name, the working directory. */
+	{
+		char cwd[200];
+
+		assert_non_null(getcwd(cwd, sizeof(cwd)));
+		assert_int_equal(parse("fleet: {groups: [{name: a, count: 1, sketch: nope-x}]}\n"
+				       "steps: [{wait: 1s}]\n", &sc, &err), -EINVAL);
+		snprintf(want, sizeof(want), "(looked for %s/nope-x;", cwd);
+		assert_non_null(strstr(err.message, want));
+	}
+
+	snprintf(want, sizeof(want), "rm -rf '%s'", fw_dir);
+	assert_int_equal(system(want), 0);
+}
+
+static void test_scenario_parse_network(void **state)
+{
+	struct scenario sc;
+	const struct scenario_network *n;
+	char text[4096];
+	size_t o;
+
+	(void)state;
+	assert_parses("fleet:\n"
+		      "  network:\n"
+		      "    wifi: {ssid: YOUR_WIFI_SSID, password: YOUR_WIFI_PASSWORD}\n"
+		      "    dns:\n"
+		      "      broker.hivemq.com: broker\n"
+		      "      gone.example.com: nxdomain\n"
+		      "      api.example.com: 127.0.0.1:8080\n"
+		      "      v6.example.com: \"[::1]:9000\"\n"
+		      "      192.168.1.10: broker\n"
+		      "    dns_default: nxdomain\n"
+		      "  groups: [{name: a, count: 1}]\n"
+		      "steps: [{wait: 1s}]\n", &sc);
+	n = &sc.fleet.network;
+	assert_int_equal(n->pos.line, 3);
+	assert_true(n->wifi_set);
+	assert_string_equal(n->ssid, "YOUR_WIFI_SSID");
+	assert_string_equal(n->password, "YOUR_WIFI_PASSWORD");
+	assert_int_equal(n->n_dns, 5);
+	assert_string_equal(n->dns[0], "broker.hivemq.com=broker");
+	assert_string_equal(n->dns[1], "gone.example.com=nxdomain");
+	assert_string_equal(n->dns[2], "api.example.com=127.0.0.1:8080");
+	assert_string_equal(n->dns[3], "v6.example.com=[::1]:9000");
+	assert_string_equal(n->dns[4], "192.168.1.10=broker");
+	assert_true(n->dns_default_set);
+	assert_int_equal(n->dns_default, SCENARIO_DNS_NXDOMAIN);
+	scenario_free(&sc);
+
+	/* Absent: nothing set, and the device's defaults apply. */
+	assert_parses(FLEET "  - wait: 1s\n", &sc);
+	n = &sc.fleet.network;
+	assert_int_equal(n->pos.line, 0);
+	assert_false(n->wifi_set);
+	assert_int_equal(n->n_dns, 0);
+	assert_false(n->dns_default_set);
+	scenario_free(&sc);
+
+	/* An open network: no password. */
+	assert_parses("fleet: {network: {wifi: {ssid: open-lab}, dns_default: broker}, "
+		      "groups: [{name: a, count: 1}]}\nsteps: [{wait: 1s}]\n", &sc);
+	assert_true(sc.fleet.network.wifi_set);
+	assert_string_equal(sc.fleet.network.password, "");
+	assert_int_equal(sc.fleet.network.dns_default, SCENARIO_DNS_BROKER);
+	scenario_free(&sc);
+
+#define NET(x) "fleet:\n  groups: [{name: a, count: 1}]\n  network: " x "\nsteps: [{wait: 1s}]\n"
+	assert_error(NET("{colour: red}"),
+		     "t.yaml:3:13: unknown key 'colour' in network: allowed keys are wifi, dns, "
+		     "dns_default");
+	assert_error(NET("{wifi: {password: x}}"),
+		     "t.yaml:3:19: wifi needs ssid:, e.g. {ssid: lab, password: secret}");
+	assert_error(NET("{wifi: {ssid: \"\"}}"),
+		     "t.yaml:3:26: ssid: '' is not 1-32 bytes");
+	assert_error(NET("{wifi: {ssid: 123456789012345678901234567890123}}"),
+		     "t.yaml:3:26: ssid: '123456789012345678901234567890123' is not 1-32 bytes");
+	assert_error(NET("{wifi: {ssid: a, password: "
+			 "1234567890123456789012345678901234567890123456789012345678901234}}"),
+		     "t.yaml:3:39: password: longer than 63 characters (\"\": an open network)");
+	assert_error(NET("{wifi: {ssid: a, pasword: x}}"),
+		     "t.yaml:3:29: unknown key 'pasword' in wifi (did you mean 'password'?): "
+		     "allowed keys are ssid, password");
+	assert_error(NET("{dns: [a, b]}"),
+		     "t.yaml:3:18: dns: expected a mapping such as {broker.hivemq.com: broker}, "
+		     "got a list");
+	assert_error(NET("{dns: {\"bad name\": broker}}"),
+		     "t.yaml:3:19: dns: 'bad name' is not a host name or an IP address");
+	assert_error(NET("{dns: {\"a=b\": broker}}"),
+		     "t.yaml:3:19: dns: 'a=b' is not a host name or an IP address");
+	assert_error(NET("{dns: {a.example: \"host:0\"}}"),
+		     "t.yaml:3:30: dns: 'host:0': the port must be 1-65535");
+	assert_error(NET("{dns: {a.example: \"x y\"}}"),
+		     "t.yaml:3:30: dns: 'x y' is not broker, nxdomain, HOST or HOST:PORT");
+	assert_error(NET("{dns: {a.example: }}"),
+		     "t.yaml:3:30: a.example: expected broker, nxdomain, HOST or HOST:PORT, got "
+		     "nothing");
+	assert_error("fleet:\n  groups: [{name: a, count: 1}]\n  network:\n    dns:\n"
+		     "      a.example: [2001, db8]\nsteps: [{wait: 1s}]\n",
+		     "t.yaml:5:18: dns: a.example: quote an IPv6 address: \"[::1]:1883\"");
+	assert_error(NET("{dns: {a.example: broker, A.Example.: nxdomain}}"),
+		     "t.yaml:3:38: dns: 'A.Example' is given twice");
+	assert_error(NET("{dns_default: nxdomian}"),
+		     "t.yaml:3:26: dns_default: 'nxdomian' is not one of broker, nxdomain "
+		     "(did you mean 'nxdomain'?)");
+	assert_error(NET("[]"),
+		     "t.yaml:3:12: network: expected a mapping, got a list");
+#undef NET
+
+	/* 32 names fit, 33 do not. */
+	o = (size_t)snprintf(text, sizeof(text), "fleet:\n  groups: [{name: a, count: 1}]\n"
+			     "  network:\n    dns:\n");
+	for (int i = 0; i < 32; i++)
+		o += (size_t)snprintf(text + o, sizeof(text) - o, "      h%d.example: broker\n", i);
+	snprintf(text + o, sizeof(text) - o, "steps: [{wait: 1s}]\n");
+	assert_parses(text, &sc);
+	assert_int_equal(sc.fleet.network.n_dns, 32);
+	scenario_free(&sc);
+	o += (size_t)snprintf(text + o, sizeof(text) - o, "      one.more: broker\n");
+	snprintf(text + o, sizeof(text) - o, "steps: [{wait: 1s}]\n");
+	assert_error(text, "t.yaml:5:7: dns: 33 names; at most 32");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1232,6 +1499,8 @@ int main(void)
 		cmocka_unit_test(test_scenario_parse_yaml_errors),
 		cmocka_unit_test(test_scenario_parse_file),
 		cmocka_unit_test(test_scenario_parse_limits),
+		cmocka_unit_test(test_scenario_parse_firmware),
+		cmocka_unit_test(test_scenario_parse_network),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
