@@ -35,6 +35,7 @@ static uint64_t up_at_us = UINT64_MAX;
 static uint64_t drop_at_us = UINT64_MAX;  /* a deauthentication on its way */
 static uint32_t association_ms = 50;
 static bool attempt_doomed;               /* this association will fail */
+static enum shim_link_down_cause down_cause = SHIM_LINK_NEVER_UP;
 
 /* The fault set as this layer sees it. */
 static struct {
@@ -53,6 +54,7 @@ void shim__link_setup(uint32_t delay_ms)
 {
 	association_ms = delay_ms;
 	state = HAL_LINK_DOWN;
+	down_cause = SHIM_LINK_NEVER_UP;
 	up_at_us = UINT64_MAX;
 	drop_at_us = UINT64_MAX;
 	attempt_doomed = false;
@@ -121,12 +123,16 @@ static void advance(void)
 
 	if (state == HAL_LINK_CONNECTING && now >= up_at_us) {
 		state = attempt_doomed || out_of_reach(now) ? HAL_LINK_DOWN : HAL_LINK_UP;
+		if (state == HAL_LINK_DOWN)
+			down_cause = attempt_doomed ? SHIM_LINK_REJECTED : SHIM_LINK_NO_AP;
 		up_at_us = UINT64_MAX;
 		attempt_doomed = false;
 		fault.losses_in_row = 0;
 	}
-	if (state == HAL_LINK_UP && (out_of_reach(now) || now >= drop_at_us))
+	if (state == HAL_LINK_UP && (out_of_reach(now) || now >= drop_at_us)) {
 		state = HAL_LINK_DOWN;
+		down_cause = SHIM_LINK_DROPPED;
+	}
 	if (state != HAL_LINK_UP)
 		drop_at_us = UINT64_MAX;
 }
@@ -223,8 +229,16 @@ int hal_link_get_rssi(int *rssi_dbm)
 	return 0;
 }
 
+enum shim_link_down_cause shim_link_down_cause(void)
+{
+	advance();
+	return down_cause;
+}
+
 int hal_link_disconnect(void)
 {
+	if (state != HAL_LINK_DOWN)
+		down_cause = SHIM_LINK_LEFT;
 	state = HAL_LINK_DOWN;
 	up_at_us = UINT64_MAX;
 	drop_at_us = UINT64_MAX;

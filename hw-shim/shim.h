@@ -72,7 +72,21 @@ void shim_dht22_set_fault(enum shim_dht_fault fault);
 void shim_hcsr04_set_fault(enum shim_sonar_fault fault);
 
 /* Number of pins the virtual board has. */
-#define SHIM_GPIO_PINS 32
+#define SHIM_GPIO_PINS 40  /* an ESP32 has GPIO 0-39 */
+
+/* ---- the WiFi link as a station sees it ------------------------------- */
+
+/* Why the link last went down: the reason an ESP32 station would get in
+ * its disconnect event (the Arduino layer's WiFi.status() reports it). */
+enum shim_link_down_cause {
+	SHIM_LINK_NEVER_UP,    /* no attempt has ended yet */
+	SHIM_LINK_DROPPED,     /* it was up and the access point went away */
+	SHIM_LINK_NO_AP,       /* an attempt found no access point in reach */
+	SHIM_LINK_REJECTED,    /* the access point refused the association */
+	SHIM_LINK_LEFT,        /* the station itself disconnected */
+};
+
+enum shim_link_down_cause shim_link_down_cause(void);
 
 /* ---- device-wide settings --------------------------------------------- */
 

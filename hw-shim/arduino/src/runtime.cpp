@@ -1,0 +1,183 @@
+// The runtime's background step, sleeps and the report to the world slot.
+#include "runtime.h"
+
+#include <poll.h>
+#include <string.h>
+#include <time.h>
+
+#include "WiFi.h"
+#include "sockets.h"
+
+extern "C" {
+#include "hal_log.h"
+#include "hal_system.h"
+#include "hal_time.h"
+#include "posix_hal.h"
+}
+
+namespace robofleet_arduino {
+
+/* How long a delay() sleeps between two looks at the world: a fault the
+ * scenario sets mid-delay (a WiFi drop) reaches the sockets this soon. */
+static const uint64_t SERVICE_SLICE_US = 200000;
+/* The pause between two loop() calls that did not wait themselves. */
+static const int LOOP_PAUSE_MS = 10;
+static const uint64_t REPORT_EVERY_US = 250000;
+
+static Identity identity;
+static struct robot_status status;
+static bool mqtt_connected;
+static bool slept;
+static uint64_t reported_at_us;
+static bool dirty = true;
+
+static uint64_t fnv1a(const char *s)
+{
+	uint64_t h = 0xcbf29ce484222325ull;
+
+	for (; *s; s++)
+		h = (h ^ (uint8_t)*s) * 0x100000001b3ull;
+	return h;
+}
+
+void runtime_start(const Identity &id)
+{
+	identity = id;
+	memset(&status, 0, sizeof(status));
+	status.state = ROBOT_BOOT;
+	status.running = true;
+	status.climate_err = -ENODATA;
+	status.distance_err = -ENODATA;
+	runtime_report(true);
+}
+
+const Identity &runtime_identity()
+{
+	return identity;
+}
+
+void runtime_mac(uint8_t mac[6])
+{
+	uint64_t h = fnv1a(identity.device_id ? identity.device_id : "");
+
+	/* Locally administered (bit 1) and unicast (bit 0 clear). */
+	mac[0] = 0x02;
+	for (int i = 1; i < 6; i++)
+		mac[i] = (uint8_t)(h >> (8 * (i - 1)));
+}
+
+uint32_t runtime_ip_be()
+{
+	uint8_t mac[6];
+
+	runtime_mac(mac);
+	/* 10.<mac4>.<mac5>.<2..253>: unique enough on one virtual LAN. */
+	return (10u << 24) | ((uint32_t)mac[3] << 16) | ((uint32_t)mac[4] << 8) |
+	       (uint32_t)(2 + mac[5] % 252);
+}
+
+struct robot_counters &runtime_counters()
+{
+	dirty = true;
+	return status.counters;
+}
+
+void runtime_set_mqtt_connected(bool connected)
+{
+	if (connected != mqtt_connected)
+		dirty = true;
+	mqtt_connected = connected;
+}
+
+void runtime_set_climate(int err, float temperature_c, float humidity_pct)
+{
+	status.climate_err = err;
+	if (err == 0) {
+		status.temp_dc = (int16_t)lroundf(temperature_c * 10.0f);
+		status.humidity_dpct = (uint16_t)lroundf(humidity_pct * 10.0f);
+	}
+	dirty = true;
+}
+
+static enum robot_state current_state()
+{
+	if (mqtt_connected && WiFi.status() == WL_CONNECTED)
+		return ROBOT_ONLINE;
+	if (WiFi.status() == WL_CONNECTED)
+		return ROBOT_MQTT_CONNECTING;
+	if (WiFi.getMode() == WIFI_OFF)
+		return ROBOT_BOOT;
+	return ROBOT_LINK_CONNECTING;
+}
+
+void runtime_report(bool now)
+{
+	uint64_t t = hal_time_now_us();
+	enum robot_state st = status.state == ROBOT_DONE ? ROBOT_DONE : current_state();
+
+	if (st != status.state)
+		dirty = true;
+	status.state = st;
+	if (!now && (!dirty || t - reported_at_us < REPORT_EVERY_US))
+		return;
+	hal_system_report(&status);
+	reported_at_us = t;
+	dirty = false;
+}
+
+void runtime_finish()
+{
+	status.state = ROBOT_DONE;
+	mqtt_connected = false;
+	runtime_report(true);
+}
+
+void runtime_service()
+{
+	/* A zero-length wait is the shim's own look at the world: faults and
+	 * environment come in, the clock leaves bit-banging time. */
+	hal_time_wait_until(0);
+	if (hal_system_shutdown_requested())
+		throw Shutdown();
+	WiFi.service();
+	runtime_report(false);
+}
+
+void runtime_note_slept()
+{
+	slept = true;
+}
+
+void runtime_sleep_until(uint64_t deadline_us)
+{
+	runtime_note_slept();
+	for (;;) {
+		runtime_service();
+		uint64_t now = hal_time_now_us();
+		if (now >= deadline_us)
+			return;
+		uint64_t until = deadline_us - now > SERVICE_SLICE_US ? now + SERVICE_SLICE_US
+								       : deadline_us;
+		hal_time_wait_until(until);
+	}
+}
+
+void runtime_loop_boundary()
+{
+	if (!slept) {
+		/* Wake early for what the sketch's next loop() would act on. */
+		sockets_wait_readable(LOOP_PAUSE_MS);
+	}
+	slept = false;
+	runtime_service();
+}
+
+void runtime_serial_line(const char *line)
+{
+	char buf[600];
+
+	snprintf(buf, sizeof(buf), "serial: %s", line);
+	hal_log_write(HAL_LOG_INFO, buf);
+}
+
+} // namespace robofleet_arduino

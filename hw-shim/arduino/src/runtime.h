@@ -1,0 +1,61 @@
+// The Arduino layer's runtime: the background work the ESP32's own tasks would do while a sketch runs.
+#ifndef ARDUINO_RUNTIME_H
+#define ARDUINO_RUNTIME_H
+
+#include <stdint.h>
+
+extern "C" {
+#include "robot.h"
+#include "shim.h"
+}
+
+namespace robofleet_arduino {
+
+/*
+ * Thrown out of delay(), yield() and the other places the sketch hands over
+ * control, once the device is asked to stop (SIGTERM, the supervisor gone):
+ * the sketch's stack unwinds and main() ends the process cleanly.
+ */
+struct Shutdown {};
+
+struct Identity {
+	const char *device_id;
+	uint64_t seed;
+	const struct shim_env *env;
+	char *const *argv;          /* for ESP.restart() */
+};
+
+void runtime_start(const Identity &id);
+const Identity &runtime_identity();
+
+/* The device's factory MAC: locally administered, unique per device id. */
+void runtime_mac(uint8_t mac[6]);
+/* The station's address on the virtual LAN (10.x.y.z from the MAC). */
+uint32_t runtime_ip_be();
+
+/*
+ * One background step: the world's faults and environment, the WiFi task,
+ * the report to the world slot. Throws Shutdown when the device must stop.
+ */
+void runtime_service();
+/* Sleep until @deadline_us (hal_time_now_us() clock), serving the background. */
+void runtime_sleep_until(uint64_t deadline_us);
+/* Between two loop() calls: a short pause unless loop() already waited or a
+ * socket has data, so a sketch polling millis() does not spin a core. */
+void runtime_loop_boundary();
+/* delay() and friends tell the loop boundary that loop() already slept. */
+void runtime_note_slept();
+
+/* What the dashboard shows: the robot's state and counters in the world slot. */
+struct robot_counters &runtime_counters();
+void runtime_set_mqtt_connected(bool connected);
+void runtime_set_climate(int err, float temperature_c, float humidity_pct);
+void runtime_report(bool now);
+void runtime_finish();
+
+/* A line of the sketch's Serial output into the device log. */
+void runtime_serial_line(const char *line);
+
+} // namespace robofleet_arduino
+
+#endif /* ARDUINO_RUNTIME_H */
