@@ -96,7 +96,7 @@
  *     Each metric may instead be a mapping {value: 22.5, noise: 0.2}; its
  *     noise then overrides the group's noise for that metric.
  *   sketch: fw/blink   the group's firmware: an Arduino/ESP32 sketch, a .ino
- *                      file or a sketch folder (with a .ino in it), built
+ *                      file or a sketch folder (NAME holding NAME.ino), built
  *                      once per run. Relative to the scenario file's
  *                      directory; must exist.
  *   device: ./my-fw    or any program that takes robofleet-device's command

@@ -76,7 +76,7 @@ int scenario__target_compile(struct scenario *sc, const char *text, struct scena
 /* ---- files a scenario names (scenario_paths.c) ---------------------------- */
 
 /*
- * A group's sketch: @path (a .ino file or a folder holding one) or device:
+ * A group's sketch: @path (a .ino file, or a folder NAME holding NAME.ino) or device:
  * @path (an executable file; without a slash, searched on PATH), relative
  * to the directory of the scenario file @file. *@out gets the absolute
  * path from @arena. Returns 0, -ENOMEM, or -EINVAL with the reason in

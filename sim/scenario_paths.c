@@ -1,6 +1,5 @@
 /* Files a scenario names (a group's sketch: or device:), found where the scenario file says. */
-#define _POSIX_C_SOURCE 200809L
-#include <dirent.h>
+#define _XOPEN_SOURCE 700 /* realpath */
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
@@ -50,18 +49,21 @@ static bool ends_with(const char *s, const char *tail)
 	return a >= b && strcmp(s + a - b, tail) == 0;
 }
 
-static bool has_ino(const char *dir)
+/* The Arduino rule: a sketch folder NAME holds its main file NAME.ino. */
+static bool has_main_ino(const char *dir)
 {
-	DIR *d = opendir(dir);
-	struct dirent *e;
-	bool found = false;
+	char real[PATH_MAX], main_ino[2 * PATH_MAX + 8];
+	const char *name;
+	struct stat st;
 
-	if (!d)
+	if (!realpath(dir, real))
 		return false;
-	while (!found && (e = readdir(d)))
-		found = e->d_name[0] != '.' && ends_with(e->d_name, ".ino");
-	closedir(d);
-	return found;
+	name = strrchr(real, '/');
+	name = name ? name + 1 : real;
+	if (!*name)
+		return false;
+	snprintf(main_ino, sizeof(main_ino), "%s/%s.ino", real, name);
+	return stat(main_ino, &st) == 0 && S_ISREG(st.st_mode);
 }
 
 int scenario__find_sketch(struct scenario__arena **arena, const char *file, const char *path,
@@ -84,8 +86,8 @@ int scenario__find_sketch(struct scenario__arena **arena, const char *file, cons
 		return -EINVAL;
 	}
 	if (S_ISDIR(st.st_mode)) {
-		if (!has_ino(*out)) {
-			snprintf(why, why_len, "folder '%s' holds no .ino file: a sketch folder "
+		if (!has_main_ino(*out)) {
+			snprintf(why, why_len, "folder '%s' has no main .ino: a sketch folder "
 				 "NAME holds NAME.ino", path);
 			return -EINVAL;
 		}

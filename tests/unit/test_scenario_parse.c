@@ -1319,8 +1319,23 @@ static void test_scenario_parse_firmware(void **state)
 			    ":1:46: sketch: 'notes.txt' is not a .ino file or a sketch folder");
 	assert_string_equal(error_in_dir("fleet: {groups: [{name: a, count: 1, sketch: empty}]}\n"
 					 "steps: [{wait: 1s}]\n"),
-			    ":1:46: sketch: folder 'empty' holds no .ino file: a sketch folder "
+			    ":1:46: sketch: folder 'empty' has no main .ino: a sketch folder "
 			    "NAME holds NAME.ino");
+	write_file("empty/other.ino", "void setup() {}\nvoid loop() {}\n", 0644);
+	assert_string_equal(error_in_dir("fleet: {groups: [{name: a, count: 1, sketch: empty/}]}\n"
+					 "steps: [{wait: 1s}]\n"),
+			    ":1:46: sketch: folder 'empty/' has no main .ino: a sketch folder "
+			    "NAME holds NAME.ino");
+	/* The main file, however the folder is written. */
+	{
+		char again[200];
+
+		snprintf(again, sizeof(again), "fleet: {groups: [{name: a, count: 1, sketch: "
+			 "blink/}, {name: b, count: 1, sketch: blink/../blink/.}]}\n"
+			 "steps: [{wait: 1s}]\n");
+		assert_int_equal(parse_in_dir(again, &sc, &err), 0);
+		scenario_free(&sc);
+	}
 	assert_string_equal(error_in_dir("fleet: {groups: [{name: a, count: 1, sketch: \"\"}]}\n"
 					 "steps: [{wait: 1s}]\n"),
 			    ":1:46: sketch: empty: name a .ino file or a sketch folder");
