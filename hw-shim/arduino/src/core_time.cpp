@@ -25,6 +25,7 @@ unsigned long millis(void)
 	/* Milliseconds are for scheduling: leave bit-banging time, so that a
 	 * loop polling millis() sees the wall clock move. */
 	shim__clock_end_transaction();
+	runtime_spin_guard();
 	return (unsigned long)((hal_time_now_us() - boot_us) / 1000u);
 }
 

@@ -528,6 +528,7 @@ void PubSubClient::handle_packet()
 
 boolean PubSubClient::loop()
 {
+	runtime_spin_guard();
 	if (!connected())
 		return false;
 	unsigned long t = millis();

@@ -28,6 +28,10 @@ static Identity identity;
 static struct robot_status status;
 static bool mqtt_connected;
 static bool slept;
+static bool servicing;
+static unsigned int calls_since_sleep;
+/* Polling calls allowed between two 1 ms pauses. */
+static const unsigned int SPIN_CALLS = 64;
 static uint64_t reported_at_us;
 static bool dirty = true;
 
@@ -132,20 +136,36 @@ void runtime_finish()
 	runtime_report(true);
 }
 
+/* The background step calls into the API itself (WiFi.status()): those
+ * calls must not start another step. */
 void runtime_service()
 {
+	if (servicing)
+		return;
 	/* A zero-length wait is the shim's own look at the world: faults and
 	 * environment come in, the clock leaves bit-banging time. */
 	hal_time_wait_until(0);
 	if (hal_system_shutdown_requested())
 		throw Shutdown();
+	servicing = true;
 	WiFi.service();
 	runtime_report(false);
+	servicing = false;
 }
 
 void runtime_note_slept()
 {
 	slept = true;
+	calls_since_sleep = 0;
+}
+
+void runtime_spin_guard()
+{
+	if (servicing || ++calls_since_sleep < SPIN_CALLS)
+		return;
+	sockets_wait_readable(1);
+	runtime_note_slept();
+	runtime_service();
 }
 
 void runtime_sleep_until(uint64_t deadline_us)
@@ -169,6 +189,7 @@ void runtime_loop_boundary()
 		sockets_wait_readable(LOOP_PAUSE_MS);
 	}
 	slept = false;
+	calls_since_sleep = 0;
 	runtime_service();
 }
 

@@ -45,6 +45,14 @@ void runtime_sleep_until(uint64_t deadline_us);
 void runtime_loop_boundary();
 /* delay() and friends tell the loop boundary that loop() already slept. */
 void runtime_note_slept();
+/*
+ * Called by the calls a sketch polls in a tight loop (millis(),
+ * WiFi.status(), client.loop(), connected()): every so many calls without
+ * a sleep, a millisecond's pause and a background step. On the chip such a
+ * loop spins one core; a thousand of them here would spin the host, and a
+ * spinning sketch would never hear SIGTERM.
+ */
+void runtime_spin_guard();
 
 /* What the dashboard shows: the robot's state and counters in the world slot. */
 struct robot_counters &runtime_counters();

@@ -94,6 +94,7 @@ wl_status_t WiFiClass::begin()
 
 wl_status_t WiFiClass::status()
 {
+	runtime_spin_guard();
 	if (!begun_)
 		return WL_IDLE_STATUS;
 	if (refuse_at_us_)

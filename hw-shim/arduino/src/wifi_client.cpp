@@ -27,8 +27,10 @@ extern "C" {
 
 namespace robofleet_arduino {
 
-static std::vector<Socket *> live;
-static std::vector<int> parked;
+/* Never destroyed: a sketch's global WiFiClient is destroyed at exit, in an
+ * order against this file's statics that no one controls. */
+static std::vector<Socket *> &live = *new std::vector<Socket *>;
+static std::vector<int> &parked = *new std::vector<int>;
 
 /* How long a write may wait for room in the socket's send buffer. */
 static const uint64_t WRITE_STALL_US = 5000000;
