@@ -7,6 +7,7 @@
 #include "query.h"
 #include "run.h"
 #include "scenario.h"
+#include "sketch_build.h"
 #include "tui.h"
 
 #ifndef ROBOFLEET_VERSION
@@ -22,6 +23,7 @@ static void usage(FILE *out)
 	      "       robofleet check SCENARIO.yaml...\n"
 	      "       robofleet query RUN (--device ID [--last 24h] | --hourly | --sql SQL)\n"
 	      "       robofleet export RUN --format csv|influx [--output FILE]\n"
+	      "       robofleet build SKETCH [-o FILE] [--force] [--verbose]\n"
 	      "       robofleet --version\n"
 	      "\n"
 	      "run    start the fleet the scenario describes, play its steps, and exit 0\n"
@@ -31,7 +33,10 @@ static void usage(FILE *out)
 	      "top    the live dashboard of a run: devices, events, faults by key\n"
 	      "check  validate scenario files without running anything\n"
 	      "query  read a run's record: one robot's readings, hourly means, any SQL\n"
-	      "export write a run's readings as CSV or InfluxDB line protocol\n", out);
+	      "export write a run's readings as CSV or InfluxDB line protocol\n"
+	      "build  compile an Arduino sketch (a .ino file or its folder) against the\n"
+	      "       Arduino layer into a device binary and print its path; built once\n"
+	      "       per content (--force: build again; -o: copy the binary to FILE)\n", out);
 }
 
 static int cmd_check(int argc, char **argv)
@@ -103,6 +108,48 @@ static int cmd_run(int argc, char **argv)
 	return run_scenario(&o);
 }
 
+static int cmd_build(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "output", required_argument, NULL, 'o' },
+		{ "force", no_argument, NULL, 'f' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct sketch_build_options o;
+	char bin[4096], err[1024];
+	int c;
+
+	memset(&o, 0, sizeof(o));
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":ho:", opts, NULL)) != -1) {
+		switch (c) {
+		case 'o': o.output = optarg; break;
+		case 'f': o.force = true; break;
+		case 'v': o.verbose = true; break;
+		case 'h': usage(stdout); return 0;
+		case ':':
+			fprintf(stderr, "robofleet build: %s needs a value\n", argv[optind - 1]);
+			return 2;
+		default:
+			fprintf(stderr, "robofleet build: unknown option %s (see --help)\n", argv[optind - 1]);
+			return 2;
+		}
+	}
+	if (optind != argc - 1) {
+		fprintf(stderr, "robofleet build: give exactly one sketch, a .ino file or its folder (see --help)\n");
+		return 2;
+	}
+	if (sketch_build(argv[optind], &o, bin, sizeof(bin), err, sizeof(err)) < 0) {
+		fprintf(stderr, "robofleet build: %s\n", err);
+		return 1;
+	}
+	printf("%s\n", bin);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc < 2) {
@@ -127,6 +174,8 @@ int main(int argc, char **argv)
 		return query_main(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "export"))
 		return export_main(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "build"))
+		return cmd_build(argc - 1, argv + 1);
 	fprintf(stderr, "robofleet: unknown command '%s' (see --help)\n", argv[1]);
 	return 2;
 }
