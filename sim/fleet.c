@@ -66,7 +66,8 @@ int fleet_start(struct fleet *f, size_t i)
 	posix_spawn_file_actions_t fa;
 	posix_spawnattr_t attr;
 	char slot[16], log[1200], parent[48];
-	const char *argv[FLEET_ARGS_MAX + 16];
+	const char *argv[FLEET_ARGS_MAX + FLEET_COMMON_ARGS_MAX + 16];
+	const char *path;
 	char **env;
 	int n = 0, rc;
 
@@ -86,7 +87,8 @@ int fleet_start(struct fleet *f, size_t i)
 		return -EALREADY;
 	snprintf(slot, sizeof(slot), "%u", d->slot);
 	snprintf(parent, sizeof(parent), "ROBOFLEET_PARENT_PID=%ld", (long)getpid());
-	argv[n++] = f->device_path;
+	path = d->program ? d->program : f->device_path;
+	argv[n++] = path;
 	argv[n++] = "--id";
 	argv[n++] = d->id;
 	argv[n++] = "--broker";
@@ -103,6 +105,8 @@ int fleet_start(struct fleet *f, size_t i)
 	}
 	for (int k = 0; k < FLEET_ARGS_MAX && d->args[k]; k++)
 		argv[n++] = d->args[k];
+	for (int k = 0; f->common_args && k < FLEET_COMMON_ARGS_MAX && f->common_args[k]; k++)
+		argv[n++] = f->common_args[k];
 	argv[n] = NULL;
 
 	env = child_environ(parent);
@@ -130,12 +134,12 @@ int fleet_start(struct fleet *f, size_t i)
 						 O_WRONLY | O_CREAT | O_APPEND, 0644);
 	}
 	posix_spawn_file_actions_addopen(&fa, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
-	rc = posix_spawn(&d->pid, f->device_path, &fa, &attr, (char *const *)argv, env);
+	rc = posix_spawn(&d->pid, path, &fa, &attr, (char *const *)argv, env);
 	if (rc == EPERM && f->pgid != 0) {
 		/* Every member of the old group is gone: found a new one. */
 		f->pgid = 0;
 		posix_spawnattr_setpgroup(&attr, 0);
-		rc = posix_spawn(&d->pid, f->device_path, &fa, &attr, (char *const *)argv, env);
+		rc = posix_spawn(&d->pid, path, &fa, &attr, (char *const *)argv, env);
 	}
 	posix_spawn_file_actions_destroy(&fa);
 	posix_spawnattr_destroy(&attr);

@@ -1,4 +1,4 @@
-/* The fleet: one robofleet-device process per robot, in one process group. */
+/* The fleet: one device process per robot (robofleet-device or another program taking its options), in one process group. */
 #ifndef SIM_FLEET_H
 #define SIM_FLEET_H
 
@@ -8,6 +8,10 @@
 #include <sys/types.h>
 
 #define FLEET_ARGS_MAX 40
+/* Room for options every device gets (the scenario's network: two per DNS
+ * name, up to 32 of them, and a few more). One list for the whole fleet, so
+ * a big fleet does not pay for it per device. */
+#define FLEET_COMMON_ARGS_MAX 80
 
 struct fleet_device {
 	char id[33];
@@ -18,17 +22,21 @@ struct fleet_device {
 	unsigned int crashes;
 	int last_status;            /* waitpid status of the last exit */
 	const char *args[FLEET_ARGS_MAX]; /* extra device options, borrowed */
+	const char *program;        /* NULL: the fleet's device_path; borrowed */
 };
 
 struct fleet {
 	struct fleet_device *devices;
 	size_t count;
 	pid_t pgid;                 /* 0 until the first device starts */
-	char device_path[1024];     /* robofleet-device */
+	char device_path[1024];     /* robofleet-device, for devices without a program */
 	char broker[300];           /* host:port */
 	char world_path[1024];      /* empty: no world */
 	char state_dir[1024];
 	char log_dir[1024];         /* one <id>.log per device */
+	/* Options after each device's own, NULL-terminated, at most
+	 * FLEET_COMMON_ARGS_MAX; NULL: none. Borrowed. */
+	const char *const *common_args;
 };
 
 /* Allocate @count devices. Returns 0 or -ENOMEM. */

@@ -22,12 +22,19 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "net_names.h"
 #include "posix_hal.h"
 #include "record.h"
 #include "recorder.h"
 #include "robot_config.h"
 #include "run_internal.h"
+#include "sketch_build.h"
 #include "tui.h"
+
+/* The network's options must fit the fleet's shared list: wifi (4), two per
+ * name, dns-default (2). */
+_Static_assert(4 + 2 * SHIM_DNS_ENTRIES_MAX + 2 < FLEET_COMMON_ARGS_MAX,
+	       "FLEET_COMMON_ARGS_MAX too small for the network options");
 
 int64_t run__mono_ms(void)
 {
@@ -114,6 +121,90 @@ static int find_device(const struct run *r, char *out, size_t len)
 	return access(out, X_OK) == 0 ? 0 : -ENOENT;
 }
 
+/*
+ * Each group's program: its device: as the scenario found it, or its
+ * sketch built, once per sketch, before anything starts, so that a sketch
+ * that does not compile costs no run directory, broker or device.
+ */
+static int set_up_programs(struct run *r)
+{
+	const struct scenario_fleet *fl = &r->sc.fleet;
+
+	r->programs = calloc(fl->n_groups ? fl->n_groups : 1, sizeof(*r->programs));
+	if (!r->programs)
+		return -ENOMEM;
+	for (size_t i = 0; i < fl->n_groups; i++) {
+		const struct scenario_group *g = &fl->groups[i];
+		char binary[PATH_MAX], err[512];
+		int rc;
+
+		if (g->device)
+			r->programs[i] = strdup(g->device);
+		if (g->device && !r->programs[i])
+			return -ENOMEM;
+		if (!g->sketch || g->count == 0)
+			continue;
+		for (size_t j = 0; j < i && !r->programs[i]; j++)
+			if (fl->groups[j].sketch && r->programs[j] &&
+			    strcmp(fl->groups[j].sketch, g->sketch) == 0)
+				r->programs[i] = strdup(r->programs[j]);
+		if (r->programs[i])
+			continue;
+		run__say(r, "robofleet: building %s for group %s\n", g->sketch, g->name);
+		err[0] = '\0';
+		rc = sketch_build(g->sketch, NULL, binary, sizeof(binary), err, sizeof(err));
+		if (rc < 0) {
+			if (err[0])
+				fprintf(stderr, "%s\n", err);
+			fprintf(stderr, "%s:%u:%u: group '%s': sketch %s did not build; nothing "
+				"was started\n", r->sc.file, (unsigned)g->firmware_pos.line,
+				(unsigned)g->firmware_pos.col, g->name, g->sketch);
+			return rc;
+		}
+		r->programs[i] = strdup(binary);
+		if (!r->programs[i])
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+/* fleet.network: as robofleet-device options, given only where the file says. */
+static int set_up_net_args(struct run *r)
+{
+	static const char *const defaults[] = { "broker", "nxdomain" };
+	const struct scenario_network *n = &r->sc.fleet.network;
+	size_t k = 0;
+
+	r->net_args = calloc(FLEET_COMMON_ARGS_MAX, sizeof(*r->net_args));
+	if (!r->net_args)
+		return -ENOMEM;
+	if (n->wifi_set) {
+		r->net_args[k++] = "--wifi-ssid";
+		r->net_args[k++] = n->ssid;
+		r->net_args[k++] = "--wifi-password";
+		r->net_args[k++] = n->password;
+	}
+	for (size_t i = 0; i < n->n_dns && i < SHIM_DNS_ENTRIES_MAX; i++) {
+		r->net_args[k++] = "--dns";
+		r->net_args[k++] = n->dns[i];
+	}
+	if (n->dns_default_set) {
+		r->net_args[k++] = "--dns-default";
+		r->net_args[k++] = defaults[n->dns_default];
+	}
+	r->net_args[k] = NULL;
+	return 0;
+}
+
+static bool needs_builtin(const struct scenario *sc)
+{
+	for (size_t i = 0; i < sc->fleet.n_groups; i++)
+		if (sc->fleet.groups[i].count && !sc->fleet.groups[i].sketch &&
+		    !sc->fleet.groups[i].device)
+			return true;
+	return false;
+}
+
 static int set_up_world(struct run *r)
 {
 	char path[PATH_MAX + 8];
@@ -155,10 +246,15 @@ static int set_up_fleet(struct run *r)
 	r->books = calloc(n ? n : 1, sizeof(*r->books));
 	if (!r->args || !r->books)
 		return -ENOMEM;
-	if ((rc = find_device(r, r->fleet.device_path, sizeof(r->fleet.device_path))) < 0) {
+	/* Only the built-in robot's groups need it. */
+	if ((rc = find_device(r, r->fleet.device_path, sizeof(r->fleet.device_path))) < 0 &&
+	    needs_builtin(&r->sc)) {
 		fprintf(stderr, "robofleet: robofleet-device not found (give --device PATH)\n");
 		return rc;
 	}
+	if ((rc = set_up_net_args(r)) < 0)
+		return rc;
+	r->fleet.common_args = r->net_args;
 	/* An IPv6 address needs its brackets back for robofleet-device. */
 	snprintf(r->fleet.broker, sizeof(r->fleet.broker), strchr(r->broker.host, ':') ? "[%s]:%d" : "%s:%d",
 		 r->broker.host, r->broker.port);
@@ -174,6 +270,7 @@ static int set_up_fleet(struct run *r)
 
 		snprintf(d->id, sizeof(d->id), "%s", sd->id);
 		d->slot = (uint32_t)i;
+		d->program = r->programs ? r->programs[sd->group] : NULL;
 		fmt_ms(v[0], g->interval_ms);
 		d->args[k++] = "--interval";
 		d->args[k++] = v[0];
@@ -303,6 +400,13 @@ static void tear_down(struct run *r)
 	fleet_free(&r->fleet);
 	free(r->args);
 	r->args = NULL;
+	free(r->net_args);
+	r->net_args = NULL;
+	if (r->programs)
+		for (size_t i = 0; i < r->sc.fleet.n_groups; i++)
+			free(r->programs[i]);
+	free(r->programs);
+	r->programs = NULL;
 	free(r->faults);
 	r->faults = NULL;
 	free(r->faults_injected);
@@ -352,6 +456,12 @@ int run_scenario(const struct run_options *o)
 	}
 	if (run__check_disk(&r) < 0) {
 		scenario_free(&r.sc);
+		return 2;
+	}
+	if ((rc = set_up_programs(&r)) < 0) {
+		if (rc == -ENOMEM)
+			fprintf(stderr, "robofleet: out of memory\n");
+		tear_down(&r);
 		return 2;
 	}
 	/* SIGINT and SIGTERM stop the run: they wake the engine's sleep through

@@ -47,6 +47,9 @@ struct run {
 	struct record *db;              /* read side of the record */
 	struct engine engine;
 	char (*args)[FLEET_ARGS_MAX][24]; /* per-device option values */
+	const char **net_args;          /* the scenario's network: as every device's options */
+	char **programs;                /* per group: its built sketch or device: program; NULL:
+					 * robofleet-device */
 	struct world_faults *faults;    /* per device: what its world slot says */
 	uint32_t *faults_injected;      /* per device: faults so far, for their seeds */
 	uint64_t *published_before;     /* per device: published by processes a power cut ended */
