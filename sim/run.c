@@ -341,14 +341,10 @@ static int connect_cloud(struct run *r)
  */
 static void wind_down(struct run *r, size_t *online_at_end)
 {
-	uint64_t online;
-
 	*online_at_end = 0;
 	if (!r->recorder || !r->db)
 		return;
-	run__settle(r);
-	record_count_online(r->db, &online);
-	*online_at_end = (size_t)online;
+	*online_at_end = run__count_online(r);
 	if (r->fleet.devices) {
 		fleet_stop_all(&r->fleet, STOP_TIMEOUT_MS);
 		fleet_reap(&r->fleet, run__on_device_exit, r);

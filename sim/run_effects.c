@@ -204,12 +204,66 @@ void run__settle(struct run *r)
 	recorder_flush(r->recorder, 2000);
 }
 
+/*
+ * A sketch or another program (a group's sketch: or device:) has no
+ * contract for what it says on a status topic, if it says anything; its
+ * board knows whether its MQTT session is up. Online: powered, running,
+ * and its last report says online.
+ */
+static int status_from_board(struct run *r, size_t dev, enum scenario_status *out, int64_t *at_ms)
+{
+	struct world_slot *slot = world_get_slot(&r->world, (uint32_t)dev);
+	struct world_report rep;
+	bool online;
+
+	if (world_read_report(slot, &rep) < 0 || rep.updated_ms == 0)
+		return -ENODATA;
+	online = atomic_load(&slot->power) == WORLD_POWER_ON && r->fleet.devices[dev].pid > 0 &&
+		 rep.state == WORLD_ROBOT_ONLINE;
+	*out = online ? SCENARIO_STATUS_ONLINE : SCENARIO_STATUS_OFFLINE;
+	*at_ms = rep.updated_ms - r->wall_offset_ms;
+	return 0;
+}
+
+static bool foreign_firmware(const struct run *r, size_t dev)
+{
+	const struct scenario_group *g = &r->sc.fleet.groups[r->sc.fleet.devices[dev].group];
+
+	return g->sketch || g->device;
+}
+
+size_t run__count_online(struct run *r)
+{
+	uint64_t online = 0;
+
+	run__settle(r);
+	if (record_count_online(r->db, &online) < 0)
+		online = 0;
+	/* The record's count, with the board's word for foreign firmware. */
+	for (size_t i = 0; i < r->sc.fleet.n_devices; i++) {
+		enum scenario_status said;
+		struct record_status st;
+		int64_t at;
+
+		if (!foreign_firmware(r, i))
+			continue;
+		if (record_device_status(r->db, r->sc.fleet.devices[i].id, &st) == 0 && st.online &&
+		    online > 0)
+			online--;
+		if (status_from_board(r, i, &said, &at) == 0 && said == SCENARIO_STATUS_ONLINE)
+			online++;
+	}
+	return (size_t)online;
+}
+
 static int op_status(void *ctx, size_t dev, enum scenario_status *out, int64_t *at_ms)
 {
 	struct run *r = ctx;
 	struct record_status st;
 	int rc;
 
+	if (foreign_firmware(r, dev))
+		return status_from_board(r, dev, out, at_ms);
 	run__settle(r);
 	if ((rc = record_device_status(r->db, r->sc.fleet.devices[dev].id, &st)) < 0)
 		return rc;

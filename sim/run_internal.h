@@ -87,6 +87,9 @@ extern const struct engine_ops run__ops;
 int run__sleep_until(void *ctx, int64_t t);
 void run__on_device_exit(void *ctx, struct fleet_device *d, bool crash);
 void run__settle(struct run *r);
+/* Devices online now: the record's status, or for a sketch or device:
+ * group the device's own report of its session. */
+size_t run__count_online(struct run *r);
 void run__note_fault(struct run *r, const char *device_id, const char *kind, const char *action,
 		     const char *detail);
 int run__set_env(void *ctx, size_t dev, const struct scenario_env *env);

@@ -965,7 +965,7 @@ int sketch_build(const char *path, const struct sketch_build_options *o, char *b
 	size_t n_loaded = 0;
 	char cache[PATH_MAX], *cache_abs = NULL, *entry = NULL, *bin = NULL, *work = NULL;
 	char *built = NULL, *unit_from = NULL, *unit_to = NULL;
-	uint64_t key;
+	uint64_t key = 0;
 	struct stat st;
 	int rc, n;
 

@@ -434,7 +434,14 @@ void silent_client_stop(struct silent_client *c)
 
 pid_t device_start(int port, const char *id, const char *state_dir, const char *const extra[])
 {
+	return device_start_program(ROBOFLEET_DEVICE_PATH, port, id, state_dir, NULL, extra);
+}
+
+pid_t device_start_program(const char *program, int port, const char *id, const char *state_dir,
+			   const char *log_path, const char *const extra[])
+{
 	const char *wrapper = getenv("ROBOFLEET_DEVICE_WRAPPER");
+	posix_spawn_file_actions_t fa;
 	char *argv[64];
 	char broker[64];
 	char *wrap_copy = NULL;
@@ -453,7 +460,7 @@ pid_t device_start(int port, const char *id, const char *state_dir, const char *
 		snprintf(parent, sizeof(parent), "%ld", (long)getpid());
 		setenv("ROBOFLEET_PARENT_PID", parent, 1);
 	}
-	argv[n++] = (char *)ROBOFLEET_DEVICE_PATH;
+	argv[n++] = (char *)program;
 	argv[n++] = "--id";
 	argv[n++] = (char *)id;
 	argv[n++] = "--broker";
@@ -463,8 +470,13 @@ pid_t device_start(int port, const char *id, const char *state_dir, const char *
 	for (int i = 0; extra && extra[i] && n < 62; i++)
 		argv[n++] = (char *)extra[i];
 	argv[n] = NULL;
-	if (posix_spawnp(&pid, argv[0], NULL, NULL, argv, environ) != 0)
+	posix_spawn_file_actions_init(&fa);
+	if (log_path)
+		posix_spawn_file_actions_addopen(&fa, STDERR_FILENO, log_path,
+						 O_WRONLY | O_CREAT | O_APPEND, 0644);
+	if (posix_spawnp(&pid, argv[0], &fa, NULL, argv, environ) != 0)
 		pid = -1;
+	posix_spawn_file_actions_destroy(&fa);
 	free(wrap_copy);
 	return pid;
 }

@@ -63,6 +63,10 @@ void silent_client_stop(struct silent_client *c);
 
 /* Start robofleet-device with the given extra argv (NULL-terminated). */
 pid_t device_start(int port, const char *id, const char *state_dir, const char *const extra[]);
+/* The same for any program taking robofleet-device's command line (a
+ * sketch device); its stderr goes to @log_path when that is not NULL. */
+pid_t device_start_program(const char *program, int port, const char *id, const char *state_dir,
+			   const char *log_path, const char *const extra[]);
 /* Send @sig and wait for exit; returns the exit status or -1. */
 int process_stop(pid_t pid, int sig, double timeout_s);
 bool process_alive(pid_t pid);

@@ -133,7 +133,9 @@ void WiFiClass::service()
 		 * without a word to their peers. */
 		was_up_ = false;
 		sockets_abort_all();
-		retry_at_us_ = now_us();
+		/* The station takes a moment to give up on the old access point
+		 * (its beacons are missed first); the status says so meanwhile. */
+		retry_at_us_ = now_us() + RETRY_US;
 	}
 	if (!was_up_ && st == HAL_LINK_UP) {
 		was_up_ = true;
