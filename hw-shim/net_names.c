@@ -325,6 +325,12 @@ int shim_net_resolve(const char *name, uint16_t port, struct sockaddr_storage *o
 	e = find_entry(n, name, len);
 	if (e)
 		return follow(n, e->action, e->host, e->port, port, out, out_len);
+	/* The broker's own address on an MQTT port is the broker: that is the
+	 * address WiFi.hostByName() gave for a name that leads there, and a
+	 * sketch connects to it by IP on the port it hard-codes. */
+	if ((port == MQTT_PORT || port == MQTTS_PORT) && n->broker_port &&
+	    strcmp(name, n->broker_host[0] ? n->broker_host : "127.0.0.1") == 0)
+		return follow(n, SHIM_DNS_BROKER, NULL, 0, port, out, out_len);
 	if (loopback_literal(name, port, out, out_len))
 		return 0;
 	/* Junk no resolver would answer does not reach the broker either. */

@@ -251,8 +251,13 @@ static void test_net_names_ip_literals(void **state)
 	(void)state;
 	use_broker("127.0.0.1", 40000);
 	shim_net_set(&net);
-	/* Loopback goes where it says, port and all. */
-	assert_string_equal(where("127.0.0.1", 1883), "127.0.0.1:1883");
+	/* Loopback goes where it says, port and all... */
+	assert_string_equal(where("127.0.0.2", 1883), "127.0.0.2:1883");
+	assert_string_equal(where("127.0.0.1", 8080), "127.0.0.1:8080");
+	/* ...but the broker's own address on an MQTT port is the broker (what
+	 * WiFi.hostByName() answered, used with the port a sketch hard-codes). */
+	assert_string_equal(where("127.0.0.1", 1883), "127.0.0.1:40000");
+	assert_string_equal(where("127.0.0.1", 8883), "127.0.0.1:40000");
 	assert_string_equal(where("127.1.2.3", 8080), "127.1.2.3:8080");
 	assert_string_equal(where("::1", 1883), "[::1]:1883");
 	assert_string_equal(where("::ffff:127.0.0.1", 1883), "[::ffff:127.0.0.1]:1883");
@@ -266,7 +271,8 @@ static void test_net_names_ip_literals(void **state)
 	shim_net_set(&net);
 	assert_string_equal(where("192.168.1.10", 1883), "ENOENT");
 	assert_string_equal(where("192.168.1.20", 1883), "127.0.0.1:40000");
-	assert_string_equal(where("127.0.0.1", 1883), "127.0.0.1:1883");
+	assert_string_equal(where("127.0.0.1", 1883), "127.0.0.1:40000");
+	assert_string_equal(where("127.0.0.3", 1883), "127.0.0.3:1883");
 }
 
 static void test_net_names_bad_names(void **state)
