@@ -225,6 +225,8 @@ static int status_from_board(struct run *r, size_t dev, enum scenario_status *ou
 	return 0;
 }
 
+static int op_status(void *ctx, size_t dev, enum scenario_status *out, int64_t *at_ms);
+
 static bool foreign_firmware(const struct run *r, size_t dev)
 {
 	const struct scenario_group *g = &r->sc.fleet.groups[r->sc.fleet.devices[dev].group];
@@ -234,26 +236,25 @@ static bool foreign_firmware(const struct run *r, size_t dev)
 
 size_t run__count_online(struct run *r)
 {
-	uint64_t online = 0;
+	size_t online = 0, foreign = 0;
+	uint64_t said_online = 0;
 
 	run__settle(r);
-	if (record_count_online(r->db, &online) < 0)
-		online = 0;
-	/* The record's count, with the board's word for foreign firmware. */
+	for (size_t i = 0; i < r->sc.fleet.n_devices; i++)
+		foreign += foreign_firmware(r, i);
+	/* Only robofleet's own robots: one count of what the record holds. */
+	if (foreign == 0)
+		return record_count_online(r->db, &said_online) == 0 ? (size_t)said_online : 0;
+	/* Foreign firmware may publish under ids of its own: device by device,
+	 * each by its own kind of evidence. */
 	for (size_t i = 0; i < r->sc.fleet.n_devices; i++) {
 		enum scenario_status said;
-		struct record_status st;
 		int64_t at;
 
-		if (!foreign_firmware(r, i))
-			continue;
-		if (record_device_status(r->db, r->sc.fleet.devices[i].id, &st) == 0 && st.online &&
-		    online > 0)
-			online--;
-		if (status_from_board(r, i, &said, &at) == 0 && said == SCENARIO_STATUS_ONLINE)
+		if (op_status(r, i, &said, &at) == 0 && said == SCENARIO_STATUS_ONLINE)
 			online++;
 	}
-	return (size_t)online;
+	return online;
 }
 
 static int op_status(void *ctx, size_t dev, enum scenario_status *out, int64_t *at_ms)

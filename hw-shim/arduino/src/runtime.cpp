@@ -4,6 +4,7 @@
 #include <poll.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "WiFi.h"
 #include "sockets.h"
@@ -44,12 +45,26 @@ static uint64_t fnv1a(const char *s)
 	return h;
 }
 
+static uint32_t boot_nonce()
+{
+	struct timespec ts;
+	uint32_t n;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	n = (uint32_t)getpid() * 2654435761u ^ (uint32_t)ts.tv_nsec ^ (uint32_t)ts.tv_sec;
+	return n ? n : 1;
+}
+
 void runtime_start(const Identity &id)
 {
 	identity = id;
 	memset(&status, 0, sizeof(status));
 	status.state = ROBOT_BOOT;
 	status.running = true;
+	/* A sketch keeps no boot counter of robofleet's; the run tells one
+	 * process's report from the next by this number, so each image (a
+	 * power cycle, an ESP.restart()) gets its own. */
+	status.boot = boot_nonce();
 	status.climate_err = -ENODATA;
 	status.distance_err = -ENODATA;
 	runtime_report(true);
