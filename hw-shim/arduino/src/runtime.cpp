@@ -30,6 +30,7 @@ static struct robot_status status;
 static bool mqtt_connected;
 static bool slept;
 static bool servicing;
+static bool unwinding;
 static unsigned int calls_since_sleep;
 /* Polling calls allowed between two 1 ms pauses. */
 static const unsigned int SPIN_CALLS = 64;
@@ -160,8 +161,12 @@ void runtime_service()
 	/* A zero-length wait is the shim's own look at the world: faults and
 	 * environment come in, the clock leaves bit-banging time. */
 	hal_time_wait_until(0);
-	if (hal_system_shutdown_requested())
+	/* Once: a destructor that calls into the layer while the sketch's
+	 * stack unwinds must not throw a second time (that would abort). */
+	if (hal_system_shutdown_requested() && !unwinding) {
+		unwinding = true;
 		throw Shutdown();
+	}
 	servicing = true;
 	WiFi.service();
 	runtime_report(false);
