@@ -49,8 +49,9 @@ void randomSeed(unsigned long seed)
 
 long map(long x, long in_min, long in_max, long out_min, long out_max)
 {
+	/* The ESP32 core (like AVR's) answers an empty input range with -1. */
 	if (in_max == in_min)
-		return out_min;
+		return -1;
 	return (x - in_min) * (out_max - out_min) / (in_max - in_min) + out_min;
 }
 
@@ -88,7 +89,9 @@ static char *format_unsigned(unsigned long v, char *str, int base, bool negative
 
 char *ltoa(long value, char *str, int base)
 {
-	if (base == 10 && value < 0)
+	/* The ESP32 core's ltoa keeps the sign in every base; itoa (newlib's)
+	 * only in decimal. */
+	if (value < 0)
 		return format_unsigned(0UL - (unsigned long)value, str, base, true);
 	return format_unsigned((unsigned long)value, str, base, false);
 }

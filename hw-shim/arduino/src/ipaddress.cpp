@@ -32,7 +32,15 @@ bool IPAddress::fromString(const char *text)
 	unsigned v[4];
 	char tail;
 
-	if (!text || sscanf(text, "%u.%u.%u.%u%c", &v[0], &v[1], &v[2], &v[3], &tail) != 4)
+	if (!text)
+		return false;
+	/* The core's parser takes digits and dots only: no sign, no space,
+	 * which sscanf's %u would skip or accept. */
+	for (const char *c = text; *c; c++) {
+		if ((*c < '0' || *c > '9') && *c != '.')
+			return false;
+	}
+	if (sscanf(text, "%u.%u.%u.%u%c", &v[0], &v[1], &v[2], &v[3], &tail) != 4)
 		return false;
 	for (int i = 0; i < 4; i++) {
 		if (v[i] > 255)

@@ -41,8 +41,10 @@ size_t Print::print(long v, int base)
 		return write(static_cast<uint8_t>(v));
 	if (base == 10 && v < 0)
 		return write('-') + print_number(0ULL - (unsigned long long)v, 10);
+	/* The ESP32's long is 32 bits: a negative value it can hold prints
+	 * there as its 32-bit two's complement (int -1 in HEX is FFFFFFFF). */
 	if (base != 10)
-		return print_number((unsigned long)v, base);
+		return print_number(v < 0 && v >= INT32_MIN ? (uint32_t)v : (unsigned long)v, base);
 	return print_number((unsigned long long)v, 10);
 }
 
@@ -71,8 +73,6 @@ size_t Print::print(unsigned long long v, int base)
 
 size_t Print::print(double v, int digits)
 {
-	char buf[64];
-
 	/* The core's words for what a number cannot show. */
 	if (isnan(v))
 		return write("nan");
@@ -82,10 +82,9 @@ size_t Print::print(double v, int digits)
 		return write("ovf");
 	if (digits < 0)
 		digits = 2;
-	if (digits > 20)
-		digits = 20;
-	snprintf(buf, sizeof(buf), "%.*f", digits, v);
-	return write(buf);
+	/* String's conversion rounds as the core's printFloat does (an exact
+	 * half up, print(2.5, 0) is 3), which printf's would not. */
+	return print(String(v, (unsigned int)digits));
 }
 
 size_t Print::printf(const char *format, ...)

@@ -28,22 +28,48 @@ static std::string in_base(unsigned long long v, unsigned char base, bool negati
 
 static std::string signed_in_base(long long v, unsigned char base)
 {
-	/* Like the core: a negative number is signed only in decimal. */
-	if (base == 10 && v < 0)
+	/* Like the core's ltoa and lltoa: the sign in front in every base
+	 * (String(int) goes through newlib's itoa instead, below). */
+	if (v < 0)
 		return in_base(0ULL - (unsigned long long)v, base, true);
 	return in_base((unsigned long long)v, base, false);
 }
 
 static std::string decimals(double v, unsigned int places)
 {
-	char buf[64];
+	char buf[320]; /* the integer part of the largest double */
 
 	if (isnan(v))
 		return "nan";
 	if (isinf(v))
 		return v < 0 ? "-inf" : "inf";
-	snprintf(buf, sizeof(buf), "%.*f", (int)(places > 20 ? 20 : places), v);
-	return buf;
+	if (places > 20)
+		places = 20;
+	/* As the core's dtostrf and printFloat: add half a unit of the last
+	 * place, then cut the digits off, so an exact half rounds up (0.125
+	 * with 2 places is 0.13) where printf would round it to even. */
+	std::string out = v < 0 ? "-" : "";
+	double rounding = 0.5;
+	if (v < 0)
+		v = -v;
+	for (unsigned int i = 0; i < places; i++)
+		rounding /= 10.0;
+	v += rounding;
+	double whole = floor(v);
+	double rest = v - whole;
+	snprintf(buf, sizeof(buf), "%.0f", whole);
+	out += buf;
+	if (places)
+		out += '.';
+	while (places--) {
+		rest *= 10.0;
+		int d = (int)rest;
+		if (d > 9)
+			d = 9;
+		out += (char)('0' + d);
+		rest -= d;
+	}
+	return out;
 }
 
 String::String(unsigned char v, unsigned char base) : s_(in_base(v, base, false)) {}
@@ -52,10 +78,7 @@ String::String(int v, unsigned char base)
 {
 }
 String::String(unsigned int v, unsigned char base) : s_(in_base(v, base, false)) {}
-String::String(long v, unsigned char base)
-	: s_(base == 10 ? signed_in_base(v, base) : in_base((unsigned long)v, base, false))
-{
-}
+String::String(long v, unsigned char base) : s_(signed_in_base(v, base)) {}
 String::String(unsigned long v, unsigned char base) : s_(in_base(v, base, false)) {}
 String::String(long long v, unsigned char base) : s_(signed_in_base(v, base)) {}
 String::String(unsigned long long v, unsigned char base) : s_(in_base(v, base, false)) {}
@@ -127,6 +150,9 @@ int String::lastIndexOf(char c) const
 
 int String::lastIndexOf(char c, unsigned int from) const
 {
+	/* The core gives up on a start past the end instead of clipping it. */
+	if (from >= s_.size())
+		return -1;
 	return found(s_.rfind(c, from));
 }
 
