@@ -209,4 +209,20 @@ struct record_account {
 int record_write_accounts(const char *path, const struct record_account *rows, size_t n,
 			  char *err, size_t errlen);
 
+/* ---- data messages of any firmware (record_messages.c) ------------------- */
+
+/*
+ * A firmware without robofleet's payload contract (a sketch) sends plain
+ * numbers per metric, or JSON without boot and seq: each message is one
+ * reading of it. The data messages (JSON readings and per-metric messages)
+ * of the device received at or after @since_ms. Returns 0 or -EIO.
+ */
+int record_count_device_data(struct record *rec, const char *id, int64_t since_ms,
+			     uint64_t *count);
+
+/* As record_metric_values(), over both forms: JSON readings that carry
+ * the metric and per-metric messages, in the order received. */
+long record_data_values(struct record *rec, const char *id, enum record_metric m, bool latest,
+			int64_t since_ms, bool (*each)(void *arg, double v), void *arg);
+
 #endif /* SIM_RECORD_H */

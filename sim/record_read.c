@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "record.h"
+#include "record_internal.h"
 
 enum rq_id {
 	RQ_STATUS,
@@ -249,6 +250,16 @@ void record_close(struct record *rec)
 const char *record_error(const struct record *rec)
 {
 	return rec->error;
+}
+
+sqlite3 *record__sqlite(struct record *rec)
+{
+	return rec->db;
+}
+
+void record__fail(struct record *rec)
+{
+	record__note_error(rec);
 }
 
 int record_check_schema(struct record *rec)

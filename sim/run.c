@@ -217,7 +217,10 @@ static int set_up_world(struct run *r)
 	r->faults_injected = calloc(r->sc.fleet.n_devices, sizeof(*r->faults_injected));
 	r->published_before = calloc(r->sc.fleet.n_devices, sizeof(*r->published_before));
 	r->published_boot = calloc(r->sc.fleet.n_devices, sizeof(*r->published_boot));
-	if (!r->faults || !r->faults_injected || !r->published_before || !r->published_boot)
+	r->refused_before = calloc(r->sc.fleet.n_devices, sizeof(*r->refused_before));
+	r->board_sent = calloc(r->sc.fleet.n_devices, sizeof(*r->board_sent));
+	if (!r->faults || !r->faults_injected || !r->published_before || !r->published_boot ||
+	    !r->refused_before || !r->board_sent)
 		return -ENOMEM;
 	for (size_t i = 0; i < r->sc.fleet.n_devices; i++) {
 		struct world_slot *s = world_get_slot(&r->world, (uint32_t)i);
@@ -411,6 +414,12 @@ static void tear_down(struct run *r)
 	r->published_before = NULL;
 	free(r->published_boot);
 	r->published_boot = NULL;
+	free(r->refused_before);
+	r->refused_before = NULL;
+	free(r->board_sent);
+	r->board_sent = NULL;
+	free(r->group_books);
+	r->group_books = NULL;
 	engine_free(&r->engine);
 	if (r->world.hdr)
 		world_close(&r->world);

@@ -24,6 +24,10 @@ void run__book_device(struct run *r, size_t dev)
 	struct accounting_device *b;
 	struct world_report rep;
 
+	if (dev < r->sc.fleet.n_devices && run__foreign(r, dev)) {
+		run__snapshot_board(r, dev);
+		return;
+	}
 	if (!r->books || dev >= r->sc.fleet.n_devices || !run__keeps_readings(r, dev) ||
 	    world_read_report(world_get_slot(&r->world, (uint32_t)dev), &rep) < 0 ||
 	    rep.updated_ms == 0)

@@ -175,6 +175,7 @@ int run__power(void *ctx, size_t dev, enum scenario_power_action a)
 		 * restored and never reporting, still shows this report). */
 		if (world_read_report(slot, &rep) == 0 && rep.boot != r->published_boot[dev]) {
 			r->published_before[dev] += rep.counters.published;
+			r->refused_before[dev] += rep.counters.publish_errors;
 			r->published_boot[dev] = rep.boot;
 		}
 		atomic_store(&slot->power, (uint32_t)WORLD_POWER_OFF);
@@ -217,7 +218,7 @@ static int status_from_board(struct run *r, size_t dev, enum scenario_status *ou
 	bool online;
 
 	if (world_read_report(slot, &rep) < 0 || rep.updated_ms == 0)
-		return -ENODATA;
+		return -ENOENT; /* a program that keeps no world slot */
 	online = atomic_load(&slot->power) == WORLD_POWER_ON && r->fleet.devices[dev].pid > 0 &&
 		 rep.state == WORLD_ROBOT_ONLINE;
 	*out = online ? SCENARIO_STATUS_ONLINE : SCENARIO_STATUS_OFFLINE;
@@ -227,13 +228,6 @@ static int status_from_board(struct run *r, size_t dev, enum scenario_status *ou
 
 static int op_status(void *ctx, size_t dev, enum scenario_status *out, int64_t *at_ms);
 
-static bool foreign_firmware(const struct run *r, size_t dev)
-{
-	const struct scenario_group *g = &r->sc.fleet.groups[r->sc.fleet.devices[dev].group];
-
-	return g->sketch || g->device;
-}
-
 size_t run__count_online(struct run *r)
 {
 	size_t online = 0, foreign = 0;
@@ -241,7 +235,7 @@ size_t run__count_online(struct run *r)
 
 	run__settle(r);
 	for (size_t i = 0; i < r->sc.fleet.n_devices; i++)
-		foreign += foreign_firmware(r, i);
+		foreign += run__foreign(r, i);
 	/* Only robofleet's own robots: one count of what the record holds. */
 	if (foreign == 0)
 		return record_count_online(r->db, &said_online) == 0 ? (size_t)said_online : 0;
@@ -263,8 +257,10 @@ static int op_status(void *ctx, size_t dev, enum scenario_status *out, int64_t *
 	struct record_status st;
 	int rc;
 
-	if (foreign_firmware(r, dev))
-		return status_from_board(r, dev, out, at_ms);
+	/* A program that keeps no world slot (a plain MQTT client) is judged
+	 * by what it says on its status topic, like the robot. */
+	if (run__foreign(r, dev) && (rc = status_from_board(r, dev, out, at_ms)) != -ENOENT)
+		return rc;
 	run__settle(r);
 	if ((rc = record_device_status(r->db, r->sc.fleet.devices[dev].id, &st)) < 0)
 		return rc;
@@ -279,6 +275,9 @@ static int op_messages(void *ctx, size_t dev, int64_t since, uint64_t *count)
 	struct run *r = ctx;
 
 	run__settle(r);
+	if (run__foreign(r, dev))
+		return record_count_device_data(r->db, r->sc.fleet.devices[dev].id,
+						since + r->wall_offset_ms, count);
 	return record_count_device_readings(r->db, r->sc.fleet.devices[dev].id,
 					    since + r->wall_offset_ms, count);
 }
@@ -303,6 +302,9 @@ static long op_values(void *ctx, size_t dev, enum scenario_metric m, bool latest
 	run__settle(r);
 	if (rm < 0)
 		return -EIO;
+	if (run__foreign(r, dev))
+		return record_data_values(r->db, r->sc.fleet.devices[dev].id, (enum record_metric)rm,
+					  latest, since + r->wall_offset_ms, each, arg);
 	return record_metric_values(r->db, r->sc.fleet.devices[dev].id, (enum record_metric)rm,
 				    latest, since + r->wall_offset_ms, each, arg);
 }
@@ -358,6 +360,17 @@ static int op_loss(void *ctx, size_t dev, uint64_t *lost, uint64_t *dup)
 	/* One snapshot serves a whole fleet-wide check. */
 	if (run__mono_ms() - r->books_synced_ms > 200)
 		run__book_all(r, 5000);
+	if (run__foreign(r, dev)) {
+		struct run_message_books m;
+
+		if ((rc = run__message_books(r, dev, &m)) < 0)
+			return rc;
+		if (m.attempted == 0)
+			return -ENODATA;
+		*lost = m.lost;
+		*dup = 0;
+		return 0;
+	}
 	if ((rc = run__account_device(r, dev, &a)) < 0)
 		return rc;
 	if (a.taken == 0)

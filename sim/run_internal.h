@@ -54,6 +54,9 @@ struct run {
 	uint32_t *faults_injected;      /* per device: faults so far, for their seeds */
 	uint64_t *published_before;     /* per device: published by processes a power cut ended */
 	uint32_t *published_boot;       /* per device: the boot whose count is in published_before */
+	uint64_t *refused_before;       /* per device: publishes refused by processes a power cut ended */
+	uint64_t (*board_sent)[2];      /* per device: sent, refused as of the last run__book_all() */
+	struct run_group_books *group_books; /* per group, tallied for the verdict */
 	/* Per device: what it took, boot by boot, and what its outbox holds
 	 * (accounting.h). Fed from the world at every process end and at
 	 * every loss check; the record is compared against it. */
@@ -104,6 +107,36 @@ bool run__keeps_readings(const struct run *r, size_t dev);
 void run__book_device(struct run *r, size_t dev);
 void run__book_all(struct run *r, int timeout_ms);
 int run__account_device(struct run *r, size_t dev, struct accounting_result *out);
+
+/* ---- run_messages.c: books of any firmware ------------------------------- */
+
+/* A sketch: or device: group's device: no robofleet payload contract. */
+bool run__foreign(const struct run *r, size_t dev);
+
+/* One device of foreign firmware: its board's counts of data publishes
+ * (sent, refused) against the data messages the record holds. */
+struct run_message_books {
+	uint64_t attempted;    /* sent + not_sent */
+	uint64_t sent;
+	uint64_t recorded;
+	uint64_t lost;         /* sent and not in the record */
+	uint64_t not_sent;     /* the firmware tried, the client refused (not connected, too large) */
+};
+int run__message_books(struct run *r, size_t dev, struct run_message_books *out);
+/* Note the board's counts now (run__book_all() does it before it syncs the
+ * recorder, so everything they count as sent had its chance to arrive). */
+void run__snapshot_board(struct run *r, size_t dev);
+
+/* Per group, in the group's own terms: for robofleet's robot attempted is
+ * taken, lost is the accounting's and not sent is buffered + dropped. */
+struct run_group_books {
+	size_t devices;
+	uint64_t attempted, sent, recorded, lost, not_sent;
+	bool incomplete;       /* a device's books could not be read */
+};
+int run__tally_groups(struct run *r);
+void run__write_groups_json(FILE *f, const struct run *r);
+void run__print_groups(FILE *out, const struct run *r);
 void run__save_accounts(struct run *r);
 
 /* run_dashboard.c: the dashboard's requests (control FIFO) and view (world header). */

@@ -215,6 +215,10 @@ static void write_summary_json(const struct run *r, const struct summary *s, int
 	json_string(f, s->store_error[0] ? s->store_error : NULL);
 	fprintf(f, ", \"lock_waits\": %llu, \"lock_wait_max_ms\": %lld},\n",
 		(unsigned long long)s->lock_waits, (long long)s->lock_wait_max_ms);
+	run__write_groups_json(f, r);
+	/* "duplicated" kept for existing readers: the same readings received
+	 * again, each stored once. */
+	fprintf(f, "  \"redelivered_stored_once\": %llu,\n", (unsigned long long)s->duplicated);
 	fprintf(f, "  \"faults\": %llu,\n", (unsigned long long)s->faults);
 	if (isnan(s->p50_ms))
 		fprintf(f, "  \"latency_ms\": null,\n");
@@ -289,6 +293,7 @@ static void print_verdict(FILE *out, const struct run *r, const struct summary *
 	       (unsigned long long)s->taken, (unsigned long long)s->published,
 	       (unsigned long long)s->recorded, (unsigned long long)s->buffered,
 	       (unsigned long long)s->lost);
+	run__print_groups(out, r);
 	fprintf(out, "redelivered (stored once) %llu, rejected %llu\n",
 	       (unsigned long long)s->duplicated, (unsigned long long)s->rejected);
 	if (s->lock_waits)
@@ -311,6 +316,8 @@ int run__verdict(struct run *r, int engine_rc, size_t online_at_end)
 	struct summary s;
 
 	summarise(r, &s, online_at_end);
+	if (r->db && run__tally_groups(r) < 0)
+		fprintf(stderr, "robofleet: out of memory tallying the groups\n");
 	if (r->recorder)
 		run__save_accounts(r);
 	write_summary_json(r, &s, engine_rc);

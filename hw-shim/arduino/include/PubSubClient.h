@@ -134,6 +134,7 @@ private:
 	const char *domain_ = nullptr;
 	uint16_t port_ = 0;
 	bool ever_connected_ = false;
+	char streamed_topic_[128] = ""; /* beginPublish()'s, counted at endPublish() */
 	/* The packet read_packet() left in the buffer. */
 	uint8_t pkt_type_ = 0;
 	uint8_t pkt_flags_ = 0;

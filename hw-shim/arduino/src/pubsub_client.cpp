@@ -393,20 +393,21 @@ boolean PubSubClient::publish(const char *topic, const uint8_t *payload, unsigne
 {
 	int n;
 
-	if (!topic || !connected())
+	if (!topic)
 		return false;
+	if (!connected()) {
+		runtime_count_publish(topic, false);
+		return false;
+	}
 	/* The library refuses what its buffer cannot hold, header included. */
 	if (buffer_size_ < MAX_HEADER_SIZE + 2 + strnlen(topic, buffer_size_) + plength) {
-		runtime_counters().publish_errors++;
+		runtime_count_publish(topic, false);
 		return false;
 	}
 	n = mqtt_encode_publish(buffer_, buffer_size_, topic, payload, plength, 0, retained, 0);
-	if (n < 0 || !write_all(buffer_, (size_t)n)) {
-		runtime_counters().publish_errors++;
-		return false;
-	}
-	runtime_counters().published++;
-	return true;
+	bool sent = n >= 0 && write_all(buffer_, (size_t)n);
+	runtime_count_publish(topic, sent);
+	return sent;
 }
 
 boolean PubSubClient::publish_P(const char *topic, const char *payload, boolean retained)
@@ -424,19 +425,25 @@ boolean PubSubClient::beginPublish(const char *topic, unsigned int plength, bool
 {
 	int n;
 
-	if (!topic || !connected())
+	if (!topic)
 		return false;
-	n = mqtt_encode_publish_header(buffer_, buffer_size_, topic, plength, 0, retained, 0);
-	if (n < 0 || !write_all(buffer_, (size_t)n)) {
-		runtime_counters().publish_errors++;
+	if (!connected()) {
+		runtime_count_publish(topic, false);
 		return false;
 	}
+	n = mqtt_encode_publish_header(buffer_, buffer_size_, topic, plength, 0, retained, 0);
+	if (n < 0 || !write_all(buffer_, (size_t)n)) {
+		runtime_count_publish(topic, false);
+		return false;
+	}
+	snprintf(streamed_topic_, sizeof(streamed_topic_), "%s", topic);
 	return true;
 }
 
 int PubSubClient::endPublish()
 {
-	runtime_counters().published++;
+	runtime_count_publish(streamed_topic_, true);
+	streamed_topic_[0] = '\0';
 	return 1;
 }
 

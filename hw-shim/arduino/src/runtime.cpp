@@ -145,6 +145,32 @@ void runtime_report(bool now)
 	dirty = false;
 }
 
+bool runtime_is_reading_topic(const char *topic)
+{
+	static const char *const leaves[] = { "temperature", "humidity", "distance", "data" };
+	const char *leaf;
+
+	if (!topic)
+		return false;
+	leaf = strrchr(topic, '/');
+	leaf = leaf ? leaf + 1 : topic;
+	for (const char *l : leaves)
+		if (strcmp(leaf, l) == 0)
+			return true;
+	return false;
+}
+
+void runtime_count_publish(const char *topic, bool sent)
+{
+	if (!runtime_is_reading_topic(topic))
+		return;
+	if (sent)
+		status.counters.published++;
+	else
+		status.counters.publish_errors++;
+	dirty = true;
+}
+
 void runtime_finish()
 {
 	status.state = ROBOT_DONE;

@@ -54,6 +54,16 @@ void runtime_note_slept();
  */
 void runtime_spin_guard();
 
+/*
+ * Is a publish to @topic a reading (counted as sent or not sent in the
+ * world slot), rather than a status or anything else? By the group's
+ * readings templates when the run gave them, else by robofleet's layout:
+ * the last level is temperature, humidity, distance or data.
+ */
+bool runtime_is_reading_topic(const char *topic);
+/* A data publish the firmware attempted: sent, or refused by the client. */
+void runtime_count_publish(const char *topic, bool sent);
+
 /* What the dashboard shows: the robot's state and counters in the world slot. */
 struct robot_counters &runtime_counters();
 void runtime_set_mqtt_connected(bool connected);

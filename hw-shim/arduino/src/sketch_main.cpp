@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "Arduino.h"
+#include "Preferences.h"
 #include "runtime.h"
 #include "sockets.h"
 
@@ -29,6 +30,23 @@ void serial_flush_pending();
  * the sketch's DHT object says, when it calls begin(). */
 static const unsigned SONAR_TRIG_PIN = 5;
 static const unsigned SONAR_ECHO_PIN = 18;
+
+/*
+ * Provisioning, as a factory writes a device's identity into NVS before it
+ * ships: namespace "robofleet", key "id" (the device id), so the same
+ * sketch reads who it is on the bench and on a real board. Written only
+ * when it differs, as a flash would be programmed once.
+ */
+static void provision(const char *device_id)
+{
+	Preferences factory;
+
+	if (!factory.begin("robofleet", false))
+		return;
+	if (factory.getString("id") != device_id)
+		factory.putString("id", device_id);
+	factory.end();
+}
 
 static int run_sketch()
 {
@@ -89,6 +107,7 @@ int main(int argc, char **argv)
 	Identity id = { opt.cfg.device_id, opt.seed, &opt.env, argv };
 	core_time_start();
 	runtime_start(id);
+	provision(opt.cfg.device_id);
 	rc = run_sketch();
 	serial_flush_pending();
 	runtime_finish();
