@@ -4,10 +4,17 @@
 # broker, sensors/robot01/status says online and temperature and humidity
 # arrive as plain numbers every 10 s; stop and start published on its
 # command topic appear in its Serial log. Skipped (77) without the tutorial.
-# Usage: test_arduino_tutorial.sh ROBOFLEET TUTORIAL_TEXT
+# Usage: test_arduino_tutorial.sh ROBOFLEET TUTORIAL_TEXT [SOURCE_DIR]
 set -u
 robofleet=$1
 tutorial=${ROBOFLEET_TUTORIAL:-$2}
+# A clone made from a local checkout finds the tutorial beside its origin.
+if [ ! -r "$tutorial" ] && [ -n "${3:-}" ]; then
+  origin=$(git -C "$3" config --get remote.origin.url 2>/dev/null || true)
+  case "$origin" in
+    /*) [ -r "$origin/../shared/reference/${2##*/}" ] && tutorial="$origin/../shared/reference/${2##*/}" ;;
+  esac
+fi
 if [ ! -r "$tutorial" ]; then
   echo "skip: the reference tutorial is not at $tutorial (set ROBOFLEET_TUTORIAL)"
   exit 77
