@@ -103,6 +103,31 @@
  *                      line: relative to the scenario file's directory, or
  *                      searched on PATH when it has no slash; must be an
  *                      executable file. Not both; neither: the built-in robot.
+ *   topics:            where the firmware publishes and listens (sketch: and
+ *                      device: groups only; the built-in robot publishes
+ *                      robofleet's contract). Templates are MQTT topics whose
+ *                      whole levels may be {id}, {room} or {metric}
+ *                      (temperature|humidity|distance); docs/scenarios.md has
+ *                      the rules. Keys, each optional:
+ *     readings: "sensors/{id}/{metric}"  a template (plain numbers), a
+ *                      mapping {topic: T, format: plain|json}, or a list of
+ *                      1-4 of those. Plain needs {metric}; json is robofleet's
+ *                      reading object (boot, seq and device_id optional).
+ *                      Default: sensors/{id}/{metric} plain and
+ *                      sensors/{id}/data json.
+ *     status: "sensors/{id}/status"      online/offline payloads (default).
+ *     command: {topic: "sensors/{id}/command", format: plain}  where
+ *                      command steps publish, in that form: plain (start,
+ *                      default) or json ({"action":"start"}).
+ *                      A template naming neither {id} nor {room} fits only a
+ *                      group of one device; {room} needs rooms:. Templates
+ *                      of the fleet that could be the same topic are refused
+ *                      unless they are the same template, or one level is
+ *                      {id} in one and {room} in the other.
+ *   rooms: "room_{:02}"  each device's room: a pattern like id: (numbered
+ *                      the same way), or a list of exactly count names. A
+ *                      room is 1-32 of A-Z a-z 0-9 _ -, names exactly one
+ *                      device of the fleet, and is no device's id.
  *
  * steps[]: each step is a mapping with exactly one key, the step's kind.
  * Steps run in order; `expect` with `within` may hold the timeline up to
@@ -120,9 +145,11 @@
  *       next step starts at once, add a `wait` to let it finish.
  *
  *   - command: {target: T, action: stop, format: json}
- *       Publish on sensors/<id>/command as a cloud application would:
- *       action start or stop; format json ({"action":"stop"}, default) or
- *       plain (stop). Instead of action, payload: "text" publishes exactly
+ *       Publish on each device's command topic (its group's topics:
+ *       command, default sensors/<id>/command) as a cloud application
+ *       would: action start or stop; format json ({"action":"stop"}) or
+ *       plain (stop), default the group's command format (json for the
+ *       built-in robot). Instead of action, payload: "text" publishes exactly
  *       that text (at most 256 bytes, may be empty; format does not apply),
  *       e.g. to check that devices count and ignore garbage.
  *
@@ -229,6 +256,7 @@
 #include <stdint.h>
 
 #include "fault_catalog.h"
+#include "topic_layout.h"
 
 #define SCENARIO_ID_MAX 32            /* as ROBOT_ID_MAX: [A-Za-z0-9_-] */
 #define SCENARIO_NAME_MAX 64
@@ -291,12 +319,28 @@ struct scenario_group {
 	const char *sketch;             /* a .ino file or a sketch folder */
 	const char *device;             /* a program taking robofleet-device's options */
 	struct scenario_pos firmware_pos; /* the sketch: or device: value */
+	/* Where the firmware publishes and listens: as declared in topics:,
+	 * or the default of its kind (robofleet's contract). Never NULL
+	 * after a parse. */
+	const struct topic_layout *topics;
+	bool topics_set;                /* topics: given */
+	struct scenario_pos topics_pos; /* its value, else the group */
+	/* Command steps use the layout's command format unless they give
+	 * format: (set for sketch: and device: groups and declared layouts;
+	 * the built-in robot's steps keep the step's own, json by default). */
+	bool command_format_set;
+	/* rooms: a pattern (NULL: none) or a list of count names. */
+	const char *rooms_pattern;
+	const char *const *rooms_list;
+	size_t n_rooms_list;
+	struct scenario_pos rooms_pos;  /* line 0: no rooms: */
 };
 
 struct scenario_device {
 	char id[SCENARIO_ID_MAX + 1];
 	uint32_t group;                 /* index into fleet.groups */
 	uint32_t number;                /* the number its id pattern used */
+	const char *room;               /* its group's rooms:, NULL: none */
 };
 
 enum scenario_broker_mode {
@@ -475,6 +519,7 @@ struct scenario_command {
 	struct scenario_target target;
 	enum scenario_command_action action;
 	enum scenario_command_format format;
+	bool format_set;                /* format: given, so it wins over the group's layout */
 	const char *payload;            /* PAYLOAD only, NUL-free */
 	size_t payload_len;
 };

@@ -7,13 +7,13 @@
 #include "scenario_internal.h"
 
 /* Room for any id worth reporting: longer ones are cut and are invalid anyway. */
-#define EXPAND_MAX 96
+#define EXPAND_MAX SCENARIO_EXPAND_MAX
 
 /*
  * Check the placeholders of @pat: "{}" or "{:0N}" with N = 1..10. Sets
  * *@has_number if there is at least one. Returns 0 or -EINVAL.
  */
-static int pattern_check(const char *pat, bool *has_number)
+int scenario__pattern_check(const char *pat, bool *has_number)
 {
 	*has_number = false;
 	for (const char *p = pat; *p; p++) {
@@ -38,7 +38,7 @@ static int pattern_check(const char *pat, bool *has_number)
 }
 
 /* Write @pat with @number in its placeholders to @out (cut at EXPAND_MAX). */
-static void pattern_expand(const char *pat, uint64_t number, char out[EXPAND_MAX + 1])
+void scenario__pattern_expand(const char *pat, uint64_t number, char out[EXPAND_MAX + 1])
 {
 	size_t o = 0;
 
@@ -94,7 +94,7 @@ int scenario__fleet_expand(struct scenario *sc, struct scenario_error *err)
 		const struct scenario_group *gr = &f->groups[g];
 		bool has_number;
 
-		if (pattern_check(gr->id_pattern, &has_number) < 0)
+		if (scenario__pattern_check(gr->id_pattern, &has_number) < 0)
 			return scenario__error(err, sc->file, gr->id_pos,
 					       "group '%s': bad id pattern '%s': write {} for "
 					       "the device number, or {:03} for it zero padded "
@@ -110,7 +110,7 @@ int scenario__fleet_expand(struct scenario *sc, struct scenario_error *err)
 			uint64_t number = (uint64_t)gr->first + i;
 			char id[EXPAND_MAX + 1];
 
-			pattern_expand(gr->id_pattern, number, id);
+			scenario__pattern_expand(gr->id_pattern, number, id);
 			if (!scenario_id_valid(id))
 				return scenario__error(err, sc->file, gr->id_pos,
 						       "group '%s': id pattern '%s' makes '%s', "

@@ -63,6 +63,22 @@ int scenario__tree_load(const char *file, const char *text, size_t len,
 /* Build sc->fleet.devices from the groups and check the ids. */
 int scenario__fleet_expand(struct scenario *sc, struct scenario_error *err);
 
+/* An id pattern's placeholders ({} or {:0N}); *@has_number: there is one.
+ * Returns 0 or -EINVAL. */
+int scenario__pattern_check(const char *pat, bool *has_number);
+#define SCENARIO_EXPAND_MAX 96
+/* @pat with @number put in, cut at SCENARIO_EXPAND_MAX bytes. */
+void scenario__pattern_expand(const char *pat, uint64_t number, char out[SCENARIO_EXPAND_MAX + 1]);
+
+/*
+ * After the fleet is expanded: give every device its room, and check the
+ * layouts against the fleet (rooms unique and no device's id, a template
+ * without {id} or {room} only for a group of one, {room} only with rooms:,
+ * no two templates that could claim one topic for different devices).
+ * Returns 0, -ENOMEM, or -EINVAL with @err.
+ */
+int scenario__topics_check(struct scenario *sc, struct scenario_error *err);
+
 /*
  * Compile one target string (not a list) into @out, allocating from sc's
  * arena, and check that it selects at least one device. *@work (NULL: no

@@ -714,6 +714,7 @@ static int parse_command(struct ctx *c, const struct ynode *v, struct scenario_s
 		if (rc < 0)
 			return rc;
 		cmd->format = e == 0 ? SCENARIO_FORMAT_JSON : SCENARIO_FORMAT_PLAIN;
+		cmd->format_set = true;
 	}
 	return 0;
 }
@@ -1300,13 +1301,149 @@ static int parse_firmware(struct ctx *c, const struct field *sketch, const struc
 	return rc;
 }
 
+/* ---- topics: and rooms: -------------------------------------------------- */
+
+static const char *const topic_formats[] = { "plain", "json" };
+
+/* One template: "text" or {topic: "text", format: plain|json}. */
+static int parse_template(struct ctx *c, const struct ynode *n, const char *key,
+			  enum topic_role role, struct topic_template *out)
+{
+	enum topic_format fmt = TOPIC_FORMAT_PLAIN;
+	char why[300];
+	const char *text;
+	const struct ynode *at = n;
+	unsigned e;
+	int rc;
+
+	if (n && n->kind == YNODE_MAP) {
+		struct field f[] = { F("topic"), F("format") };
+
+		if ((rc = get_fields(c, n, key, f, ARRAY_SIZE(f))) < 0)
+			return rc;
+		if (!f[0].k)
+			return fail(c, n, "%s needs topic:, e.g. {topic: \"sensors/{id}/data\", "
+				    "format: json}", key);
+		if (f[1].k) {
+			rc = get_enum(c, f[1].v, "format", topic_formats,
+				      ARRAY_SIZE(topic_formats), &e);
+			if (rc < 0)
+				return rc;
+			fmt = (enum topic_format)e;
+		}
+		n = f[0].v;
+		at = n;
+	}
+	rc = get_scalar(c, n, key, "a topic such as \"sensors/{id}/{metric}\" or a mapping "
+			"{topic: ..., format: ...}", &text);
+	if (rc < 0)
+		return rc;
+	if (topic_template_parse(text, role, fmt, out, why, sizeof(why)) < 0)
+		return fail(c, at, "%s: %s", key, why);
+	return 0;
+}
+
+static int parse_topics(struct ctx *c, const struct ynode *n, struct scenario_group *g)
+{
+	struct field f[] = { F("readings"), F("status"), F("command") };
+	struct topic_layout *l = scenario__alloc(&c->sc->arena, sizeof(*l));
+	int rc;
+
+	if (!l)
+		return -ENOMEM;
+	if ((rc = get_fields(c, n, "topics", f, ARRAY_SIZE(f))) < 0)
+		return rc;
+	if (!g->sketch && !g->device)
+		return fail(c, n, "group '%s': topics: is for sketch: and device: groups; the "
+			    "built-in robot publishes robofleet's contract (sensors/{id}/...)",
+			    g->name);
+	topic_layout_default(l, TOPIC_FORMAT_PLAIN);
+	if (f[0].k && f[0].v && f[0].v->kind == YNODE_SEQ) {
+		size_t i = 0;
+
+		if (f[0].v->n == 0 || f[0].v->n > TOPIC_READINGS_MAX)
+			return fail(c, f[0].v, "readings: %zu templates; give 1 to %d",
+				    f[0].v->n, TOPIC_READINGS_MAX);
+		for (const struct ynode *t = f[0].v->first; t; t = t->next, i++)
+			if ((rc = parse_template(c, t, "readings", TOPIC_ROLE_READINGS,
+						 &l->readings[i])) < 0)
+				return rc;
+		l->n_readings = i;
+	} else if (f[0].k) {
+		if ((rc = parse_template(c, f[0].v, "readings", TOPIC_ROLE_READINGS,
+					 &l->readings[0])) < 0)
+			return rc;
+		l->n_readings = 1;
+	}
+	if (f[1].k && (rc = parse_template(c, f[1].v, "status", TOPIC_ROLE_STATUS,
+					   &l->status)) < 0)
+		return rc;
+	if (f[2].k && (rc = parse_template(c, f[2].v, "command", TOPIC_ROLE_COMMAND,
+					   &l->command)) < 0)
+		return rc;
+	g->topics = l;
+	g->topics_set = true;
+	g->topics_pos = n->pos;
+	return 0;
+}
+
+static int parse_rooms(struct ctx *c, const struct ynode *n, struct scenario_group *g)
+{
+	const char **list;
+	size_t i = 0;
+	int rc;
+
+	g->rooms_pos = n ? n->pos : g->pos;
+	if (!n || n->kind != YNODE_SEQ)
+		return get_text(c, n, "rooms", &g->rooms_pattern);
+	if (n->n != g->count)
+		return fail(c, n, "rooms: %zu names for the group's %u devices: give one per "
+			    "device, or a pattern such as \"room_{:02}\"", n->n,
+			    (unsigned)g->count);
+	list = scenario__alloc(&c->sc->arena, (n->n + 1) * sizeof(*list));
+	if (!list)
+		return -ENOMEM;
+	for (const struct ynode *r = n->first; r; r = r->next, i++) {
+		if ((rc = get_text(c, r, "rooms", &list[i])) < 0)
+			return rc;
+		if (!scenario_id_valid(list[i]))
+			return fail(c, r, "rooms: '%s' is not 1-%d characters of A-Z a-z 0-9 _ -",
+				    list[i], SCENARIO_ID_MAX);
+	}
+	g->rooms_list = list;
+	g->n_rooms_list = i;
+	return 0;
+}
+
+/* The default layout of the group's kind, when topics: does not say. */
+static int default_topics(struct ctx *c, struct scenario_group *g)
+{
+	struct topic_layout *l;
+
+	if (g->topics) {
+		g->command_format_set = true;
+		return 0;
+	}
+	l = scenario__alloc(&c->sc->arena, sizeof(*l));
+	if (!l)
+		return -ENOMEM;
+	/* The robot takes either form; a sketch in the classic style reads
+	 * its command as a plain word. */
+	g->command_format_set = g->sketch || g->device;
+	topic_layout_default(l, g->command_format_set ? TOPIC_FORMAT_PLAIN : TOPIC_FORMAT_JSON);
+	g->topics = l;
+	g->topics_pos = g->pos;
+	return 0;
+}
+
 static int parse_group(struct ctx *c, const struct ynode *n, struct scenario_group *g,
 		       size_t index, size_t *total)
 {
 	static const char *const styles[] = { "json", "per-metric", "both" };
 	struct field f[] = { F("name"), F("count"), F("id"), F("first"), F("interval"),
 			     F("sample_interval"), F("keepalive"), F("topic_style"),
-			     F("environment"), F("sketch"), F("device") };
+			     F("environment"), F("sketch"), F("device"), F("topics"),
+			     F("rooms") };
 	const struct scenario_fleet *fl = &c->sc->fleet;
 	char *pattern;
 	unsigned e;
@@ -1397,7 +1534,13 @@ static int parse_group(struct ctx *c, const struct ynode *n, struct scenario_gro
 	g->env.value[SCENARIO_METRIC_DISTANCE] = 100.0;
 	if (f[8].k && (rc = parse_environment(c, f[8].v, &g->env)) < 0)
 		return rc;
-	return parse_firmware(c, &f[9], &f[10], g);
+	if ((rc = parse_firmware(c, &f[9], &f[10], g)) < 0)
+		return rc;
+	if (f[11].k && (rc = parse_topics(c, f[11].v, g)) < 0)
+		return rc;
+	if (f[12].k && (rc = parse_rooms(c, f[12].v, g)) < 0)
+		return rc;
+	return default_topics(c, g);
 }
 
 static int parse_wifi(struct ctx *c, const struct ynode *n, struct scenario_network *net)
@@ -1585,7 +1728,9 @@ static int parse_fleet(struct ctx *c, const struct ynode *n)
 		if (rc < 0)
 			return rc;
 	}
-	return scenario__fleet_expand(c->sc, c->err);
+	if ((rc = scenario__fleet_expand(c->sc, c->err)) < 0)
+		return rc;
+	return scenario__topics_check(c->sc, c->err);
 }
 
 /* ---- the document ------------------------------------------------------ */

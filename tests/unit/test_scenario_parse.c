@@ -555,7 +555,7 @@ static void test_scenario_parse_unknown_key(void **state)
 	assert_error("fleet:\n  groups:\n    - {name: lab, count: 2, intervall: 1s}\n",
 		     "t.yaml:3:29: unknown key 'intervall' in group (did you mean 'interval'?): "
 		     "allowed keys are name, count, id, first, interval, sample_interval, "
-		     "keepalive, topic_style, environment, sketch, device");
+		     "keepalive, topic_style, environment, sketch, device, topics, rooms");
 	assert_error("fleet:\n  colour: red\n",
 		     "t.yaml:2:3: unknown key 'colour' in fleet: allowed keys are broker, "
 		     "connect_rate, groups, network");
@@ -1365,7 +1365,7 @@ static void test_scenario_parse_firmware(void **state)
 					 "steps: [{wait: 1s}]\n") + 7,
 			    "unknown key 'devcie' in group (did you mean 'device'?): allowed keys "
 			    "are name, count, id, first, interval, sample_interval, keepalive, "
-			    "topic_style, environment, sketch, device");
+			    "topic_style, environment, sketch, device, topics, rooms");
 
 	/* Without a directory in the name, the working directory. */
 	{
@@ -1380,6 +1380,134 @@ static void test_scenario_parse_firmware(void **state)
 
 	snprintf(want, sizeof(want), "rm -rf '%s'", fw_dir);
 	assert_int_equal(system(want), 0);
+}
+
+/* A one-line fleet of device: sh groups (found on PATH) and a wait. */
+#define FW_FLEET(groups) "fleet: {groups: [" groups "]}\nsteps: [{wait: 1s}]\n"
+
+static void test_scenario_parse_topics(void **state)
+{
+	struct scenario sc;
+	const struct scenario_group *g;
+	const struct scenario_device *d;
+
+	(void)state;
+	/* The tutorial's layout by room, next to robots on the contract. */
+	assert_parses("fleet:\n"
+		      "  groups:\n"
+		      "    - name: tut\n"
+		      "      count: 3\n"
+		      "      device: sh\n"
+		      "      rooms: [kitchen, hall, attic]\n"
+		      "      topics:\n"
+		      "        readings: \"sensors/{room}/{metric}\"\n"
+		      "        status: \"sensors/{room}/status\"\n"
+		      "        command: {topic: \"sensors/{room}/command\", format: json}\n"
+		      "    - {name: robot, count: 2}\n"
+		      "    - name: one\n"
+		      "      count: 1\n"
+		      "      device: sh\n"
+		      "      topics: {readings: [\"greenhouse/{metric}\", {topic: gh/all, format: json}],"
+		      " status: gh/status, command: gh/cmd}\n"
+		      "    - {name: num, count: 2, device: sh, rooms: \"r_{:02}\","
+		      " topics: {readings: \"home/{room}/{id}/{metric}\"}}\n"
+		      "steps:\n  - command: {target: all, action: stop}\n", &sc);
+	g = &sc.fleet.groups[0];
+	assert_true(g->topics_set);
+	assert_true(g->command_format_set);
+	assert_int_equal(g->topics->n_readings, 1);
+	assert_string_equal(g->topics->readings[0].text, "sensors/{room}/{metric}");
+	assert_string_equal(g->topics->status.text, "sensors/{room}/status");
+	assert_int_equal(g->topics->command.format, TOPIC_FORMAT_JSON);
+	/* The built-in robot: the contract, and the step's own format. */
+	g = &sc.fleet.groups[1];
+	assert_false(g->topics_set);
+	assert_false(g->command_format_set);
+	assert_int_equal(g->topics->n_readings, 2);
+	assert_string_equal(g->topics->readings[1].text, "sensors/{id}/data");
+	assert_int_equal(g->topics->command.format, TOPIC_FORMAT_JSON);
+	g = &sc.fleet.groups[2];
+	assert_int_equal(g->topics->n_readings, 2);
+	assert_int_equal(g->topics->readings[1].format, TOPIC_FORMAT_JSON);
+	assert_string_equal(g->topics->command.text, "gh/cmd");
+	assert_int_equal(g->topics->command.format, TOPIC_FORMAT_PLAIN);
+	/* Unsaid keys keep the contract. */
+	g = &sc.fleet.groups[3];
+	assert_string_equal(g->topics->status.text, "sensors/{id}/status");
+	assert_false(sc.steps[0].command.format_set);
+	d = &sc.fleet.devices[scenario_device_find(&sc, "tut_002")];
+	assert_string_equal(d->room, "hall");
+	d = &sc.fleet.devices[scenario_device_find(&sc, "num_002")];
+	assert_string_equal(d->room, "r_02");
+	assert_null(sc.fleet.devices[scenario_device_find(&sc, "robot_001")].room);
+	scenario_free(&sc);
+
+	/* A sketch: or device: group's default: the contract, commands plain. */
+	assert_parses(FW_FLEET("{name: a, count: 2, device: sh}"), &sc);
+	assert_false(sc.fleet.groups[0].topics_set);
+	assert_true(sc.fleet.groups[0].command_format_set);
+	assert_int_equal(sc.fleet.groups[0].topics->command.format, TOPIC_FORMAT_PLAIN);
+	scenario_free(&sc);
+
+	assert_error(FW_FLEET("{name: a, count: 2, topics: {status: \"x/{id}\"}}"),
+		     "t.yaml:1:46: group 'a': topics: is for sketch: and device: groups; the "
+		     "built-in robot publishes robofleet's contract (sensors/{id}/...)");
+	assert_error(FW_FLEET("{name: a, count: 2, device: sh, topics: {readings: \"s/{id}/value\"}}"),
+		     "t.yaml:1:69: readings: 's/{id}/value' has no {metric}: a plain reading is "
+		     "one number, and its topic must say which metric it is (or use format: json)");
+	assert_error(FW_FLEET("{name: a, count: 2, device: sh, topics: {status: \"s/x{id}\"}}"),
+		     "t.yaml:1:67: status: level 2 'x{id}': a placeholder is a whole level, "
+		     "e.g. sensors/{id}/{metric}");
+	assert_error(FW_FLEET("{name: a, count: 2, device: sh, topics: {command: {topic: \"c/{idd}\", "
+			      "format: xml}}}"),
+		     "t.yaml:1:95: format: 'xml' is not one of plain, json");
+	assert_error(FW_FLEET("{name: a, count: 2, device: sh, topics: {status: \"s/+/{id}\"}}"),
+		     "t.yaml:1:67: status: level 2 '+': the wildcards + and # have no place in a "
+		     "template");
+	assert_error(FW_FLEET("{name: a, count: 2, device: sh, topics: {readings: []}}"),
+		     "t.yaml:1:69: readings: 0 templates; give 1 to 4");
+	/* Templates that cannot tell devices apart. */
+	assert_error(FW_FLEET("{name: a, count: 2, device: sh, topics: {status: s/status}}"),
+		     "t.yaml:1:58: group 'a': status topic 's/status' names neither {id} nor "
+		     "{room}, so the record could not tell its 2 devices apart");
+	assert_error(FW_FLEET("{name: a, count: 2, device: sh, topics: {status: \"s/{room}\"}}"),
+		     "t.yaml:1:58: group 'a': status topic 's/{room}' has {room}, but the group "
+		     "has no rooms: (e.g. rooms: \"room_{:02}\")");
+	/* Rooms. */
+	assert_error(FW_FLEET("{name: a, count: 2, device: sh, rooms: [x]}"),
+		     "t.yaml:1:57: rooms: 1 names for the group's 2 devices: give one per "
+		     "device, or a pattern such as \"room_{:02}\"");
+	assert_error(FW_FLEET("{name: a, count: 2, device: sh, rooms: kitchen}"),
+		     "t.yaml:1:57: group 'a': rooms pattern 'kitchen' has no {}, so its 2 "
+		     "devices would share one room; a room names exactly one device");
+	assert_error(FW_FLEET("{name: a, count: 2, device: sh, rooms: [k, \"a b\"]}"),
+		     "t.yaml:1:61: rooms: 'a b' is not 1-32 characters of A-Z a-z 0-9 _ -");
+	assert_error(FW_FLEET("{name: a, count: 2, device: sh, rooms: [k, h]}, "
+			      "{name: b, count: 1, device: sh, rooms: [k]}"),
+		     "t.yaml:1:105: group 'b': room 'k' is given to both a_001 and b_001: a room "
+		     "names exactly one device, so that a message on its topic is that device's");
+	assert_error(FW_FLEET("{name: a, count: 1, device: sh, rooms: [b_001]}, "
+			      "{name: b, count: 1}"),
+		     "t.yaml:1:57: group 'a': room 'b_001' of a_001 is also a device id: a topic "
+		     "naming it could be either device's");
+	/* Templates that could claim one topic. */
+	assert_error(FW_FLEET("{name: a, count: 2, device: sh, topics: {status: \"sensors/{id}/temperature\"}}"),
+		     "t.yaml:1:58: group 'a': status topic 'sensors/{id}/temperature' and its readings "
+		     "topic 'sensors/{id}/{metric}' could be the same topic, and the record could "
+		     "not tell which it is: change one of them");
+	assert_error(FW_FLEET("{name: a, count: 1, device: sh, topics: {readings: \"home/{metric}\"}}, "
+			      "{name: b, count: 1, device: sh, topics: {readings: \"home/{metric}\"}}"),
+		     "t.yaml:1:128: group 'b': readings topic 'home/{metric}' and group 'a''s "
+		     "readings topic 'home/{metric}' could be the same topic, and the record "
+		     "could not tell whose it is: change one of them");
+	assert_error(FW_FLEET("{name: a, count: 2, device: sh, topics: {readings: [\"s/{id}/{metric}\", "
+			      "\"s/{id}/{metric}\"]}}"),
+		     "t.yaml:1:58: group 'a': readings topic 's/{id}/{metric}' is given twice");
+	/* The same layout by {id} in two groups is one layout. */
+	assert_parses(FW_FLEET("{name: a, count: 2, device: sh, topics: {readings: \"h/{id}/{metric}\"}}, "
+			       "{name: b, count: 2, device: sh, topics: {readings: \"h/{id}/{metric}\"}}"),
+		      &sc);
+	scenario_free(&sc);
 }
 
 static void test_scenario_parse_network(void **state)
@@ -1516,6 +1644,7 @@ int main(void)
 		cmocka_unit_test(test_scenario_parse_limits),
 		cmocka_unit_test(test_scenario_parse_firmware),
 		cmocka_unit_test(test_scenario_parse_network),
+		cmocka_unit_test(test_scenario_parse_topics),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
