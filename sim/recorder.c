@@ -20,6 +20,7 @@
 
 #include "recorder.h"
 #include "recorder_db.h"
+#include "topic_layout.h"
 
 /* Errors the log reports in full before it starts sampling them. */
 #define LOG_ERRORS_FIRST 10
@@ -45,6 +46,10 @@ struct recorder {
 	char *client_id;
 	char *topic;
 	char *sync_topic;               /* robofleet/recorder/<client_id>/sync */
+	/* Everything subscribed at a connect: topic, the layouts' filters
+	 * (strings of opts.topics), sync_topic last. */
+	char **subs;
+	int n_subs;
 	char *sqlite_vfs;
 	char sync_nonce[17];            /* tells our markers from an earlier process's */
 	struct recorder_db *db;         /* the writer thread's after open */
@@ -301,9 +306,7 @@ static void on_connect(struct mosquitto *mosq, void *obj, int rc, int flags)
 	 * a kept session replays nothing, and covers a session that lacks it. */
 	r->sub_mid = r->sync_mid = 0;
 	if (!session) {
-		char *const topics[2] = { r->topic, r->sync_topic };
-
-		rc = mosquitto_subscribe_multiple(mosq, &r->sub_mid, 2, topics, 1, 0, NULL);
+		rc = mosquitto_subscribe_multiple(mosq, &r->sub_mid, r->n_subs, r->subs, 1, 0, NULL);
 		if (rc != MOSQ_ERR_SUCCESS)
 			logf_(r, "subscribe %s: %s", r->topic, mosquitto_strerror(rc));
 	} else {
@@ -329,7 +332,7 @@ static void sync_subscribed(struct recorder *r, int granted)
 static void on_subscribe(struct mosquitto *mosq, void *obj, int mid, int count, const int *granted)
 {
 	struct recorder *r = obj;
-	char detail[32];
+	char detail[96];
 
 	(void)mosq;
 	if (mid == r->sync_mid) {
@@ -339,17 +342,20 @@ static void on_subscribe(struct mosquitto *mosq, void *obj, int mid, int count, 
 	}
 	if (mid != r->sub_mid)
 		return;
-	if (count >= 2)
-		sync_subscribed(r, granted[1]);
-	if (count < 1 || granted[0] > 2) {
-		note_event(r, "subscribe refused", r->topic);
-		logf_(r, "broker refused the subscription to %s", r->topic);
-		return;
+	if (count >= r->n_subs)
+		sync_subscribed(r, granted[r->n_subs - 1]);
+	for (int i = 0; i < r->n_subs - 1; i++) {
+		if (i >= count || granted[i] > 2) {
+			note_event(r, "subscribe refused", r->subs[i]);
+			logf_(r, "broker refused the subscription to %s", r->subs[i]);
+			return;
+		}
+		if (granted[i] < 1)
+			logf_(r, "broker granted QoS 0 on %s: messages may be lost while "
+			      "disconnected", r->subs[i]);
 	}
-	if (granted[0] < 1)
-		logf_(r, "broker granted QoS 0 on %s: messages may be lost while disconnected",
-		      r->topic);
-	snprintf(detail, sizeof(detail), "%s qos %d", r->topic, granted[0]);
+	snprintf(detail, sizeof(detail), "%s%s qos %d", r->topic,
+		 r->n_subs > 2 ? " and the layouts' topics" : "", granted[0]);
 	pthread_mutex_lock(&r->lock);
 	r->st.subscribed = true;
 	r->st.subscriptions++;
@@ -939,6 +945,7 @@ static void destroy(struct recorder *r)
 	free(r->db_path);
 	free(r->client_id);
 	free(r->topic);
+	free(r->subs);
 	free(r->sync_topic);
 	free(r->sqlite_vfs);
 	free(r);
@@ -1015,6 +1022,31 @@ int recorder_open(const struct recorder_opts *opts, struct recorder **out)
 		rc = -ENOMEM;
 		goto fail;
 	}
+	if (opts->topics) {
+		int n = topic_map_filters(opts->topics, r->topic, NULL, 0);
+		const char **filters;
+
+		if (n < 0 || !(filters = calloc((size_t)n + 1, sizeof(*filters)))) {
+			rc = -ENOMEM;
+			goto fail;
+		}
+		topic_map_filters(opts->topics, r->topic, filters, (size_t)n);
+		r->subs = calloc((size_t)n + 2, sizeof(*r->subs));
+		if (r->subs)
+			for (int i = 0; i < n; i++)
+				r->subs[1 + i] = (char *)filters[i];
+		free(filters);
+		r->n_subs = n + 2;
+	} else {
+		r->subs = calloc(2, sizeof(*r->subs));
+		r->n_subs = 2;
+	}
+	if (!r->subs) {
+		rc = -ENOMEM;
+		goto fail;
+	}
+	r->subs[0] = r->topic;
+	r->subs[r->n_subs - 1] = r->sync_topic;
 	r->opts.db_path = r->db_path;
 	r->opts.client_id = r->client_id;
 	r->opts.topic = r->topic;
@@ -1038,6 +1070,8 @@ int recorder_open(const struct recorder_opts *opts, struct recorder **out)
 		logf_(r, "%s", err);
 	if (rc < 0)
 		goto fail;
+	if (opts->topics)
+		recorder__db_set_topics(r->db, opts->topics);
 	mosquitto_lib_init();
 	r->lib_init = true;
 	rc = -pthread_create(&r->writer, NULL, writer_main, r);

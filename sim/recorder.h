@@ -41,6 +41,11 @@ struct recorder_opts {
 	const char *db_path;            /* SQLite file, created when missing (required) */
 	const char *client_id;          /* MQTT client id, names the persistent session (required) */
 	const char *topic;              /* subscription, default "sensors/#" */
+	/* The fleet's topic layouts (topic_layout.h, finished): every
+	 * template's filter is subscribed besides topic, and messages are
+	 * attributed by the templates (docs/recording.md). NULL: robofleet's
+	 * contract alone. Borrowed: it must outlive the recorder. */
+	struct topic_map *topics;
 	const char *username;           /* NULL: anonymous */
 	const char *password;
 	int keepalive_s;                /* default 30 */

@@ -11,6 +11,7 @@
 
 #include "recorder_db.h"
 #include "recorder_json.h"
+#include "topic_layout.h"
 
 /*
  * Kept in step with docs/recording.md. The comments are inside the CREATE
@@ -230,6 +231,7 @@ static const char *const stmt_sql[ST_COUNT] = {
 };
 
 struct recorder_db {
+	const struct topic_map *topics; /* the fleet's layouts; NULL: the contract */
 	sqlite3 *db;
 	sqlite3_stmt *st[ST_COUNT];
 	char error[256];        /* "statement: message" of the last failure */
@@ -248,8 +250,48 @@ enum topic_kind {
 struct topic {
 	enum topic_kind kind;
 	char device_id[RECORDER_ID_MAX + 1];  /* empty if the topic names none */
-	const char *leaf;
+	const char *leaf;               /* TOPIC_METRIC: the metric's name */
+	bool loose;                     /* TOPIC_DATA of a layout: boot and seq optional */
+	const char *why;                /* TOPIC_OTHER under a layout: the reason */
 };
+
+/* Under the fleet's layouts: the template that matches says what and whose. */
+static void attribute_topic(const struct topic_map *m, const char *s, struct topic *t)
+{
+	struct topic_attribution a;
+	int rc = topic_map_attribute(m, s, &a);
+
+	t->kind = TOPIC_OTHER;
+	t->device_id[0] = '\0';
+	t->leaf = "";
+	t->loose = false;
+	t->why = "topic matches no template of the fleet's layouts";
+	if (rc == -ENXIO) {
+		t->why = "no device has the room this topic names";
+		return;
+	}
+	if (rc < 0)
+		return;
+	memcpy(t->device_id, a.device_id, strlen(a.device_id) + 1);
+	switch (a.role) {
+	case TOPIC_ROLE_READINGS:
+		if (a.format == TOPIC_FORMAT_JSON) {
+			t->kind = TOPIC_DATA;
+			/* robofleet's own data topic keeps its contract. */
+			t->loose = strcmp(a.tmpl->text, "sensors/{id}/data") != 0;
+		} else {
+			t->kind = TOPIC_METRIC;
+			t->leaf = topic_metric_names[a.metric];
+		}
+		break;
+	case TOPIC_ROLE_STATUS:
+		t->kind = TOPIC_STATUS;
+		break;
+	default:
+		t->kind = TOPIC_COMMAND;
+		break;
+	}
+}
 
 static void parse_topic(const char *s, struct topic *t)
 {
@@ -260,6 +302,8 @@ static void parse_topic(const char *s, struct topic *t)
 	t->kind = TOPIC_OTHER;
 	t->device_id[0] = '\0';
 	t->leaf = "";
+	t->loose = false;
+	t->why = "topic outside the contract";
 	if (strncmp(s, "sensors/", 8) != 0)
 		return;
 	id = s + 8;
@@ -647,19 +691,49 @@ static int store_status(struct recorder_db *d, const struct recorder_msg *m,
 	return run(d, ST_DEVICE_STATUS);
 }
 
-static int store_metric(struct recorder_db *d, const struct recorder_msg *m,
-			const struct topic *t, double value)
+static int store_metric_named(struct recorder_db *d, const struct recorder_msg *m,
+			      const struct topic *t, const char *metric, double value)
 {
 	sqlite3_stmt *s = d->st[ST_METRIC];
 	int rc;
 
 	sqlite3_bind_int64(s, 1, m->recv_ms);
 	sqlite3_bind_text(s, 2, t->device_id, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(s, 3, t->leaf, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(s, 3, metric, -1, SQLITE_STATIC);
 	sqlite3_bind_double(s, 4, value);
 	if ((rc = run(d, ST_METRIC)) < 0)
 		return rc;
 	return device_add(d, t->device_id, m->recv_ms, 0, 0, 0, 0);
+}
+
+static int store_metric(struct recorder_db *d, const struct recorder_msg *m,
+			const struct topic *t, double value)
+{
+	return store_metric_named(d, m, t, t->leaf, value);
+}
+
+/*
+ * A JSON reading of another firmware without boot and seq: nothing to key
+ * it by, so each metric it holds is stored as a per-metric message.
+ * Returns 0, 1 when it holds no number, or a negative errno.
+ */
+static int store_unkeyed(struct recorder_db *d, const struct recorder_msg *m,
+			 const struct topic *t, const struct recorder_reading *r,
+			 struct recorder__counts *c)
+{
+	const bool has[3] = { r->has_temperature, r->has_humidity, r->has_distance };
+	const double v[3] = { r->temperature, r->humidity, r->distance };
+	int rc, n = 0;
+
+	for (int i = 0; i < 3; i++) {
+		if (!has[i])
+			continue;
+		if ((rc = store_metric_named(d, m, t, topic_metric_names[i], v[i])) < 0)
+			return rc;
+		c->metrics++;
+		n++;
+	}
+	return n ? 0 : 1;
 }
 
 static int store_command(struct recorder_db *d, const struct recorder_msg *m,
@@ -727,18 +801,32 @@ static int store_mqtt(struct recorder_db *d, const struct recorder_msg *m,
 	double value;
 	int rc;
 
-	parse_topic(m->topic, &t);
+	if (d->topics)
+		attribute_topic(d->topics, m->topic, &t);
+	else
+		parse_topic(m->topic, &t);
 	if (m->len < m->size) {
 		why = "payload larger than the recorder keeps";
 	} else {
+		bool keyed = true;
+
 		switch (t.kind) {
 		case TOPIC_DATA:
-			if (recorder_parse_reading(m->payload, m->len, &r, &why) < 0)
+			if ((t.loose ? recorder_parse_reading_any(m->payload, m->len, &r, &keyed,
+								  &why)
+				     : recorder_parse_reading(m->payload, m->len, &r, &why)) < 0)
 				break;
-			if (strcmp(r.device_id, t.device_id) != 0) {
+			if (r.device_id[0] && strcmp(r.device_id, t.device_id) != 0) {
 				why = "device_id differs from the topic";
 				break;
 			}
+			if (!keyed) {
+				if ((rc = store_unkeyed(d, m, &t, &r, c)) <= 0)
+					return rc;
+				why = "JSON reading without a number";
+				break;
+			}
+			memcpy(r.device_id, t.device_id, strlen(t.device_id) + 1);
 			return store_reading(d, m, &t, &r, c);
 		case TOPIC_STATUS:
 			if (payload_is(m, "online") || payload_is(m, "offline")) {
@@ -764,7 +852,7 @@ static int store_mqtt(struct recorder_db *d, const struct recorder_msg *m,
 				c->commands++;
 			return rc;
 		default:
-			why = "topic outside the contract";
+			why = t.why;
 			break;
 		}
 	}
@@ -778,6 +866,11 @@ int recorder__db_store(struct recorder_db *d, const struct recorder_msg *m,
 {
 	return m->kind == RECORDER_MSG_EVENT ? store_event(d, m) :
 	       m->kind == RECORDER_MSG_FAULT ? store_fault(d, m) : store_mqtt(d, m, c);
+}
+
+void recorder__db_set_topics(struct recorder_db *d, const struct topic_map *topics)
+{
+	d->topics = topics;
 }
 
 bool recorder__db_is_data_topic(const char *topic)

@@ -73,6 +73,16 @@ const char *recorder__db_error(struct recorder_db *db);
 /* The last failure's cause alone, e.g. "database or disk is full". */
 const char *recorder__db_cause(struct recorder_db *db);
 
+struct topic_map;
+
+/*
+ * Attribute messages by the fleet's layouts (topic_layout.h) from now on:
+ * a topic is what the template it matches says, whose through {id} or the
+ * room table; one matching none is kept raw. NULL: robofleet's contract.
+ * @topics is borrowed and must outlive @db.
+ */
+void recorder__db_set_topics(struct recorder_db *db, const struct topic_map *topics);
+
 /* Whether @topic is sensors/<id>/data, where readings are published. */
 bool recorder__db_is_data_topic(const char *topic);
 

@@ -649,8 +649,23 @@ static bool on_top(struct cursor *c, const char *key, void *ctx)
 	}
 }
 
+static int parse_reading(const void *payload, size_t len, struct recorder_reading *out,
+			 const char **reason, bool need_key, bool *has_key);
+
 int recorder_parse_reading(const void *payload, size_t len, struct recorder_reading *out,
 			   const char **reason)
+{
+	return parse_reading(payload, len, out, reason, true, NULL);
+}
+
+int recorder_parse_reading_any(const void *payload, size_t len, struct recorder_reading *out,
+			       bool *has_key, const char **reason)
+{
+	return parse_reading(payload, len, out, reason, false, has_key);
+}
+
+static int parse_reading(const void *payload, size_t len, struct recorder_reading *out,
+			 const char **reason, bool need_key, bool *has_key)
 {
 	static const unsigned char none[1];
 	const unsigned char *p = payload ? payload : none;
@@ -667,13 +682,15 @@ int recorder_parse_reading(const void *payload, size_t len, struct recorder_read
 		skip_ws(&c);
 		if (c.p != c.end)
 			fail(&c, "data after the object");
-		else if (!(st.seen & SEEN_DEVICE_ID))
+		else if (need_key && !(st.seen & SEEN_DEVICE_ID))
 			fail(&c, "missing device_id");
-		else if (!(st.seen & SEEN_BOOT))
+		else if (need_key && !(st.seen & SEEN_BOOT))
 			fail(&c, "missing boot");
-		else if (!(st.seen & SEEN_SEQ))
+		else if (need_key && !(st.seen & SEEN_SEQ))
 			fail(&c, "missing seq");
 	}
+	if (has_key)
+		*has_key = (st.seen & SEEN_BOOT) && (st.seen & SEEN_SEQ);
 	if (reason)
 		*reason = c.why;
 	if (c.why) {

@@ -43,6 +43,15 @@ int recorder_parse_reading(const void *payload, size_t len, struct recorder_read
 			   const char **reason);
 
 /*
+ * The same for a firmware of another layout (a topics: readings template in
+ * format json): device_id, boot and seq may be missing (device_id empty).
+ * *@has_key says whether boot and seq were both there, so that the reading
+ * can be stored with its sequence number.
+ */
+int recorder_parse_reading_any(const void *payload, size_t len, struct recorder_reading *out,
+			       bool *has_key, const char **reason);
+
+/*
  * Parse a per-metric payload: one JSON number, optionally surrounded by
  * white space. Returns 0 or -EBADMSG (also for values that are not finite).
  */

@@ -22,6 +22,7 @@
 
 #include "harness.h"
 #include "recorder.h"
+#include "topic_layout.h"
 
 #define WAIT_MS 10000
 
@@ -690,6 +691,100 @@ static void test_recorder_waits_for_late_broker(void **state)
 	recorder_close(r);
 }
 
+static void parse_template(const char *text, enum topic_role role, enum topic_format fmt,
+			   struct topic_template *t)
+{
+	char why[200];
+
+	if (topic_template_parse(text, role, fmt, t, why, sizeof(why)) < 0)
+		fail_msg("%s: %s", text, why);
+}
+
+/*
+ * A fleet of robots on the contract and of tutorial-style sketches that
+ * publish by room outside sensors/: each message is attributed to its
+ * device through the room table, what fits no template is kept raw.
+ */
+static void test_recorder_attributes_by_layout(void **state)
+{
+	struct topic_layout contract, tut;
+	struct topic_map *map;
+	struct recorder_opts o = { 0 };
+	struct recorder *r;
+	struct recorder_stats st;
+	char path[300], text[256];
+	sqlite3 *db;
+
+	(void)state;
+	topic_layout_default(&contract, TOPIC_FORMAT_JSON);
+	memset(&tut, 0, sizeof(tut));
+	parse_template("home/{room}/{metric}", TOPIC_ROLE_READINGS, TOPIC_FORMAT_PLAIN,
+		       &tut.readings[0]);
+	parse_template("home/{room}/all", TOPIC_ROLE_READINGS, TOPIC_FORMAT_JSON, &tut.readings[1]);
+	tut.n_readings = 2;
+	parse_template("home/{room}/status", TOPIC_ROLE_STATUS, TOPIC_FORMAT_PLAIN, &tut.status);
+	parse_template("cmd/{id}", TOPIC_ROLE_COMMAND, TOPIC_FORMAT_PLAIN, &tut.command);
+	assert_int_equal(topic_map_create(&map), 0);
+	assert_int_equal(topic_map_add_layout(map, &contract, NULL), 0);
+	assert_int_equal(topic_map_add_layout(map, &tut, NULL), 0);
+	assert_int_equal(topic_map_add_room(map, "kitchen", "tut_001"), 0);
+	assert_int_equal(topic_map_add_room(map, "hall", "tut_002"), 0);
+	assert_int_equal(topic_map_finish(map), 0);
+
+	db_path(path, sizeof(path), "layout");
+	o.topics = map;
+	r = start_recorder(path, "rf-test-layout", &o);
+	{
+		const struct out msgs[] = {
+			{ "home/kitchen/temperature", "21.5", false },
+			{ "home/kitchen/humidity", "40", false },
+			{ "home/hall/distance", "120.5", false },
+			{ "home/hall/status", "online", false },
+			{ "home/hall/all", "{\"sensors\":{\"temperature\":19.0,\"humidity\":50}}", false },
+			{ "home/kitchen/all", "{\"device_id\":\"tut_001\",\"boot\":1,\"seq\":1,"
+			  "\"sensors\":{\"temperature\":21.0}}", false },
+			{ "cmd/tut_001", "stop", false },
+			{ "home/attic/temperature", "5", false },
+			{ "home/kitchen/pressure", "1013", false },
+			{ "sensors/robot_001/temperature", "22.5", false },
+			{ "sensors/robot_001/status", "offline", false },
+		};
+		assert_int_equal(publish_all(msgs, sizeof(msgs) / sizeof(msgs[0])), 0);
+	}
+	assert_int_equal(recorder_wait_received(r, 11, WAIT_MS), 0);
+	assert_int_equal(recorder_flush(r, WAIT_MS), 0);
+	recorder_read_stats(r, &st);
+	assert_int_equal(st.received, 11);
+	assert_int_equal(st.metrics, 6);  /* 3 plain, 2 from the unkeyed JSON, robot's one */
+	assert_int_equal(st.readings, 1);
+	assert_int_equal(st.statuses, 2);
+	assert_int_equal(st.commands, 1);
+	assert_int_equal(st.rejected, 2);
+	recorder_close(r);
+
+	db = db_open(path);
+	assert_int_equal(q_int(db, "SELECT count(*) FROM metric_messages WHERE device_id = 'tut_001'"
+			       " AND ((metric = 'temperature' AND value = 21.5) OR"
+			       " (metric = 'humidity' AND value = 40))"), 2);
+	assert_int_equal(q_int(db, "SELECT count(*) FROM metric_messages WHERE device_id = 'tut_002'"),
+			 3);
+	assert_int_equal(q_int(db, "SELECT count(*) FROM readings WHERE device_id = 'tut_001'"
+			       " AND boot = 1 AND seq = 1 AND temperature = 21.0"), 1);
+	q_text(db, "SELECT status FROM status WHERE device_id = 'tut_002'", text, sizeof(text));
+	assert_string_equal(text, "online");
+	assert_int_equal(q_int(db, "SELECT count(*) FROM commands WHERE device_id = 'tut_001'"), 1);
+	assert_int_equal(q_int(db, "SELECT count(*) FROM metric_messages WHERE device_id = 'robot_001'"),
+			 1);
+	q_text(db, "SELECT reason FROM raw_messages WHERE topic = 'home/attic/temperature'", text,
+	       sizeof(text));
+	assert_string_equal(text, "no device has the room this topic names");
+	q_text(db, "SELECT reason FROM raw_messages WHERE topic = 'home/kitchen/pressure'", text,
+	       sizeof(text));
+	assert_string_equal(text, "topic matches no template of the fleet's layouts");
+	sqlite3_close(db);
+	topic_map_free(map);
+}
+
 static void test_recorder_open_refuses_bad_options(void **state)
 {
 	char path[300];
@@ -725,6 +820,7 @@ int main(void)
 		cmocka_unit_test(test_recorder_tiny_queue_loses_nothing),
 		cmocka_unit_test(test_recorder_keeps_what_it_cannot_store),
 		cmocka_unit_test(test_recorder_open_refuses_bad_options),
+		cmocka_unit_test(test_recorder_attributes_by_layout),
 		cmocka_unit_test(test_recorder_resubscribes_after_broker_restart),
 		cmocka_unit_test(test_recorder_waits_for_late_broker),
 	};
