@@ -16,7 +16,7 @@ enum {
 	OPT_STATE_DIR, OPT_USERNAME, OPT_DHT_FAULT, OPT_SONAR_FAULT, OPT_LOG_LEVEL,
 	OPT_MEDIAN, OPT_LINK_DELAY, OPT_BACKOFF_BASE, OPT_BACKOFF_CAP, OPT_VERSION,
 	OPT_WORLD, OPT_SLOT, OPT_LOG_LIMIT, OPT_OUTBOX, OPT_WIFI_SSID, OPT_WIFI_PASSWORD,
-	OPT_DNS, OPT_DNS_DEFAULT,
+	OPT_DNS, OPT_DNS_DEFAULT, OPT_ROOM, OPT_READING_TOPIC,
 };
 
 static const struct option long_options[] = {
@@ -48,6 +48,8 @@ static const struct option long_options[] = {
 	{ "wifi-password", required_argument, NULL, OPT_WIFI_PASSWORD },
 	{ "dns", required_argument, NULL, OPT_DNS },
 	{ "dns-default", required_argument, NULL, OPT_DNS_DEFAULT },
+	{ "room", required_argument, NULL, OPT_ROOM },
+	{ "reading-topic", required_argument, NULL, OPT_READING_TOPIC },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, OPT_VERSION },
 	{ NULL, 0, NULL, 0 },
@@ -88,6 +90,9 @@ void device_print_usage(FILE *out)
 	      "  --dns NAME=TARGET       where a name leads: broker | nxdomain | HOST[:PORT];\n"
 	      "                          repeatable, up to 32 names\n"
 	      "  --dns-default D         names without --dns: broker | nxdomain (broker)\n"
+	      "  --room NAME             this device's room, for a firmware's {room} topics\n"
+	      "  --reading-topic T       a topic template its readings go to, such as\n"
+	      "                          sensors/{room}/{metric}; repeatable, up to 4\n"
 	      "  -h, --help              this text\n"
 	      "      --version           print the version\n"
 	      "\n"
@@ -385,6 +390,25 @@ int device_options_parse(int argc, char **argv, struct device_options *o,
 			else
 				return fail(err, err_len, "--dns-default: '%s' is not one of broker, "
 					    "nxdomain", optarg);
+			break;
+		case OPT_ROOM:
+			if (!*optarg || strlen(optarg) >= sizeof(o->room) || strchr(optarg, '/') ||
+			    strpbrk(optarg, "+#"))
+				return fail(err, err_len, "--room: '%s' is not 1-%zu characters "
+					    "without / + #", optarg, sizeof(o->room) - 1);
+			snprintf(o->room, sizeof(o->room), "%s", optarg);
+			break;
+		case OPT_READING_TOPIC:
+			if (o->n_reading_topics >= DEVICE_READING_TOPICS_MAX)
+				return fail(err, err_len, "--reading-topic: more than %d",
+					    DEVICE_READING_TOPICS_MAX);
+			if (!*optarg || strlen(optarg) >= sizeof(o->reading_topics[0]) ||
+			    strpbrk(optarg, "+#"))
+				return fail(err, err_len, "--reading-topic: '%s' is not a topic "
+					    "template of 1-%zu bytes without + #", optarg,
+					    sizeof(o->reading_topics[0]) - 1);
+			snprintf(o->reading_topics[o->n_reading_topics++],
+				 sizeof(o->reading_topics[0]), "%s", optarg);
 			break;
 		case OPT_USERNAME:
 			if (strlen(optarg) > ROBOT_SECRET_MAX)

@@ -11,6 +11,8 @@
 #include "robot_config.h"
 #include "shim.h"
 
+#define DEVICE_READING_TOPICS_MAX 4
+
 struct device_options {
 	struct robot_config cfg;
 	struct shim_env env;
@@ -27,6 +29,14 @@ struct device_options {
 	 * --broker as the broker names lead to). The built-in robot connects
 	 * to --broker itself and associates with any access point. */
 	struct shim_net net;
+	/* The scenario group's layout, for a firmware of another kind to count
+	 * its own publishes (the built-in robot ignores both): --room, this
+	 * device's room ("": none), and --reading-topic, the group's readings
+	 * templates as written, {id} {room} {metric} unexpanded
+	 * (sim/topic_layout.h reads them). */
+	char room[64];
+	char reading_topics[DEVICE_READING_TOPICS_MAX][128];
+	size_t n_reading_topics;
 	bool help;
 	bool version;
 };

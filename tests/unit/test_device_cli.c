@@ -502,6 +502,32 @@ static void test_device_cli_network_rejects(void **state)
 	}
 }
 
+static void test_device_cli_layout(void **state)
+{
+	char *ok[] = { "robofleet-device", "--room", "kitchen", "--reading-topic",
+		       "sensors/{room}/{metric}", "--reading-topic", "sensors/{id}/data" };
+	char *five[] = { "robofleet-device", "--reading-topic", "a/{metric}", "--reading-topic",
+			 "b/{metric}", "--reading-topic", "c/{metric}", "--reading-topic",
+			 "d/{metric}", "--reading-topic", "e/{metric}" };
+	char *bad_room[] = { "robofleet-device", "--room", "a/b" };
+	char *wild[] = { "robofleet-device", "--reading-topic", "sensors/+/{metric}" };
+	struct device_options o;
+	char err[256];
+
+	(void)state;
+	assert_int_equal(device_options_parse(ARGC(ok), ok, &o, err, sizeof(err)), 0);
+	assert_string_equal(o.room, "kitchen");
+	assert_int_equal(o.n_reading_topics, 2);
+	assert_string_equal(o.reading_topics[0], "sensors/{room}/{metric}");
+	assert_string_equal(o.reading_topics[1], "sensors/{id}/data");
+	assert_int_equal(device_options_parse(1, ok, &o, err, sizeof(err)), 0);
+	assert_string_equal(o.room, "");
+	assert_int_equal(o.n_reading_topics, 0);
+	assert_rejected(ARGC(five), five, "--reading-topic: more than 4");
+	assert_rejected(ARGC(bad_room), bad_room, "--room: 'a/b'");
+	assert_rejected(ARGC(wild), wild, "without + #");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -525,6 +551,7 @@ int main(void)
 		cmocka_unit_test(test_device_cli_network_defaults),
 		cmocka_unit_test(test_device_cli_network),
 		cmocka_unit_test(test_device_cli_network_rejects),
+		cmocka_unit_test(test_device_cli_layout),
 	};
 
 	return cmocka_run_group_tests(tests, setup, NULL);
