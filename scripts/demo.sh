@@ -8,7 +8,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-scripts/deps.sh
+scripts/deps.sh --demo   # the test command (scripts/test.sh) installs everything
 BUILD_DIR=build scripts/build.sh >/dev/null
 
 exec build/sim/robofleet run scenarios/demo.yaml "$@"

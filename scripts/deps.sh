@@ -1,16 +1,38 @@
 #!/usr/bin/env bash
 # Install the Debian 12 packages robofleet needs, only those that are missing.
-# Usage: scripts/deps.sh        (uses sudo when not root)
+# Usage: scripts/deps.sh          everything: build, tests, CI (uses sudo when not root)
+#        scripts/deps.sh --demo   only what building robofleet and running a
+#                                 scenario need (scripts/demo.sh): no cross
+#                                 compilers, QEMU, valgrind or test servers
 set -euo pipefail
 
+MODE=full
+case "${1:-}" in
+  --demo) MODE=demo ;;
+  "") ;;
+  *) echo "usage: scripts/deps.sh [--demo]" >&2; exit 2 ;;
+esac
+
+# Build robofleet and run a scenario: compilers, the broker, the libraries,
+# and the chart libraries report.html inlines (docs/report.md).
 PACKAGES=(
   build-essential cmake pkg-config
   libmosquitto-dev mosquitto mosquitto-clients
   libcmocka-dev libsqlite3-dev libncurses-dev libyaml-dev
+  libjs-dygraphs libjs-d3
+)
+
+if [ "$MODE" = demo ]; then
+  ROBOFLEET_NO_CROSS=1
+else
+PACKAGES+=(
   gcc-arm-none-eabi libnewlib-arm-none-eabi
   valgrind clang libclang-rt-14-dev libxml2-utils sqlite3
   tmux
 )
+
+# The report's browser test opens report.html in headless Chromium.
+PACKAGES+=(chromium)
 
 # bench/burst.sh times the hourly rollup query with hyperfine.
 PACKAGES+=(hyperfine)
@@ -30,6 +52,8 @@ CROSS_PACKAGES=(
   gcc-arm-linux-gnueabihf libc6-dev-armhf-cross libmosquitto-dev:armhf
   qemu-user device-tree-compiler file
 )
+fi # full
+
 if [ "${ROBOFLEET_NO_CROSS:-0}" != 1 ]; then
   PACKAGES+=("${CROSS_PACKAGES[@]}")
   for a in "${CROSS_ARCHES[@]}"; do

@@ -193,6 +193,103 @@ struct record_export_row {
 int record_export_readings(struct record *rec,
 			   void (*each)(void *arg, const struct record_export_row *row), void *arg);
 
+/* ---- the report (sim/report_data.c): the run as a whole ---------------------- */
+
+/*
+ * What only the run knows, kept in the record at its end (tables run_info,
+ * run_groups, run_devices, run_expectations, run_env) so that `robofleet
+ * report RUN` rebuilds report.html from record.db alone. A record without
+ * them (a run that broke off early) answers -ENODATA.
+ */
+struct record_run_group {
+	const char *name;
+	const char *firmware;           /* "robot", "sketch: PATH" or "device: PATH" */
+};
+
+struct record_run_expectation {
+	const char *name, *file, *message; /* message: why it failed, "" when it held */
+	unsigned line;
+	bool passed;
+	double time_s;                  /* how long it took to decide */
+	int64_t at_ms;                  /* when it was decided, 0 when unknown */
+};
+
+/* The environment the scenario set for a group from @ms on. */
+struct record_run_env {
+	int64_t ms;
+	uint32_t group;
+	double v[RECORD_METRIC_COUNT];
+};
+
+struct record_run_info {
+	const char *scenario;
+	int64_t started_ms, ended_ms;
+	bool passed;                    /* the run's verdict */
+	const struct record_run_group *groups;
+	size_t n_groups;
+	const char *const *device_ids;  /* the scenario's devices, in its order */
+	const uint32_t *device_group;   /* index into @groups, per device */
+	size_t n_devices;
+	const struct record_run_expectation *expectations;
+	size_t n_expectations;
+	const struct record_run_env *env;
+	size_t n_env;
+};
+
+/* Replace the run's tables in the record at @path with @info, in one transaction. */
+int record_write_run_info(const char *path, const struct record_run_info *info, char *err,
+			  size_t errlen);
+
+/* The scenario's name, when the run began and ended, and its verdict. */
+struct record_run_summary {
+	char scenario[128];
+	int64_t started_ms, ended_ms;
+	int passed;                     /* 1 passed, 0 failed, -1 not said */
+};
+int record_run_summary(struct record *rec, struct record_run_summary *out);
+int record_run_groups(struct record *rec,
+		      void (*each)(void *arg, uint32_t idx, const struct record_run_group *g),
+		      void *arg);
+int record_run_devices(struct record *rec,
+		       void (*each)(void *arg, const char *id, uint32_t group), void *arg);
+int record_run_expectations(struct record *rec,
+			    void (*each)(void *arg, const struct record_run_expectation *e),
+			    void *arg);
+int record_run_env(struct record *rec, void (*each)(void *arg, const struct record_run_env *e),
+		   void *arg);
+
+/* One reading as the report counts it; v[] NAN where it lacks a value. */
+struct record_reading {
+	int64_t recv_ms;
+	bool has_ts;
+	int64_t ts_ms;
+	const char *device_id;
+	double v[RECORD_METRIC_COUNT];
+};
+
+/* Call @each with every reading in the order stored. */
+int record_walk_readings(struct record *rec,
+			 void (*each)(void *arg, const struct record_reading *r), void *arg);
+
+/* Call @each with every command the cloud sent, in order. */
+int record_walk_commands(struct record *rec,
+			 void (*each)(void *arg, int64_t ms, const char *device_id), void *arg);
+
+/*
+ * Per device: the run's accounts (device_accounts) with what the record
+ * holds (accounting); without the run's accounts, taken is recorded + lost.
+ */
+struct record_device_account {
+	const char *device_id;
+	uint64_t taken, recorded, buffered, dropped, lost, redelivered;
+};
+int record_device_accounts(struct record *rec,
+			   void (*each)(void *arg, const struct record_device_account *a),
+			   void *arg);
+
+/* The newest reading's row id: readings stored so far, without a count's scan. */
+int record_last_reading_id(struct record *rec, uint64_t *out);
+
 /* ---- the write side: the run's accounts at the end -------------------------- */
 
 struct record_account {

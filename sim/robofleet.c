@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "query.h"
+#include "report_html.h"
 #include "run.h"
 #include "scenario.h"
 #include "sketch_build.h"
@@ -18,11 +19,12 @@ static void usage(FILE *out)
 {
 	fputs("usage: robofleet run SCENARIO.yaml [--junit FILE] [--broker HOST:PORT]\n"
 	      "                     [--runs-dir DIR] [--device PATH] [--quiet] [--tui]\n"
-	      "                     [--allow-low-disk]\n"
+	      "                     [--allow-low-disk] [--summary-md FILE]\n"
 	      "       robofleet top RUN_DIR [--refresh MS]\n"
 	      "       robofleet check SCENARIO.yaml...\n"
 	      "       robofleet query RUN (--device ID [--last 24h] | --hourly | --sql SQL)\n"
 	      "       robofleet export RUN --format csv|influx [--output FILE]\n"
+	      "       robofleet report RUN [--output FILE]\n"
 	      "       robofleet build SKETCH [-o FILE] [--force] [--verbose]\n"
 	      "       robofleet --version\n"
 	      "\n"
@@ -30,10 +32,12 @@ static void usage(FILE *out)
 	      "       only if every expectation held (1 otherwise, 2 for a bad file)\n"
 	      "       (--tui: watch it in the dashboard while it runs; --allow-low-disk:\n"
 	      "       start even when the record is not expected to fit the disk)\n"
+	      "       (--summary-md: append a Markdown summary for a CI step summary)\n"
 	      "top    the live dashboard of a run: devices, events, faults by key\n"
 	      "check  validate scenario files without running anything\n"
 	      "query  read a run's record: one robot's readings, hourly means, any SQL\n"
 	      "export write a run's readings as CSV or InfluxDB line protocol\n"
+	      "report rebuild a run's report.html (charts of the whole run) from its record\n"
 	      "build  compile an Arduino sketch (a .ino file or its folder) against the\n"
 	      "       Arduino layer into a device binary and print its path; built once\n"
 	      "       per content (--force: build again; -o: copy the binary to FILE)\n", out);
@@ -73,6 +77,7 @@ static int cmd_run(int argc, char **argv)
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "tui", no_argument, NULL, 't' },
 		{ "allow-low-disk", no_argument, NULL, 'L' },
+		{ "summary-md", required_argument, NULL, 'M' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -91,6 +96,7 @@ static int cmd_run(int argc, char **argv)
 		case 'q': o.quiet = true; break;
 		case 't': o.tui = true; break;
 		case 'L': o.allow_low_disk = true; break;
+		case 'M': o.summary_md_path = optarg; break;
 		case 'h': usage(stdout); return 0;
 		case ':':
 			fprintf(stderr, "robofleet run: %s needs a value\n", argv[optind - 1]);
@@ -174,6 +180,8 @@ int main(int argc, char **argv)
 		return query_main(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "export"))
 		return export_main(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "report"))
+		return report_main(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "build"))
 		return cmd_build(argc - 1, argv + 1);
 	fprintf(stderr, "robofleet: unknown command '%s' (see --help)\n", argv[1]);

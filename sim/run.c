@@ -58,6 +58,7 @@ void run__say(const struct run *r, const char *fmt, ...)
 
 	if (r->opt->quiet || r->opt->tui)
 		return;
+	run__report_before_say(r);
 	va_start(ap, fmt);
 	vprintf(fmt, ap);
 	va_end(ap);
@@ -370,6 +371,7 @@ static void tear_down(struct run *r)
 		unlink(part);
 	}
 	run__stop_tui(r);
+	run__report_free(r);
 	control_close(&r->control);
 	free(r->restores);
 	r->restores = NULL;
@@ -478,6 +480,10 @@ int run_scenario(const struct run_options *o)
 	run__say(&r, "robofleet: %s, %zu devices, run directory %s\n", r.sc.name, r.sc.fleet.n_devices, r.dir);
 	run__reserve_verdict_file(r.dir, "summary.json");
 	run__reserve_verdict_file(r.dir, "report.txt");
+	if ((rc = run__report_init(&r)) < 0) {
+		fprintf(stderr, "robofleet: %s\n", strerror(-rc));
+		goto out;
+	}
 	if ((rc = set_up_world(&r)) < 0) {
 		fprintf(stderr, "robofleet: world file: %s\n", strerror(-rc));
 		goto out;

@@ -13,6 +13,7 @@ struct run_options {
 	bool quiet;
 	bool tui;                   /* show `robofleet top` while running (needs a terminal) */
 	bool allow_low_disk;        /* start even if the record is not expected to fit */
+	const char *summary_md_path; /* NULL: no Markdown summary (--summary-md) */
 };
 
 /*

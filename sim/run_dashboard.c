@@ -131,6 +131,7 @@ void run__control_tick(struct run *r)
 	}
 	if (changed && r->world.hdr)
 		world_write_run(r->world.hdr, &r->status);
+	run__report_tick(r);
 }
 
 void run__set_phase(struct run *r, enum world_run_phase ph)

@@ -68,6 +68,7 @@ int run__set_env(void *ctx, size_t dev, const struct scenario_env *env)
 	};
 
 	world_write_env(world_get_slot(&r->world, (uint32_t)dev), &w);
+	run__report_note_env(r, dev, env);
 	return 0;
 }
 

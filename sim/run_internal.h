@@ -21,6 +21,8 @@
 struct mosquitto;
 struct record;
 struct recorder;
+struct run_report;
+struct summary_md;
 
 #define DEVICE_LOG_LIMIT "1M"
 #define STOP_TIMEOUT_MS 10000
@@ -77,6 +79,7 @@ struct run {
 	bool tui_running;
 	atomic_bool tui_stop;
 	int saved_stderr;
+	struct run_report *report;      /* run_report.c: the status line and report.html */
 };
 
 /* run.c: clocks and the progress line. */
@@ -153,5 +156,14 @@ int run__check_disk(const struct run *r);
  * report.txt, from the finished record. Returns 0 when everything passed. */
 void run__reserve_verdict_file(const char *dir, const char *name);
 int run__verdict(struct run *r, int engine_rc, size_t online_at_end);
+
+/* run_report.c: what report.html needs from the run, the live status line,
+ * and at the end report.html and --summary-md (sim/report_html.h). */
+int run__report_init(struct run *r);
+void run__report_free(struct run *r);
+void run__report_note_env(struct run *r, size_t dev, const struct scenario_env *env);
+void run__report_before_say(const struct run *r);
+void run__report_tick(struct run *r);
+void run__report_finish(struct run *r, struct summary_md *md);
 
 #endif /* SIM_RUN_INTERNAL_H */

@@ -13,6 +13,7 @@
 #include "record.h"
 #include "recorder.h"
 #include "run_internal.h"
+#include "summary_md.h"
 
 struct summary {
 	size_t devices, online, crashes;
@@ -309,6 +310,19 @@ static void print_verdict(FILE *out, const struct run *r, const struct summary *
 	fprintf(out, "run directory %s\n", r->dir);
 }
 
+/* report.html and --summary-md (run_report.c), from the same figures. */
+static void report_outputs(struct run *r, const struct summary *s, bool passed)
+{
+	struct summary_md md = {
+		.passed = passed, .devices = s->devices, .online = s->online, .crashes = s->crashes,
+		.taken = s->taken, .recorded = s->recorded, .lost = s->lost,
+		.redelivered = s->duplicated, .rejected = s->rejected, .faults = s->faults,
+		.p50_ms = s->p50_ms, .p99_ms = s->p99_ms, .max_ms = s->max_ms,
+	};
+
+	run__report_finish(r, &md);
+}
+
 int run__verdict(struct run *r, int engine_rc, size_t online_at_end)
 {
 	const char *junit = r->opt->junit_path;
@@ -329,5 +343,6 @@ int run__verdict(struct run *r, int engine_rc, size_t online_at_end)
 		print_verdict(v.f, r, &s);
 		close_verdict_file(&v);
 	}
+	report_outputs(r, &s, engine_rc == 0 && s.failed == 0 && s.crashes == 0);
 	return engine_rc == 0 && s.failed == 0 && s.crashes == 0 ? 0 : 1;
 }
