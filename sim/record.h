@@ -295,6 +295,8 @@ int record_last_reading_id(struct record *rec, uint64_t *out);
 struct record_account {
 	const char *device_id;
 	uint64_t taken, recorded, buffered, dropped, lost;
+	const char *firmware;           /* "robot", "sketch", "device"; NULL: robot */
+	uint64_t attempted, sent, not_sent, reconnects;
 };
 
 /*

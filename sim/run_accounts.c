@@ -109,14 +109,34 @@ void run__save_accounts(struct run *r)
 	if (!rows || !r->books)
 		goto out;
 	for (size_t i = 0; i < n; i++) {
+		struct world_report rep;
 		struct accounting_result a;
+		struct run_message_books m;
+		uint64_t reconnects = 0;
 
+		if (world_read_report(world_get_slot(&r->world, (uint32_t)i), &rep) == 0)
+			reconnects = rep.counters.reconnects;
+		if (run__foreign(r, i)) {
+			const struct scenario_group *g = &r->sc.fleet.groups[r->sc.fleet.devices[i].group];
+
+			if (run__message_books(r, i, &m) < 0)
+				continue;
+			rows[k++] = (struct record_account){
+				.device_id = r->sc.fleet.devices[i].id, .recorded = m.recorded,
+				.lost = m.lost, .firmware = g->sketch ? "sketch" : "device",
+				.attempted = m.attempted, .sent = m.sent, .not_sent = m.not_sent,
+				.reconnects = reconnects,
+			};
+			continue;
+		}
 		if (!run__keeps_readings(r, i) || run__account_device(r, i, &a) < 0)
 			continue;
 		rows[k++] = (struct record_account){
 			.device_id = r->sc.fleet.devices[i].id, .taken = a.taken,
 			.recorded = a.recorded, .buffered = a.buffered, .dropped = a.dropped,
-			.lost = a.lost,
+			.lost = a.lost, .firmware = "robot", .attempted = a.taken,
+			.sent = run__robot_sent(&a),
+			.not_sent = a.buffered + a.dropped, .reconnects = reconnects,
 		};
 	}
 	if (record_write_accounts(db_path, rows, k, err, sizeof(err)) < 0)

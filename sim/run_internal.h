@@ -138,6 +138,8 @@ struct run_group_books {
 	bool incomplete;       /* a device's books could not be read */
 };
 int run__tally_groups(struct run *r);
+/* A robot's readings that left its outbox: taken - buffered - dropped. */
+uint64_t run__robot_sent(const struct accounting_result *a);
 void run__write_groups_json(FILE *f, const struct run *r);
 void run__print_groups(FILE *out, const struct run *r);
 void run__save_accounts(struct run *r);

@@ -84,23 +84,28 @@ int run__tally_groups(struct run *r)
 			g->not_sent += m.not_sent;
 		} else {
 			struct accounting_result a;
-			uint64_t sent, refused;
 
 			if (!run__keeps_readings(r, i) || run__account_device(r, i, &a) < 0) {
 				g->incomplete = true;
 				continue;
 			}
-			board_totals(r, i, &sent, &refused);
 			/* The robot takes every reading into its outbox: what it
 			 * has not delivered is buffered or was dropped there. */
 			g->attempted += a.taken;
-			g->sent += sent;
+			g->sent += run__robot_sent(&a);
 			g->recorded += a.recorded;
 			g->lost += a.lost;
 			g->not_sent += a.buffered + a.dropped;
 		}
 	}
 	return 0;
+}
+
+uint64_t run__robot_sent(const struct accounting_result *a)
+{
+	uint64_t kept = a->buffered + a->dropped;
+
+	return a->taken > kept ? a->taken - kept : 0;
 }
 
 static const char *kind_of(const struct scenario_group *g)

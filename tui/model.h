@@ -51,6 +51,7 @@ struct tui_device {
 	uint32_t distance_mm;
 	int64_t last_ms;            /* wall ms of its last recorded message; 0: none */
 	uint32_t published, acknowledged, buffered;
+	uint32_t reconnects;        /* MQTT sessions after the first (a client id taken over shows here) */
 	uint32_t fault_mask;        /* bit per fault kind (fault_catalog.h) */
 	bool marked;
 };

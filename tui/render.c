@@ -272,9 +272,9 @@ static void draw_detail(struct tui_screen *s, const struct tui_model *m, const s
 		return;
 	}
 	tui_format_faults(dev->fault_mask, faults, sizeof(faults));
-	snprintf(line, sizeof(line), " %s  %s  pub %u ack %u buf %u  faults: %s", dev->id,
-		 tui_state_name(dev->state), dev->published, dev->acknowledged, dev->buffered,
-		 faults[0] ? faults : "none");
+	snprintf(line, sizeof(line), " %s  %s  pub %u ack %u buf %u reconnects %u  faults: %s",
+		 dev->id, tui_state_name(dev->state), dev->published, dev->acknowledged,
+		 dev->buffered, dev->reconnects, faults[0] ? faults : "none");
 	put(w, 0, 0, title_attr(s), line);
 	for (int k = 0; k < 3 && k + 1 < h; k++) {
 		double last = NAN;

@@ -145,6 +145,7 @@ static void read_slots(struct tui_source *s, struct tui_model *m, bool check_pid
 			d->published = rep.counters.published;
 			d->acknowledged = rep.counters.acknowledged;
 			d->buffered = rep.counters.buffered;
+			d->reconnects = rep.counters.reconnects;
 		}
 		d->state = tui_state_of(power, reported, &rep, d->fault_mask, d->alive);
 		if (check_pids) {

@@ -579,18 +579,21 @@ static void test_record_write_accounts(void **state)
 {
 	struct fixture *f = *state;
 	const struct record_account rows[] = {
-		{ "a", 6, 4, 1, 0, 1 },
-		{ "b", 1, 1, 0, 0, 0 },
+		{ "a", 6, 4, 1, 0, 1, NULL, 6, 5, 1, 0 },
+		{ "b", 1, 1, 0, 0, 0, NULL, 1, 1, 0, 0 },
+		{ "s", 0, 7, 0, 0, 1, "sketch", 10, 8, 2, 41 },
 	};
 	struct table t;
 	char err[256], path[128];
 
-	assert_int_equal(record_write_accounts(f->path, rows, 2, err, sizeof(err)), 0);
+	assert_int_equal(record_write_accounts(f->path, rows, 3, err, sizeof(err)), 0);
 	memset(&t, 0, sizeof(t));
 	assert_int_equal(record_sql_rows(f->rec, "SELECT * FROM device_accounts ORDER BY device_id",
 					 collect_row, &t), 0);
-	assert_string_equal(t.text, "device_id|taken|recorded|buffered|dropped|lost\n"
-				    "a|6|4|1|0|1\nb|1|1|0|0|0\n");
+	assert_string_equal(t.text, "device_id|taken|recorded|buffered|dropped|lost|firmware|"
+				    "attempted|sent|not_sent|reconnects\n"
+				    "a|6|4|1|0|1|robot|6|5|1|0\nb|1|1|0|0|0|robot|1|1|0|0\n"
+				    "s|0|7|0|0|1|sketch|10|8|2|41\n");
 	/* Written again, the table is replaced. */
 	assert_int_equal(record_write_accounts(f->path, rows + 1, 1, err, sizeof(err)), 0);
 	memset(&t, 0, sizeof(t));

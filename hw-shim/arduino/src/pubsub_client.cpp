@@ -501,6 +501,7 @@ void PubSubClient::handle_packet()
 	int n;
 
 	packet_of(&p);
+	runtime_note_busy();
 	switch (p.type) {
 	case MQTT_PUBLISH:
 		if (mqtt_parse_publish(&p, &pub) < 0)

@@ -10,7 +10,9 @@
 #include "sockets.h"
 
 extern "C" {
+#include "device_cli.h"
 #include "hal_log.h"
+#include "topic_layout.h"
 #include "hal_system.h"
 #include "hal_time.h"
 #include "posix_hal.h"
@@ -21,8 +23,14 @@ namespace robofleet_arduino {
 /* How long a delay() sleeps between two looks at the world: a fault the
  * scenario sets mid-delay (a WiFi drop) reaches the sockets this soon. */
 static const uint64_t SERVICE_SLICE_US = 200000;
-/* The pause between two loop() calls that did not wait themselves. */
-static const int LOOP_PAUSE_MS = 10;
+/* The pause between two loop() calls that did not wait themselves: short
+ * while the sketch is busy, growing to LOOP_PAUSE_MAX_MS while loop() only
+ * polls the clock (a thousand idle copies must not keep the host awake;
+ * a sketch scheduling by millis() is at most that late). */
+static const int LOOP_PAUSE_MIN_MS = 10;
+static const int LOOP_PAUSE_MAX_MS = 80;
+static int loop_pause_ms = LOOP_PAUSE_MIN_MS;
+static bool busy;
 static const uint64_t REPORT_EVERY_US = 250000;
 
 static Identity identity;
@@ -145,6 +153,29 @@ void runtime_report(bool now)
 	dirty = false;
 }
 
+/* The group's readings templates (--reading-topic), compiled once. */
+static struct topic_template reading_templates[DEVICE_READING_TOPICS_MAX];
+static size_t n_reading_templates;
+
+void runtime_set_reading_topics(const char (*texts)[128], size_t n)
+{
+	char why[160];
+
+	n_reading_templates = 0;
+	for (size_t i = 0; i < n && i < DEVICE_READING_TOPICS_MAX; i++) {
+		/* A template with {metric} is plain, one without is JSON: the
+		 * scenario checked it is one or the other. */
+		enum topic_format f = strstr(texts[i], "{metric}") ? TOPIC_FORMAT_PLAIN
+								   : TOPIC_FORMAT_JSON;
+		if (topic_template_parse(texts[i], TOPIC_ROLE_READINGS, f,
+					 &reading_templates[n_reading_templates], why,
+					 sizeof(why)) == 0)
+			n_reading_templates++;
+		else
+			fprintf(stderr, "robofleet: --reading-topic %s: %s\n", texts[i], why);
+	}
+}
+
 bool runtime_is_reading_topic(const char *topic)
 {
 	static const char *const leaves[] = { "temperature", "humidity", "distance", "data" };
@@ -152,6 +183,14 @@ bool runtime_is_reading_topic(const char *topic)
 
 	if (!topic)
 		return false;
+	/* By shape, whatever id the sketch puts in: one with a hard-coded id
+	 * still attempted and sent what it did. */
+	if (n_reading_templates) {
+		for (size_t i = 0; i < n_reading_templates; i++)
+			if (topic_template_match(&reading_templates[i], topic, NULL))
+				return true;
+		return false;
+	}
 	leaf = strrchr(topic, '/');
 	leaf = leaf ? leaf + 1 : topic;
 	for (const char *l : leaves)
@@ -164,6 +203,7 @@ void runtime_count_publish(const char *topic, bool sent)
 {
 	if (!runtime_is_reading_topic(topic))
 		return;
+	busy = true;
 	if (sent)
 		status.counters.published++;
 	else
@@ -228,11 +268,23 @@ void runtime_sleep_until(uint64_t deadline_us)
 	}
 }
 
+void runtime_note_busy()
+{
+	busy = true;
+}
+
 void runtime_loop_boundary()
 {
+	if (busy)
+		loop_pause_ms = LOOP_PAUSE_MIN_MS;
+	else if (loop_pause_ms < LOOP_PAUSE_MAX_MS)
+		loop_pause_ms *= 2;
+	busy = false;
 	if (!slept) {
 		/* Wake early for what the sketch's next loop() would act on. */
-		sockets_wait_readable(LOOP_PAUSE_MS);
+		if (sockets_wait_readable(loop_pause_ms > LOOP_PAUSE_MAX_MS ? LOOP_PAUSE_MAX_MS
+									 : loop_pause_ms))
+			busy = true;
 	}
 	slept = false;
 	calls_since_sleep = 0;

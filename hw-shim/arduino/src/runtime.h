@@ -43,6 +43,8 @@ void runtime_sleep_until(uint64_t deadline_us);
 /* Between two loop() calls: a short pause unless loop() already waited or a
  * socket has data, so a sketch polling millis() does not spin a core. */
 void runtime_loop_boundary();
+/* Something happened (a publish, a packet in): the next pause is short. */
+void runtime_note_busy();
 /* delay() and friends tell the loop boundary that loop() already slept. */
 void runtime_note_slept();
 /*
@@ -61,6 +63,8 @@ void runtime_spin_guard();
  * the last level is temperature, humidity, distance or data.
  */
 bool runtime_is_reading_topic(const char *topic);
+/* The group's readings templates, as the run gave them (--reading-topic). */
+void runtime_set_reading_topics(const char (*texts)[128], size_t n);
 /* A data publish the firmware attempted: sent, or refused by the client. */
 void runtime_count_publish(const char *topic, bool sent);
 

@@ -33,11 +33,12 @@ static const unsigned SONAR_ECHO_PIN = 18;
 
 /*
  * Provisioning, as a factory writes a device's identity into NVS before it
- * ships: namespace "robofleet", key "id" (the device id), so the same
+ * ships: namespace "robofleet", key "id" (the device id) and, when the
+ * scenario gives it one, key "room", so the same
  * sketch reads who it is on the bench and on a real board. Written only
  * when it differs, as a flash would be programmed once.
  */
-static void provision(const char *device_id)
+static void provision(const char *device_id, const char *room)
 {
 	Preferences factory;
 
@@ -45,6 +46,8 @@ static void provision(const char *device_id)
 		return;
 	if (factory.getString("id") != device_id)
 		factory.putString("id", device_id);
+	if (room[0] && factory.getString("room") != room)
+		factory.putString("room", room);
 	factory.end();
 }
 
@@ -107,7 +110,8 @@ int main(int argc, char **argv)
 	Identity id = { opt.cfg.device_id, opt.seed, &opt.env, argv };
 	core_time_start();
 	runtime_start(id);
-	provision(opt.cfg.device_id);
+	provision(opt.cfg.device_id, opt.room);
+	runtime_set_reading_topics(opt.reading_topics, opt.n_reading_topics);
 	rc = run_sketch();
 	serial_flush_pending();
 	runtime_finish();

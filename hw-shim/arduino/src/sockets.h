@@ -24,8 +24,9 @@ void sockets_abort_all();
 /* The link is up again: the parked descriptors are closed (a peer that
  * still held the connection now learns it is gone). */
 void sockets_close_parked();
-/* Sleep up to @timeout_ms or until a live socket has data or a signal came. */
-void sockets_wait_readable(int timeout_ms);
+/* Sleep up to @timeout_ms or until a live socket has data or a signal
+ * came; true when something is there to read. */
+bool sockets_wait_readable(int timeout_ms);
 /* Close everything, parked or not (process end). */
 void sockets_close_all();
 

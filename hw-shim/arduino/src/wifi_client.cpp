@@ -32,6 +32,12 @@ namespace robofleet_arduino {
 static std::vector<Socket *> &live = *new std::vector<Socket *>;
 static std::vector<int> &parked = *new std::vector<int>;
 
+/* A TCP handshake over WiFi costs a round trip through the access point
+ * (tens of milliseconds); over loopback it costs nothing, and a sketch
+ * that reconnects in a loop (a client id another copy takes over) would
+ * spin the host. */
+static const uint64_t HANDSHAKE_US = 20000;
+
 /* How long a write may wait for room in the socket's send buffer. */
 static const uint64_t WRITE_STALL_US = 5000000;
 
@@ -85,7 +91,7 @@ void sockets_close_all()
 	sockets_close_parked();
 }
 
-void sockets_wait_readable(int timeout_ms)
+bool sockets_wait_readable(int timeout_ms)
 {
 	std::vector<struct pollfd> fds;
 
@@ -93,7 +99,7 @@ void sockets_wait_readable(int timeout_ms)
 	for (const Socket *s : live)
 		if (s->fd >= 0)
 			fds.push_back({ s->fd, POLLIN, 0 });
-	(void)poll(fds.data(), fds.size(), timeout_ms);
+	return poll(fds.data(), fds.size(), timeout_ms) > 0;
 }
 
 } // namespace robofleet_arduino
@@ -134,6 +140,9 @@ int WiFiClient::connect_addr(const void *addr, unsigned len, int32_t timeout_ms)
 			return 0;
 	}
 	if (getsockopt(s->fd, SOL_SOCKET, SO_ERROR, &err, &err_len) < 0 || err != 0)
+		return 0;
+	runtime_sleep_until(hal_time_now_us() + HANDSHAKE_US);
+	if (s->aborted)
 		return 0;
 	sock_ = s;
 	return 1;
