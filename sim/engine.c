@@ -218,32 +218,46 @@ static int do_set(struct engine *e, const struct scenario_step *s)
 	return 0;
 }
 
+/*
+ * The form a device's command takes: the step's format: if it gave one,
+ * else its group's layout's (a sketch's plain word), else the step's
+ * default.
+ */
+static enum scenario_command_format command_format(const struct engine *e,
+						   const struct scenario_command *c, size_t d)
+{
+	const struct scenario_group *g = &e->sc->fleet.groups[e->sc->fleet.devices[d].group];
+
+	if (c->format_set || !g->command_format_set || !g->topics)
+		return c->format;
+	return g->topics->command.format == TOPIC_FORMAT_JSON ? SCENARIO_FORMAT_JSON
+							       : SCENARIO_FORMAT_PLAIN;
+}
+
 static int do_command(struct engine *e, const struct scenario_step *s)
 {
+	static const char *const words[2][2] = {
+		[SCENARIO_FORMAT_JSON] = { "{\"action\":\"start\"}", "{\"action\":\"stop\"}" },
+		[SCENARIO_FORMAT_PLAIN] = { "start", "stop" },
+	};
 	const struct scenario_command *c = &s->command;
-	const char *payload;
-	size_t len;
 	int rc;
 
-	switch (c->action) {
-	case SCENARIO_COMMAND_START:
-		payload = c->format == SCENARIO_FORMAT_JSON ? "{\"action\":\"start\"}" : "start";
-		len = strlen(payload);
-		break;
-	case SCENARIO_COMMAND_STOP:
-		payload = c->format == SCENARIO_FORMAT_JSON ? "{\"action\":\"stop\"}" : "stop";
-		len = strlen(payload);
-		break;
-	default:
-		payload = c->payload;
-		len = c->payload_len;
-		break;
-	}
 	if ((rc = select_target(e, &c->target, NULL)) < 0)
 		return fail_run(e, rc, s, "command");
-	for (size_t d = 0; d < e->sc->fleet.n_devices; d++)
-		if (e->selected[d] && (rc = e->ops->command(e->ctx, d, payload, len)) < 0)
+	for (size_t d = 0; d < e->sc->fleet.n_devices; d++) {
+		const char *payload = c->payload;
+		size_t len = c->payload_len;
+
+		if (!e->selected[d])
+			continue;
+		if (c->action != SCENARIO_COMMAND_PAYLOAD) {
+			payload = words[command_format(e, c, d)][c->action == SCENARIO_COMMAND_STOP];
+			len = strlen(payload);
+		}
+		if ((rc = e->ops->command(e->ctx, d, payload, len)) < 0)
 			return fail_run(e, rc, s, "command");
+	}
 	return 0;
 }
 

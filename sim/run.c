@@ -197,6 +197,36 @@ static int set_up_net_args(struct run *r)
 	return 0;
 }
 
+/*
+ * The groups' topic layouts and the devices' rooms as the recorder matches
+ * them. A template without {id} or {room} belongs to its group's one
+ * device (the parser allows it only then).
+ */
+static int set_up_topics(struct run *r)
+{
+	const struct scenario_fleet *f = &r->sc.fleet;
+	int rc;
+
+	if ((rc = topic_map_create(&r->topics)) < 0)
+		return rc;
+	for (size_t g = 0; g < f->n_groups; g++) {
+		const char *single = NULL;
+
+		if (!f->groups[g].topics || !f->groups[g].count)
+			continue;
+		for (size_t i = 0; i < f->n_devices && f->groups[g].count == 1; i++)
+			if (f->devices[i].group == g)
+				single = f->devices[i].id;
+		if ((rc = topic_map_add_layout(r->topics, f->groups[g].topics, single)) < 0)
+			return rc;
+	}
+	for (size_t i = 0; i < f->n_devices; i++)
+		if (f->devices[i].room &&
+		    (rc = topic_map_add_room(r->topics, f->devices[i].room, f->devices[i].id)) < 0)
+			return rc;
+	return topic_map_finish(r->topics);
+}
+
 static bool needs_builtin(const struct scenario *sc)
 {
 	for (size_t i = 0; i < sc->fleet.n_groups; i++)
@@ -294,6 +324,16 @@ static int set_up_fleet(struct run *r)
 		d->args[k++] = v[3];
 		d->args[k++] = "--log-limit";
 		d->args[k++] = DEVICE_LOG_LIMIT;
+		/* Another firmware counts its readings by its group's templates;
+		 * the built-in robot knows its contract. */
+		if (sd->room && (g->sketch || g->device)) {
+			d->args[k++] = "--room";
+			d->args[k++] = sd->room;
+		}
+		for (size_t t = 0; (g->sketch || g->device) && t < g->topics->n_readings; t++) {
+			d->args[k++] = "--reading-topic";
+			d->args[k++] = g->topics->readings[t].text;
+		}
 		d->args[k] = NULL;
 	}
 	return 0;
@@ -383,6 +423,8 @@ static void tear_down(struct run *r)
 		recorder_close(r->recorder);
 		r->recorder = NULL;
 	}
+	topic_map_free(r->topics);
+	r->topics = NULL;
 	if (r->cloud) {
 		mosquitto_disconnect(r->cloud);
 		mosquitto_loop_stop(r->cloud, false);
@@ -548,6 +590,11 @@ int run_scenario(const struct run_options *o)
 	ro.db_path = db_path;
 	ro.client_id = client_id;
 	ro.store_deadline_ms = RECORDER_STORE_DEADLINE_MS;
+	if ((rc = set_up_topics(&r)) < 0) {
+		fprintf(stderr, "robofleet: topic layouts: %s\n", strerror(-rc));
+		goto out;
+	}
+	ro.topics = r.topics;
 	if ((rc = recorder_open(&ro, &r.recorder)) < 0 ||
 	    (rc = recorder_start(r.recorder, r.broker.host, r.broker.port)) < 0 ||
 	    (rc = recorder_wait_subscribed(r.recorder, STOP_TIMEOUT_MS)) < 0) {

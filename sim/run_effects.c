@@ -75,10 +75,16 @@ int run__set_env(void *ctx, size_t dev, const struct scenario_env *env)
 int run__command(void *ctx, size_t dev, const void *payload, size_t len)
 {
 	struct run *r = ctx;
-	char topic[96];
+	const struct scenario_device *d = &r->sc.fleet.devices[dev];
+	const struct scenario_group *g = &r->sc.fleet.groups[d->group];
+	char topic[TOPIC_TEMPLATE_MAX + 2 * TOPIC_NAME_MAX];
 	int rc;
 
-	snprintf(topic, sizeof(topic), "sensors/%s/command", r->sc.fleet.devices[dev].id);
+	/* The group's command topic: robofleet's sensors/<id>/command unless
+	 * its topics: say otherwise. The parser made sure it expands. */
+	if (!g->topics ||
+	    topic_template_expand(&g->topics->command, d->id, d->room, -1, topic, sizeof(topic)) < 0)
+		snprintf(topic, sizeof(topic), "sensors/%s/command", d->id);
 	rc = mosquitto_publish(r->cloud, NULL, topic, (int)len, payload, 1, false);
 	/* After a broker step the cloud client may still be reconnecting (its
 	 * own thread does that). libmosquitto keeps a QoS 1 message it could

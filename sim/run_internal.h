@@ -50,6 +50,7 @@ struct run {
 	struct engine engine;
 	char (*args)[FLEET_ARGS_MAX][24]; /* per-device option values */
 	const char **net_args;          /* the scenario's network: as every device's options */
+	struct topic_map *topics;       /* the groups' layouts and rooms, for the recorder */
 	char **programs;                /* per group: its built sketch or device: program; NULL:
 					 * robofleet-device */
 	struct world_faults *faults;    /* per device: what its world slot says */

@@ -60,7 +60,7 @@ fleet:
       api.example.com: "127.0.0.1:8080"
     dns_default: nxdomain
   groups:
-    - {name: wrapped, count: 2, interval: 500ms, device: fw/wrap.sh}
+    - {name: wrapped, count: 2, interval: 500ms, device: fw/wrap.sh, rooms: [kitchen, hall]}
     - {name: builtin, count: 2, interval: 500ms}
 steps:
   - expect: {name: all online, status: online, within: 15s}
@@ -102,6 +102,19 @@ for f in "$work/calls/wrapped_001.args" "$work/calls-builtin/builtin_002.args"; 
   check "$n: its id" has "$f" --id "$n"
   check "$n: the world" grep -qxF -- --world "$f"
 done
+
+# The group's layout (the default: the contract) and each device's room go
+# to a device: group's devices only.
+check "wrapped_001: --room" has "$work/calls/wrapped_001.args" --room kitchen
+check "wrapped_002: --room" has "$work/calls/wrapped_002.args" --room hall
+check "wrapped_001: plain readings template" \
+  has "$work/calls/wrapped_001.args" --reading-topic "sensors/{id}/{metric}"
+check "wrapped_001: two --reading-topic" \
+  test "$(grep -cxF -- --reading-topic "$work/calls/wrapped_001.args")" -eq 2
+check "wrapped_001: json readings template" grep -qxF "sensors/{id}/data" "$work/calls/wrapped_001.args"
+check "builtin_002: no --room" test "$(grep -cxF -- --room "$work/calls-builtin/builtin_002.args")" -eq 0
+check "builtin_002: no --reading-topic" \
+  test "$(grep -cxF -- --reading-topic "$work/calls-builtin/builtin_002.args")" -eq 0
 
 # 3. A device: program that is not there: refused with its position, nothing started.
 before=$(ls "$work/runs" | wc -l)
