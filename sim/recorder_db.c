@@ -277,8 +277,11 @@ static void attribute_topic(const struct topic_map *m, const char *s, struct top
 	case TOPIC_ROLE_READINGS:
 		if (a.format == TOPIC_FORMAT_JSON) {
 			t->kind = TOPIC_DATA;
-			/* robofleet's own data topic keeps its contract. */
-			t->loose = strcmp(a.tmpl->text, "sensors/{id}/data") != 0;
+			/* Under a run's layouts the data topic may carry any
+			 * firmware's JSON (a sketch's, without device_id, boot or
+			 * seq); a reading with boot and seq still goes through the
+			 * exactly-once accounting, whoever sent it. */
+			t->loose = true;
 		} else {
 			t->kind = TOPIC_METRIC;
 			t->leaf = topic_metric_names[a.metric];

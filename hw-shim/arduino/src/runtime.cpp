@@ -31,6 +31,15 @@ static const int LOOP_PAUSE_MIN_MS = 10;
 static const int LOOP_PAUSE_MAX_MS = 80;
 static int loop_pause_ms = LOOP_PAUSE_MIN_MS;
 static bool busy;
+/* A sketch that publishes on a millis() schedule is idle in between: once
+ * its period is seen (two busy loop() calls apart), the device sleeps
+ * until shortly before the next one is due, at most a second, instead of
+ * waking every 80 ms to watch millis() move. Data on a socket still wakes
+ * it at once, and delay() keeps its own 200 ms look at the world. */
+static const uint64_t PERIOD_MIN_US = 100000;
+static const uint64_t PERIOD_MARGIN_US = 30000;
+static const uint64_t PERIOD_SLEEP_MAX_US = 1000000;
+static uint64_t last_busy_us, busy_period_us;
 static const uint64_t REPORT_EVERY_US = 250000;
 
 static Identity identity;
@@ -273,17 +282,44 @@ void runtime_note_busy()
 	busy = true;
 }
 
+/* How long to pause after an idle loop(): until shortly before the next
+ * busy moment the sketch's period predicts, else the doubling pause. */
+static int idle_pause_ms(uint64_t now)
+{
+	if (busy_period_us && last_busy_us) {
+		uint64_t due = last_busy_us + busy_period_us;
+
+		if (now + PERIOD_MARGIN_US < due) {
+			uint64_t us = due - PERIOD_MARGIN_US - now;
+			if (us > PERIOD_SLEEP_MAX_US)
+				us = PERIOD_SLEEP_MAX_US;
+			if (us / 1000 > (uint64_t)loop_pause_ms)
+				return (int)(us / 1000);
+		}
+	}
+	return loop_pause_ms;
+}
+
 void runtime_loop_boundary()
 {
-	if (busy)
+	uint64_t now = hal_time_now_us();
+	int pause;
+
+	if (busy) {
+		if (last_busy_us && now - last_busy_us >= PERIOD_MIN_US)
+			busy_period_us = now - last_busy_us;
+		last_busy_us = now;
 		loop_pause_ms = LOOP_PAUSE_MIN_MS;
-	else if (loop_pause_ms < LOOP_PAUSE_MAX_MS)
+	} else if (loop_pause_ms < LOOP_PAUSE_MAX_MS) {
 		loop_pause_ms *= 2;
+		if (loop_pause_ms > LOOP_PAUSE_MAX_MS)
+			loop_pause_ms = LOOP_PAUSE_MAX_MS;
+	}
+	pause = busy ? LOOP_PAUSE_MIN_MS : idle_pause_ms(now);
 	busy = false;
 	if (!slept) {
 		/* Wake early for what the sketch's next loop() would act on. */
-		if (sockets_wait_readable(loop_pause_ms > LOOP_PAUSE_MAX_MS ? LOOP_PAUSE_MAX_MS
-									 : loop_pause_ms))
+		if (sockets_wait_readable(pause))
 			busy = true;
 	}
 	slept = false;
