@@ -81,8 +81,8 @@ YAML
   wait "$outer" || true
   local db=${run_dir%/}/record.db readings pss
   if [ "$kind" = sketch ]; then
-    # A JSON message of the sketch lands as one row per metric.
-    readings=$(sqlite3 "$db" "SELECT count(*) / 3 FROM metric_messages WHERE recv_ms BETWEEN $t0 AND $t1")
+    # A JSON message without boot and seq is a row per metric; part 0 is the message.
+    readings=$(sqlite3 "$db" "SELECT count(*) FROM metric_messages WHERE part = 0 AND recv_ms BETWEEN $t0 AND $t1")
   else
     readings=$(sqlite3 "$db" "SELECT count(*) FROM readings WHERE recv_ms BETWEEN $t0 AND $t1")
   fi

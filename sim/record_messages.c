@@ -25,10 +25,12 @@ static sqlite3_stmt *prepare(struct record *rec, const char *sql)
 int record_count_device_data(struct record *rec, const char *id, int64_t since_ms, uint64_t *count)
 {
 	/* A JSON reading and a per-metric message are each one message the
-	 * firmware sent; a sketch uses one form or the other. */
+	 * firmware sent; a JSON message without boot and seq is stored as a
+	 * row per metric, of which only its first (part 0) counts. */
 	static const char sql[] =
 		"SELECT (SELECT count(*) FROM readings WHERE device_id = ?1 AND recv_ms >= ?2) +"
-		" (SELECT count(*) FROM metric_messages WHERE device_id = ?1 AND recv_ms >= ?2)";
+		" (SELECT count(*) FROM metric_messages WHERE device_id = ?1 AND recv_ms >= ?2"
+		" AND part = 0)";
 	sqlite3_stmt *st = prepare(rec, sql);
 	int rc = -EIO;
 

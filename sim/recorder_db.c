@@ -89,7 +89,8 @@ static const char schema_sql[] =
 	"  recv_ms   INTEGER NOT NULL,\n"
 	"  device_id TEXT    NOT NULL,\n"
 	"  metric    TEXT    NOT NULL CHECK (metric IN ('temperature', 'humidity', 'distance')),\n"
-	"  value     REAL    NOT NULL\n"
+	"  value     REAL    NOT NULL,\n"
+	"  part      INTEGER NOT NULL DEFAULT 0  -- 0: a message's first value; 1, 2: more of one JSON message\n"
 	");\n"
 	"\n"
 	"CREATE TABLE IF NOT EXISTS commands (  -- sensors/<id>/command as the cloud sent it\n"
@@ -143,6 +144,11 @@ static const char schema_sql[] =
 static const char migrate_v1_sql[] =
 	"ALTER TABLE boots ADD COLUMN dropped INTEGER NOT NULL DEFAULT 0;\n"
 	"DROP VIEW IF EXISTS accounting;\n";
+
+/* What a version 2 database needs to become version 3: a JSON message
+ * without boot and seq is several rows, and the books count messages. */
+static const char migrate_v2_sql[] =
+	"ALTER TABLE metric_messages ADD COLUMN part INTEGER NOT NULL DEFAULT 0;\n";
 
 enum stmt_id {
 	ST_BEGIN,
@@ -220,7 +226,8 @@ static const char *const stmt_sql[ST_COUNT] = {
 		" first_ms = min(first_ms, excluded.first_ms), last_ms = max(last_ms, excluded.last_ms),"
 		" status = excluded.status, status_ms = excluded.status_ms"),
 	[ST_STATUS] = "INSERT INTO status (recv_ms, device_id, status, retained) VALUES (?1, ?2, ?3, ?4)",
-	[ST_METRIC] = "INSERT INTO metric_messages (recv_ms, device_id, metric, value) VALUES (?1, ?2, ?3, ?4)",
+	[ST_METRIC] = ("INSERT INTO metric_messages (recv_ms, device_id, metric, value, part)"
+		       " VALUES (?1, ?2, ?3, ?4, ?5)"),
 	[ST_COMMAND] = "INSERT INTO commands (recv_ms, device_id, payload, retained) VALUES (?1, ?2, ?3, ?4)",
 	[ST_RAW] =
 		("INSERT INTO raw_messages (recv_ms, topic, device_id, reason, size, payload, retained)"
@@ -411,7 +418,7 @@ int recorder__db_open(const char *path, const char *vfs, int (*busy)(void *arg, 
 		      void *busy_arg, struct recorder_db **out, char *err, size_t errlen)
 {
 	struct recorder_db *d = calloc(1, sizeof(*d));
-	char ddl[sizeof(schema_sql) + sizeof(migrate_v1_sql) + 64];
+	char ddl[sizeof(schema_sql) + sizeof(migrate_v1_sql) + sizeof(migrate_v2_sql) + 64];
 	int version = 0;
 	int rc, ret;
 
@@ -451,8 +458,10 @@ int recorder__db_open(const char *path, const char *vfs, int (*busy)(void *arg, 
 		ret = -EPROTO;
 		goto fail;
 	}
-	snprintf(ddl, sizeof(ddl), "BEGIN;\n%s%sPRAGMA user_version=%d;\nCOMMIT;",
-		 version == 1 ? migrate_v1_sql : "", schema_sql, RECORDER_SCHEMA_VERSION);
+	snprintf(ddl, sizeof(ddl), "BEGIN;\n%s%s%sPRAGMA user_version=%d;\nCOMMIT;",
+		 version == 1 ? migrate_v1_sql : "",
+		 version == 1 || version == 2 ? migrate_v2_sql : "", schema_sql,
+		 RECORDER_SCHEMA_VERSION);
 	rc = sqlite3_exec(d->db, ddl, NULL, NULL, NULL);
 	if (rc != SQLITE_OK) {
 		snprintf(err, errlen, "%s: schema: %s", path, sqlite3_errmsg(d->db));
@@ -695,7 +704,7 @@ static int store_status(struct recorder_db *d, const struct recorder_msg *m,
 }
 
 static int store_metric_named(struct recorder_db *d, const struct recorder_msg *m,
-			      const struct topic *t, const char *metric, double value)
+			      const struct topic *t, const char *metric, double value, int part)
 {
 	sqlite3_stmt *s = d->st[ST_METRIC];
 	int rc;
@@ -704,6 +713,7 @@ static int store_metric_named(struct recorder_db *d, const struct recorder_msg *
 	sqlite3_bind_text(s, 2, t->device_id, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_text(s, 3, metric, -1, SQLITE_STATIC);
 	sqlite3_bind_double(s, 4, value);
+	sqlite3_bind_int(s, 5, part);
 	if ((rc = run(d, ST_METRIC)) < 0)
 		return rc;
 	return device_add(d, t->device_id, m->recv_ms, 0, 0, 0, 0);
@@ -712,7 +722,7 @@ static int store_metric_named(struct recorder_db *d, const struct recorder_msg *
 static int store_metric(struct recorder_db *d, const struct recorder_msg *m,
 			const struct topic *t, double value)
 {
-	return store_metric_named(d, m, t, t->leaf, value);
+	return store_metric_named(d, m, t, t->leaf, value, 0);
 }
 
 /*
@@ -731,7 +741,7 @@ static int store_unkeyed(struct recorder_db *d, const struct recorder_msg *m,
 	for (int i = 0; i < 3; i++) {
 		if (!has[i])
 			continue;
-		if ((rc = store_metric_named(d, m, t, topic_metric_names[i], v[i])) < 0)
+		if ((rc = store_metric_named(d, m, t, topic_metric_names[i], v[i], n)) < 0)
 			return rc;
 		c->metrics++;
 		n++;

@@ -7,7 +7,7 @@
 #include <stdint.h>
 
 /* Bumped whenever a table changes; a newer database is refused. */
-#define RECORDER_SCHEMA_VERSION 2
+#define RECORDER_SCHEMA_VERSION 3
 
 enum recorder_msg_kind {
 	RECORDER_MSG_MQTT,      /* a message from the broker */

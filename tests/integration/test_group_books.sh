@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# A mixed fleet (the classic Arduino sketch, robofleet's robot, and a
-# device: group of bench/baseline_publisher, a plain libmosquitto client)
+# A mixed fleet (the classic Arduino sketch, robofleet's robot, a device:
+# group of bench/baseline_publisher, a plain libmosquitto client, and a
+# sketch publishing JSON without boot and seq)
 # through a WiFi drop: the run passes, and each group's books in
 # summary.json add up, and agree with record.db: attempted = sent + not
 # sent, recorded is what the record holds for the group's devices, lost in
@@ -30,6 +31,7 @@ fleet:
     - {name: classic, count: 4, id: "classic_{:02}", sketch: $src/examples/sketches/classic}
     - {name: robots, count: 4, id: "robot_{:02}", interval: 2s}
     - {name: base, count: 2, id: "base_{:02}", interval: 2s, device: $baseline}
+    - {name: json, count: 2, id: "json_{:02}", sketch: $src/bench/sketches/bench_node}
 steps:
   - expect: {name: every device online, target: all, status: online, within: 60s}
   - wait: 8s
@@ -54,7 +56,7 @@ group() {
 }
 sql() { sqlite3 "$run_dir/record.db" "$1"; }
 
-for g in classic robots base; do
+for g in classic robots base json; do
   a=$(group "$g" attempted); s=$(group "$g" sent); n=$(group "$g" not_sent)
   r=$(group "$g" recorded); l=$(group "$g" lost_in_network)
   echo "group $g: attempted $a sent $s not_sent $n recorded $r lost $l"
@@ -81,6 +83,15 @@ in_record=$(sql "SELECT count(*) FROM readings WHERE device_id LIKE 'base\\_%' E
 check "base (device: baseline_publisher): recorded ($r) = its readings in record.db ($in_record)" \
   test "$r" -eq "$in_record"
 check "base: it published" test "$r" -ge 4
+
+# A JSON message without boot and seq is three rows; the books count it once.
+s=$(group json sent); r=$(group json recorded); l=$(group json lost_in_network)
+in_record=$(sql "SELECT count(*) FROM metric_messages WHERE part = 0 AND device_id LIKE 'json\\_%' ESCAPE '\\'")
+rows=$(sql "SELECT count(*) FROM metric_messages WHERE device_id LIKE 'json\\_%' ESCAPE '\\'")
+check "json: recorded ($r) = its JSON messages in record.db ($in_record, $rows rows)" test "$r" -eq "$in_record"
+check "json: three rows per message" test "$rows" -eq $(( 3 * in_record ))
+check "json: lost in the network ($l) = sent ($s) - recorded" test "$l" -eq $(( s > r ? s - r : 0 ))
+check "json: it sent something" test "$s" -ge 10
 
 if [ "$failures" -ne 0 ]; then cat "$run_dir/report.txt"; cat "$summary"; fi
 echo "$passes passed, $failures failed"
