@@ -453,3 +453,17 @@ int device_options_parse(int argc, char **argv, struct device_options *o,
 	}
 	return 0;
 }
+
+void device_options_settings(struct device_options *o, struct shim_settings *s)
+{
+	memset(s, 0, sizeof(*s));
+	s->config = &o->cfg;
+	s->state_dir = o->state_dir;
+	s->seed = o->seed;
+	s->log_level = o->log_level;
+	s->link_delay_ms = o->link_delay_ms;
+	s->env = &o->env;   /* the world refreshes it in place */
+	s->log_limit_bytes = o->log_limit_bytes;
+	s->world_path = o->world_path[0] ? o->world_path : NULL;
+	s->world_slot = o->world_slot;
+}

@@ -57,4 +57,8 @@ int device_parse_broker(const char *s, char *host, size_t host_len, uint16_t *po
 
 void device_print_usage(FILE *out);
 
+/* The shim's settings for the device @o describes (pointers into @o). Every
+ * program on this shim (robofleet-device, a sketch device) starts the same way. */
+void device_options_settings(struct device_options *o, struct shim_settings *s);
+
 #endif /* DEVICE_CLI_H */

@@ -36,16 +36,7 @@ int main(int argc, char **argv)
 	 * on this shim sees the one the command line describes. */
 	shim_net_set(&opt.net);
 
-	memset(&settings, 0, sizeof(settings));
-	settings.config = &opt.cfg;
-	settings.state_dir = opt.state_dir;
-	settings.seed = opt.seed;
-	settings.log_level = opt.log_level;
-	settings.link_delay_ms = opt.link_delay_ms;
-	settings.env = &opt.env;
-	settings.log_limit_bytes = opt.log_limit_bytes;
-	settings.world_path = opt.world_path[0] ? opt.world_path : NULL;
-	settings.world_slot = opt.world_slot;
+	device_options_settings(&opt, &settings);
 	if ((rc = shim_init(&settings)) < 0) {
 		shim_fini();
 		return 1;

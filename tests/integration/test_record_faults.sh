@@ -18,11 +18,7 @@ trap cleanup EXIT
 failures=0
 passes=0
 
-check() { # check NAME CONDITION...
-  local name=$1; shift
-  if "$@"; then passes=$((passes + 1)); echo "ok   $name"
-  else failures=$((failures + 1)); echo "FAIL $name"; fi
-}
+. "$(dirname "$0")/check.sh"
 
 mkdir -p "$small"
 if ! mount -t tmpfs -o size=3m tmpfs "$small" 2>/dev/null; then

@@ -15,11 +15,7 @@ trap 'rm -rf "$work"' EXIT
 failures=0
 passes=0
 
-check() { # check NAME CONDITION...
-  local name=$1; shift
-  if "$@"; then passes=$((passes + 1)); echo "ok   $name"
-  else failures=$((failures + 1)); echo "FAIL $name"; fi
-}
+. "$(dirname "$0")/check.sh"
 
 chromium=$(command -v chromium || command -v chromium-browser || true)
 if [ -z "$chromium" ]; then

@@ -11,11 +11,7 @@ trap 'rm -rf "$work"' EXIT
 failures=0
 passes=0
 
-check() { # check NAME CONDITION...
-  local name=$1; shift
-  if "$@"; then passes=$((passes + 1)); echo "ok   $name"
-  else failures=$((failures + 1)); echo "FAIL $name"; fi
-}
+. "$(dirname "$0")/check.sh"
 
 # Processes of a run: anything whose command line names its run directory.
 leftovers() {

@@ -17,11 +17,7 @@ export ROBOFLEET_CACHE_DIR="$work/cache"
 failures=0
 passes=0
 
-check() { # check NAME CONDITION...
-  local name=$1; shift
-  if "$@"; then passes=$((passes + 1)); echo "ok   $name"
-  else failures=$((failures + 1)); echo "FAIL $name"; fi
-}
+. "$(dirname "$0")/check.sh"
 
 cat > "$work/classic.yaml" <<YAML
 name: classic-100

@@ -21,11 +21,7 @@ trap cleanup EXIT
 failures=0
 passes=0
 
-check() { # check NAME CONDITION...
-  local name=$1; shift
-  if "$@"; then passes=$((passes + 1)); echo "ok   $name"
-  else failures=$((failures + 1)); echo "FAIL $name"; fi
-}
+. "$(dirname "$0")/check.sh"
 
 # wait_for SECONDS COMMAND...: poll every 200 ms until it holds or time is up.
 wait_for() {

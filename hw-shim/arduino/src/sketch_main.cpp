@@ -84,16 +84,7 @@ int main(int argc, char **argv)
 		return 0;
 	}
 
-	memset(&settings, 0, sizeof(settings));
-	settings.config = &opt.cfg;
-	settings.state_dir = opt.state_dir;
-	settings.seed = opt.seed;
-	settings.log_level = opt.log_level;
-	settings.link_delay_ms = opt.link_delay_ms;
-	settings.env = &opt.env;
-	settings.log_limit_bytes = opt.log_limit_bytes;
-	settings.world_path = opt.world_path[0] ? opt.world_path : NULL;
-	settings.world_slot = opt.world_slot;
+	device_options_settings(&opt, &settings);
 	if ((rc = shim_init(&settings)) < 0) {
 		shim_fini();
 		return 1;
