@@ -13,12 +13,13 @@ case "${1:-}" in
   *) echo "usage: scripts/deps.sh [--demo]" >&2; exit 2 ;;
 esac
 
-# Build robofleet and run a scenario: compilers, the broker, the libraries,
-# and the chart libraries report.html inlines (docs/report.md).
+# Build robofleet and run a scenario: compilers, the broker, the libraries
+# (libcurl for the live InfluxDB feed, --influx), and the chart libraries
+# report.html inlines (docs/report.md).
 PACKAGES=(
   build-essential cmake pkg-config
   libmosquitto-dev mosquitto mosquitto-clients
-  libcmocka-dev libsqlite3-dev libncurses-dev libyaml-dev
+  libcmocka-dev libsqlite3-dev libncurses-dev libyaml-dev libcurl4-openssl-dev
   libjs-dygraphs libjs-d3
 )
 
@@ -33,6 +34,10 @@ PACKAGES+=(
 
 # The report's browser test opens report.html in headless Chromium.
 PACKAGES+=(chromium)
+
+# The live InfluxDB feed's test runs a real influxd (1.6) and queries it
+# with curl.
+PACKAGES+=(influxdb curl)
 
 # bench/burst.sh times the hourly rollup query with hyperfine.
 PACKAGES+=(hyperfine)

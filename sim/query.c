@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "influx_line.h"
 #include "query.h"
 #include "record.h"
 #include "scenario.h"
@@ -140,16 +141,6 @@ static void csv_field(FILE *f, const char *v)
 	fputc('"', f);
 }
 
-/* Line protocol tag values escape commas, spaces and equals signs. */
-static void influx_tag(FILE *f, const char *v)
-{
-	for (; *v; v++) {
-		if (*v == ',' || *v == ' ' || *v == '=')
-			fputc('\\', f);
-		fputc(*v, f);
-	}
-}
-
 /* Where an export goes, and as what. */
 struct export_to {
 	FILE *f;
@@ -158,10 +149,8 @@ struct export_to {
 
 static void export_row(void *arg, const struct record_export_row *r)
 {
-	static const char *const metrics[] = { "temperature", "humidity", "distance" };
 	const struct export_to *to = arg;
 	FILE *f = to->f;
-	long long ms;
 
 	if (to->csv) {
 		csv_field(f, r->recv_time);
@@ -178,16 +167,7 @@ static void export_row(void *arg, const struct record_export_row *r)
 		fputc('\n', f);
 		return;
 	}
-	/* Device time when it sent one: that is when the robot measured. */
-	ms = r->has_ts ? (long long)r->ts_ms : (long long)r->recv_ms;
-	for (int m = 0; m < RECORD_METRIC_COUNT; m++) {
-		if (!r->has[m])
-			continue; /* a failed sensor has no point, not a zero */
-		fprintf(f, "%s,device=", metrics[m]);
-		influx_tag(f, r->device_id ? r->device_id : "");
-		fprintf(f, " value=%.10g,boot=%lldi,seq=%lldi %lld000000\n", r->value[m],
-			(long long)r->boot, (long long)r->seq, ms);
-	}
+	influx_line_write(f, r, false);
 }
 
 int export_main(int argc, char **argv)

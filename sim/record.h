@@ -187,11 +187,17 @@ struct record_export_row {
 	const char *device_id;
 	const char *errors;                         /* JSON, or NULL */
 	const char *recv_time, *ts_time;            /* ISO 8601; ts_time NULL without ts */
+	int64_t id;                                 /* the row's id (record_export_readings_after only) */
 };
 
 /* Call @each with every reading in the order received. */
 int record_export_readings(struct record *rec,
 			   void (*each)(void *arg, const struct record_export_row *row), void *arg);
+
+/* Up to @max_rows readings committed with an id above @after_id, in id
+ * order: the live InfluxDB feed follows the table with it. */
+int record_export_readings_after(struct record *rec, int64_t after_id, size_t max_rows,
+				 void (*each)(void *arg, const struct record_export_row *row), void *arg);
 
 /* ---- the report (sim/report_data.c): the run as a whole ---------------------- */
 

@@ -1,5 +1,6 @@
 /* The record's read side: every question its readers ask, as SQL over the recorder's schema. */
 #include <errno.h>
+#include <limits.h>
 #include <math.h>
 #include <sqlite3.h>
 #include <stdio.h>
@@ -32,6 +33,7 @@ enum rq_id {
 	RQ_DEVICE_READINGS,
 	RQ_HOURLY,
 	RQ_EXPORT,
+	RQ_EXPORT_AFTER,
 	RQ_COUNT
 };
 
@@ -114,6 +116,11 @@ static const char *const rq_sql[RQ_COUNT] = {
 	[RQ_EXPORT] =
 		("SELECT recv_ms, device_id, boot, seq, ts_ms, temperature, humidity, distance, errors,"
 		" recv_time, ts_time FROM readings ORDER BY recv_ms, id"),
+	/* The live InfluxDB feed follows the table by id: ids grow in commit
+	 * order, so a row it has passed is never committed later. */
+	[RQ_EXPORT_AFTER] =
+		("SELECT recv_ms, device_id, boot, seq, ts_ms, temperature, humidity, distance, errors,"
+		" recv_time, ts_time, id FROM readings WHERE id > ?1 ORDER BY id LIMIT ?2"),
 };
 
 struct record {
@@ -627,10 +634,9 @@ int record_sql_rows(struct record *rec, const char *sql, record_row_fn fn, void 
 	return rc;
 }
 
-int record_export_readings(struct record *rec,
-			   void (*each)(void *arg, const struct record_export_row *row), void *arg)
+static int export_rows(struct record *rec, sqlite3_stmt *st,
+		       void (*each)(void *arg, const struct record_export_row *row), void *arg)
 {
-	sqlite3_stmt *st = record__stmt(rec, RQ_EXPORT);
 	struct record_export_row r;
 	int rc;
 
@@ -654,7 +660,22 @@ int record_export_readings(struct record *rec,
 		r.errors = (const char *)sqlite3_column_text(st, 8);
 		r.recv_time = (const char *)sqlite3_column_text(st, 9);
 		r.ts_time = (const char *)sqlite3_column_text(st, 10);
+		r.id = sqlite3_column_count(st) > 11 ? sqlite3_column_int64(st, 11) : 0;
 		each(arg, &r);
 	}
 	return record__finish(rec, st, rc);
+}
+
+int record_export_readings(struct record *rec,
+			   void (*each)(void *arg, const struct record_export_row *row), void *arg)
+{
+	return export_rows(rec, record__stmt(rec, RQ_EXPORT), each, arg);
+}
+
+int record_export_readings_after(struct record *rec, int64_t after_id, size_t max_rows,
+				 void (*each)(void *arg, const struct record_export_row *row), void *arg)
+{
+	unsigned limit = max_rows > UINT_MAX ? UINT_MAX : (unsigned)max_rows;
+
+	return export_rows(rec, record__after(rec, RQ_EXPORT_AFTER, after_id, limit), each, arg);
 }

@@ -20,6 +20,8 @@ static void usage(FILE *out)
 	fputs("usage: robofleet run SCENARIO.yaml [--junit FILE] [--broker HOST:PORT]\n"
 	      "                     [--runs-dir DIR] [--device PATH] [--quiet] [--tui]\n"
 	      "                     [--allow-low-disk] [--summary-md FILE]\n"
+	      "                     [--influx URL [--influx-db NAME |\n"
+	      "                      --influx-token T --influx-org O --influx-bucket B]]\n"
 	      "       robofleet top RUN_DIR [--refresh MS]\n"
 	      "       robofleet check SCENARIO.yaml...\n"
 	      "       robofleet query RUN (--device ID [--last 24h] | --hourly | --sql SQL)\n"
@@ -33,6 +35,8 @@ static void usage(FILE *out)
 	      "       (--tui: watch it in the dashboard while it runs; --allow-low-disk:\n"
 	      "       start even when the record is not expected to fit the disk)\n"
 	      "       (--summary-md: append a Markdown summary for a CI step summary)\n"
+	      "       (--influx: write readings live to InfluxDB 1.x, database --influx-db\n"
+	      "       (default robofleet), or 2.x with token, org and bucket)\n"
 	      "top    the live dashboard of a run: devices, events, faults by key\n"
 	      "check  validate scenario files without running anything\n"
 	      "query  read a run's record: one robot's readings, hourly means, any SQL\n"
@@ -78,6 +82,11 @@ static int cmd_run(int argc, char **argv)
 		{ "tui", no_argument, NULL, 't' },
 		{ "allow-low-disk", no_argument, NULL, 'L' },
 		{ "summary-md", required_argument, NULL, 'M' },
+		{ "influx", required_argument, NULL, 'I' },
+		{ "influx-db", required_argument, NULL, 'D' },
+		{ "influx-token", required_argument, NULL, 'T' },
+		{ "influx-org", required_argument, NULL, 'O' },
+		{ "influx-bucket", required_argument, NULL, 'B' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -97,6 +106,11 @@ static int cmd_run(int argc, char **argv)
 		case 't': o.tui = true; break;
 		case 'L': o.allow_low_disk = true; break;
 		case 'M': o.summary_md_path = optarg; break;
+		case 'I': o.influx_url = optarg; break;
+		case 'D': o.influx_db = optarg; break;
+		case 'T': o.influx_token = optarg; break;
+		case 'O': o.influx_org = optarg; break;
+		case 'B': o.influx_bucket = optarg; break;
 		case 'h': usage(stdout); return 0;
 		case ':':
 			fprintf(stderr, "robofleet run: %s needs a value\n", argv[optind - 1]);

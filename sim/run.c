@@ -397,6 +397,7 @@ static void wind_down(struct run *r, size_t *online_at_end)
 	if (recorder_stop(r->recorder) < 0)
 		fprintf(stderr, "robofleet: the recorder is still writing after %d s; the summary "
 			"may miss its last batch\n", STOP_TIMEOUT_MS / 1000);
+	run__stop_influx(r); /* after the recorder: the feed sends what it committed */
 }
 
 static void tear_down(struct run *r)
@@ -411,6 +412,7 @@ static void tear_down(struct run *r)
 		unlink(part);
 	}
 	run__stop_tui(r);
+	run__stop_influx(r);
 	run__report_free(r);
 	control_close(&r->control);
 	free(r->restores);
@@ -482,6 +484,8 @@ int run_scenario(const struct run_options *o)
 	memset(&r, 0, sizeof(r));
 	r.opt = o;
 	r.control.rfd = r.control.wfd = -1;
+	if (run__check_influx(o) < 0)
+		return 2;
 	if (scenario_parse_file(o->scenario_path, &r.sc, &err) < 0) {
 		fprintf(stderr, "%s\n", err.message);
 		return 2;
@@ -605,6 +609,8 @@ int run_scenario(const struct run_options *o)
 		fprintf(stderr, "robofleet: cannot read %s\n", db_path);
 		goto out;
 	}
+	if ((rc = run__start_influx(&r, db_path)) < 0)
+		goto out;
 	if ((rc = connect_cloud(&r)) < 0) {
 		fprintf(stderr, "robofleet: command publisher: %s\n", strerror(-rc));
 		goto out;

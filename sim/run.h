@@ -14,6 +14,9 @@ struct run_options {
 	bool tui;                   /* show `robofleet top` while running (needs a terminal) */
 	bool allow_low_disk;        /* start even if the record is not expected to fit */
 	const char *summary_md_path; /* NULL: no Markdown summary (--summary-md) */
+	const char *influx_url;     /* NULL: no live InfluxDB feed (--influx) */
+	const char *influx_db;      /* 1.x database; NULL: "robofleet" */
+	const char *influx_token, *influx_org, *influx_bucket; /* 2.x */
 };
 
 /*

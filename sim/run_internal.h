@@ -14,6 +14,7 @@
 #include "control_reader.h"
 #include "engine.h"
 #include "fleet.h"
+#include "influx.h"
 #include "run.h"
 #include "scenario.h"
 #include "world.h"
@@ -81,6 +82,8 @@ struct run {
 	atomic_bool tui_stop;
 	int saved_stderr;
 	struct run_report *report;      /* run_report.c: the status line and report.html */
+	struct influx_feed *influx;     /* --influx: the live feed (sim/influx.h) */
+	struct influx_feed_stats influx_stats; /* its counts once stopped */
 };
 
 /* run.c: clocks and the progress line. */
@@ -150,6 +153,12 @@ void run__control_tick(struct run *r);
 void run__set_phase(struct run *r, enum world_run_phase ph);
 int run__start_tui(struct run *r);
 void run__stop_tui(struct run *r);
+
+/* run_influx.c: --influx, checked before anything starts, started once the
+ * record exists and stopped after the recorder. */
+int run__check_influx(const struct run_options *o);
+int run__start_influx(struct run *r, const char *db_path);
+void run__stop_influx(struct run *r);
 
 /* run_limits.c: what the machine and its disk allow, checked before anything starts. */
 int run__check_fleet_limits(size_t n, bool embedded);

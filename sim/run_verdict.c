@@ -226,6 +226,14 @@ static void write_summary_json(const struct run *r, const struct summary *s, int
 	else
 		fprintf(f, "  \"latency_ms\": {\"p50\": %.0f, \"p99\": %.0f, \"max\": %.0f},\n",
 			s->p50_ms, s->p99_ms, s->max_ms);
+	if (r->opt->influx_url) {
+		fprintf(f, "  \"influx\": {\"written\": %llu, \"dropped\": %llu, \"failed_batches\": %llu, "
+			"\"url\": ", (unsigned long long)r->influx_stats.written,
+			(unsigned long long)r->influx_stats.dropped,
+			(unsigned long long)r->influx_stats.failed_batches);
+		json_string(f, r->opt->influx_url);
+		fprintf(f, "},\n");
+	}
 	fprintf(f, "  \"expectations\": {\"passed\": %zu, \"failed\": %zu}\n}\n", s->passed, s->failed);
 	close_verdict_file(&v);
 }
@@ -306,6 +314,11 @@ static void print_verdict(FILE *out, const struct run *r, const struct summary *
 	if (!isnan(s->p50_ms))
 		fprintf(out, "latency device->record p50 %.0f ms, p99 %.0f ms, max %.0f ms\n",
 		       s->p50_ms, s->p99_ms, s->max_ms);
+	if (r->opt->influx_url)
+		fprintf(out, "InfluxDB %s: points written %llu, not written %llu (failed batches %llu)\n",
+			r->opt->influx_url, (unsigned long long)r->influx_stats.written,
+			(unsigned long long)r->influx_stats.dropped,
+			(unsigned long long)r->influx_stats.failed_batches);
 	fprintf(out, "expectations %zu passed, %zu failed\n", s->passed, s->failed);
 	fprintf(out, "run directory %s\n", r->dir);
 }
@@ -318,6 +331,8 @@ static void report_outputs(struct run *r, const struct summary *s, bool passed)
 		.taken = s->taken, .recorded = s->recorded, .lost = s->lost,
 		.redelivered = s->duplicated, .rejected = s->rejected, .faults = s->faults,
 		.p50_ms = s->p50_ms, .p99_ms = s->p99_ms, .max_ms = s->max_ms,
+		.influx = r->opt->influx_url != NULL, .influx_written = r->influx_stats.written,
+		.influx_dropped = r->influx_stats.dropped,
 	};
 
 	run__report_finish(r, &md);
