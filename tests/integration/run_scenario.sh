@@ -30,10 +30,27 @@ stored_twice=$(sqlite3 "$run_dir/record.db" \
 check "no reading is stored twice" test "$stored_twice" -eq 0
 # The summary is taken after the recorder's last commit: it is the record.
 in_record=$(sqlite3 "$run_dir/record.db" 'SELECT count(*) FROM readings' 2>/dev/null || echo -1)
-in_summary=$(sed -n 's/.*"recorded": \([0-9]*\).*/\1/p' "$run_dir/summary.json")
+in_summary=$(grep '"readings": {' "$run_dir/summary.json" | sed -n 's/.*"recorded": \([0-9]*\).*/\1/p')
 check "summary.json recorded ($in_summary) = readings in record.db ($in_record)" \
   test "${in_summary:-x}" = "$in_record"
 check "summary.json says the record is complete" grep -q '"complete": true' "$run_dir/summary.json"
+# Every group's books add up, and agree with record.db device by device.
+bad_groups=$(grep '"firmware": ' "$run_dir/summary.json" | awk '{
+  a = s = n = -1
+  if (match($0, /"attempted": [0-9]+/)) a = substr($0, RSTART + 13, RLENGTH - 13)
+  if (match($0, /"sent": [0-9]+/)) s = substr($0, RSTART + 8, RLENGTH - 8)
+  if (match($0, /"not_sent": [0-9]+/)) n = substr($0, RSTART + 12, RLENGTH - 12)
+  if (a + 0 != s + n) bad++ } END { print bad + 0 }')
+check "every group: attempted = sent + not sent" test "$bad_groups" -eq 0
+groups_recorded=$(grep '"firmware": ' "$run_dir/summary.json" |
+  sed -n 's/.*"recorded": \([0-9]*\).*/\1/p' | awk '{ t += $1 } END { print t + 0 }')
+accounts_recorded=$(sqlite3 "$run_dir/record.db" 'SELECT coalesce(sum(recorded), 0) FROM device_accounts')
+check "the groups' recorded ($groups_recorded) = device_accounts ($accounts_recorded)" \
+  test "$groups_recorded" -eq "$accounts_recorded"
+off=$(sqlite3 "$run_dir/record.db" "SELECT count(*) FROM device_accounts a WHERE recorded !=
+  (SELECT count(*) FROM readings r WHERE r.device_id = a.device_id) + CASE a.firmware WHEN 'robot' THEN 0
+  ELSE (SELECT count(*) FROM metric_messages m WHERE m.device_id = a.device_id AND m.part = 0) END")
+check "each device's recorded is what record.db holds for it ($off differ)" test "$off" -eq 0
 left=0
 for d in /proc/[0-9]*; do
   grep -qa -- "$work/runs" "$d/cmdline" 2>/dev/null && left=$((left + 1))

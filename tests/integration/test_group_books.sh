@@ -28,6 +28,12 @@ fleet:
     - {name: robots, count: 4, id: "robot_{:02}", interval: 2s}
     - {name: base, count: 2, id: "base_{:02}", interval: 2s, device: $baseline}
     - {name: json, count: 2, id: "json_{:02}", sketch: $src/bench/sketches/bench_node}
+    - name: roomy
+      count: 2
+      id: "roomy_{:02}"
+      sketch: $src/tests/integration/sketches/roomy
+      rooms: [kitchen, garage]
+      topics: {readings: "sensors/{room}/{metric}"}
 steps:
   - expect: {name: every device online, target: all, status: online, within: 60s}
   - wait: 8s
@@ -52,7 +58,7 @@ group() {
 }
 sql() { sqlite3 "$run_dir/record.db" "$1"; }
 
-for g in classic robots base json; do
+for g in classic robots base json roomy; do
   a=$(group "$g" attempted); s=$(group "$g" sent); n=$(group "$g" not_sent)
   r=$(group "$g" recorded); l=$(group "$g" lost_in_network)
   echo "group $g: attempted $a sent $s not_sent $n recorded $r lost $l"
@@ -88,6 +94,17 @@ check "json: recorded ($r) = its JSON messages in record.db ($in_record, $rows r
 check "json: three rows per message" test "$rows" -eq $(( 3 * in_record ))
 check "json: lost in the network ($l) = sent ($s) - recorded" test "$l" -eq $(( s > r ? s - r : 0 ))
 check "json: it sent something" test "$s" -ge 10
+
+# The tutorial's room layout: a room's topic is its one device's.
+r=$(group roomy recorded)
+kitchen=$(sql "SELECT count(*) FROM metric_messages WHERE device_id = 'roomy_01'")
+garage=$(sql "SELECT count(*) FROM metric_messages WHERE device_id = 'roomy_02'")
+unattributed=$(sql "SELECT count(*) FROM raw_messages WHERE topic LIKE 'sensors/kitchen/%' OR topic LIKE 'sensors/garage/%'")
+check "roomy: sensors/kitchen/... is roomy_01's ($kitchen), sensors/garage/... roomy_02's ($garage)" \
+  test "$kitchen" -ge 3 -a "$garage" -ge 3
+check "roomy: nothing of the rooms left raw ($unattributed)" test "$unattributed" -eq 0
+check "roomy: recorded ($r) = both devices' messages" test "$r" -eq $(( kitchen + garage ))
+check "roomy: the sketch read its provisioned room" grep -q 'serial: room kitchen$' "$run_dir/devices/roomy_01.log"
 
 if [ "$failures" -ne 0 ]; then cat "$run_dir/report.txt"; cat "$summary"; fi
 echo "$passes passed, $failures failed"

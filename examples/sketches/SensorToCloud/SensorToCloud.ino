@@ -1,12 +1,14 @@
 // SensorToCloud: an ESP32 sensor node as people write them (WiFi, PubSubClient,
 // DHT22, an HC-SR04 read with pulseIn), written to behave well in a fleet:
-// an id from its own MAC, a retained online/offline status through the will,
+// the id a factory provisioned (NVS namespace robofleet, key id), else one
+// from its own MAC, a retained online/offline status through the will,
 // reconnects that never block loop(), no number published for a failed read,
 // and start/stop commands obeyed. It builds unchanged for a real ESP32 with
 // the Arduino IDE (WiFi, PubSubClient 2.8, Adafruit DHT sensor library).
 #include <WiFi.h>
 #include <PubSubClient.h>
 #include <DHT.h>
+#include <Preferences.h>
 
 const char *WIFI_SSID = "greenhouse";
 const char *WIFI_PASSWORD = "change-me";
@@ -95,9 +97,16 @@ void setup() {
   pinMode(ECHO_PIN, INPUT);
   dht.begin();
 
-  nodeId = "node-" + WiFi.macAddress();
-  nodeId.replace(":", "");
-  nodeId.toLowerCase();
+  Preferences factory;
+  if (factory.begin("robofleet", true)) {
+    nodeId = factory.getString("id");
+    factory.end();
+  }
+  if (nodeId.isEmpty()) {
+    nodeId = "node-" + WiFi.macAddress();
+    nodeId.replace(":", "");
+    nodeId.toLowerCase();
+  }
   topicPrefix = "sensors/" + nodeId + "/";
   Serial.println("this is " + nodeId);
 
