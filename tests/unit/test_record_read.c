@@ -575,6 +575,43 @@ static void test_record_export_readings(void **state)
 	assert_string_equal(e.no_dist_errors, "{\"distance\":\"out_of_range\"}");
 }
 
+struct followed {
+	size_t n;
+	int64_t last_id;
+	bool ascending;
+};
+
+static void collect_follow(void *arg, const struct record_export_row *r)
+{
+	struct followed *fl = arg;
+
+	if (r->id <= fl->last_id)
+		fl->ascending = false;
+	fl->last_id = r->id;
+	fl->n++;
+}
+
+/* The live InfluxDB feed's way through the table: by id, a page at a time. */
+static void test_record_export_readings_after(void **state)
+{
+	struct fixture *f = *state;
+	struct followed fl = { .ascending = true };
+	size_t before;
+
+	for (int page = 0; page < 10; page++) {
+		before = fl.n;
+		assert_int_equal(record_export_readings_after(f->rec, fl.last_id, 2, collect_follow, &fl), 0);
+		assert_true(fl.n - before <= 2);
+		if (fl.n == before)
+			break;
+	}
+	assert_int_equal(fl.n, 5);
+	assert_true(fl.ascending);
+	before = fl.n;
+	assert_int_equal(record_export_readings_after(f->rec, fl.last_id, 100, collect_follow, &fl), 0);
+	assert_int_equal(fl.n, before);
+}
+
 static void test_record_write_accounts(void **state)
 {
 	struct fixture *f = *state;
@@ -651,6 +688,7 @@ int main(void)
 		cmocka_unit_test(test_record_hourly_means),
 		cmocka_unit_test(test_record_sql_rows),
 		cmocka_unit_test(test_record_export_readings),
+		cmocka_unit_test(test_record_export_readings_after),
 		cmocka_unit_test(test_record_write_accounts),
 		cmocka_unit_test(test_record_sees_new_data),
 	};
