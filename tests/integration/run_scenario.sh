@@ -51,6 +51,21 @@ off=$(sqlite3 "$run_dir/record.db" "SELECT count(*) FROM device_accounts a WHERE
   (SELECT count(*) FROM readings r WHERE r.device_id = a.device_id) + CASE a.firmware WHEN 'robot' THEN 0
   ELSE (SELECT count(*) FROM metric_messages m WHERE m.device_id = a.device_id AND m.part = 0) END")
 check "each device's recorded is what record.db holds for it ($off differ)" test "$off" -eq 0
+# Its report.html runs in a browser with the run's numbers (where Chromium is).
+check "report.html written" test -s "$run_dir/report.html"
+chromium=$(command -v chromium || command -v chromium-browser || true)
+if [ -n "$chromium" ]; then
+  timeout 120 "$chromium" --headless=new --no-sandbox --disable-gpu --no-first-run \
+    --user-data-dir="$work/profile" --enable-logging=stderr --v=0 \
+    --dump-dom "file://$run_dir/report.html" >"$work/dom.html" 2>"$work/chromium.log"
+  body=$(grep -o '<body[^>]*>' "$work/dom.html")
+  check "report.html: every script ran, no error" grep -q 'data-rendered="yes".*data-errors="0"\|data-errors="0".*data-rendered="yes"' <<<"$body"
+  check "report.html: no console error" bash -c "! grep -E 'CONSOLE.*(Uncaught|Error)' '$work/chromium.log'"
+  charts=$(sed -n 's/.*data-charts="\([0-9]*\)".*/\1/p' <<<"$body")
+  check "report.html: charts drawn (${charts:-0})" test "${charts:-0}" -ge 6
+  page=$(grep -o '<span data-key="recorded"><b>[0-9]*</b>' "$work/dom.html" | grep -o '[0-9]\+')
+  check "report.html: recorded ($page) = summary.json ($in_summary)" test "${page:-x}" = "$in_summary"
+fi
 left=0
 for d in /proc/[0-9]*; do
   grep -qa -- "$work/runs" "$d/cmdline" 2>/dev/null && left=$((left + 1))
