@@ -122,30 +122,15 @@ static int write_rows(sqlite3 *db, const struct record_run_info *in)
 	return rc;
 }
 
+static int fill_run_info(sqlite3 *db, const void *arg)
+{
+	return write_rows(db, arg);
+}
+
 int record_write_run_info(const char *path, const struct record_run_info *info, char *err,
 			  size_t errlen)
 {
-	sqlite3 *db = NULL;
-	int rc = sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL);
-
-	if (rc == SQLITE_OK) {
-		sqlite3_busy_timeout(db, 10000);
-		rc = sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
-	}
-	if (rc == SQLITE_OK)
-		rc = sqlite3_exec(db, run_tables_sql, NULL, NULL, NULL);
-	if (rc == SQLITE_OK)
-		rc = write_rows(db, info);
-	if (rc == SQLITE_OK)
-		rc = sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
-	if (rc != SQLITE_OK) {
-		snprintf(err, errlen, "%s: %s", path, db ? sqlite3_errmsg(db) : "cannot open");
-		if (db)
-			sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
-		rc = (rc & 0xff) == SQLITE_FULL ? -ENOSPC : (rc & 0xff) == SQLITE_BUSY ? -EBUSY : -EIO;
-	}
-	sqlite3_close(db);
-	return rc == SQLITE_OK ? 0 : rc;
+	return record__write(path, run_tables_sql, fill_run_info, info, err, errlen);
 }
 
 /*

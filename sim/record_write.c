@@ -4,6 +4,7 @@
 #include <stdio.h>
 
 #include "record.h"
+#include "record_internal.h"
 
 /* Kept in step with docs/recording.md ("Accounting to the end"). */
 static const char table_sql[] =
@@ -24,11 +25,10 @@ static const char table_sql[] =
 	"  reconnects INTEGER NOT NULL   -- MQTT sessions after the first, its last boot\n"
 	") WITHOUT ROWID;\n";
 
-int record_write_accounts(const char *path, const struct record_account *rows, size_t n,
-			  char *err, size_t errlen)
+int record__write(const char *path, const char *ddl, int (*fill)(sqlite3 *db, const void *arg),
+		  const void *arg, char *err, size_t errlen)
 {
 	sqlite3 *db = NULL;
-	sqlite3_stmt *st = NULL;
 	int rc = sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL);
 
 	if (rc == SQLITE_OK) {
@@ -36,13 +36,35 @@ int record_write_accounts(const char *path, const struct record_account *rows, s
 		rc = sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
 	}
 	if (rc == SQLITE_OK)
-		rc = sqlite3_exec(db, table_sql, NULL, NULL, NULL);
+		rc = sqlite3_exec(db, ddl, NULL, NULL, NULL);
 	if (rc == SQLITE_OK)
-		rc = sqlite3_prepare_v2(db, "INSERT INTO device_accounts VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9,"
-					" ?10, ?11)",
-					-1, &st, NULL);
-	for (size_t i = 0; rc == SQLITE_OK && i < n; i++) {
-		const struct record_account *a = &rows[i];
+		rc = fill(db, arg);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
+	if (rc != SQLITE_OK) {
+		snprintf(err, errlen, "%s: %s", path, db ? sqlite3_errmsg(db) : "cannot open");
+		if (db)
+			sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+		rc = (rc & 0xff) == SQLITE_FULL ? -ENOSPC : (rc & 0xff) == SQLITE_BUSY ? -EBUSY : -EIO;
+	}
+	sqlite3_close(db);
+	return rc == SQLITE_OK ? 0 : rc;
+}
+
+struct accounts {
+	const struct record_account *rows;
+	size_t n;
+};
+
+static int insert_accounts(sqlite3 *db, const void *arg)
+{
+	const struct accounts *in = arg;
+	sqlite3_stmt *st = NULL;
+	int rc = sqlite3_prepare_v2(db, "INSERT INTO device_accounts VALUES (?1, ?2, ?3, ?4, ?5, ?6,"
+				    " ?7, ?8, ?9, ?10, ?11)", -1, &st, NULL);
+
+	for (size_t i = 0; rc == SQLITE_OK && i < in->n; i++) {
+		const struct record_account *a = &in->rows[i];
 
 		sqlite3_bind_text(st, 1, a->device_id, -1, SQLITE_STATIC);
 		sqlite3_bind_int64(st, 2, (sqlite3_int64)a->taken);
@@ -59,14 +81,13 @@ int record_write_accounts(const char *path, const struct record_account *rows, s
 		sqlite3_reset(st);
 	}
 	sqlite3_finalize(st);
-	if (rc == SQLITE_OK)
-		rc = sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
-	if (rc != SQLITE_OK) {
-		snprintf(err, errlen, "%s: %s", path, db ? sqlite3_errmsg(db) : "cannot open");
-		if (db)
-			sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
-		rc = (rc & 0xff) == SQLITE_FULL ? -ENOSPC : (rc & 0xff) == SQLITE_BUSY ? -EBUSY : -EIO;
-	}
-	sqlite3_close(db);
-	return rc == SQLITE_OK ? 0 : rc;
+	return rc;
+}
+
+int record_write_accounts(const char *path, const struct record_account *rows, size_t n,
+			  char *err, size_t errlen)
+{
+	struct accounts in = { rows, n };
+
+	return record__write(path, table_sql, insert_accounts, &in, err, errlen);
 }
