@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "device_cli.h"
+#include "secret_file.h"
 
 enum {
 	OPT_ID = 256, OPT_BROKER, OPT_INTERVAL, OPT_SAMPLE_INTERVAL, OPT_TEMPERATURE,
@@ -16,7 +17,8 @@ enum {
 	OPT_STATE_DIR, OPT_USERNAME, OPT_DHT_FAULT, OPT_SONAR_FAULT, OPT_LOG_LEVEL,
 	OPT_MEDIAN, OPT_LINK_DELAY, OPT_BACKOFF_BASE, OPT_BACKOFF_CAP, OPT_VERSION,
 	OPT_WORLD, OPT_SLOT, OPT_LOG_LIMIT, OPT_OUTBOX, OPT_WIFI_SSID, OPT_WIFI_PASSWORD,
-	OPT_DNS, OPT_DNS_DEFAULT, OPT_ROOM, OPT_READING_TOPIC,
+	OPT_DNS, OPT_DNS_DEFAULT, OPT_ROOM, OPT_READING_TOPIC, OPT_CA, OPT_CERT, OPT_KEY,
+	OPT_PASSWORD_FILE, OPT_FAULT_CREDENTIALS,
 };
 
 static const struct option long_options[] = {
@@ -50,6 +52,11 @@ static const struct option long_options[] = {
 	{ "dns-default", required_argument, NULL, OPT_DNS_DEFAULT },
 	{ "room", required_argument, NULL, OPT_ROOM },
 	{ "reading-topic", required_argument, NULL, OPT_READING_TOPIC },
+	{ "ca", required_argument, NULL, OPT_CA },
+	{ "cert", required_argument, NULL, OPT_CERT },
+	{ "key", required_argument, NULL, OPT_KEY },
+	{ "password-file", required_argument, NULL, OPT_PASSWORD_FILE },
+	{ "fault-credentials", required_argument, NULL, OPT_FAULT_CREDENTIALS },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, OPT_VERSION },
 	{ NULL, 0, NULL, 0 },
@@ -75,6 +82,14 @@ void device_print_usage(FILE *out)
 	      "  --keepalive DUR         MQTT keepalive (15s)\n"
 	      "  --topic-style STYLE     json | per-metric | both (json)\n"
 	      "  --username NAME         MQTT user; the password comes from $ROBOFLEET_PASSWORD\n"
+	      "                          or --password-file\n"
+	      "  --password-file FILE    the MQTT password, the file's first line (mode 0600);\n"
+	      "                          without --username the user is the device id\n"
+	      "  --ca FILE               TLS: the CA that signed the broker's certificate\n"
+	      "  --cert FILE             TLS: this device's certificate (with --key and --ca)\n"
+	      "  --key FILE              TLS: its private key\n"
+	      "  --fault-credentials DIR what the security faults present instead of the\n"
+	      "                          device's own: DIR/expired.crt .key, DIR/foreign.crt .key\n"
 	      "  --state-dir DIR         where the emulated flash lives ($TMPDIR/robofleet-state)\n"
 	      "  --link-delay DUR        WiFi association time (50ms)\n"
 	      "  --backoff-base DUR      first reconnect delay ceiling (500ms)\n"
@@ -97,6 +112,7 @@ void device_print_usage(FILE *out)
 	      "      --version           print the version\n"
 	      "\n"
 	      "Durations: 250ms, 1s, 1.5s, 2m, 1h (a bare number is seconds).\n"
+	      "In the paths of --ca, --cert, --key and --password-file, {id} is the device id.\n"
 	      "The --wifi and --dns options are the network a sketch's program sees; this\n"
 	      "built-in robot joins any access point and connects to --broker directly.\n"
 	      "SIGTERM or SIGINT: publish `offline`, disconnect, exit 0.\n",
@@ -190,6 +206,68 @@ static void default_state_dir(char *dir, size_t len)
 	const char *tmp = getenv("TMPDIR");
 
 	snprintf(dir, len, "%s/robofleet-state", tmp && *tmp ? tmp : "/tmp");
+}
+
+/* Replace each {id} in @path (DEVICE_PATH_MAX bytes) with @id. */
+static int expand_id(char *path, const char *id)
+{
+	char out[DEVICE_PATH_MAX];
+	size_t n = 0;
+
+	for (const char *p = path; *p; ) {
+		const char *piece = p;
+		size_t len = 1;
+
+		if (strncmp(p, "{id}", 4) == 0) {
+			piece = id;
+			len = strlen(id);
+			p += 4;
+		} else {
+			p++;
+		}
+		if (n + len >= sizeof(out))
+			return -ENAMETOOLONG;
+		memcpy(out + n, piece, len);
+		n += len;
+	}
+	out[n] = '\0';
+	memcpy(path, out, n + 1);
+	return 0;
+}
+
+/* The TLS files and the password file, once the id is known. */
+static int credentials_finish(struct device_options *o, char *err, size_t err_len)
+{
+	char *const paths[] = { o->tls_ca, o->tls_cert, o->tls_key, o->password_file };
+	static const char *const names[] = { "--ca", "--cert", "--key", "--password-file" };
+	char why[256];
+
+	for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
+		FILE *f;
+
+		if (!paths[i][0])
+			continue;
+		if (expand_id(paths[i], o->cfg.device_id) < 0)
+			return fail(err, err_len, "%s: the path is too long with the id in it",
+				    names[i]);
+		/* Unreadable now is unreadable at every connect: say so once, here. */
+		if (!(f = fopen(paths[i], "r")))
+			return fail(err, err_len, "%s: %s: %s", names[i], paths[i], strerror(errno));
+		fclose(f);
+	}
+	if ((o->tls_cert[0] != '\0') != (o->tls_key[0] != '\0'))
+		return fail(err, err_len, "--cert and --key go together");
+	if (o->tls_cert[0] && !o->tls_ca[0])
+		return fail(err, err_len, "--cert needs --ca (the CA that signed the broker's "
+			    "certificate)");
+	if (o->password_file[0]) {
+		if (secret_file_read(o->password_file, o->cfg.password, sizeof(o->cfg.password),
+				     why, sizeof(why)) < 0)
+			return fail(err, err_len, "--password-file: %s", why);
+		if (!o->cfg.username[0])
+			snprintf(o->cfg.username, sizeof(o->cfg.username), "%s", o->cfg.device_id);
+	}
+	return 0;
 }
 
 int device_options_parse(int argc, char **argv, struct device_options *o,
@@ -410,6 +488,21 @@ int device_options_parse(int argc, char **argv, struct device_options *o,
 			snprintf(o->reading_topics[o->n_reading_topics++],
 				 sizeof(o->reading_topics[0]), "%s", optarg);
 			break;
+		case OPT_CA:
+		case OPT_CERT:
+		case OPT_KEY:
+		case OPT_PASSWORD_FILE:
+		case OPT_FAULT_CREDENTIALS: {
+			char *dst = c == OPT_CA ? o->tls_ca : c == OPT_CERT ? o->tls_cert :
+				    c == OPT_KEY ? o->tls_key : c == OPT_PASSWORD_FILE ?
+				    o->password_file : o->fault_credentials_dir;
+
+			if (!*optarg || strlen(optarg) >= DEVICE_PATH_MAX)
+				return fail(err, err_len, "%s: a path of 1-%d bytes", name,
+					    DEVICE_PATH_MAX - 1);
+			snprintf(dst, DEVICE_PATH_MAX, "%s", optarg);
+			break;
+		}
 		case OPT_USERNAME:
 			if (strlen(optarg) > ROBOT_SECRET_MAX)
 				return fail(err, err_len, "--username: longer than %d characters",
@@ -436,6 +529,8 @@ int device_options_parse(int argc, char **argv, struct device_options *o,
 				    ROBOT_SECRET_MAX);
 		snprintf(o->cfg.password, sizeof(o->cfg.password), "%s", password);
 	}
+	if ((c = credentials_finish(o, err, err_len)) < 0)
+		return c;
 	if (!seed_set)
 		o->seed = seed_from_id(o->cfg.device_id);
 	/* One without the other would leave the access point half described. */
@@ -466,4 +561,8 @@ void device_options_settings(struct device_options *o, struct shim_settings *s)
 	s->log_limit_bytes = o->log_limit_bytes;
 	s->world_path = o->world_path[0] ? o->world_path : NULL;
 	s->world_slot = o->world_slot;
+	s->tls_ca = o->tls_ca;
+	s->tls_cert = o->tls_cert;
+	s->tls_key = o->tls_key;
+	s->fault_credentials_dir = o->fault_credentials_dir[0] ? o->fault_credentials_dir : NULL;
 }

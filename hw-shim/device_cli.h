@@ -12,6 +12,7 @@
 #include "shim.h"
 
 #define DEVICE_READING_TOPICS_MAX 4
+#define DEVICE_PATH_MAX 1024
 
 struct device_options {
 	struct robot_config cfg;
@@ -37,6 +38,10 @@ struct device_options {
 	char room[64];
 	char reading_topics[DEVICE_READING_TOPICS_MAX][128];
 	size_t n_reading_topics;
+	/* TLS files and the password file, {id} expanded ("": none) */
+	char tls_ca[DEVICE_PATH_MAX], tls_cert[DEVICE_PATH_MAX], tls_key[DEVICE_PATH_MAX];
+	char password_file[DEVICE_PATH_MAX];
+	char fault_credentials_dir[DEVICE_PATH_MAX];
 	bool help;
 	bool version;
 };

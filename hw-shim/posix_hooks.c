@@ -1,6 +1,7 @@
 /*
  * Where the virtual hardware reaches into the shared POSIX HAL
- * (firmware/boards/posix/): the link model under the MQTT session, the
+ * (firmware/boards/posix/): the link model under the MQTT session and the
+ * credentials it presents, the
  * emulated flash's faults under the file store, and the virtual clock, the
  * world and the link's edges in the wait. A real board registers none of
  * these, so everything virtual stays on this side.
@@ -51,10 +52,17 @@ static int mqtt_transmit(void *ctx, uint32_t *delay_ms)
 	return shim__link_transmit(delay_ms);
 }
 
+static void mqtt_credentials(void *ctx, struct posix_mqtt_tls *tls, const char **password)
+{
+	(void)ctx;
+	shim__credentials_present(tls, password);
+}
+
 static const struct posix_mqtt_hooks mqtt_hooks = {
 	.link_carries = mqtt_link_carries,
 	.holds_publishes = mqtt_holds_publishes,
 	.transmit = mqtt_transmit,
+	.credentials = mqtt_credentials,
 };
 
 void shim__mqtt_set_faults(const struct world_faults *f)

@@ -16,6 +16,7 @@ int shim_init(const struct shim_settings *s)
 	shim_random_seed(s->seed);
 	shim_gpio_reset();
 	shim__link_setup(s->link_delay_ms);
+	shim__credentials_setup(s->tls_ca, s->tls_cert, s->tls_key, s->fault_credentials_dir);
 	if ((rc = shim__system_setup(s->config)) < 0) {
 		fprintf(stderr, "robofleet-device: signal set-up failed\n");
 		return rc;

@@ -102,6 +102,11 @@ struct shim_settings {
 	const char *world_path;     /* NULL: standalone, environment from @env */
 	uint32_t world_slot;
 	struct shim_env *env;       /* the models read it; the world refreshes it */
+	/* TLS for the MQTT session (NULL or "": plain TCP; cert and key: none) */
+	const char *tls_ca, *tls_cert, *tls_key;
+	/* where the credentials the security faults present instead live
+	 * (expired.crt .key, foreign.crt .key); NULL: such faults change nothing */
+	const char *fault_credentials_dir;
 };
 
 /*

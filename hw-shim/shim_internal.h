@@ -55,6 +55,18 @@ void shim__mqtt_set_faults(const struct world_faults *f);
  * attached before posix_storage_open() for it to act at boot. */
 void shim__storage_set_faults(const struct world_faults *f);
 
+/* ---- credentials.c: what the device presents to the broker ---------------- */
+
+struct posix_mqtt_tls;
+/* Its own TLS files (any NULL or "": none) and where the material the
+ * security faults present instead lives (NULL: nowhere). */
+void shim__credentials_setup(const char *ca, const char *cert, const char *key,
+			     const char *fault_dir);
+/* As a session starts: replace what a security fault replaces. */
+void shim__credentials_present(struct posix_mqtt_tls *tls, const char **password);
+/* A new fault set: a change for the worse ends the session in force. */
+void shim__credentials_set_faults(const struct world_faults *f);
+
 /*
  * Hook the virtual hardware into the shared POSIX HAL (posix_hooks.c): the
  * link model under the MQTT session, the flash faults under the file store,

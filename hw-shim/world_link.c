@@ -56,6 +56,7 @@ static void apply_faults(void)
 	shim__dht22_set_faults(&f);
 	shim__hcsr04_set_faults(&f);
 	shim__storage_set_faults(&f);
+	shim__credentials_set_faults(&f);
 }
 
 /*

@@ -14,12 +14,13 @@ case "${1:-}" in
 esac
 
 # Build robofleet and run a scenario: compilers, the broker, the libraries
-# (libcurl for the live InfluxDB feed, --influx), and the chart libraries
-# report.html inlines (docs/report.md).
+# (libcurl for the live InfluxDB feed, --influx; OpenSSL's libcrypto for the
+# credentials of the security modes and `robofleet ca`), and the chart
+# libraries report.html inlines (docs/report.md).
 PACKAGES=(
   build-essential cmake pkg-config
   libmosquitto-dev mosquitto mosquitto-clients
-  libcmocka-dev libsqlite3-dev libncurses-dev libyaml-dev libcurl4-openssl-dev
+  libcmocka-dev libsqlite3-dev libncurses-dev libyaml-dev libcurl4-openssl-dev libssl-dev
   libjs-dygraphs libjs-d3
 )
 

@@ -101,7 +101,33 @@ int broker_configure_external(struct broker *b, const char *host, int port)
 	return 0;
 }
 
+/* The listener's access lines: anonymous and open, or as @a says. */
+static void write_access(FILE *f, const struct broker_access *a)
+{
+	if (!a) {
+		fputs("allow_anonymous true\n", f);
+		return;
+	}
+	/* Nobody without an identity: a certificate or a user name and password. */
+	fputs("allow_anonymous false\n", f);
+	if (a->certfile)
+		fprintf(f, "cafile %s\ncertfile %s\nkeyfile %s\ntls_version tlsv1.2\n",
+			a->cafile, a->certfile, a->keyfile);
+	if (a->require_certificate)
+		fputs("require_certificate true\nuse_identity_as_username true\n", f);
+	if (a->password_file)
+		fprintf(f, "password_file %s\n", a->password_file);
+	if (a->acl_file)
+		fprintf(f, "acl_file %s\n", a->acl_file);
+}
+
 int broker_configure_embedded(struct broker *b, const char *run_dir, int port)
+{
+	return broker_configure_embedded_access(b, run_dir, port, NULL);
+}
+
+int broker_configure_embedded_access(struct broker *b, const char *run_dir, int port,
+				     const struct broker_access *access)
 {
 	FILE *f;
 	int rc;
@@ -127,8 +153,6 @@ int broker_configure_embedded(struct broker *b, const char *run_dir, int port)
 		/* As root mosquitto would drop to its own user, which cannot write
 		 * into the run directory; as anyone else this line is ignored. */
 		"user root\n"
-		"listener %d 127.0.0.1\n"
-		"allow_anonymous true\n"
 		"max_connections -1\n"
 		"max_queued_messages 100000\n"
 		"max_inflight_messages 100\n"
@@ -139,8 +163,13 @@ int broker_configure_embedded(struct broker *b, const char *run_dir, int port)
 		"log_dest stderr\n"
 		"log_type error\nlog_type warning\nlog_type notice\nlog_type information\n"
 		"connection_messages true\n"
-		"log_timestamp_format %%Y-%%m-%%dT%%H:%%M:%%S\n",
-		port, b->data_dir);
+		"log_timestamp_format %%Y-%%m-%%dT%%H:%%M:%%S\n"
+		/* One listener: password file and ACL apply broker-wide, and
+		 * the TLS lines after it are that listener's. */
+		"per_listener_settings false\n"
+		"listener %d 127.0.0.1\n",
+		b->data_dir, port);
+	write_access(f, access);
 	if (fclose(f) != 0)
 		return -EIO;
 	return 0;

@@ -23,11 +23,29 @@ struct broker {
 };
 
 /*
+ * Who may connect to the embedded broker and what they may do. Without it
+ * (NULL) anyone may, anonymously, over plain TCP.
+ */
+struct broker_access {
+	/* TLS only, with this certificate and key; the CA for client
+	 * certificates. NULL certfile: plain TCP. */
+	const char *cafile, *certfile, *keyfile;
+	/* Every client presents a certificate from cafile, and its CN is its
+	 * user name (the ACL's %u). */
+	bool require_certificate;
+	const char *password_file;  /* mosquitto's hashed file; NULL: none */
+	const char *acl_file;       /* NULL: no ACL */
+};
+
+/*
  * Prepare an embedded broker in @run_dir: choose a free loopback port (or use
- * @port when non-zero) and write mosquitto.conf there. Returns 0, -ENOENT when
- * no mosquitto executable exists, or a negative errno.
+ * @port when non-zero) and write mosquitto.conf there, with @access (NULL:
+ * open to all). Returns 0, -ENOENT when no mosquitto executable exists, or a
+ * negative errno.
  */
 int broker_configure_embedded(struct broker *b, const char *run_dir, int port);
+int broker_configure_embedded_access(struct broker *b, const char *run_dir, int port,
+				     const struct broker_access *access);
 
 /* Use an existing broker at @host:@port. Returns 0 or -EINVAL. */
 int broker_configure_external(struct broker *b, const char *host, int port);

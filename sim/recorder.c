@@ -1119,6 +1119,8 @@ int recorder_start(struct recorder *r, const char *host, int port)
 		rc = mosq_errno(rc);
 		goto fail;
 	}
+	if ((rc = mqtt_auth_apply(m, r->opts.auth)) < 0)
+		goto fail;
 	/* A refused connection (broker not up yet) is retried by the thread;
 	 * a bad host or argument is the caller's to hear about. */
 	rc = mosquitto_connect_async(m, host, port, r->opts.keepalive_s);

@@ -6,6 +6,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "mqtt_auth.h"
+
 /*
  * Threads: recorder_start() runs libmosquitto's network loop in a thread
  * of the recorder's own (mosquitto_loop() in a loop that also retries the
@@ -48,6 +50,8 @@ struct recorder_opts {
 	struct topic_map *topics;
 	const char *username;           /* NULL: anonymous */
 	const char *password;
+	/* TLS and an identity of its own (mqtt_auth.h); NULL: none. Borrowed. */
+	const struct mqtt_auth *auth;
 	int keepalive_s;                /* default 30 */
 	int batch_ms;                   /* commit at least this often, default 250 */
 	int batch_rows;                 /* or after this many messages, default 5000 */

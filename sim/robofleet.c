@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "ca_cmd.h"
 #include "query.h"
 #include "report_html.h"
 #include "run.h"
@@ -22,12 +23,14 @@ static void usage(FILE *out)
 	      "                     [--allow-low-disk] [--summary-md FILE]\n"
 	      "                     [--influx URL [--influx-db NAME |\n"
 	      "                      --influx-token T --influx-org O --influx-bucket B]]\n"
+	      "                     [--pki DIR]\n"
 	      "       robofleet top RUN_DIR [--refresh MS]\n"
 	      "       robofleet check SCENARIO.yaml...\n"
 	      "       robofleet query RUN (--device ID [--last 24h] | --hourly | --sql SQL)\n"
 	      "       robofleet export RUN --format csv|influx [--output FILE]\n"
 	      "       robofleet report RUN [--output FILE]\n"
 	      "       robofleet build SKETCH [-o FILE] [--force] [--verbose]\n"
+	      "       robofleet ca --out DIR (--ids ID,... | --count N [--prefix P]) [options]\n"
 	      "       robofleet --version\n"
 	      "\n"
 	      "run    start the fleet the scenario describes, play its steps, and exit 0\n"
@@ -37,6 +40,8 @@ static void usage(FILE *out)
 	      "       (--summary-md: append a Markdown summary for a CI step summary)\n"
 	      "       (--influx: write readings live to InfluxDB 1.x, database --influx-db\n"
 	      "       (default robofleet), or 2.x with token, org and bucket)\n"
+	      "       (--pki: for fleet security: tls, mutual or password, the credentials\n"
+	      "       `robofleet ca` made, instead of a new set in the run directory)\n"
 	      "top    the live dashboard of a run: devices, events, faults by key\n"
 	      "check  validate scenario files without running anything\n"
 	      "query  read a run's record: one robot's readings, hourly means, any SQL\n"
@@ -44,7 +49,9 @@ static void usage(FILE *out)
 	      "report rebuild a run's report.html (charts of the whole run) from its record\n"
 	      "build  compile an Arduino sketch (a .ino file or its folder) against the\n"
 	      "       Arduino layer into a device binary and print its path; built once\n"
-	      "       per content (--force: build again; -o: copy the binary to FILE)\n", out);
+	      "       per content (--force: build again; -o: copy the binary to FILE)\n"
+	      "ca     make a CA, a broker certificate, robofleet's own client credentials\n"
+	      "       and one certificate, key and password per device (robofleet ca --help)\n", out);
 }
 
 static int cmd_check(int argc, char **argv)
@@ -87,6 +94,7 @@ static int cmd_run(int argc, char **argv)
 		{ "influx-token", required_argument, NULL, 'T' },
 		{ "influx-org", required_argument, NULL, 'O' },
 		{ "influx-bucket", required_argument, NULL, 'B' },
+		{ "pki", required_argument, NULL, 'P' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -111,6 +119,7 @@ static int cmd_run(int argc, char **argv)
 		case 'T': o.influx_token = optarg; break;
 		case 'O': o.influx_org = optarg; break;
 		case 'B': o.influx_bucket = optarg; break;
+		case 'P': o.pki_dir = optarg; break;
 		case 'h': usage(stdout); return 0;
 		case ':':
 			fprintf(stderr, "robofleet run: %s needs a value\n", argv[optind - 1]);
@@ -198,6 +207,8 @@ int main(int argc, char **argv)
 		return report_main(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "build"))
 		return cmd_build(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "ca"))
+		return ca_cmd_main(argc - 1, argv + 1);
 	fprintf(stderr, "robofleet: unknown command '%s' (see --help)\n", argv[1]);
 	return 2;
 }

@@ -193,6 +193,9 @@ static int set_up_net_args(struct run *r)
 		r->net_args[k++] = "--dns-default";
 		r->net_args[k++] = defaults[n->dns_default];
 	}
+	/* fleet.security: every device's credentials ({id} in the paths). */
+	for (size_t i = 0; r->security.device_args[i] && k < FLEET_COMMON_ARGS_MAX - 1; i++)
+		r->net_args[k++] = r->security.device_args[i];
 	r->net_args[k] = NULL;
 	return 0;
 }
@@ -367,6 +370,8 @@ static int connect_cloud(struct run *r)
 	r->cloud = mosquitto_new(id, true, NULL);
 	if (!r->cloud)
 		return -ENOMEM;
+	if (mqtt_auth_apply(r->cloud, run_security_commander(&r->security)) < 0)
+		return -EINVAL;
 	if (mosquitto_connect_async(r->cloud, r->broker.host, r->broker.port, 30) != MOSQ_ERR_SUCCESS ||
 	    mosquitto_loop_start(r->cloud) != MOSQ_ERR_SUCCESS)
 		return -EIO;
@@ -386,6 +391,7 @@ static int connect_cloud(struct run *r)
 static void wind_down(struct run *r, size_t *online_at_end)
 {
 	*online_at_end = 0;
+	run__impersonate_stop(r);
 	if (!r->recorder || !r->db)
 		return;
 	*online_at_end = run__count_online(r);
@@ -413,6 +419,7 @@ static void tear_down(struct run *r)
 	}
 	run__stop_tui(r);
 	run__stop_influx(r);
+	run__impersonate_stop(r);
 	run__report_free(r);
 	control_close(&r->control);
 	free(r->restores);
@@ -477,7 +484,7 @@ int run_scenario(const struct run_options *o)
 	struct run r;
 	struct scenario_error err;
 	struct recorder_opts ro;
-	char db_path[PATH_MAX + 16], client_id[64], errbuf[200];
+	char db_path[PATH_MAX + 16], client_id[64], errbuf[700];
 	size_t online_at_end = 0;
 	int rc, status = 1;
 
@@ -551,6 +558,21 @@ int run_scenario(const struct run_options *o)
 	}
 
 	mosquitto_lib_init();
+	if ((o->broker || r.sc.fleet.broker == SCENARIO_BROKER_EXTERNAL) &&
+	    r.sc.fleet.security != SCENARIO_SECURITY_NONE && !o->pki_dir) {
+		fprintf(stderr, "robofleet: security: %s against a broker robofleet does not own "
+			"needs --pki DIR, the credentials that broker trusts (robofleet ca makes "
+			"them; docs/security.md)\n", scenario_security_name(r.sc.fleet.security));
+		status = 2;
+		goto out;
+	}
+	if ((rc = run_security_prepare(&r.security, &r.sc, r.dir, o->pki_dir, errbuf,
+				       sizeof(errbuf))) < 0) {
+		fprintf(stderr, "robofleet: %s\n", errbuf);
+		if (rc == -EINVAL)
+			status = 2;
+		goto out;
+	}
 	if (o->broker || r.sc.fleet.broker == SCENARIO_BROKER_EXTERNAL) {
 		char host[256];
 		int port = r.sc.fleet.broker_port;
@@ -574,14 +596,26 @@ int run_scenario(const struct run_options *o)
 			goto out;
 		}
 	} else {
-		if ((rc = broker_configure_embedded(&r.broker, r.dir, 0)) < 0 ||
+		if ((rc = broker_configure_embedded_access(&r.broker, r.dir, 0,
+							   run_security_access(&r.security))) < 0 ||
 		    (rc = broker_start(&r.broker, STOP_TIMEOUT_MS)) < 0) {
 			fprintf(stderr, "robofleet: embedded mosquitto did not start: %s (see %s/mosquitto.log)\n",
 				strerror(-rc), r.dir);
 			goto out;
 		}
-		run__say(&r, "robofleet: mosquitto on %s:%d (watch: mosquitto_sub -h %s -p %d -v -t 'sensors/#')\n",
-		    r.broker.host, r.broker.port, r.broker.host, r.broker.port);
+		if (r.security.mode == SCENARIO_SECURITY_MUTUAL)
+			run__say(&r, "robofleet: mosquitto on %s:%d, mutual TLS (watch: mosquitto_sub "
+				 "-h %s -p %d --cafile %s --cert %s --key %s -v -t 'sensors/#')\n",
+				 r.broker.host, r.broker.port, r.broker.host, r.broker.port,
+				 r.security.ca, r.security.client_cert[0], r.security.client_key[0]);
+		else if (r.security.mode != SCENARIO_SECURITY_NONE)
+			run__say(&r, "robofleet: mosquitto on %s:%d, security: %s (the recorder's "
+				 "user name and password: %s/clients/)\n", r.broker.host,
+				 r.broker.port, scenario_security_name(r.security.mode),
+				 r.security.dir);
+		else
+			run__say(&r, "robofleet: mosquitto on %s:%d (watch: mosquitto_sub -h %s -p %d -v -t 'sensors/#')\n",
+			    r.broker.host, r.broker.port, r.broker.host, r.broker.port);
 	}
 
 	if (r.world.hdr) {
@@ -599,6 +633,7 @@ int run_scenario(const struct run_options *o)
 		goto out;
 	}
 	ro.topics = r.topics;
+	ro.auth = run_security_recorder(&r.security);
 	if ((rc = recorder_open(&ro, &r.recorder)) < 0 ||
 	    (rc = recorder_start(r.recorder, r.broker.host, r.broker.port)) < 0 ||
 	    (rc = recorder_wait_subscribed(r.recorder, STOP_TIMEOUT_MS)) < 0) {

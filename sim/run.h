@@ -17,6 +17,7 @@ struct run_options {
 	const char *influx_url;     /* NULL: no live InfluxDB feed (--influx) */
 	const char *influx_db;      /* 1.x database; NULL: "robofleet" */
 	const char *influx_token, *influx_org, *influx_bucket; /* 2.x */
+	const char *pki_dir;        /* --pki: credentials from `robofleet ca`; NULL: made per run */
 };
 
 /*

@@ -16,6 +16,7 @@
 #include "fleet.h"
 #include "influx.h"
 #include "run.h"
+#include "run_security.h"
 #include "scenario.h"
 #include "world.h"
 
@@ -84,7 +85,19 @@ struct run {
 	struct run_report *report;      /* run_report.c: the status line and report.html */
 	struct influx_feed *influx;     /* --influx: the live feed (sim/influx.h) */
 	struct influx_feed_stats influx_stats; /* its counts once stopped */
+	struct run_security security;   /* fleet: security: (run_security.h) */
+	struct run_rogue **rogues;      /* per device: its impersonator while the fault is on */
+	uint64_t impersonation_sent;    /* readings published as another robot */
+	_Atomic uint64_t impersonation_acked; /* ... that the broker acknowledged */
 };
+
+/* run_impersonate.c: the impersonate fault, played with the robot's own
+ * credentials. Its readings carry this boot, which no robot reaches. */
+#define RUN_IMPERSONATION_BOOT 4000000000u
+void run__impersonate_tick(struct run *r);
+void run__impersonate_stop(struct run *r);
+/* Readings published as another robot that the record holds (must be 0). */
+uint64_t run__impersonation_recorded(struct run *r);
 
 /* run.c: clocks and the progress line. */
 int64_t run__mono_ms(void);

@@ -27,6 +27,9 @@ struct summary {
 	bool accounts_ok;               /* every device settled against the record */
 	double p50_ms, p99_ms, max_ms;
 	size_t passed, failed;
+	/* the impersonate fault: readings published as another robot, and
+	 * how many of them the record holds (the broker must have refused all) */
+	uint64_t impersonation_sent, impersonation_acked, impersonation_recorded;
 };
 
 /* The record is complete unless the recorder gave up on something it received. */
@@ -46,6 +49,9 @@ static void summarise(struct run *r, struct summary *s, size_t online_at_end)
 	uint64_t with_ts;
 
 	memset(s, 0, sizeof(*s));
+	s->impersonation_sent = r->impersonation_sent;
+	s->impersonation_acked = atomic_load(&r->impersonation_acked);
+	s->impersonation_recorded = run__impersonation_recorded(r);
 	s->devices = r->sc.fleet.n_devices;
 	s->online = online_at_end;
 	s->crashes = r->crashes;
@@ -98,6 +104,8 @@ static void summarise(struct run *r, struct summary *s, size_t online_at_end)
 	}
 	if (!record_complete(s))
 		s->failed++; /* the case write_junit() adds */
+	if (s->impersonation_recorded)
+		s->failed++; /* likewise */
 }
 
 /* Why the record is not complete, for the verdict's failing case. */
@@ -221,6 +229,12 @@ static void write_summary_json(const struct run *r, const struct summary *s, int
 	 * again, each stored once. */
 	fprintf(f, "  \"redelivered_stored_once\": %llu,\n", (unsigned long long)s->duplicated);
 	fprintf(f, "  \"faults\": %llu,\n", (unsigned long long)s->faults);
+	fprintf(f, "  \"security\": {\"mode\": \"%s\", \"impersonation_sent\": %llu, "
+		"\"impersonation_acked\": %llu, \"impersonation_recorded\": %llu},\n",
+		scenario_security_name(r->sc.fleet.security),
+		(unsigned long long)s->impersonation_sent,
+		(unsigned long long)s->impersonation_acked,
+		(unsigned long long)s->impersonation_recorded);
 	if (isnan(s->p50_ms))
 		fprintf(f, "  \"latency_ms\": null,\n");
 	else
@@ -242,8 +256,8 @@ static int write_junit(const struct run *r, const struct summary *s, const char 
 		       int engine_rc)
 {
 	size_t n = r->engine.n_results;
-	struct junit_case *cases = calloc(n + 2, sizeof(*cases));
-	char why[400], incomplete[400];
+	struct junit_case *cases = calloc(n + 3, sizeof(*cases));
+	char why[400], incomplete[400], breach[200];
 	double total = 0;
 	int rc;
 
@@ -279,6 +293,18 @@ static int write_junit(const struct run *r, const struct summary *s, const char 
 		cases[n].message = incomplete;
 		n++;
 	}
+	/* The broker let a robot speak for another: a security failure. */
+	if (s->impersonation_recorded) {
+		snprintf(breach, sizeof(breach), "%llu of %llu readings published with another "
+			 "robot's credentials reached the record",
+			 (unsigned long long)s->impersonation_recorded,
+			 (unsigned long long)s->impersonation_sent);
+		cases[n].name = "impersonation refused";
+		cases[n].classname = r->sc.name;
+		cases[n].failed = true;
+		cases[n].message = breach;
+		n++;
+	}
 	rc = junit_write(path, r->sc.name, cases, n, total);
 	free(cases);
 	return rc;
@@ -297,6 +323,11 @@ static void print_verdict(FILE *out, const struct run *r, const struct summary *
 		describe_incomplete(s, why, sizeof(why));
 		fprintf(out, "FAIL record complete: %s\n", why);
 	}
+	if (s->impersonation_recorded)
+		fprintf(out, "FAIL impersonation refused: %llu of %llu readings published with "
+			"another robot's credentials reached the record\n",
+			(unsigned long long)s->impersonation_recorded,
+			(unsigned long long)s->impersonation_sent);
 	fprintf(out, "\ndevices %zu, online at end %zu, crashes %zu\n", s->devices, s->online, s->crashes);
 	fprintf(out, "readings taken %llu, published %llu, recorded %llu, still buffered %llu, lost %llu\n",
 	       (unsigned long long)s->taken, (unsigned long long)s->published,
@@ -308,6 +339,12 @@ static void print_verdict(FILE *out, const struct run *r, const struct summary *
 	if (s->lock_waits)
 		fprintf(out, "record.db was locked by another process %llu times, longest %lld ms\n",
 			(unsigned long long)s->lock_waits, (long long)s->lock_wait_max_ms);
+	if (s->impersonation_sent)
+		fprintf(out, "impersonation: %llu readings published as another robot, %llu "
+			"taken by the broker, %llu reached the record\n",
+			(unsigned long long)s->impersonation_sent,
+			(unsigned long long)s->impersonation_acked,
+			(unsigned long long)s->impersonation_recorded);
 	if (s->dropped || s->faults)
 		fprintf(out, "faults applied %llu; readings dropped by full outboxes %llu\n",
 			(unsigned long long)s->faults, (unsigned long long)s->dropped);
@@ -343,6 +380,7 @@ int run__verdict(struct run *r, int engine_rc, size_t online_at_end)
 	const char *junit = r->opt->junit_path;
 	struct verdict_file v;
 	struct summary s;
+	bool ok;
 
 	summarise(r, &s, online_at_end);
 	if (r->db && run__tally_groups(r) < 0)
@@ -358,6 +396,7 @@ int run__verdict(struct run *r, int engine_rc, size_t online_at_end)
 		print_verdict(v.f, r, &s);
 		close_verdict_file(&v);
 	}
-	report_outputs(r, &s, engine_rc == 0 && s.failed == 0 && s.crashes == 0);
-	return engine_rc == 0 && s.failed == 0 && s.crashes == 0 ? 0 : 1;
+	ok = engine_rc == 0 && s.failed == 0 && s.crashes == 0 && s.impersonation_recorded == 0;
+	report_outputs(r, &s, ok);
+	return ok ? 0 : 1;
 }

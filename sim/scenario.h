@@ -52,6 +52,14 @@
  *                      "[v6addr]:port" or "host" (port 1883): use that broker.
  *   connect_rate: 200/s  how fast devices are started (rate, > 0; default
  *                      200/s), so a big fleet does not storm the broker.
+ *   security: none     how devices reach the broker (docs/security.md):
+ *                      none (default: plain MQTT, anonymous), tls (TLS,
+ *                      each device its own user name and password),
+ *                      mutual (TLS, each device its own certificate, CN =
+ *                      its id), password (plain MQTT, a user name and
+ *                      password each). In every mode but none the broker
+ *                      refuses anonymous clients and a device may publish
+ *                      only under its own topics.
  *   network:           optional mapping; the network a sketch sees (every
  *                      device gets it as robofleet-device options; the
  *                      built-in robot ignores it):
@@ -218,7 +226,8 @@
  *       dht_no_response, dht_checksum, dht_stuck, dht_spikes, dht_drift,
  *       dht_stretched, dht_truncated, sonar_no_echo, sonar_noise,
  *       sonar_stuck, sonar_beyond_range, sonar_stuck_high, sonar_silent,
- *       flash_write_fail, flash_full, flash_corrupt; each with its own
+ *       flash_write_fail, flash_full, flash_corrupt, cert_expired,
+ *       cert_foreign_ca, wrong_password, impersonate; each with its own
  *       options, their defaults and ranges (the fault catalog,
  *       hw-shim/world/fault_catalog.c, is where they are written down).
  *       for: how long (duration; absent or 0: until a clear).
@@ -365,9 +374,20 @@ struct scenario_network {
 	enum scenario_dns_default dns_default;
 };
 
+/* How devices prove who they are, and how the link to the broker is protected. */
+enum scenario_security {
+	SCENARIO_SECURITY_NONE,         /* plain MQTT, anonymous */
+	SCENARIO_SECURITY_TLS,          /* TLS; each device its own user name and password */
+	SCENARIO_SECURITY_MUTUAL,       /* TLS; each device its own certificate (CN = id) */
+	SCENARIO_SECURITY_PASSWORD,     /* plain MQTT; each device its own user name and password */
+	SCENARIO_SECURITY_COUNT,
+};
+
 struct scenario_fleet {
 	struct scenario_pos pos;
 	enum scenario_broker_mode broker;
+	enum scenario_security security;
+	struct scenario_pos security_pos;
 	const char *broker_host;        /* EXTERNAL only */
 	uint16_t broker_port;           /* EXTERNAL only */
 	double connect_rate_per_s;
@@ -558,6 +578,10 @@ enum scenario_fault_kind {
 	SCENARIO_FAULT_FLASH_WRITE_FAIL = FAULT_FLASH_WRITE_FAIL,
 	SCENARIO_FAULT_FLASH_FULL = FAULT_FLASH_FULL,
 	SCENARIO_FAULT_FLASH_CORRUPT = FAULT_FLASH_CORRUPT,
+	SCENARIO_FAULT_CERT_EXPIRED = FAULT_CERT_EXPIRED,
+	SCENARIO_FAULT_CERT_FOREIGN_CA = FAULT_CERT_FOREIGN_CA,
+	SCENARIO_FAULT_WRONG_PASSWORD = FAULT_WRONG_PASSWORD,
+	SCENARIO_FAULT_IMPERSONATE = FAULT_IMPERSONATE,
 	SCENARIO_FAULT_COUNT = FAULT_KIND_COUNT,
 };
 
@@ -567,6 +591,7 @@ enum scenario_fault_layer {
 	SCENARIO_LAYER_DHT = FAULT_LAYER_DHT,
 	SCENARIO_LAYER_SONAR = FAULT_LAYER_SONAR,
 	SCENARIO_LAYER_STORAGE = FAULT_LAYER_STORAGE, /* the emulated flash */
+	SCENARIO_LAYER_SECURITY = FAULT_LAYER_SECURITY, /* credentials, identity */
 };
 
 /*
@@ -735,5 +760,6 @@ const char *scenario_fault_kind_name(enum scenario_fault_kind k);
 enum scenario_fault_layer scenario_fault_layer(enum scenario_fault_kind k);
 const char *scenario_power_action_name(enum scenario_power_action a);
 const char *scenario_broker_action_name(enum scenario_broker_action a);
+const char *scenario_security_name(enum scenario_security m);
 
 #endif /* SCENARIO_H */

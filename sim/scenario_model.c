@@ -190,6 +190,12 @@ const char *const scenario__counter_names[SCENARIO_COUNTER_COUNT] = {
 };
 const char *const scenario__power_names[] = { "cut", "restore", "cycle", "brownout" };
 const char *const scenario__broker_names[] = { "stop", "start", "restart", "kill" };
+const char *const scenario__security_names[SCENARIO_SECURITY_COUNT] = {
+	[SCENARIO_SECURITY_NONE] = "none",
+	[SCENARIO_SECURITY_TLS] = "tls",
+	[SCENARIO_SECURITY_MUTUAL] = "mutual",
+	[SCENARIO_SECURITY_PASSWORD] = "password",
+};
 
 const char *scenario_step_kind_name(enum scenario_step_kind k)
 {
@@ -224,6 +230,11 @@ enum scenario_fault_layer scenario_fault_layer(enum scenario_fault_kind k)
 const char *scenario_power_action_name(enum scenario_power_action a)
 {
 	return (unsigned)a <= SCENARIO_POWER_BROWNOUT ? scenario__power_names[a] : "?";
+}
+
+const char *scenario_security_name(enum scenario_security m)
+{
+	return (unsigned)m < SCENARIO_SECURITY_COUNT ? scenario__security_names[m] : "?";
 }
 
 const char *scenario_broker_action_name(enum scenario_broker_action a)

@@ -286,7 +286,7 @@ static const char *suggest(const char *word, const char *const *names, size_t n)
 static int get_enum(struct ctx *c, const struct ynode *n, const char *key,
 		    const char *const *names, size_t count, unsigned *out)
 {
-	char list[384], want[400];
+	char list[512], want[530];
 	const char *s, *hint;
 	int rc;
 
@@ -961,13 +961,45 @@ static int get_fault_option(struct ctx *c, const struct ynode *n, enum fault_opt
  * catalog's; an option given to a kind that has no use for it is an error,
  * so a misplaced parameter never silently does nothing.
  */
+/*
+ * A security fault needs the credentials it replaces: a certificate
+ * (mutual), a password (tls, password), or any identity (impersonate).
+ */
+static int check_security_fault(struct ctx *c, const struct ynode *at, enum scenario_fault_kind k)
+{
+	enum scenario_security m = c->sc->fleet.security;
+	const char *needs = NULL;
+
+	switch (k) {
+	case SCENARIO_FAULT_CERT_EXPIRED:
+	case SCENARIO_FAULT_CERT_FOREIGN_CA:
+		if (m != SCENARIO_SECURITY_MUTUAL)
+			needs = "security: mutual (device certificates)";
+		break;
+	case SCENARIO_FAULT_WRONG_PASSWORD:
+		if (m != SCENARIO_SECURITY_TLS && m != SCENARIO_SECURITY_PASSWORD)
+			needs = "security: tls or password (device passwords)";
+		break;
+	case SCENARIO_FAULT_IMPERSONATE:
+		if (m == SCENARIO_SECURITY_NONE)
+			needs = "a fleet security: other than none (device identities)";
+		break;
+	default:
+		break;
+	}
+	if (!needs)
+		return 0;
+	return fail(c, at, "fault %s needs %s; this fleet has security: %s",
+		    scenario_fault_kind_name(k), needs, scenario_security_name(m));
+}
+
 static int parse_fault(struct ctx *c, const struct ynode *v, struct scenario_step *st)
 {
 	/* target, kind, then every option in the catalog's order */
 	struct field f[2 + FAULT_OPT_COUNT] = { F("target"), F("kind") };
 	struct scenario_fault *fl = &st->fault;
 	const char *names[FAULT_KIND_COUNT];
-	char kinds[400];
+	char kinds[512];
 	unsigned e;
 	int rc;
 
@@ -986,6 +1018,8 @@ static int parse_fault(struct ctx *c, const struct ynode *v, struct scenario_ste
 	if (rc < 0)
 		return rc;
 	fl->kind = (enum scenario_fault_kind)e;
+	if ((rc = check_security_fault(c, f[1].v, fl->kind)) < 0)
+		return rc;
 	for (int id = 0; id < FAULT_OPT_COUNT; id++) {
 		if (f[2 + id].k && !fault_catalog_option((int)e, (enum fault_option_id)id)) {
 			char list[200] = "";
@@ -1671,7 +1705,8 @@ static int parse_network(struct ctx *c, const struct ynode *n, struct scenario_n
 static int parse_fleet(struct ctx *c, const struct ynode *n)
 {
 	struct scenario_fleet *fl = &c->sc->fleet;
-	struct field f[] = { F("broker"), F("connect_rate"), F("groups"), F("network") };
+	struct field f[] = { F("broker"), F("connect_rate"), F("groups"), F("network"),
+			     F("security") };
 	const char *s;
 	size_t i = 0, total = 0;
 	char d[64];
@@ -1710,6 +1745,18 @@ static int parse_fleet(struct ctx *c, const struct ynode *n)
 	}
 	if (f[3].k && (rc = parse_network(c, f[3].v, &fl->network)) < 0)
 		return rc;
+	fl->security = SCENARIO_SECURITY_NONE;
+	fl->security_pos = n->pos;
+	if (f[4].k) {
+		unsigned e;
+
+		rc = get_enum(c, f[4].v, "security", scenario__security_names,
+			      SCENARIO_SECURITY_COUNT, &e);
+		if (rc < 0)
+			return rc;
+		fl->security = (enum scenario_security)e;
+		fl->security_pos = f[4].v->pos;
+	}
 	if (!f[2].k)
 		return fail(c, n, "fleet needs groups:, a list such as [{name: lab, count: 20}]");
 	n = f[2].v;
@@ -1728,6 +1775,14 @@ static int parse_fleet(struct ctx *c, const struct ynode *n)
 		if (rc < 0)
 			return rc;
 	}
+	/* A sketch connects as its source says: robofleet has no way to hand
+	 * it a certificate or a password of its own (docs/security.md). */
+	for (i = 0; fl->security != SCENARIO_SECURITY_NONE && i < fl->n_groups; i++)
+		if (fl->groups[i].sketch)
+			return fail(c, f[4].v, "security: %s: group '%s' runs a sketch, which "
+				    "connects with what its source says, not with per-device "
+				    "credentials; use security: none for sketch fleets",
+				    scenario_security_name(fl->security), fl->groups[i].name);
 	if ((rc = scenario__fleet_expand(c->sc, c->err)) < 0)
 		return rc;
 	return scenario__topics_check(c->sc, c->err);

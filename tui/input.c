@@ -17,7 +17,7 @@ static void menu_build(void)
 	if (menu_count >= 0)
 		return;
 	menu_count = 0;
-	for (int g = FAULT_MENU_NONE + 1; g <= FAULT_MENU_STORAGE; g++)
+	for (int g = FAULT_MENU_NONE + 1; g <= FAULT_MENU_SECURITY; g++)
 		for (int k = 0; k < FAULT_KIND_COUNT; k++)
 			if ((int)fault_catalog[k].menu == g)
 				menu_kinds[menu_count++] = k;

@@ -319,6 +319,49 @@ static void flash_corrupt_clear(struct world_faults *wf, const struct fault_kind
 	wf->flash_corrupt = 0;
 }
 
+/* The credentials a device presents: one shared mode field, so the kinds
+ * replace each other. Acts from the device's next session; the device
+ * starts one at once (as a real one would after its credentials change). */
+static void credentials_apply(struct world_faults *wf, const struct fault_kind_def *k,
+			      const struct fault_params *p, int64_t now_ms)
+{
+	(void)p;
+	(void)now_ms;
+	wf->credential_mode = (uint8_t)k->mode;
+}
+
+static bool credentials_active(const struct world_faults *wf, const struct fault_kind_def *k)
+{
+	return wf->credential_mode == k->mode;
+}
+
+static void credentials_clear(struct world_faults *wf, const struct fault_kind_def *k)
+{
+	(void)k;
+	wf->credential_mode = WORLD_CREDENTIALS_OWN;
+}
+
+static void impersonate_apply(struct world_faults *wf, const struct fault_kind_def *k,
+			      const struct fault_params *p, int64_t now_ms)
+{
+	(void)k;
+	(void)p;
+	(void)now_ms;
+	wf->impersonating = 1;
+}
+
+static bool impersonate_active(const struct world_faults *wf, const struct fault_kind_def *k)
+{
+	(void)k;
+	return wf->impersonating != 0;
+}
+
+static void impersonate_clear(struct world_faults *wf, const struct fault_kind_def *k)
+{
+	(void)k;
+	wf->impersonating = 0;
+}
+
 /* ---- the table ---------------------------------------------------------- */
 
 #define FUNCS(prefix) .apply = prefix##_apply, .clear = prefix##_clear, .active = prefix##_active
@@ -383,6 +426,16 @@ const struct fault_kind_def fault_catalog[FAULT_KIND_COUNT] = {
 			       OPTS(OPT(FOR)), FUNCS(flash_full) },
 	[FAULT_FLASH_CORRUPT] = { "flash_corrupt", FAULT_LAYER_STORAGE, FAULT_MENU_STORAGE, 0,
 				  OPTS(OPT(FOR)), FUNCS(flash_corrupt) },
+	[FAULT_CERT_EXPIRED] = { "cert_expired", FAULT_LAYER_SECURITY, FAULT_MENU_SECURITY,
+				 WORLD_CREDENTIALS_EXPIRED, OPTS(OPT(FOR)), FUNCS(credentials) },
+	[FAULT_CERT_FOREIGN_CA] = { "cert_foreign_ca", FAULT_LAYER_SECURITY, FAULT_MENU_SECURITY,
+				    WORLD_CREDENTIALS_FOREIGN_CA, OPTS(OPT(FOR)),
+				    FUNCS(credentials) },
+	[FAULT_WRONG_PASSWORD] = { "wrong_password", FAULT_LAYER_SECURITY, FAULT_MENU_SECURITY,
+				   WORLD_CREDENTIALS_WRONG_PASSWORD, OPTS(OPT(FOR)),
+				   FUNCS(credentials) },
+	[FAULT_IMPERSONATE] = { "impersonate", FAULT_LAYER_SECURITY, FAULT_MENU_NONE, 0,
+				OPTS(OPT(FOR)), FUNCS(impersonate) },
 };
 
 /* ---- lookups and the operations every user of the table shares ---------- */

@@ -45,6 +45,10 @@ enum fault_kind {
 	FAULT_FLASH_WRITE_FAIL,
 	FAULT_FLASH_FULL,
 	FAULT_FLASH_CORRUPT,
+	FAULT_CERT_EXPIRED,
+	FAULT_CERT_FOREIGN_CA,
+	FAULT_WRONG_PASSWORD,
+	FAULT_IMPERSONATE,
 	FAULT_KIND_COUNT,
 };
 
@@ -54,6 +58,7 @@ enum fault_layer {
 	FAULT_LAYER_DHT,
 	FAULT_LAYER_SONAR,
 	FAULT_LAYER_STORAGE,        /* the emulated flash */
+	FAULT_LAYER_SECURITY,       /* the credentials it presents, whom it claims to be */
 	FAULT_LAYER_COUNT,
 };
 
@@ -150,6 +155,7 @@ enum fault_menu_group {
 	FAULT_MENU_LINK,
 	FAULT_MENU_LINK_COUNTED,    /* link faults that count attempts, not time */
 	FAULT_MENU_STORAGE,
+	FAULT_MENU_SECURITY,
 };
 
 struct fault_kind_def {

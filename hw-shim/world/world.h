@@ -117,6 +117,14 @@ enum world_sonar_mode {
 	WORLD_SONAR_BEYOND_RANGE = 5, /* target past the 4 m range: an echo from 4.3 m */
 };
 
+/* What the device presents to the broker instead of its own credentials. */
+enum world_credential_mode {
+	WORLD_CREDENTIALS_OWN = 0,
+	WORLD_CREDENTIALS_EXPIRED = 1,      /* a certificate past its notAfter */
+	WORLD_CREDENTIALS_FOREIGN_CA = 2,   /* a certificate from a CA the broker does not trust */
+	WORLD_CREDENTIALS_WRONG_PASSWORD = 3,
+};
+
 struct world_faults {
 	uint64_t seed;              /* for this fault set's random choices */
 	/* link */
@@ -144,7 +152,9 @@ struct world_faults {
 	uint32_t flash_fail_ppm;    /* probability a write fails with -EIO */
 	uint8_t flash_full;         /* 1: every write fails with -ENOSPC */
 	uint8_t flash_corrupt;      /* 1: damage one record at each open of the store (boot) */
-	uint16_t flash_pad;
+	/* security (carved out of what was padding: same layout) */
+	uint8_t credential_mode;    /* enum world_credential_mode, from the next session on */
+	uint8_t impersonating;      /* 1: the run publishes as the next robot with this one's credentials */
 };
 
 enum world_power {

@@ -9,6 +9,9 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <stdio.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "device_cli.h"
 
@@ -399,6 +402,93 @@ static void test_device_cli_password_from_environment(void **state)
 	assert_string_equal(o.cfg.password, "");
 }
 
+/* A file in a fresh directory with @mode, for the credential options. */
+static void put_file(const char *path, const char *text, mode_t mode)
+{
+	FILE *f = fopen(path, "w");
+
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+	assert_int_equal(chmod(path, mode), 0);
+}
+
+/* --ca --cert --key --password-file: {id} expanded, files checked at once. */
+static void test_device_cli_credentials(void **state)
+{
+	char dir[] = "/tmp/test_device_cli_XXXXXX";
+	char ca[64], cert[64], key[64], pw[64], cert_t[64], key_t[64], pw_t[64], want[64];
+	struct device_options o;
+	char err[512];
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(ca, sizeof(ca), "%s/ca.crt", dir);
+	snprintf(cert, sizeof(cert), "%s/robot_007.crt", dir);
+	snprintf(key, sizeof(key), "%s/robot_007.key", dir);
+	snprintf(pw, sizeof(pw), "%s/robot_007.password", dir);
+	snprintf(cert_t, sizeof(cert_t), "%s/{id}.crt", dir);
+	snprintf(key_t, sizeof(key_t), "%s/{id}.key", dir);
+	snprintf(pw_t, sizeof(pw_t), "%s/{id}.password", dir);
+	put_file(ca, "ca\n", 0644);
+	put_file(cert, "cert\n", 0644);
+	put_file(key, "key\n", 0600);
+	put_file(pw, "hunter2hunter2\n", 0600);
+	{
+		char *argv[] = { "robofleet-device", "--ca", ca, "--cert", cert_t, "--key", key_t,
+				 "--id", "robot_007" };
+
+		assert_int_equal(device_options_parse(ARGC(argv), argv, &o, err, sizeof(err)), 0);
+		assert_string_equal(o.tls_cert, cert);
+		assert_string_equal(o.tls_key, key);
+		assert_string_equal(o.tls_ca, ca);
+		assert_string_equal(o.cfg.username, ""); /* the certificate says who */
+	}
+	{
+		char *argv[] = { "robofleet-device", "--id", "robot_007", "--password-file", pw_t };
+
+		assert_int_equal(device_options_parse(ARGC(argv), argv, &o, err, sizeof(err)), 0);
+		assert_string_equal(o.cfg.password, "hunter2hunter2");
+		assert_string_equal(o.cfg.username, "robot_007");
+	}
+	{
+		char *argv[] = { "robofleet-device", "--id", "robot_008", "--cert", cert_t, "--key",
+				 key_t, "--ca", ca };
+
+		assert_int_equal(device_options_parse(ARGC(argv), argv, &o, err, sizeof(err)),
+				 -EINVAL);
+		snprintf(want, sizeof(want), "--cert: %s/robot_008.crt: ", dir);
+		assert_memory_equal(err, want, strlen(want));
+	}
+	{
+		char *argv[] = { "robofleet-device", "--id", "robot_007", "--cert", cert };
+
+		assert_int_equal(device_options_parse(ARGC(argv), argv, &o, err, sizeof(err)),
+				 -EINVAL);
+		assert_string_equal(err, "--cert and --key go together");
+	}
+	{
+		char *argv[] = { "robofleet-device", "--id", "robot_007", "--cert", cert, "--key", key };
+
+		assert_int_equal(device_options_parse(ARGC(argv), argv, &o, err, sizeof(err)),
+				 -EINVAL);
+		assert_non_null(strstr(err, "--cert needs --ca"));
+	}
+	{
+		char *argv[] = { "robofleet-device", "--id", "robot_007", "--password-file", pw };
+
+		assert_int_equal(chmod(pw, 0644), 0);
+		assert_int_equal(device_options_parse(ARGC(argv), argv, &o, err, sizeof(err)),
+				 -EINVAL);
+		assert_memory_equal(err, "--password-file: ", 17);
+	}
+	unlink(ca);
+	unlink(cert);
+	unlink(key);
+	unlink(pw);
+	rmdir(dir);
+}
+
 static void test_device_cli_network_defaults(void **state)
 {
 	char *none[] = { "robofleet-device" };
@@ -532,6 +622,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_device_cli_durations),
+		cmocka_unit_test(test_device_cli_credentials),
 		cmocka_unit_test(test_device_cli_bad_durations),
 		cmocka_unit_test(test_device_cli_broker),
 		cmocka_unit_test(test_device_cli_bad_broker),

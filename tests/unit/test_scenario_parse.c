@@ -558,7 +558,7 @@ static void test_scenario_parse_unknown_key(void **state)
 		     "keepalive, topic_style, environment, sketch, device, topics, rooms");
 	assert_error("fleet:\n  colour: red\n",
 		     "t.yaml:2:3: unknown key 'colour' in fleet: allowed keys are broker, "
-		     "connect_rate, groups, network");
+		     "connect_rate, groups, network, security");
 	assert_error(FLEET "  - expect: {status: online, colour: red}\n",
 		     "t.yaml:5:30: unknown key 'colour' in expect: allowed keys are target, "
 		     "within, name, status, messages, rate, value, counter, lost, duplicated, "
@@ -851,10 +851,56 @@ static void test_scenario_parse_targets(void **state)
 		     "wifi_assoc_fail, wifi_weak, dht_no_response, dht_checksum, dht_stuck, "
 		     "dht_spikes, dht_drift, dht_stretched, dht_truncated, sonar_no_echo, "
 		     "sonar_noise, sonar_stuck, sonar_beyond_range, sonar_stuck_high, sonar_silent, "
-		     "flash_write_fail, flash_full, flash_corrupt");
+		     "flash_write_fail, flash_full, flash_corrupt, cert_expired, cert_foreign_ca, "
+		     "wrong_password, impersonate");
 }
 
 /* The emulated flash's faults: their options, defaults, limits and clears. */
+#define SECURE_FLEET(mode)                                    \
+	"fleet:\n"                                             \
+	"  security: " mode "\n"                               \
+	"  groups:\n"                                          \
+	"    - {name: lab, count: 3, id: \"robot_{:03}\"}\n"   \
+	"steps:\n"
+
+/* fleet: security: the modes, and the faults each one allows. */
+static void test_scenario_parse_security(void **state)
+{
+	struct scenario sc;
+
+	(void)state;
+	assert_parses(FLEET "  - wait: 1s\n", &sc);
+	assert_int_equal(sc.fleet.security, SCENARIO_SECURITY_NONE);
+	scenario_free(&sc);
+	assert_parses(SECURE_FLEET("mutual")
+		      "  - fault: {target: robot_001, kind: cert_expired}\n"
+		      "  - fault: {target: robot_002, kind: cert_foreign_ca, for: 5s}\n"
+		      "  - fault: {target: robot_003, kind: impersonate}\n", &sc);
+	assert_int_equal(sc.fleet.security, SCENARIO_SECURITY_MUTUAL);
+	assert_int_equal(sc.steps[0].fault.kind, SCENARIO_FAULT_CERT_EXPIRED);
+	assert_int_equal(sc.steps[1].fault.for_ms, 5000);
+	assert_int_equal(scenario_fault_layer(sc.steps[2].fault.kind), SCENARIO_LAYER_SECURITY);
+	scenario_free(&sc);
+	assert_parses(SECURE_FLEET("tls") "  - fault: {target: all, kind: wrong_password}\n", &sc);
+	assert_int_equal(sc.fleet.security, SCENARIO_SECURITY_TLS);
+	scenario_free(&sc);
+	assert_parses(SECURE_FLEET("password") "  - fault: {target: all, kind: wrong_password}\n", &sc);
+	assert_int_equal(sc.fleet.security, SCENARIO_SECURITY_PASSWORD);
+	scenario_free(&sc);
+	assert_error(SECURE_FLEET("mtls") "  - wait: 1s\n",
+		     "t.yaml:2:13: security: 'mtls' is not one of none, tls, mutual, password (did "
+		     "you mean 'tls'?)");
+	assert_error(SECURE_FLEET("password") "  - fault: {target: all, kind: cert_expired}\n",
+		     "t.yaml:6:32: fault cert_expired needs security: mutual (device certificates); "
+		     "this fleet has security: password");
+	assert_error(SECURE_FLEET("mutual") "  - fault: {target: all, kind: wrong_password}\n",
+		     "t.yaml:6:32: fault wrong_password needs security: tls or password (device "
+		     "passwords); this fleet has security: mutual");
+	assert_error(FLEET "  - fault: {target: all, kind: impersonate}\n",
+		     "t.yaml:5:32: fault impersonate needs a fleet security: other than none "
+		     "(device identities); this fleet has security: none");
+}
+
 static void test_scenario_parse_flash_faults(void **state)
 {
 	struct scenario sc;
@@ -907,13 +953,15 @@ static void test_scenario_parse_flash_faults(void **state)
 		     "wifi_assoc_fail, wifi_weak, dht_no_response, dht_checksum, dht_stuck, "
 		     "dht_spikes, dht_drift, dht_stretched, dht_truncated, sonar_no_echo, "
 		     "sonar_noise, sonar_stuck, sonar_beyond_range, sonar_stuck_high, sonar_silent, "
-		     "flash_write_fail, flash_full, flash_corrupt (did you mean 'flash_full'?)");
+		     "flash_write_fail, flash_full, flash_corrupt, cert_expired, cert_foreign_ca, "
+		     "wrong_password, impersonate (did you mean 'flash_full'?)");
 	assert_error(FLEET "  - clear: {kind: flash_broken}\n",
 		     "t.yaml:5:19: kind: 'flash_broken' is not one of wifi_drop, wifi_flap, "
 		     "wifi_assoc_fail, wifi_weak, dht_no_response, dht_checksum, dht_stuck, "
 		     "dht_spikes, dht_drift, dht_stretched, dht_truncated, sonar_no_echo, "
 		     "sonar_noise, sonar_stuck, sonar_beyond_range, sonar_stuck_high, sonar_silent, "
-		     "flash_write_fail, flash_full, flash_corrupt");
+		     "flash_write_fail, flash_full, flash_corrupt, cert_expired, cert_foreign_ca, "
+		     "wrong_password, impersonate");
 }
 
 /* Every fault kind takes its own options, with defaults, and no others. */
@@ -1271,6 +1319,12 @@ static void test_scenario_parse_firmware(void **state)
 	write_file("fw.sh", "#!/bin/sh\nexec true\n", 0755);
 	write_file("plain.sh", "#!/bin/sh\n", 0644);
 
+	/* A sketch connects as its source says: no per-device credentials. */
+	assert_string_equal(error_in_dir("fleet: {security: tls, groups: [{name: a, count: 1, "
+					 "sketch: blink}]}\nsteps:\n  - wait: 1s\n"),
+			    ":1:19: security: tls: group 'a' runs a sketch, which connects with "
+			    "what its source says, not with per-device credentials; use "
+			    "security: none for sketch fleets");
 	rc = parse_in_dir("fleet:\n"
 			  "  groups:\n"
 			  "    - {name: a, count: 2, sketch: blink}\n"
@@ -1637,6 +1691,7 @@ int main(void)
 		cmocka_unit_test(test_scenario_parse_expect_errors),
 		cmocka_unit_test(test_scenario_parse_fault_options),
 		cmocka_unit_test(test_scenario_parse_flash_faults),
+		cmocka_unit_test(test_scenario_parse_security),
 		cmocka_unit_test(test_scenario_parse_checks),
 		cmocka_unit_test(test_scenario_parse_document_errors),
 		cmocka_unit_test(test_scenario_parse_yaml_errors),

@@ -69,6 +69,7 @@ static struct mosquitto *abandoned; /* given up over a dead link, socket untouch
 static bool lib_ready;
 static bool connected;      /* CONNACK accepted and not lost since */
 static bool closed_by_us;   /* report on_disconnect(expected) once */
+static bool dropped;        /* posix_mqtt_drop(): report on_disconnect(lost) once */
 static bool in_service;     /* inside libmosquitto's loop: callbacks may run */
 static bool drop_pending;   /* hal_mqtt_disconnect() from a callback */
 static bool drop_silent;    /* ... with the link down */
@@ -130,6 +131,9 @@ static void cb_connect(struct mosquitto *m, void *obj, int rc)
 	(void)m;
 	(void)obj;
 	connected = rc == 0;
+	if (rc != 0)
+		LOG_WARN("broker refused the connection: %s (CONNACK %d)",
+			 mosquitto_connack_string(rc), rc);
 	cbs->on_connect(cb_ctx, rc);
 }
 
@@ -148,6 +152,16 @@ static void cb_message(struct mosquitto *m, void *obj, const struct mosquitto_me
 	if (msg->payloadlen < 0)
 		return;
 	cbs->on_message(cb_ctx, msg->topic, msg->payload, (size_t)msg->payloadlen);
+}
+
+/* libmosquitto's own account of a failure (a TLS alert from the broker,
+ * a certificate that did not verify): the one place that says why. */
+static void cb_log(struct mosquitto *m, void *obj, int level, const char *text)
+{
+	(void)m;
+	(void)obj;
+	if (level == MOSQ_LOG_ERR)
+		LOG_WARN("mqtt: %s", text);
 }
 
 static void cb_publish(struct mosquitto *m, void *obj, int mid)
@@ -252,17 +266,25 @@ static void abandon_session(void)
 	forget_inflight();
 }
 
-static int setup_tls(void)
+/* TLS and the password as this session presents them (the hook may
+ * replace the configured ones). */
+static int setup_credentials(const char *password_configured, const char **password)
 {
+	struct posix_mqtt_tls tls = { tls_ca, tls_cert, tls_key };
 	int rc;
 
-	if (!tls_ca[0])
+	*password = password_configured;
+	if (hooks && hooks->credentials)
+		hooks->credentials(hooks->ctx, &tls, password);
+	if (!tls.ca_file || !tls.ca_file[0])
 		return MOSQ_ERR_SUCCESS;
-	rc = mosquitto_tls_set(mosq, tls_ca, NULL, tls_cert[0] ? tls_cert : NULL,
-			       tls_key[0] ? tls_key : NULL, NULL);
+	rc = mosquitto_tls_set(mosq, tls.ca_file, NULL,
+			       tls.cert_file && tls.cert_file[0] ? tls.cert_file : NULL,
+			       tls.key_file && tls.key_file[0] ? tls.key_file : NULL, NULL);
 	if (rc != MOSQ_ERR_SUCCESS)
 		LOG_ERROR("TLS setup failed: %s (CA %s, cert %s, key %s)", mosquitto_strerror(rc),
-			  tls_ca, tls_cert[0] ? tls_cert : "-", tls_key[0] ? tls_key : "-");
+			  tls.ca_file, tls.cert_file && tls.cert_file[0] ? tls.cert_file : "-",
+			  tls.key_file && tls.key_file[0] ? tls.key_file : "-");
 	return rc;
 }
 
@@ -281,6 +303,7 @@ static int from_mosq(int rc)
 
 int hal_mqtt_connect(const struct hal_mqtt_connect_opts *o)
 {
+	const char *password;
 	int rc;
 
 	if (!o || !o->client_id || !o->host || o->port == 0 || !cbs)
@@ -300,12 +323,13 @@ int hal_mqtt_connect(const struct hal_mqtt_connect_opts *o)
 	mosquitto_disconnect_callback_set(mosq, cb_disconnect);
 	mosquitto_message_callback_set(mosq, cb_message);
 	mosquitto_publish_callback_set(mosq, cb_publish);
-	rc = setup_tls();
+	mosquitto_log_callback_set(mosq, cb_log);
+	rc = setup_credentials(o->password, &password);
 	if (rc == MOSQ_ERR_SUCCESS && o->will)
 		rc = mosquitto_will_set(mosq, o->will->topic, (int)o->will->payload_len,
 					o->will->payload, o->will->qos, o->will->retain);
 	if (rc == MOSQ_ERR_SUCCESS && o->username)
-		rc = mosquitto_username_pw_set(mosq, o->username, o->password);
+		rc = mosquitto_username_pw_set(mosq, o->username, password);
 	if (rc == MOSQ_ERR_SUCCESS) {
 		errno = 0;
 		/* Resolves the name here (blocking getaddrinfo), then connects
@@ -319,7 +343,16 @@ int hal_mqtt_connect(const struct hal_mqtt_connect_opts *o)
 		return err == -ENOTCONN ? -EIO : err;
 	}
 	closed_by_us = false;
+	dropped = false;
 	return 0;
+}
+
+void posix_mqtt_drop(void)
+{
+	if (!mosq || in_service)
+		return;
+	drop_session();
+	dropped = true;
 }
 
 /* Hold a publish back for as long as the link says this packet takes. */
@@ -485,6 +518,11 @@ int hal_mqtt_service(void)
 		closed_by_us = false;
 		cbs->on_disconnect(cb_ctx, true);
 	}
+	if (dropped) {
+		dropped = false;
+		cbs->on_disconnect(cb_ctx, false);
+		return -ECONNRESET;
+	}
 	if (!mosq)
 		return 0;
 	/* No link, no bytes: the session waits for the firmware to notice. */
@@ -515,7 +553,8 @@ int hal_mqtt_service(void)
 	}
 	/* The session broke (EOF, reset, keepalive timeout, refused, TLS). */
 	if (rc == MOSQ_ERR_TLS)
-		LOG_WARN("TLS session failed (check tls_ca_file and the broker's certificate)");
+		LOG_WARN("TLS session failed (the line before says why: check the CA, the "
+			 "certificate and key, and the broker's certificate)");
 	drop_session();
 	cbs->on_disconnect(cb_ctx, false);
 	return -ECONNRESET;

@@ -44,6 +44,13 @@ struct posix_mqtt_hooks {
 	 * instead). NULL: at once.
 	 */
 	int (*transmit)(void *ctx, uint32_t *delay_ms);
+	/*
+	 * Called as each session starts, with the TLS files and the password
+	 * it will present (NULL: none); may point either elsewhere, as a
+	 * device whose credentials were replaced would present others.
+	 * NULL: as configured.
+	 */
+	void (*credentials)(void *ctx, struct posix_mqtt_tls *tls, const char **password);
 	void *ctx;
 };
 
@@ -51,6 +58,12 @@ struct posix_mqtt_hooks {
 int posix_mqtt_set_tls(const struct posix_mqtt_tls *tls);
 /* Kept by pointer until replaced; NULL removes them. */
 void posix_mqtt_set_hooks(const struct posix_mqtt_hooks *hooks);
+/*
+ * End the session now, as a broker closing the connection would: the
+ * firmware learns it lost the session at its next service and connects
+ * again (with whatever credentials the hook then gives). No-op without one.
+ */
+void posix_mqtt_drop(void);
 /* Close the session without a word and release libmosquitto (at exit). */
 void posix_mqtt_teardown(void);
 
