@@ -1,5 +1,6 @@
 /* The ESP-AT driver's MQTT session against recorded module transcripts:
- * connect with a will, publish through the '>' prompt, messages split
+ * connect with a will, over TLS (the scheme), refused connects and which
+ * step refused them, publish through the '>' prompt, messages split
  * anywhere, publish failures, the session lost and the module rebooting. */
 #include <stdarg.h>
 #include <stddef.h>
@@ -92,6 +93,94 @@ static void test_esp_at_mqtt_conn_error_is_a_disconnect(void **state)
 	assert_int_equal(esp_at_mqtt_connect(&f.at, &opts), 0);
 	esp_at_poll(&f.at, f.now);
 	assert_string_equal(fake_take(&f), "AT+MQTTCLEAN=0\r\n");
+}
+
+/* Synced and joined, a connect started with @scheme, CLEAN answered:
+ * AT+MQTTUSERCFG is what the driver has just written. */
+static const char *start_connect(struct fake *f, unsigned int scheme)
+{
+	fake_init(f);
+	fake_sync(f);
+	assert_int_equal(esp_at_mqtt_set_scheme(&f->at, scheme), 0);
+	esp_at_link_connect(&f->at);
+	esp_at_poll(&f->at, f->now);
+	fake_rx(f, "\r\nOK\r\n");
+	fake_rx(f, "\r\nOK\r\n"); /* CWJAP? */
+	fake_take(f);
+	assert_int_equal(esp_at_mqtt_connect(&f->at, &opts), 0);
+	esp_at_poll(&f->at, f->now);
+	assert_string_equal(fake_take(f), "AT+MQTTCLEAN=0\r\n");
+	fake_rx(f, "\r\nERROR\r\n");
+	return fake_take(f);
+}
+
+static void test_esp_at_mqtt_scheme(void **state)
+{
+	struct fake f;
+
+	(void)state;
+	fake_init(&f);
+	assert_int_equal(f.at.scheme, ESP_AT_SCHEME_TCP);
+	assert_int_equal(esp_at_mqtt_set_scheme(&f.at, 0), -EINVAL);
+	assert_int_equal(esp_at_mqtt_set_scheme(&f.at, 6), -EINVAL); /* WebSocket */
+	assert_int_equal(f.at.scheme, ESP_AT_SCHEME_TCP);
+	assert_string_equal(start_connect(&f, ESP_AT_SCHEME_TLS_MUTUAL),
+			    "AT+MQTTUSERCFG=0,5,\"robot_001\",\"\",\"\",0,0,\"\"\r\n");
+	fake_rx(&f, "\r\nOK\r\n");
+	fake_take(&f);
+	fake_rx(&f, "\r\nOK\r\n");
+	assert_string_equal(fake_take(&f), "AT+MQTTCONN=0,\"10.0.0.2\",1883,0\r\n");
+	fake_rx(&f, "+MQTTCONNECTED:0,5,\"10.0.0.2\",\"1883\",\"\",0\r\n\r\nOK\r\n");
+	assert_int_equal(f.connects, 1);
+	assert_int_equal(f.at.conn_fail, ESP_CMD_NONE);
+	assert_int_equal(f.at.stats.conn_failed, 0);
+}
+
+/* A TLS scheme whose certificates the module does not hold. */
+static void test_esp_at_mqtt_usercfg_refused(void **state)
+{
+	struct fake f;
+
+	(void)state;
+	assert_string_equal(start_connect(&f, 3),
+			    "AT+MQTTUSERCFG=0,3,\"robot_001\",\"\",\"\",0,0,\"\"\r\n");
+	fake_rx(&f, "\r\nERROR\r\n");
+	assert_int_equal(f.disconnects, 1);
+	assert_int_equal(f.connects, 0);
+	assert_int_equal(f.at.conn_fail, ESP_CMD_USERCFG);
+	assert_int_equal(f.at.stats.conn_failed, 1);
+	assert_string_equal(fake_take(&f), "AT+MQTTCLEAN=0\r\n");
+	/* the next connect starts with no failure to explain */
+	fake_rx(&f, "\r\nOK\r\n");
+	assert_int_equal(esp_at_mqtt_connect(&f.at, &opts), 0);
+	assert_int_equal(f.at.conn_fail, ESP_CMD_NONE);
+}
+
+/* A handshake the broker (or the module) refused: +MQTTDISCONNECTED, then
+ * AT+MQTTCONN's ERROR; in either order it is one failure, one disconnect. */
+static void test_esp_at_mqtt_tls_handshake_refused(void **state)
+{
+	static const char *const replies[] = {
+		"+MQTTDISCONNECTED:0\r\n\r\nERROR\r\n",
+		"\r\nERROR\r\n+MQTTDISCONNECTED:0\r\n",
+	};
+
+	(void)state;
+	for (unsigned int i = 0; i < 2; i++) {
+		struct fake f;
+
+		start_connect(&f, ESP_AT_SCHEME_TLS_MUTUAL);
+		fake_rx(&f, "\r\nOK\r\n");
+		fake_take(&f);
+		fake_rx(&f, "\r\nOK\r\n");
+		assert_string_equal(fake_take(&f), "AT+MQTTCONN=0,\"10.0.0.2\",1883,0\r\n");
+		fake_rx(&f, replies[i]);
+		assert_int_equal(f.connects, 0);
+		assert_int_equal(f.disconnects, 1);
+		assert_int_equal(f.at.conn_fail, ESP_CMD_CONN);
+		assert_int_equal(f.at.stats.conn_failed, 1);
+		assert_int_equal(f.at.mqtt, ESP_MQTT_IDLE);
+	}
 }
 
 static void test_esp_at_mqtt_publish_through_prompt(void **state)
@@ -315,6 +404,9 @@ int main(void)
 		cmocka_unit_test(test_esp_at_mqtt_connect_transcript),
 		cmocka_unit_test(test_esp_at_mqtt_connect_needs_link),
 		cmocka_unit_test(test_esp_at_mqtt_conn_error_is_a_disconnect),
+		cmocka_unit_test(test_esp_at_mqtt_scheme),
+		cmocka_unit_test(test_esp_at_mqtt_usercfg_refused),
+		cmocka_unit_test(test_esp_at_mqtt_tls_handshake_refused),
 		cmocka_unit_test(test_esp_at_mqtt_publish_through_prompt),
 		cmocka_unit_test(test_esp_at_mqtt_qos0_is_not_acked),
 		cmocka_unit_test(test_esp_at_mqtt_publish_fail_retries_then_drops_session),

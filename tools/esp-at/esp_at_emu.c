@@ -5,6 +5,14 @@
  * (QEMU's -serial tcp:, socat, a test) connects to, and carries the MQTT
  * commands to a real broker with libmosquitto.
  *
+ * MQTT over TLS: AT+MQTTUSERCFG's scheme picks TCP (1) or TLS without
+ * verification (2), verifying the broker (3), with a client certificate
+ * (4), or both (5), as ESP-AT does, from the certificates "flashed" into
+ * the module's mqtt_ca, mqtt_cert and mqtt_key partitions (--ca, --cert,
+ * --key). A scheme that needs a partition the module does not hold is an
+ * ERROR; a connection that fails, TLS handshake included, is
+ * +MQTTDISCONNECTED:0 then ERROR.
+ *
  * Faults on demand, for tests: SIGUSR1 drops the broker connection without
  * DISCONNECT (the broker then publishes the will) and reports
  * +MQTTDISCONNECTED:0; SIGUSR2 reboots the module (`ready`, state lost).
@@ -29,6 +37,10 @@
 #define ARG_BYTES 512
 #define RAW_MAX 8192
 #define VERSION "robofleet-esp-at 0.1.0 (ESP-AT 2.2.0.0 subset)"
+#define SCHEME_TLS_MAX 5          /* 6-10 are WebSocket: not emulated */
+/* libmosquitto turns TLS on only with a trust store; the schemes that do
+ * not verify the broker never consult it. */
+#define UNUSED_TRUST_STORE "/etc/ssl/certs"
 
 enum pending { P_NONE, P_CONNACK, P_PUBACK, P_SUBACK };
 
@@ -37,6 +49,8 @@ static volatile sig_atomic_t drop_requested, reset_requested, stop_requested;
 static struct {
 	const char *broker_host;  /* override what AT+MQTTCONN names */
 	int broker_port;
+	/* The certificate partitions, as flashed in manufacturing (NULL: empty). */
+	const char *part_ca, *part_cert, *part_key;
 	bool verbose;
 	int client;               /* the serial side, -1 when nobody is attached */
 	bool echo;
@@ -54,6 +68,7 @@ static struct {
 
 	struct mosquitto *mosq;
 	bool connected;
+	int scheme;               /* AT+MQTTUSERCFG's; 0: not configured */
 	char client_id[ARG_BYTES], user[ARG_BYTES], pass[ARG_BYTES];
 	int keepalive;
 	bool clean;
@@ -142,8 +157,10 @@ static void on_connect(struct mosquitto *mq, void *ud, int rc)
 	m.pending = P_NONE;
 	if (rc == 0) {
 		m.connected = true;
-		logf_("connected to %s:%d as %s", m.conn_host, m.conn_port, m.client_id);
-		outf("+MQTTCONNECTED:0,1,\"%s\",\"%d\",\"\",0\r\n\r\nOK\r\n", m.conn_host, m.conn_port);
+		logf_("connected to %s:%d as %s (scheme %d)", m.conn_host, m.conn_port, m.client_id,
+		      m.scheme);
+		outf("+MQTTCONNECTED:0,%d,\"%s\",\"%d\",\"\",0\r\n\r\nOK\r\n", m.scheme, m.conn_host,
+		     m.conn_port);
 	} else {
 		logf_("broker refused: %s", mosquitto_connack_string(rc));
 		outs("+MQTTDISCONNECTED:0\r\n\r\nERROR\r\n");
@@ -155,9 +172,15 @@ static void on_disconnect(struct mosquitto *mq, void *ud, int rc)
 	(void)mq;
 	(void)ud;
 	logf_("broker connection closed (%d)", rc);
-	if (m.pending == P_CONNACK)
-		outs("\r\nERROR\r\n");
-	else if (m.pending == P_PUBACK)
+	if (m.pending == P_CONNACK) {
+		/* A connect that failed (a TLS handshake refused by either side):
+		 * ESP-AT reports the session's end, then AT+MQTTCONN's ERROR. */
+		m.pending = P_NONE;
+		m.connected = false;
+		outs("+MQTTDISCONNECTED:0\r\n\r\nERROR\r\n");
+		return;
+	}
+	if (m.pending == P_PUBACK)
 		outs("\r\n+MQTTPUB:FAIL\r\n");
 	else if (m.pending == P_SUBACK)
 		outs("\r\nERROR\r\n");
@@ -198,6 +221,32 @@ static void on_message(struct mosquitto *mq, void *ud, const struct mosquitto_me
 	outs("\r\n");
 }
 
+/* libmosquitto's own account of a failure (OpenSSL's alerts), for -v. */
+static void on_log(struct mosquitto *mq, void *ud, int level, const char *text)
+{
+	(void)mq;
+	(void)ud;
+	if (level & (MOSQ_LOG_ERR | MOSQ_LOG_WARNING))
+		logf_("libmosquitto: %s", text);
+}
+
+/* TLS as the scheme says, with the module's partitions. */
+static int tls_setup(void)
+{
+	bool verify = m.scheme == 3 || m.scheme == 5;
+	bool client_cert = m.scheme == 4 || m.scheme == 5;
+	int rc;
+
+	rc = mosquitto_tls_set(m.mosq, verify ? m.part_ca : NULL, verify ? NULL : UNUSED_TRUST_STORE,
+			       client_cert ? m.part_cert : NULL, client_cert ? m.part_key : NULL,
+			       NULL);
+	if (rc == MOSQ_ERR_SUCCESS)
+		rc = mosquitto_tls_opts_set(m.mosq, verify ? 1 : 0, NULL, NULL);
+	if (rc == MOSQ_ERR_SUCCESS && !verify)
+		rc = mosquitto_tls_insecure_set(m.mosq, true);
+	return rc;
+}
+
 static void mqtt_connect(void)
 {
 	const char *host = m.broker_host ? m.broker_host : m.conn_host;
@@ -215,6 +264,13 @@ static void mqtt_connect(void)
 	mosquitto_publish_callback_set(m.mosq, on_publish);
 	mosquitto_subscribe_callback_set(m.mosq, on_subscribe);
 	mosquitto_message_callback_set(m.mosq, on_message);
+	mosquitto_log_callback_set(m.mosq, on_log);
+	if (m.scheme > 1 && (rc = tls_setup()) != MOSQ_ERR_SUCCESS) {
+		logf_("TLS set-up: %s", mosquitto_strerror(rc));
+		mqtt_close(false);
+		outs("\r\nERROR\r\n");
+		return;
+	}
 	if (m.user[0])
 		mosquitto_username_pw_set(m.mosq, m.user, m.pass[0] ? m.pass : NULL);
 	if (m.lwt_topic[0])
@@ -224,7 +280,7 @@ static void mqtt_connect(void)
 	if (rc != MOSQ_ERR_SUCCESS) {
 		logf_("connect %s:%d: %s", host, port, mosquitto_strerror(rc));
 		mqtt_close(false);
-		outs("\r\nERROR\r\n");
+		outs("+MQTTDISCONNECTED:0\r\n\r\nERROR\r\n");
 		return;
 	}
 	m.pending = P_CONNACK;
@@ -307,10 +363,41 @@ static void module_reset(void)
 {
 	mqtt_close(false); /* power gone: no DISCONNECT, the will fires */
 	m.joined = false;
+	m.scheme = 0;
 	m.echo = true;
 	m.raw = false;
 	m.line_len = 0;
 	outs("\r\nets Jan  8 2013,rst cause:2, boot mode:(3,7)\r\n\r\nready\r\n");
+}
+
+/*
+ * Whether the module can take this AT+MQTTUSERCFG: a scheme it emulates,
+ * certificate and CA ID 0 (the only ones ESP-AT has), and the partitions
+ * the scheme reads.
+ */
+static bool usercfg_scheme_ok(int scheme, const char *cert_key_id, const char *ca_id)
+{
+	bool verify = scheme == 3 || scheme == 5;
+	bool client_cert = scheme == 4 || scheme == 5;
+
+	if (scheme < 1 || scheme > SCHEME_TLS_MAX) {
+		logf_("scheme %d: not emulated (1 TCP, 2-5 TLS)", scheme);
+		return false;
+	}
+	if (strcmp(cert_key_id, "0") || strcmp(ca_id, "0")) {
+		logf_("certificate and CA ID must be 0");
+		return false;
+	}
+	if (verify && !m.part_ca) {
+		logf_("scheme %d verifies the broker: no mqtt_ca in this module (--ca)", scheme);
+		return false;
+	}
+	if (client_cert && (!m.part_cert || !m.part_key)) {
+		logf_("scheme %d presents a client certificate: no mqtt_cert/mqtt_key in this "
+		      "module (--cert, --key)", scheme);
+		return false;
+	}
+	return true;
 }
 
 static void handle(const char *l)
@@ -361,6 +448,11 @@ static void handle(const char *l)
 		cmd_ok();
 		outs("WIFI DISCONNECT\r\n");
 	} else if (!strncmp(l, "AT+MQTTUSERCFG=", 15) && n == 8) {
+		if (!usercfg_scheme_ok(atoi(a[1]), a[5], a[6])) {
+			cmd_error();
+			return;
+		}
+		m.scheme = atoi(a[1]);
 		snprintf(m.client_id, sizeof(m.client_id), "%s", a[2]);
 		snprintf(m.user, sizeof(m.user), "%s", a[3]);
 		snprintf(m.pass, sizeof(m.pass), "%s", a[4]);
@@ -374,7 +466,7 @@ static void handle(const char *l)
 		m.lwt_retain = atoi(a[6]) != 0;
 		cmd_ok();
 	} else if (!strncmp(l, "AT+MQTTCONN=", 12) && n >= 3) {
-		if (!m.joined || m.connected) {
+		if (!m.joined || m.connected || !m.scheme) {
 			cmd_error();
 			return;
 		}
@@ -382,8 +474,8 @@ static void handle(const char *l)
 		m.conn_port = atoi(a[2]);
 		mqtt_connect();
 	} else if (!strcmp(l, "AT+MQTTCONN?")) {
-		outf("+MQTTCONN:0,%d,1,\"%s\",\"%d\",\"\",0\r\n", m.connected ? 4 : 0, m.conn_host,
-		     m.conn_port);
+		outf("+MQTTCONN:0,%d,%d,\"%s\",\"%d\",\"\",0\r\n", m.connected ? 4 : m.scheme ? 1 : 0,
+		     m.scheme, m.conn_host, m.conn_port);
 		cmd_ok();
 	} else if (!strncmp(l, "AT+MQTTPUB=", 11) && n == 5) {
 		int qos = atoi(a[3]);
@@ -452,6 +544,7 @@ static void handle(const char *l)
 		mosquitto_unsubscribe(m.mosq, NULL, a[1]);
 		cmd_ok();
 	} else if (!strncmp(l, "AT+MQTTCLEAN=", 13)) {
+		m.scheme = 0; /* everything released: AT+MQTTUSERCFG again */
 		if (!m.mosq) {
 			cmd_error();
 			return;
@@ -503,16 +596,24 @@ static void on_signal(int sig)
 
 static void usage(FILE *f)
 {
-	fputs("usage: robofleet-esp-at [--listen [ADDR:]PORT] [--broker HOST:PORT] [--port-file FILE] [-v]\n"
+	fputs("usage: robofleet-esp-at [--listen [ADDR:]PORT] [--broker HOST:PORT] [--port-file FILE]\n"
+	      "                        [--ca FILE] [--cert FILE --key FILE] [-v]\n"
 	      "\n"
 	      "An ESP-AT WiFi module on the host: the AT subset of Espressif's ESP-AT\n"
 	      "(AT, ATE0/1, AT+RST, AT+GMR, AT+CWMODE, AT+CWJAP, AT+CWQAP, AT+MQTTUSERCFG,\n"
 	      "AT+MQTTCONNCFG, AT+MQTTCONN, AT+MQTTPUB, AT+MQTTPUBRAW, AT+MQTTSUB,\n"
-	      "AT+MQTTUNSUB, AT+MQTTCLEAN) on a TCP socket, bridged to an MQTT broker.\n"
+	      "AT+MQTTUNSUB, AT+MQTTCLEAN) on a TCP socket, bridged to an MQTT broker,\n"
+	      "over TCP or TLS as AT+MQTTUSERCFG's scheme says (1 TCP; TLS: 2 unverified,\n"
+	      "3 verifying the broker, 4 with a client certificate, 5 both).\n"
 	      "\n"
 	      "  --listen [ADDR:]PORT  serial side (default 127.0.0.1:0, a free port)\n"
 	      "  --broker HOST:PORT    connect here whatever AT+MQTTCONN names\n"
 	      "  --port-file FILE      write the listening port to FILE once ready\n"
+	      "  --ca FILE             the module's mqtt_ca partition: the CA (PEM) that\n"
+	      "                        schemes 3 and 5 verify the broker with\n"
+	      "  --cert FILE, --key FILE\n"
+	      "                        its mqtt_cert and mqtt_key partitions: the client\n"
+	      "                        certificate and key (PEM) of schemes 4 and 5\n"
 	      "  -v, --verbose         log the AT traffic to stderr\n"
 	      "\n"
 	      "SIGUSR1 drops the broker connection without DISCONNECT (the will fires);\n"
@@ -553,6 +654,9 @@ int main(int argc, char **argv)
 		{ "listen", required_argument, NULL, 'l' },
 		{ "broker", required_argument, NULL, 'b' },
 		{ "port-file", required_argument, NULL, 'p' },
+		{ "ca", required_argument, NULL, 'A' },
+		{ "cert", required_argument, NULL, 'C' },
+		{ "key", required_argument, NULL, 'K' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -582,6 +686,19 @@ int main(int argc, char **argv)
 		case 'p':
 			port_file = optarg;
 			break;
+		case 'A':
+		case 'C':
+		case 'K':
+			/* A partition that cannot be read is a test set-up error,
+			 * not something to find out at the first connect. */
+			if (access(optarg, R_OK) != 0) {
+				fprintf(stderr, "robofleet-esp-at: --%s %s: %s\n",
+					c == 'A' ? "ca" : c == 'C' ? "cert" : "key", optarg,
+					strerror(errno));
+				return 2;
+			}
+			*(c == 'A' ? &m.part_ca : c == 'C' ? &m.part_cert : &m.part_key) = optarg;
+			break;
 		case 'v':
 			m.verbose = true;
 			break;
@@ -592,6 +709,10 @@ int main(int argc, char **argv)
 			usage(stderr);
 			return 2;
 		}
+	}
+	if (!m.part_cert != !m.part_key) {
+		fprintf(stderr, "robofleet-esp-at: --cert and --key go together\n");
+		return 2;
 	}
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;
@@ -658,6 +779,7 @@ int main(int argc, char **argv)
 					m.client = -1;
 					mqtt_close(false);
 					m.joined = false;
+					m.scheme = 0;
 					m.raw = false;
 					m.line_len = 0;
 				}

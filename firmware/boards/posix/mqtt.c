@@ -70,6 +70,8 @@ static bool lib_ready;
 static bool connected;      /* CONNACK accepted and not lost since */
 static bool closed_by_us;   /* report on_disconnect(expected) once */
 static bool dropped;        /* posix_mqtt_drop(): report on_disconnect(lost) once */
+static bool session_tls;    /* this session runs over TLS */
+static bool session_answered; /* ... and the broker sent a CONNACK, yes or no */
 static bool in_service;     /* inside libmosquitto's loop: callbacks may run */
 static bool drop_pending;   /* hal_mqtt_disconnect() from a callback */
 static bool drop_silent;    /* ... with the link down */
@@ -131,6 +133,7 @@ static void cb_connect(struct mosquitto *m, void *obj, int rc)
 	(void)m;
 	(void)obj;
 	connected = rc == 0;
+	session_answered = true;
 	if (rc != 0)
 		LOG_WARN("broker refused the connection: %s (CONNACK %d)",
 			 mosquitto_connack_string(rc), rc);
@@ -276,7 +279,8 @@ static int setup_credentials(const char *password_configured, const char **passw
 	*password = password_configured;
 	if (hooks && hooks->credentials)
 		hooks->credentials(hooks->ctx, &tls, password);
-	if (!tls.ca_file || !tls.ca_file[0])
+	session_tls = tls.ca_file && tls.ca_file[0];
+	if (!session_tls)
 		return MOSQ_ERR_SUCCESS;
 	rc = mosquitto_tls_set(mosq, tls.ca_file, NULL,
 			       tls.cert_file && tls.cert_file[0] ? tls.cert_file : NULL,
@@ -286,6 +290,29 @@ static int setup_credentials(const char *password_configured, const char **passw
 			  tls.ca_file, tls.cert_file && tls.cert_file[0] ? tls.cert_file : "-",
 			  tls.key_file && tls.key_file[0] ? tls.key_file : "-");
 	return rc;
+}
+
+/*
+ * A TLS session that ended before any CONNACK. OpenSSL's own words come
+ * through cb_log when the broker's alert arrived, but a broker refusing a
+ * client certificate often resets the connection first, and the alert is
+ * lost with it: then this line is all there is. @err: errno after the call.
+ */
+static bool log_tls_failure(int rc, int err)
+{
+	if (!session_tls || session_answered)
+		return false;
+	if (rc != MOSQ_ERR_TLS && rc != MOSQ_ERR_ERRNO && rc != MOSQ_ERR_CONN_LOST &&
+	    rc != MOSQ_ERR_NO_CONN)
+		return false; /* set-up errors have their own line */
+	/* Nothing reached TLS: the broker is not there, the robot says so. */
+	if (rc == MOSQ_ERR_ERRNO && (err == ECONNREFUSED || err == EHOSTUNREACH ||
+				     err == ENETUNREACH || err == ETIMEDOUT))
+		return false;
+	LOG_WARN("TLS session failed before a CONNACK (%s): a certificate refused by either "
+		 "side? check the CA, certificate, key and their dates",
+		 rc == MOSQ_ERR_ERRNO && err ? strerror(err) : mosquitto_strerror(rc));
+	return true;
 }
 
 static int from_mosq(int rc)
@@ -324,6 +351,7 @@ int hal_mqtt_connect(const struct hal_mqtt_connect_opts *o)
 	mosquitto_message_callback_set(mosq, cb_message);
 	mosquitto_publish_callback_set(mosq, cb_publish);
 	mosquitto_log_callback_set(mosq, cb_log);
+	session_answered = false;
 	rc = setup_credentials(o->password, &password);
 	if (rc == MOSQ_ERR_SUCCESS && o->will)
 		rc = mosquitto_will_set(mosq, o->will->topic, (int)o->will->payload_len,
@@ -337,8 +365,9 @@ int hal_mqtt_connect(const struct hal_mqtt_connect_opts *o)
 		rc = mosquitto_connect_async(mosq, o->host, o->port, o->keepalive_s);
 	}
 	if (rc != MOSQ_ERR_SUCCESS) {
-		int err = from_mosq(rc);
+		int saved_errno = errno, err = from_mosq(rc);
 
+		log_tls_failure(rc, saved_errno);
 		drop_session();
 		return err == -ENOTCONN ? -EIO : err;
 	}
@@ -512,7 +541,7 @@ int hal_mqtt_disconnect(void)
 
 int hal_mqtt_service(void)
 {
-	int rc;
+	int rc, err;
 
 	if (closed_by_us) {
 		closed_by_us = false;
@@ -529,11 +558,13 @@ int hal_mqtt_service(void)
 	if (!link_up())
 		return 0;
 	in_service = true;
+	errno = 0;
 	rc = mosquitto_loop_read(mosq, 1);
 	if (rc == MOSQ_ERR_SUCCESS && !drop_pending && mosquitto_want_write(mosq))
 		rc = mosquitto_loop_write(mosq, 1);
 	if (rc == MOSQ_ERR_SUCCESS && !drop_pending)
 		rc = mosquitto_loop_misc(mosq);
+	err = errno;
 	in_service = false;
 	if (drop_pending) {
 		drop_pending = false;
@@ -552,7 +583,7 @@ int hal_mqtt_service(void)
 		return 0;
 	}
 	/* The session broke (EOF, reset, keepalive timeout, refused, TLS). */
-	if (rc == MOSQ_ERR_TLS)
+	if (!log_tls_failure(rc, err) && rc == MOSQ_ERR_TLS)
 		LOG_WARN("TLS session failed (the line before says why: check the CA, the "
 			 "certificate and key, and the broker's certificate)");
 	drop_session();

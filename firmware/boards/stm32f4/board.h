@@ -78,6 +78,11 @@ int stm32_config_to_robot(const struct stm32_config *c, struct robot_config *cfg
 void stm32_console_poll(void);
 
 /* ---- esp_hal.c ---- */
+/* AT+MQTTUSERCFG's scheme, a build option: 1 MQTT over TCP, 5 TLS with the
+ * module's CA and client certificate (esp_at.h lists them all). */
+#ifndef STM32_MQTT_SCHEME
+#define STM32_MQTT_SCHEME 1
+#endif
 void stm32_esp_init(void);
 uint64_t stm32_esp_deadline(void);
 

@@ -154,6 +154,11 @@ static void show(const struct stm32_config *c)
 	snprintf(buf, sizeof(buf), "  dht_pin %u\r\n  trig_pin %u\r\n  echo_pin %u\r\n  log_level %u\r\n",
 		 c->dht_pin, c->trig_pin, c->echo_pin, c->log_level);
 	out(buf);
+	/* Not settable here: it must match the certificates flashed into the
+	 * ESP module, which is a build (and manufacturing) decision. */
+	snprintf(buf, sizeof(buf), "  mqtt_scheme %u (%s, build option)\r\n", STM32_MQTT_SCHEME,
+		 STM32_MQTT_SCHEME > 1 ? "TLS" : "TCP");
+	out(buf);
 }
 
 static int set_str(char *dst, size_t cap, const char *v)

@@ -197,8 +197,10 @@ static void issue_conn_step(struct esp_at *at, uint64_t now_us)
 		issue_simple(at, ESP_CMD_CLEAN, "AT+MQTTCLEAN=0", now_us);
 		return;
 	case 1:
-		/* scheme 1: MQTT over TCP; no certificates, no path */
-		b_raw(&b, "AT+MQTTUSERCFG=0,1,");
+		/* certificate and CA ID 0 (the only ones ESP-AT has), no path */
+		b_raw(&b, "AT+MQTTUSERCFG=0,");
+		b_uint(&b, at->scheme);
+		b_raw(&b, ",");
 		b_quoted(&b, at->client_id, strlen(at->client_id));
 		b_raw(&b, ",");
 		b_quoted(&b, at->user, strlen(at->user));
@@ -276,8 +278,18 @@ static void pop_pub(struct esp_at *at)
 	at->n_pub--;
 }
 
-static void conn_failed(struct esp_at *at)
+/* Which connect step the module refused, for whoever explains it. */
+static void note_conn_fail(struct esp_at *at, enum esp_at_cmd step)
 {
+	at->conn_fail = step;
+	at->stats.conn_failed++;
+}
+
+/* The session is gone; @step: the connect step the module refused, if any. */
+static void conn_failed(struct esp_at *at, enum esp_at_cmd step)
+{
+	if (step != ESP_CMD_NONE)
+		note_conn_fail(at, step);
 	session_lost(at);
 	at->want_clean = true;
 }
@@ -306,7 +318,7 @@ static void finish_pub(struct esp_at *at, enum result res)
 		return; /* the next poll sends it again */
 	/* A module that cannot publish has no working session. */
 	pop_pub(at);
-	conn_failed(at);
+	conn_failed(at, ESP_CMD_NONE);
 }
 
 static void finish(struct esp_at *at, enum result res, uint64_t now_us)
@@ -359,7 +371,7 @@ static void finish(struct esp_at *at, enum result res, uint64_t now_us)
 		if (res == RES_OK)
 			at->conn_step++;
 		else
-			conn_failed(at);
+			conn_failed(at, cmd);
 		break;
 	case ESP_CMD_CONN:
 		if (at->mqtt != ESP_MQTT_CONNECTING)
@@ -369,7 +381,7 @@ static void finish(struct esp_at *at, enum result res, uint64_t now_us)
 			if (at->cb && at->cb->on_connect)
 				at->cb->on_connect(at->cb_ctx, 0);
 		} else {
-			conn_failed(at);
+			conn_failed(at, cmd);
 		}
 		break;
 	case ESP_CMD_SUB:
@@ -453,6 +465,10 @@ static void handle_line(struct esp_at *at, const char *l, uint64_t now_us)
 	} else if (starts(l, "+MQTTCONNECTED:")) {
 		/* The OK that follows completes AT+MQTTCONN. */
 	} else if (starts(l, "+MQTTDISCONNECTED:")) {
+		/* Before AT+MQTTCONN's ERROR: how a failed connect (a TLS
+		 * handshake refused) is reported. */
+		if (at->mqtt == ESP_MQTT_CONNECTING && at->cmd == ESP_CMD_CONN)
+			note_conn_fail(at, ESP_CMD_CONN);
 		session_lost(at);
 	} else if (strcmp(l, "WIFI DISCONNECT") == 0) {
 		if (at->cmd != ESP_CMD_JOIN)
@@ -644,6 +660,7 @@ void esp_at_init(struct esp_at *at, const struct esp_at_ops *ops, const char *ss
 	copy_str(at->wifi_pass, sizeof(at->wifi_pass), wifi_pass);
 	at->link = HAL_LINK_DOWN;
 	at->next_msg_id = 1;
+	at->scheme = ESP_AT_SCHEME_TCP;
 }
 
 /* ---- hal_link --------------------------------------------------------------- */
@@ -689,6 +706,14 @@ int esp_at_mqtt_init(struct esp_at *at, const struct hal_mqtt_callbacks *cb, voi
 	return 0;
 }
 
+int esp_at_mqtt_set_scheme(struct esp_at *at, unsigned int scheme)
+{
+	if (scheme < ESP_AT_SCHEME_TCP || scheme > ESP_AT_SCHEME_MAX)
+		return -EINVAL;
+	at->scheme = (uint8_t)scheme;
+	return 0;
+}
+
 static bool fits(const char *s, size_t cap)
 {
 	return !s || strlen(s) < cap;
@@ -730,6 +755,7 @@ int esp_at_mqtt_connect(struct esp_at *at, const struct hal_mqtt_connect_opts *o
 	flush_queues(at);
 	at->want_clean = false; /* step 0 of the connect cleans up anyway */
 	at->conn_step = 0;
+	at->conn_fail = ESP_CMD_NONE;
 	at->mqtt = ESP_MQTT_CONNECTING;
 	return 0;
 }

@@ -8,7 +8,7 @@
  *  MCU                                   ESP-AT module
  *  AT+CWJAP="ssid","pwd"          ->
  *                                 <-     WIFI CONNECTED / WIFI GOT IP / OK
- *  AT+MQTTUSERCFG=0,1,"id","u","p",0,0,""        -> OK
+ *  AT+MQTTUSERCFG=0,<scheme>,"id","u","p",0,0,"" -> OK
  *  AT+MQTTCONNCFG=0,15,0,"will","offline",1,1    -> OK
  *  AT+MQTTCONN=0,"host",1883,0    ->     +MQTTCONNECTED:0,1,"host","1883","",0 / OK
  *  AT+MQTTPUBRAW=0,"t",42,1,0     ->     OK / >
@@ -50,6 +50,18 @@
 #define ESP_AT_BUSY_RETRY_US 100000ull        /* after `busy p...` */
 #define ESP_AT_BUSY_MAX 30                    /* busy replies before a resync */
 #define ESP_AT_PUB_TRIES 3                    /* +MQTTPUB:FAIL before giving up */
+
+/*
+ * AT+MQTTUSERCFG's <scheme> (ESP-AT MQTT AT commands): 1 MQTT over TCP;
+ * over TLS: 2 without verification, 3 verifying the broker's certificate
+ * against the module's mqtt_ca, 4 presenting the module's client
+ * certificate (mqtt_cert, mqtt_key), 5 both. The certificates live in the
+ * module's flash, certificate and CA ID 0. The WebSocket schemes (6-10)
+ * need a path and are not offered.
+ */
+#define ESP_AT_SCHEME_TCP 1
+#define ESP_AT_SCHEME_TLS_MUTUAL 5
+#define ESP_AT_SCHEME_MAX 5
 
 struct esp_at_ops {
 	/* Send @len bytes to the module. Must take them all (it may block). */
@@ -96,6 +108,7 @@ struct esp_at_stats {
 	uint32_t overlong_lines;
 	uint32_t rx_truncated;   /* +MQTTSUBRECV payload bytes dropped */
 	uint32_t pub_failed;
+	uint32_t conn_failed;    /* connects the module refused or could not make */
 };
 
 struct esp_at {
@@ -138,6 +151,10 @@ struct esp_at {
 	/* MQTT session */
 	enum esp_at_mqtt_state mqtt;
 	uint8_t conn_step;        /* CLEAN, USERCFG, CONNCFG, CONN */
+	uint8_t scheme;           /* ESP_AT_SCHEME_* */
+	/* The connect step the module refused, until the next connect
+	 * (ESP_CMD_NONE: none): read in on_disconnect() to say why. */
+	enum esp_at_cmd conn_fail;
 	bool want_clean;          /* hal_mqtt_disconnect(): AT+MQTTCLEAN */
 	bool notify_closed;       /* on_disconnect(true) at the next poll */
 	char client_id[ESP_AT_TOPIC_MAX + 1];
@@ -186,6 +203,9 @@ int esp_at_link_disconnect(struct esp_at *at);
 
 /* hal_mqtt over the module: the same contracts as hal_mqtt.h. */
 int esp_at_mqtt_init(struct esp_at *at, const struct hal_mqtt_callbacks *cb, void *ctx);
+/* The scheme of the next connects (default ESP_AT_SCHEME_TCP). -EINVAL
+ * outside 1..ESP_AT_SCHEME_MAX. */
+int esp_at_mqtt_set_scheme(struct esp_at *at, unsigned int scheme);
 int esp_at_mqtt_connect(struct esp_at *at, const struct hal_mqtt_connect_opts *o);
 int esp_at_mqtt_publish(struct esp_at *at, const char *topic, const void *payload,
 			size_t len, int qos, bool retain, uint16_t *msg_id);
