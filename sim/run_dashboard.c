@@ -71,8 +71,17 @@ static void control_apply(void *ctx, const struct control_request *q)
 	r->fault_source = "dashboard";
 	switch (q->verb) {
 	case CONTROL_FAULT:
-		if (dashboard_fault(&f, q->arg) == 0)
-			rc = run__fault(r, (size_t)dev, &f);
+		if (dashboard_fault(&f, q->arg) < 0)
+			break;
+		if (scenario_fault_needs(f.kind, r->sc.fleet.security)) {
+			fprintf(stderr, "robofleet: dashboard: fault %s needs %s; this run has "
+				"security: %s\n", q->arg, scenario_fault_needs(f.kind,
+									r->sc.fleet.security),
+				scenario_security_name(r->sc.fleet.security));
+			rc = -ENOTSUP;
+			break;
+		}
+		rc = run__fault(r, (size_t)dev, &f);
 		break;
 	case CONTROL_CLEAR:
 		memset(&c, 0, sizeof(c));

@@ -761,5 +761,11 @@ enum scenario_fault_layer scenario_fault_layer(enum scenario_fault_kind k);
 const char *scenario_power_action_name(enum scenario_power_action a);
 const char *scenario_broker_action_name(enum scenario_broker_action a);
 const char *scenario_security_name(enum scenario_security m);
+/*
+ * What fault @k needs of the fleet's security mode that @m does not give
+ * ("security: mutual (device certificates)"), or NULL when it can be given:
+ * a security fault replaces credentials the devices must have.
+ */
+const char *scenario_fault_needs(enum scenario_fault_kind k, enum scenario_security m);
 
 #endif /* SCENARIO_H */

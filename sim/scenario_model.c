@@ -232,6 +232,23 @@ const char *scenario_power_action_name(enum scenario_power_action a)
 	return (unsigned)a <= SCENARIO_POWER_BROWNOUT ? scenario__power_names[a] : "?";
 }
 
+const char *scenario_fault_needs(enum scenario_fault_kind k, enum scenario_security m)
+{
+	switch (k) {
+	case SCENARIO_FAULT_CERT_EXPIRED:
+	case SCENARIO_FAULT_CERT_FOREIGN_CA:
+		return m == SCENARIO_SECURITY_MUTUAL ? NULL : "security: mutual (device certificates)";
+	case SCENARIO_FAULT_WRONG_PASSWORD:
+		return m == SCENARIO_SECURITY_TLS || m == SCENARIO_SECURITY_PASSWORD ? NULL :
+		       "security: tls or password (device passwords)";
+	case SCENARIO_FAULT_IMPERSONATE:
+		return m != SCENARIO_SECURITY_NONE ? NULL :
+		       "a fleet security: other than none (device identities)";
+	default:
+		return NULL;
+	}
+}
+
 const char *scenario_security_name(enum scenario_security m)
 {
 	return (unsigned)m < SCENARIO_SECURITY_COUNT ? scenario__security_names[m] : "?";

@@ -961,32 +961,12 @@ static int get_fault_option(struct ctx *c, const struct ynode *n, enum fault_opt
  * catalog's; an option given to a kind that has no use for it is an error,
  * so a misplaced parameter never silently does nothing.
  */
-/*
- * A security fault needs the credentials it replaces: a certificate
- * (mutual), a password (tls, password), or any identity (impersonate).
- */
+/* A security fault needs the credentials it replaces (scenario_fault_needs). */
 static int check_security_fault(struct ctx *c, const struct ynode *at, enum scenario_fault_kind k)
 {
 	enum scenario_security m = c->sc->fleet.security;
-	const char *needs = NULL;
+	const char *needs = scenario_fault_needs(k, m);
 
-	switch (k) {
-	case SCENARIO_FAULT_CERT_EXPIRED:
-	case SCENARIO_FAULT_CERT_FOREIGN_CA:
-		if (m != SCENARIO_SECURITY_MUTUAL)
-			needs = "security: mutual (device certificates)";
-		break;
-	case SCENARIO_FAULT_WRONG_PASSWORD:
-		if (m != SCENARIO_SECURITY_TLS && m != SCENARIO_SECURITY_PASSWORD)
-			needs = "security: tls or password (device passwords)";
-		break;
-	case SCENARIO_FAULT_IMPERSONATE:
-		if (m == SCENARIO_SECURITY_NONE)
-			needs = "a fleet security: other than none (device identities)";
-		break;
-	default:
-		break;
-	}
 	if (!needs)
 		return 0;
 	return fail(c, at, "fault %s needs %s; this fleet has security: %s",
