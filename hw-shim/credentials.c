@@ -27,6 +27,9 @@ static struct {
 	char fault_dir[PATH_MAX_LEN];   /* "": no fault material */
 	char bad_cert[PATH_MAX_LEN + 16], bad_key[PATH_MAX_LEN + 16];
 	uint8_t mode;                   /* enum world_credential_mode in force */
+	/* A firmware that holds its own connections (the Arduino layer) ends
+	 * them here; posix_mqtt_drop() only knows libmosquitto's session. */
+	void (*end_sessions)(bool tls_only);
 } cred;
 
 /* Not the device's password, whatever that is. */
@@ -76,6 +79,16 @@ void shim__credentials_present(struct posix_mqtt_tls *tls, const char **password
 	tls->key_file = cred.bad_key;
 }
 
+const char *shim__credentials_password(const char *own)
+{
+	return cred.mode == WORLD_CREDENTIALS_WRONG_PASSWORD ? wrong_password : own;
+}
+
+void shim__credentials_set_session_hook(void (*end_sessions)(bool tls_only))
+{
+	cred.end_sessions = end_sessions;
+}
+
 void shim__credentials_set_faults(const struct world_faults *f)
 {
 	uint8_t mode = f ? f->credential_mode : WORLD_CREDENTIALS_OWN;
@@ -85,6 +98,11 @@ void shim__credentials_set_faults(const struct world_faults *f)
 	LOG_WARN("credentials: now presenting %s", mode_name(mode));
 	cred.mode = mode;
 	/* Back to its own: the next attempt of its backoff succeeds. */
-	if (mode != WORLD_CREDENTIALS_OWN)
+	if (mode != WORLD_CREDENTIALS_OWN) {
 		posix_mqtt_drop();
+		/* A certificate matters only to TLS sessions; a password to
+		 * every session that logged in with one. */
+		if (cred.end_sessions)
+			cred.end_sessions(mode != WORLD_CREDENTIALS_WRONG_PASSWORD);
+	}
 }

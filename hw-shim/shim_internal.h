@@ -66,6 +66,18 @@ void shim__credentials_setup(const char *ca, const char *cert, const char *key,
 void shim__credentials_present(struct posix_mqtt_tls *tls, const char **password);
 /* A new fault set: a change for the worse ends the session in force. */
 void shim__credentials_set_faults(const struct world_faults *f);
+/* The password a client that logs in by itself (a sketch's PubSubClient)
+ * presents in place of @own: @own, or a wrong one while the wrong_password
+ * fault is in force. */
+const char *shim__credentials_password(const char *own);
+/*
+ * For a firmware that holds its own connections instead of the POSIX HAL's
+ * MQTT session (the Arduino layer): called when a change for the worse
+ * must end the session in force, with @tls_only true for a certificate
+ * fault (only TLS sessions present one) and false for a wrong password.
+ * NULL removes it.
+ */
+void shim__credentials_set_session_hook(void (*end_sessions)(bool tls_only));
 
 /*
  * Hook the virtual hardware into the shared POSIX HAL (posix_hooks.c): the

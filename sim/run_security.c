@@ -7,6 +7,7 @@
  * the user the same.
  */
 #define _POSIX_C_SOURCE 200809L
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -54,15 +55,64 @@ static int path(char *out, const char *dir, const char *sub, const char *name, c
 	return -ENAMETOOLONG;
 }
 
+/*
+ * The names the broker answers to: localhost and 127.0.0.1, and every name
+ * the scenario's network: leads to the broker (a sketch checks the broker's
+ * certificate against the name it connected to, as an ESP32 does).
+ */
+static int broker_names(const struct scenario *sc, const char ***names, size_t *n_names,
+			const char ***ips, size_t *n_ips)
+{
+	const struct scenario_network *net = &sc->fleet.network;
+	size_t cap = net->n_dns + 1;
+
+	*names = calloc(cap, sizeof(**names));
+	*ips = calloc(cap, sizeof(**ips));
+	if (!*names || !*ips)
+		return -ENOMEM;
+	(*names)[0] = "localhost";
+	(*ips)[0] = "127.0.0.1";
+	*n_names = *n_ips = 1;
+	for (size_t i = 0; i < net->n_dns; i++) {
+		const char *eq = strrchr(net->dns[i], '=');
+		char name[256];
+		unsigned char addr[16];
+
+		if (!eq || strcmp(eq + 1, "broker") != 0 || (size_t)(eq - net->dns[i]) >= sizeof(name))
+			continue;
+		snprintf(name, sizeof(name), "%.*s", (int)(eq - net->dns[i]), net->dns[i]);
+		if (inet_pton(AF_INET, name, addr) == 1 || inet_pton(AF_INET6, name, addr) == 1)
+			(*ips)[(*n_ips)++] = strndup(net->dns[i], (size_t)(eq - net->dns[i]));
+		else
+			(*names)[(*n_names)++] = strndup(net->dns[i], (size_t)(eq - net->dns[i]));
+		if (!(*names)[*n_names - 1] || !(*ips)[*n_ips - 1])
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+static void free_names(const char **list, size_t n)
+{
+	for (size_t i = 1; list && i < n; i++)
+		free((char *)list[i]);
+	free(list);
+}
+
 static int create_own(struct run_security *s, const struct scenario *sc, const char *run_dir,
 		      char *err, size_t errlen)
 {
 	const char **ids = malloc((sc->fleet.n_devices ? sc->fleet.n_devices : 1) * sizeof(*ids));
+	const char **names = NULL, **ips = NULL;
+	size_t n_names = 0, n_ips = 0;
 	struct credentials_plan plan = { 0 };
 	int rc;
 
-	if (!ids)
+	if (!ids || (rc = broker_names(sc, &names, &n_names, &ips, &n_ips)) < 0) {
+		free(ids);
+		free_names(names, n_names);
+		free_names(ips, n_ips);
 		return -ENOMEM;
+	}
 	for (size_t i = 0; i < sc->fleet.n_devices; i++)
 		ids[i] = sc->fleet.devices[i].id;
 	snprintf(s->dir, sizeof(s->dir), "%s/pki", run_dir);
@@ -70,8 +120,14 @@ static int create_own(struct run_security *s, const struct scenario *sc, const c
 	plan.device_ids = ids;
 	plan.n_devices = sc->fleet.n_devices;
 	plan.fault_material = true;
+	plan.broker_names = names;
+	plan.n_broker_names = n_names;
+	plan.broker_ips = ips;
+	plan.n_broker_ips = n_ips;
 	rc = credentials_create(&plan, err, errlen);
 	free(ids);
+	free_names(names, n_names);
+	free_names(ips, n_ips);
 	s->own_dir = true;
 	return rc;
 }

@@ -1755,14 +1755,6 @@ static int parse_fleet(struct ctx *c, const struct ynode *n)
 		if (rc < 0)
 			return rc;
 	}
-	/* A sketch connects as its source says: robofleet has no way to hand
-	 * it a certificate or a password of its own (docs/security.md). */
-	for (i = 0; fl->security != SCENARIO_SECURITY_NONE && i < fl->n_groups; i++)
-		if (fl->groups[i].sketch)
-			return fail(c, f[4].v, "security: %s: group '%s' runs a sketch, which "
-				    "connects with what its source says, not with per-device "
-				    "credentials; use security: none for sketch fleets",
-				    scenario_security_name(fl->security), fl->groups[i].name);
 	if ((rc = scenario__fleet_expand(c->sc, c->err)) < 0)
 		return rc;
 	return scenario__topics_check(c->sc, c->err);

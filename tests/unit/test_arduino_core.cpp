@@ -1,4 +1,5 @@
 // The Arduino layer's core (String, Print, IPAddress, number formatting, random) and its Preferences/EEPROM on a real store, against the ESP32 core's and the libraries' documented results.
+#include <errno.h>
 #include <limits.h>
 #include <math.h>
 #include <setjmp.h>
@@ -875,31 +876,119 @@ static void test_arduino_preferences_namespaces_kept_apart(void **state)
 static void test_arduino_preferences_namespace_limit(void **state)
 {
 	Preferences p;
-	std::vector<uint8_t> a(2000, 0xa5), b(2000, 0x5b), bigger(2100, 0x11), c(200, 0x33);
-	std::vector<uint8_t> got(4096);
+	std::vector<uint8_t> a(16000, 0xa5), b(16000, 0x5b), bigger(16800, 0x11), c(900, 0x33);
+	std::vector<uint8_t> got(40000);
 
 	(void)state;
 	assert_true(p.begin("big"));
-	assert_int_equal(p.putBytes("a", a.data(), a.size()), 2000);
-	assert_int_equal(p.putBytes("b", b.data(), b.size()), 2000);
-	/* Past 4096 bytes the namespace is refused, and keeps what it had. */
+	assert_int_equal(p.putBytes("a", a.data(), a.size()), 16000);
+	assert_int_equal(p.putBytes("b", b.data(), b.size()), 16000);
+	/* Past 32 KiB the namespace is refused, and keeps what it had. */
 	assert_int_equal(p.putBytes("c", c.data(), c.size()), 0);
 	assert_false(p.isKey("c"));
 	assert_int_equal(p.putBytes("b", bigger.data(), bigger.size()), 0);
-	assert_int_equal(p.getBytes("b", got.data(), got.size()), 2000);
+	assert_int_equal(p.getBytes("b", got.data(), got.size()), 16000);
 	assert_memory_equal(got.data(), b.data(), b.size());
-	assert_int_equal(p.putBytes("single", got.data(), 4096), 0);
+	assert_int_equal(p.putBytes("single", got.data(), 33000), 0);
 	/* A small value still fits. */
 	assert_int_equal(p.putBytes("c", c.data(), 10), 10);
 	p.end();
 
 	store_power_cycle();
 	assert_true(p.begin("big", true));
-	assert_int_equal(p.getBytesLength("a"), 2000);
-	assert_int_equal(p.getBytes("b", got.data(), got.size()), 2000);
+	assert_int_equal(p.getBytesLength("a"), 16000);
+	assert_int_equal(p.getBytes("b", got.data(), got.size()), 16000);
 	assert_memory_equal(got.data(), b.data(), b.size());
 	assert_int_equal(p.getBytesLength("c"), 10);
 	assert_false(p.isKey("single"));
+	p.end();
+}
+
+/* The store's writes fail while this is above zero, counting down each. */
+static int writes_until_failure = -1;
+
+static int failing_write(void *ctx)
+{
+	(void)ctx;
+	if (writes_until_failure < 0)
+		return 0;
+	if (writes_until_failure == 0)
+		return -EIO;
+	writes_until_failure--;
+	return 0;
+}
+
+static const struct posix_storage_hooks failing_hooks = { failing_write, nullptr, nullptr };
+
+/* A namespace past one 4096-byte record (PEM credentials): written in parts,
+ * read back whole after a power cut, and never half-changed by a write the
+ * flash refuses midway. */
+static void test_arduino_preferences_large_namespace_parts(void **state)
+{
+	Preferences p;
+	std::string pem1(7000, 'A'), pem2(6000, 'B'), pem3(5000, 'C');
+	char got[8];
+
+	(void)state;
+	for (size_t i = 64; i < pem1.size(); i += 65)
+		pem1[i] = '\n';
+	assert_true(p.begin("robofleet"));
+	assert_int_equal(p.putString("id", "dev01"), 5);
+	assert_int_equal(p.putString("ca_cert", pem1.c_str()), pem1.size());
+	assert_int_equal(p.putString("client_cert", pem2.c_str()), pem2.size());
+	p.end();
+	store_power_cycle();
+	assert_true(p.begin("robofleet", true));
+	assert_string_equal(p.getString("ca_cert").c_str(), pem1.c_str());
+	assert_string_equal(p.getString("client_cert").c_str(), pem2.c_str());
+	assert_int_equal(p.getString("id", got, sizeof(got)), 6);
+	assert_string_equal(got, "dev01");
+	p.end();
+
+	/* Every part of the next change written, the switch refused: as it
+	 * was. Then each write refused in turn (the n-th of the parts). */
+	posix_storage_set_hooks(&failing_hooks);
+	for (int fail_at = 0; fail_at <= 5; fail_at++) {
+		writes_until_failure = fail_at;
+		assert_true(p.begin("robofleet"));
+		assert_int_equal(p.putString("client_key", pem3.c_str()), 0);
+		p.end();
+		store_power_cycle();
+		assert_true(p.begin("robofleet", true));
+		assert_false(p.isKey("client_key"));
+		assert_string_equal(p.getString("ca_cert").c_str(), pem1.c_str());
+		assert_string_equal(p.getString("client_cert").c_str(), pem2.c_str());
+		p.end();
+	}
+	writes_until_failure = -1;
+	posix_storage_set_hooks(nullptr);
+
+	/* Two objects on one namespace: each change lands in the other bank. */
+	Preferences q;
+	assert_true(p.begin("robofleet"));
+	assert_true(q.begin("robofleet"));
+	assert_int_equal(p.putString("client_key", pem3.c_str()), pem3.size());
+	assert_int_equal(q.putString("mqtt_user", "u"), 1);
+	p.end();
+	q.end();
+	store_power_cycle();
+	assert_true(p.begin("robofleet", true));
+	assert_string_equal(p.getString("mqtt_user").c_str(), "u");
+	/* q did not know of client_key: its namespace, written last, wins whole. */
+	assert_false(p.isKey("client_key"));
+	assert_string_equal(p.getString("ca_cert").c_str(), pem1.c_str());
+	p.end();
+
+	/* Back under 4096 bytes: one record again. */
+	assert_true(p.begin("robofleet"));
+	assert_true(p.remove("ca_cert"));
+	assert_true(p.remove("client_cert"));
+	p.end();
+	store_power_cycle();
+	assert_true(p.begin("robofleet", true));
+	assert_false(p.isKey("ca_cert"));
+	assert_string_equal(p.getString("id").c_str(), "dev01");
+	assert_string_equal(p.getString("mqtt_user").c_str(), "u");
 	p.end();
 }
 
@@ -1048,6 +1137,7 @@ int main(void)
 		STORE_TEST(test_arduino_preferences_read_only),
 		STORE_TEST(test_arduino_preferences_namespaces_kept_apart),
 		STORE_TEST(test_arduino_preferences_namespace_limit),
+		STORE_TEST(test_arduino_preferences_large_namespace_parts),
 		STORE_TEST(test_arduino_preferences_get_string_small_buffer),
 		STORE_TEST(test_arduino_preferences_long_names_refused),
 		STORE_TEST(test_arduino_eeprom_blank_write_commit_reopen),

@@ -1319,12 +1319,6 @@ static void test_scenario_parse_firmware(void **state)
 	write_file("fw.sh", "#!/bin/sh\nexec true\n", 0755);
 	write_file("plain.sh", "#!/bin/sh\n", 0644);
 
-	/* A sketch connects as its source says: no per-device credentials. */
-	assert_string_equal(error_in_dir("fleet: {security: tls, groups: [{name: a, count: 1, "
-					 "sketch: blink}]}\nsteps:\n  - wait: 1s\n"),
-			    ":1:19: security: tls: group 'a' runs a sketch, which connects with "
-			    "what its source says, not with per-device credentials; use "
-			    "security: none for sketch fleets");
 	rc = parse_in_dir("fleet:\n"
 			  "  groups:\n"
 			  "    - {name: a, count: 2, sketch: blink}\n"

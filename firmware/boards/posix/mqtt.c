@@ -30,6 +30,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include "hal_link.h"
 #include "hal_mqtt.h"
@@ -596,16 +597,40 @@ unsigned int hal_mqtt_pending(void)
 	return n_pend;
 }
 
+/* Whether @fd's TCP connect has completed (it has a peer). */
+static bool tcp_established(int fd)
+{
+	struct sockaddr_storage peer;
+	socklen_t len = sizeof(peer);
+
+	return fd >= 0 && getpeername(fd, (struct sockaddr *)&peer, &len) == 0;
+}
+
 int posix__mqtt_fd(bool *want_write)
 {
+	int fd;
+
 	/* A socket over a dead link is not ours to watch: whatever the broker
 	 * does to it cannot reach this side. */
 	if (!mosq || !link_up()) {
 		*want_write = false;
 		return -1;
 	}
+	fd = mosquitto_socket(mosq);
 	*want_write = mosquitto_want_write(mosq);
-	return mosquitto_socket(mosq);
+	/*
+	 * A TLS session before the broker's answer: libmosquitto asks for
+	 * "writable" all through the handshake (the CONNECT waits queued
+	 * behind it), and a connected socket always is, so poll() would return
+	 * at once, pass after pass: a device spinning a core until its
+	 * handshake ends, a thousand of them starving the broker that should
+	 * end it. Once TCP is up the handshake moves on what the broker sends
+	 * (POLLIN); its own writes go out from the service call that reads,
+	 * and the wait's one-second service tick covers a full send buffer.
+	 */
+	if (*want_write && session_tls && !session_answered && tcp_established(fd))
+		*want_write = false;
+	return fd;
 }
 
 uint64_t posix__mqtt_next_event_us(void)

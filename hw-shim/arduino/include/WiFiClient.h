@@ -45,6 +45,9 @@ public:
 	IPAddress localIP() const;
 
 private:
+	/* The TLS client runs its session over this class's own socket paths,
+	 * and marks the socket as carrying one. */
+	friend class WiFiClientSecure;
 	int connect_addr(const void *addr, unsigned len, int32_t timeout_ms);
 	std::shared_ptr<robofleet_arduino::Socket> sock_;
 	uint32_t connect_timeout_ms_ = 3000;

@@ -1,8 +1,11 @@
-// Preferences: each NVS namespace is one record of the emulated flash, replaced whole on every change.
+// Preferences: each NVS namespace is a record of the emulated flash (or several, switched atomically), replaced whole on every change.
 #include "Preferences.h"
 
 #include <errno.h>
 #include <stdio.h>
+#include <string.h>
+
+#include <algorithm>
 
 extern "C" {
 #include "hal_log.h"
@@ -10,29 +13,114 @@ extern "C" {
 }
 
 /*
- * One namespace is one storage record "nvs_<8 hex>" (a hash of its name;
- * the name is stored inside and checked). Replacing a record is atomic in
- * the store, so a power cut keeps the namespace as it was before the put
- * or as it is after it, like NVS. Layout, little endian:
+ * A namespace of up to 4096 bytes is one storage record "nvs_<8 hex>" (a
+ * hash of its name; the name is stored inside and checked). Replacing a
+ * record is atomic in the store, so a power cut keeps the namespace as it
+ * was before the put or as it is after it, like NVS. Layout, little endian:
  *   "RFNV1" | u8 name_len | name | u16 count | count x
  *   (u8 key_len | key | u8 type | u16 value_len | value)
+ *
+ * A larger one (certificates and keys run to kilobytes: up to 32 KiB, as
+ * an NVS partition holds far more than one 4096-byte record) is the same
+ * bytes cut into parts "nvp<8 hex><bank><n>", and "nvs_<8 hex>" holds a
+ * head instead:
+ *   "RFNV2" | u8 bank | u8 parts | u32 length | u32 crc32 of the bytes
+ * The parts are written into the bank the head does not point at, then the
+ * head is replaced: the switch is that one atomic write, so a power cut or
+ * a refused write anywhere before it leaves the namespace as it was.
  */
 static const size_t RECORD_MAX = 4096; /* the store's largest value */
+static const size_t PARTS_MAX = 8;
+static const size_t NAMESPACE_MAX = RECORD_MAX * PARTS_MAX;
 static const char MAGIC[5] = { 'R', 'F', 'N', 'V', '1' };
+static const char HEAD_MAGIC[5] = { 'R', 'F', 'N', 'V', '2' };
+static const size_t HEAD_LEN = 15;
 static const size_t NAME_MAX_LEN = 15; /* NVS: namespace and key names */
 
-static void record_key(const std::string &name, char out[HAL_STORAGE_KEY_MAX + 1])
+static uint32_t name_hash(const std::string &name)
 {
 	uint32_t h = 2166136261u;
 
 	for (unsigned char c : name)
 		h = (h ^ c) * 16777619u;
-	snprintf(out, HAL_STORAGE_KEY_MAX + 1, "nvs_%08x", h);
+	return h;
+}
+
+static void record_key(const std::string &name, char out[HAL_STORAGE_KEY_MAX + 1])
+{
+	snprintf(out, HAL_STORAGE_KEY_MAX + 1, "nvs_%08x", name_hash(name));
+}
+
+static void part_key(const std::string &name, unsigned bank, size_t i,
+		     char out[HAL_STORAGE_KEY_MAX + 1])
+{
+	snprintf(out, HAL_STORAGE_KEY_MAX + 1, "nvp%08x%c%x", name_hash(name), 'a' + bank,
+		 (unsigned)i);
+}
+
+static uint32_t crc32(const uint8_t *p, size_t n)
+{
+	uint32_t crc = 0xffffffffu;
+
+	while (n--) {
+		crc ^= *p++;
+		for (int k = 0; k < 8; k++)
+			crc = (crc >> 1) ^ (0xedb88320u & (0u - (crc & 1u)));
+	}
+	return ~crc;
+}
+
+static uint32_t get_u32(const uint8_t *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static void put_u32(std::vector<uint8_t> &b, uint32_t v)
+{
+	for (int i = 0; i < 4; i++)
+		b.push_back((uint8_t)(v >> (8 * i)));
 }
 
 static bool key_ok(const char *key)
 {
 	return key && *key && strlen(key) <= NAME_MAX_LEN;
+}
+
+/* The bank a head points at, or -1 when the namespace is one record (or
+ * none). */
+static int current_bank(const std::string &name)
+{
+	char key[HAL_STORAGE_KEY_MAX + 1];
+	uint8_t head[HEAD_LEN];
+	size_t len = 0;
+
+	record_key(name, key);
+	if (hal_storage_read(key, head, sizeof(head), &len) != 0 || len != HEAD_LEN ||
+	    memcmp(head, HEAD_MAGIC, 5) != 0)
+		return -1;
+	return head[5] & 1;
+}
+
+/* The bytes of a namespace written in parts, checked against its head. */
+static bool load_parts(const std::string &name, const uint8_t *head, std::vector<uint8_t> &out)
+{
+	unsigned bank = head[5] & 1;
+	size_t parts = head[6];
+	size_t total = get_u32(head + 7);
+	char key[HAL_STORAGE_KEY_MAX + 1];
+
+	if (parts < 2 || parts > PARTS_MAX || total <= (parts - 1) * RECORD_MAX ||
+	    total > parts * RECORD_MAX)
+		return false;
+	out.assign(total, 0);
+	for (size_t i = 0; i < parts; i++) {
+		size_t want = i + 1 < parts ? RECORD_MAX : total - i * RECORD_MAX, len = 0;
+		part_key(name, bank, i, key);
+		if (hal_storage_read(key, out.data() + i * RECORD_MAX, want, &len) != 0 ||
+		    len != want)
+			return false;
+	}
+	return crc32(out.data(), total) == get_u32(head + 11);
 }
 
 bool Preferences::load()
@@ -49,6 +137,12 @@ bool Preferences::load()
 		return true;
 	if (rc < 0)
 		return false;
+	if (len == HEAD_LEN && memcmp(buf.data(), HEAD_MAGIC, 5) == 0) {
+		std::vector<uint8_t> head(buf.begin(), buf.begin() + HEAD_LEN);
+		if (!load_parts(name_, head.data(), buf))
+			return false;
+		len = buf.size();
+	}
 	auto need = [&](size_t n) { return off + n <= len; };
 	if (!need(6) || memcmp(buf.data(), MAGIC, 5) != 0)
 		return false;
@@ -91,6 +185,8 @@ bool Preferences::save()
 	buf.push_back((uint8_t)entries_.size());
 	buf.push_back((uint8_t)(entries_.size() >> 8));
 	for (const Entry &e : entries_) {
+		if (e.value.size() > 0xffff)
+			return false;
 		buf.push_back((uint8_t)e.key.size());
 		buf.insert(buf.end(), e.key.begin(), e.key.end());
 		buf.push_back(e.type);
@@ -98,10 +194,29 @@ bool Preferences::save()
 		buf.push_back((uint8_t)(e.value.size() >> 8));
 		buf.insert(buf.end(), e.value.begin(), e.value.end());
 	}
-	if (buf.size() > RECORD_MAX)
+	if (buf.size() > NAMESPACE_MAX)
 		return false;
 	record_key(name_, key);
-	return hal_storage_write(key, buf.data(), buf.size()) == 0;
+	if (buf.size() <= RECORD_MAX)
+		return hal_storage_write(key, buf.data(), buf.size()) == 0;
+
+	/* Asked of the store each time, not remembered: another Preferences
+	 * object may have switched banks since this one was opened. */
+	unsigned bank = current_bank(name_) == 0 ? 1 : 0;
+	size_t parts = (buf.size() + RECORD_MAX - 1) / RECORD_MAX;
+	for (size_t i = 0; i < parts; i++) {
+		char pkey[HAL_STORAGE_KEY_MAX + 1];
+		size_t n = std::min(RECORD_MAX, buf.size() - i * RECORD_MAX);
+		part_key(name_, bank, i, pkey);
+		if (hal_storage_write(pkey, buf.data() + i * RECORD_MAX, n) != 0)
+			return false;
+	}
+	std::vector<uint8_t> head(HEAD_MAGIC, HEAD_MAGIC + 5);
+	head.push_back((uint8_t)bank);
+	head.push_back((uint8_t)parts);
+	put_u32(head, (uint32_t)buf.size());
+	put_u32(head, crc32(buf.data(), buf.size()));
+	return hal_storage_write(key, head.data(), head.size()) == 0;
 }
 
 bool Preferences::begin(const char *name, bool readOnly, const char *partition_label)
@@ -322,5 +437,5 @@ size_t Preferences::freeEntries()
 	for (const Entry &e : entries_)
 		used += 4 + e.key.size() + e.value.size();
 	/* NVS counts 32-byte entries. */
-	return used >= RECORD_MAX ? 0 : (RECORD_MAX - used) / 32;
+	return used >= NAMESPACE_MAX ? 0 : (NAMESPACE_MAX - used) / 32;
 }

@@ -9,6 +9,7 @@
 
 extern "C" {
 #include "mqtt_packet.h"
+#include "shim_internal.h"
 }
 
 using namespace robofleet_arduino;
@@ -301,7 +302,9 @@ boolean PubSubClient::connect(const char *id, const char *user, const char *pass
 	memset(&o, 0, sizeof(o));
 	o.client_id = id ? id : "";
 	o.user = user;
-	o.password = user ? pass : nullptr;
+	/* Under the wrong_password fault the device presents another password
+	 * than the one its sketch gives, as the built-in robot does. */
+	o.password = user ? shim__credentials_password(pass) : nullptr;
 	o.will_topic = willTopic;
 	o.will_payload = reinterpret_cast<const uint8_t *>(willMessage);
 	o.will_len = willMessage ? strlen(willMessage) : 0;

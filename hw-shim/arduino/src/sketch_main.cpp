@@ -2,9 +2,12 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <string>
+
 #include "Arduino.h"
-#include "Preferences.h"
+#include "provision.h"
 #include "runtime.h"
+#include "secure_clients.h"
 #include "sockets.h"
 
 extern "C" {
@@ -12,6 +15,7 @@ extern "C" {
 #include "hal_log.h"
 #include "net_names.h"
 #include "shim.h"
+#include "shim_internal.h"
 }
 
 #ifndef ROBOFLEET_VERSION
@@ -32,23 +36,48 @@ static const unsigned SONAR_TRIG_PIN = 5;
 static const unsigned SONAR_ECHO_PIN = 18;
 
 /*
- * Provisioning, as a factory writes a device's identity into NVS before it
- * ships: namespace "robofleet", key "id" (the device id) and, when the
- * scenario gives it one, key "room", so the same
- * sketch reads who it is on the bench and on a real board. Written only
- * when it differs, as a flash would be programmed once.
+ * Provisioning, as a factory writes a device's identity and credentials
+ * into NVS before it ships: namespace "robofleet", key "id" (the device
+ * id), "room" when the scenario gives it one, and the MQTT credentials the
+ * device was given (mqtt_user, mqtt_pass; the PEM text of ca_cert,
+ * client_cert and client_key), so the same sketch reads who it is and what
+ * it presents on the bench and on a real board. The PEM files are read
+ * before anything starts: one that cannot be a credential ends the device
+ * with status 2, naming the option and the file, as an unreadable --ca
+ * does for robofleet-device.
  */
-static void provision(const char *device_id, const char *room)
+static bool read_credentials(const struct device_options &opt, Provisioning &p, const char *prog)
 {
-	Preferences factory;
+	const struct {
+		const char *option, *path;
+		std::string *text;
+	} files[] = {
+		{ "--ca", opt.tls_ca, &p.ca_cert },
+		{ "--cert", opt.tls_cert, &p.client_cert },
+		{ "--key", opt.tls_key, &p.client_key },
+	};
+	std::string why;
 
-	if (!factory.begin("robofleet", false))
-		return;
-	if (factory.getString("id") != device_id)
-		factory.putString("id", device_id);
-	if (room[0] && factory.getString("room") != room)
-		factory.putString("room", room);
-	factory.end();
+	for (const auto &f : files) {
+		if (!f.path[0])
+			continue;
+		if (!read_pem_file(f.path, *f.text, why)) {
+			fprintf(stderr, "%s: %s %s: %s\n", prog, f.option, f.path, why.c_str());
+			return false;
+		}
+	}
+	p.id = opt.cfg.device_id;
+	p.room = opt.room;
+	p.mqtt_user = opt.cfg.username;
+	p.mqtt_pass = opt.cfg.password;
+	return true;
+}
+
+/* A security fault ends the sessions in force: the sketch's own sockets,
+ * which the shim's MQTT session drop does not know. */
+static void end_sessions(bool tls_only)
+{
+	sockets_end_sessions(tls_only);
 }
 
 static int run_sketch()
@@ -84,6 +113,10 @@ int main(int argc, char **argv)
 		return 0;
 	}
 
+	Provisioning factory;
+	if (!read_credentials(opt, factory, argv[0]))
+		return 2;
+
 	device_options_settings(&opt, &settings);
 	if ((rc = shim_init(&settings)) < 0) {
 		shim_fini();
@@ -101,11 +134,16 @@ int main(int argc, char **argv)
 	Identity id = { opt.cfg.device_id, opt.seed, &opt.env, argv };
 	core_time_start();
 	runtime_start(id);
-	provision(opt.cfg.device_id, opt.room);
+	if (!provision_write(factory))
+		hal_log_write(HAL_LOG_WARN, "provisioning: NVS namespace robofleet cannot be written "
+					    "(a flash fault?); the sketch may not find everything there");
+	shim__credentials_set_session_hook(end_sessions);
 	runtime_set_reading_topics(opt.reading_topics, opt.n_reading_topics);
 	rc = run_sketch();
 	serial_flush_pending();
 	runtime_finish();
+	shim__credentials_set_session_hook(nullptr);
+	secure_clients_release_all();
 	sockets_close_all();
 	shim_fini();
 	return rc;

@@ -2,6 +2,8 @@
 #ifndef ARDUINO_SOCKETS_H
 #define ARDUINO_SOCKETS_H
 
+#include <stddef.h>
+
 namespace robofleet_arduino {
 
 /* One connection, shared by the copies of a WiFiClient. */
@@ -10,6 +12,12 @@ struct Socket {
 	/* The link dropped under it: it neither reads nor writes again, and
 	 * its file descriptor is parked open, so the peer hears nothing. */
 	bool aborted = false;
+	/* A TLS session runs over it (WiFiClientSecure): a certificate fault
+	 * ends it. */
+	bool secure = false;
+	/* Bytes the TLS layer has decrypted and not handed out yet: the
+	 * descriptor no longer shows them, so a wait must not sleep on them. */
+	size_t buffered = 0;
 	Socket();
 	~Socket();
 	Socket(const Socket &) = delete;
@@ -29,6 +37,13 @@ void sockets_close_parked();
 bool sockets_wait_readable(int timeout_ms);
 /* Close everything, parked or not (process end). */
 void sockets_close_all();
+/*
+ * The broker ends the sessions in force, as it does when the device's
+ * credentials change for the worse (a security fault): every open socket,
+ * or with @tls_only the TLS ones, is closed now, so the sketch finds its
+ * connection gone and meets the refusal when it connects again.
+ */
+void sockets_end_sessions(bool tls_only);
 
 } // namespace robofleet_arduino
 

@@ -91,14 +91,26 @@ void sockets_close_all()
 	sockets_close_parked();
 }
 
+void sockets_end_sessions(bool tls_only)
+{
+	for (Socket *s : live)
+		if (s->fd >= 0 && (s->secure || !tls_only))
+			s->close_quietly_if_down();
+}
+
 bool sockets_wait_readable(int timeout_ms)
 {
 	std::vector<struct pollfd> fds;
 
 	fds.push_back({ posix_signal_wake_fd(), POLLIN, 0 });
-	for (const Socket *s : live)
-		if (s->fd >= 0)
-			fds.push_back({ s->fd, POLLIN, 0 });
+	for (const Socket *s : live) {
+		if (s->fd < 0)
+			continue;
+		/* Already decrypted: there is something to read now. */
+		if (s->buffered)
+			return true;
+		fds.push_back({ s->fd, POLLIN, 0 });
+	}
 	return poll(fds.data(), fds.size(), timeout_ms) > 0;
 }
 
@@ -136,13 +148,14 @@ int WiFiClient::connect_addr(const void *addr, unsigned len, int32_t timeout_ms)
 		if (poll(&p, 1, 100) > 0)
 			break;
 		runtime_service();
-		if (s->aborted || hal_time_now_us() >= deadline)
+		/* Aborted by a drop, or closed by the end of the sessions. */
+		if (s->aborted || s->fd < 0 || hal_time_now_us() >= deadline)
 			return 0;
 	}
 	if (getsockopt(s->fd, SOL_SOCKET, SO_ERROR, &err, &err_len) < 0 || err != 0)
 		return 0;
 	runtime_sleep_until(hal_time_now_us() + HANDSHAKE_US);
-	if (s->aborted)
+	if (s->aborted || s->fd < 0)
 		return 0;
 	sock_ = s;
 	return 1;
