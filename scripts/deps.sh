@@ -43,6 +43,14 @@ PACKAGES+=(influxdb curl)
 # bench/burst.sh times the hourly rollup query with hyperfine.
 PACKAGES+=(hyperfine)
 
+# The Kubernetes manifests' offline check (tests/integration/
+# test_k8s_manifests.sh) runs deploy/validate's pinned npm packages on
+# Node.js. Only where npm is missing: a Node.js from elsewhere (NodeSource)
+# brings its own npm and conflicts with Debian's npm package.
+if ! command -v npm >/dev/null; then
+  PACKAGES+=(nodejs npm)
+fi
+
 # The STM32F4 board's end-to-end check boots its image in QEMU's
 # netduinoplus2 machine (an STM32F405).
 PACKAGES+=(qemu-system-arm)

@@ -14,44 +14,18 @@
 #include "scenario.h"
 #include "topic_layout.h"
 
-/* @t with the device's id and room in and + for the metric (NULL id: + for all). */
-static void acl_topic(const struct topic_template *t, const char *id, const char *room,
-		      char *out, size_t len)
-{
-	size_t n = 0;
-
-	out[0] = '\0';
-	for (unsigned i = 0; i < t->n_levels && n < len; i++) {
-		const struct topic_level *l = &t->level[i];
-		const char *piece = "+";
-		int plen = 1;
-
-		if (l->part == TOPIC_PART_LITERAL) {
-			piece = t->text + l->off;
-			plen = l->len;
-		} else if (l->part == TOPIC_PART_ID && id) {
-			piece = id;
-			plen = (int)strlen(id);
-		} else if (l->part == TOPIC_PART_ROOM && id && room) {
-			piece = room;
-			plen = (int)strlen(room);
-		}
-		n += (size_t)snprintf(out + n, len - n, "%s%.*s", i ? "/" : "", plen, piece);
-	}
-}
-
 static void write_device(FILE *f, const struct scenario_device *d, const struct topic_layout *l)
 {
 	char topic[TOPIC_TEMPLATE_MAX * 2];
 
 	fprintf(f, "\nuser %s\n", d->id);
 	for (size_t i = 0; i < l->n_readings; i++) {
-		acl_topic(&l->readings[i], d->id, d->room, topic, sizeof(topic));
+		topic_template_device_filter(&l->readings[i], d->id, d->room, topic, sizeof(topic));
 		fprintf(f, "topic write %s\n", topic);
 	}
-	acl_topic(&l->status, d->id, d->room, topic, sizeof(topic));
+	topic_template_device_filter(&l->status, d->id, d->room, topic, sizeof(topic));
 	fprintf(f, "topic write %s\n", topic);
-	acl_topic(&l->command, d->id, d->room, topic, sizeof(topic));
+	topic_template_device_filter(&l->command, d->id, d->room, topic, sizeof(topic));
 	fprintf(f, "topic read %s\n", topic);
 }
 
@@ -75,11 +49,12 @@ int broker_acl_write(const char *path, const struct scenario *sc, char *err, siz
 		char topic[TOPIC_TEMPLATE_MAX * 2];
 		bool seen = false;
 
-		acl_topic(&fl->groups[g].topics->command, NULL, NULL, topic, sizeof(topic));
+		topic_template_device_filter(&fl->groups[g].topics->command, NULL, NULL, topic,
+					     sizeof(topic));
 		for (size_t h = 0; h < g && !seen; h++) {
 			char other[TOPIC_TEMPLATE_MAX * 2];
 
-			acl_topic(&fl->groups[h].topics->command, NULL, NULL, other, sizeof(other));
+			topic_template_device_filter(&fl->groups[h].topics->command, NULL, NULL, other, sizeof(other));
 			seen = strcmp(topic, other) == 0;
 		}
 		if (!seen)

@@ -87,7 +87,18 @@ static int select_target(struct engine *e, const struct scenario_target *t, size
 	/* A repeat picks a fresh share each round, reproducibly. */
 	uint64_t seed = e->sc->seed ^ ((uint64_t)e->repeat_round * 0x9e3779b97f4a7c15ull);
 
-	return scenario_select(e->sc, t, seed, e->selected, count);
+	int rc = scenario_select(e->sc, t, seed, e->selected, count);
+
+	if (rc < 0 || !e->owned)
+		return rc;
+	for (size_t d = 0; d < e->sc->fleet.n_devices; d++) {
+		if (e->selected[d] && !e->owned[d]) {
+			e->selected[d] = false;
+			if (count)
+				(*count)--;
+		}
+	}
+	return rc;
 }
 
 /* ---- time and ramps ------------------------------------------------------ */

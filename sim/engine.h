@@ -71,6 +71,10 @@ struct engine {
 	size_t n_timers, cap_timers;
 	bool *powered;              /* per device, as the engine last switched it */
 	bool *selected;             /* scratch, one per device */
+	/* The devices this engine plays (a shard's share), one per device;
+	 * NULL: all. Targets are picked over the whole fleet, as in a run of
+	 * the whole fleet, then narrowed to these. Borrowed. */
+	const bool *owned;
 	struct engine_result *results;
 	size_t n_results, cap_results;
 	uint32_t repeat_round;      /* mixed into share seeds in repeats */

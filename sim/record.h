@@ -330,4 +330,96 @@ int record_count_device_data(struct record *rec, const char *id, int64_t since_m
 long record_data_values(struct record *rec, const char *id, enum record_metric m, bool latest,
 			int64_t since_ms, bool (*each)(void *arg, double v), void *arg);
 
+/* ---- merging shards' records (record_merge.c, `robofleet merge`) ----------- */
+
+/*
+ * The shards of one run (`robofleet run --shard I/N`) each record their own
+ * devices; a merge makes one record of them: the first shard's database
+ * copied whole with SQLite's online backup (schema, indexes, triggers),
+ * then every other shard's rows added table by table, each shard in one
+ * transaction, and at the end the run's own tables (run_info, run_groups,
+ * run_devices, run_expectations, run_env) written once for the whole
+ * fleet. docs/scale-out.md ("What merge combines") says what is combined
+ * how. Shards are identified by their index, which prefixes the messages
+ * of the expectations they failed ("shard 2: ...").
+ */
+struct record_merge;
+
+/*
+ * Start the merged record at @out_path (which must not exist) as a copy of
+ * shard @shard's record at @shard_path. -EEXIST when @out_path exists,
+ * -EBADMSG when @shard_path is not a robofleet record, else a negative
+ * errno, with the reason in @err; nothing is left at @out_path then.
+ */
+int record_merge_open(const char *out_path, const char *shard_path, unsigned shard,
+		      struct record_merge **out, char *err, size_t errlen);
+
+/*
+ * Add shard @shard's record at @shard_path (opened read-only): every table
+ * but the run's own, in one transaction, so that a shard that fails leaves
+ * nothing behind. Returns 0 or a negative errno with the reason in @err.
+ */
+int record_merge_add(struct record_merge *m, const char *shard_path, unsigned shard, char *err,
+		     size_t errlen);
+
+/* What the merge noticed and went on with (overlapping shards, groups that differ), one per line; "" when nothing. */
+const char *record_merge_warnings(const struct record_merge *m);
+
+/*
+ * A device's readings lost and received again, summed over its boots,
+ * from the merged record: lost from the run's accounts (device_accounts),
+ * or the record's own when the run did not settle the device; received
+ * again from the record. -ENODATA when the record knows nothing of it.
+ */
+int record_merge_device_loss(struct record_merge *m, const char *id, uint64_t *lost,
+			     uint64_t *dup);
+
+/* One shard's result of an expectation. */
+struct record_merge_result {
+	unsigned shard;
+	bool passed;
+	const char *message;            /* "" when it held */
+};
+
+/*
+ * Call @each with every shard's result of the expectation at scenario line
+ * @line, its @occurrence-th result there (0: the first; more than one only
+ * inside a repeat), in shard order.
+ */
+int record_merge_results(struct record_merge *m, unsigned line, unsigned occurrence,
+			 void (*each)(void *arg, const struct record_merge_result *r), void *arg);
+
+/*
+ * Decide that expectation for the whole fleet instead of by its shards
+ * (a fleet-wide sum checked again over the merged record).
+ */
+int record_merge_decide(struct record_merge *m, unsigned line, unsigned occurrence, bool passed,
+			const char *message);
+
+/*
+ * Call @each with every merged expectation in the scenario's order (file,
+ * name and line as the lowest shard recorded them): passed where every
+ * shard that has it passed it, unless decided; the message of the first
+ * shard that failed it, prefixed "shard I: "; the longest time_s and the
+ * latest at_ms.
+ */
+int record_merge_expectations(struct record_merge *m,
+			      void (*each)(void *arg, const struct record_run_expectation *e),
+			      void *arg);
+
+/*
+ * Write the run's own tables for the whole fleet (record_write_run_info():
+ * run_info with @scenario, NULL: the first shard's, the earliest start,
+ * the latest end and @passed; the groups of the lowest shard that has
+ * them; every shard's devices in the scenario's order; the merged
+ * expectations; per group the environment of the lowest shard that set
+ * it), then check the whole database (PRAGMA integrity_check). -EIO with
+ * the check's first complaint in @err when it is not ok.
+ */
+int record_merge_finish(struct record_merge *m, const char *scenario, bool passed, char *err,
+			size_t errlen);
+
+/* Close the merged record (folding its WAL into the file); safe with NULL. */
+void record_merge_close(struct record_merge *m);
+
 #endif /* SIM_RECORD_H */

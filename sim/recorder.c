@@ -50,6 +50,7 @@ struct recorder {
 	 * (strings of opts.topics), sync_topic last. */
 	char **subs;
 	int n_subs;
+	char **own_filters;             /* opts.filters, copied (NULL-terminated); NULL: none */
 	char *sqlite_vfs;
 	char sync_nonce[17];            /* tells our markers from an earlier process's */
 	struct recorder_db *db;         /* the writer thread's after open */
@@ -945,6 +946,10 @@ static void destroy(struct recorder *r)
 	free(r->db_path);
 	free(r->client_id);
 	free(r->topic);
+	if (r->own_filters)
+		for (size_t i = 0; r->own_filters[i]; i++)
+			free(r->own_filters[i]);
+	free(r->own_filters);
 	free(r->subs);
 	free(r->sync_topic);
 	free(r->sqlite_vfs);
@@ -1022,7 +1027,24 @@ int recorder_open(const struct recorder_opts *opts, struct recorder **out)
 		rc = -ENOMEM;
 		goto fail;
 	}
-	if (opts->topics) {
+	if (opts->filters) {
+		size_t n = 0;
+
+		while (opts->filters[n])
+			n++;
+		r->own_filters = calloc(n + 1, sizeof(*r->own_filters));
+		r->subs = calloc(n + 2, sizeof(*r->subs));
+		if (!r->own_filters || !r->subs) {
+			rc = -ENOMEM;
+			goto fail;
+		}
+		for (size_t i = 0; i < n; i++)
+			if (!(r->own_filters[i] = r->subs[i] = strdup(opts->filters[i]))) {
+				rc = -ENOMEM;
+				goto fail;
+			}
+		r->n_subs = (int)n + 1;
+	} else if (opts->topics) {
 		int n = topic_map_filters(opts->topics, r->topic, NULL, 0);
 		const char **filters;
 
@@ -1045,7 +1067,8 @@ int recorder_open(const struct recorder_opts *opts, struct recorder **out)
 		rc = -ENOMEM;
 		goto fail;
 	}
-	r->subs[0] = r->topic;
+	if (!opts->filters)
+		r->subs[0] = r->topic;
 	r->subs[r->n_subs - 1] = r->sync_topic;
 	r->opts.db_path = r->db_path;
 	r->opts.client_id = r->client_id;

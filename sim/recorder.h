@@ -48,6 +48,11 @@ struct recorder_opts {
 	 * attributed by the templates (docs/recording.md). NULL: robofleet's
 	 * contract alone. Borrowed: it must outlive the recorder. */
 	struct topic_map *topics;
+	/* Subscribe to exactly these filters (NULL-terminated) instead of
+	 * topic and the layouts' filters: a shard's recorder takes only its
+	 * own devices' topics. NULL: as above. Borrowed until recorder_open()
+	 * returns (copied). */
+	const char *const *filters;
 	const char *username;           /* NULL: anonymous */
 	const char *password;
 	/* TLS and an identity of its own (mqtt_auth.h); NULL: none. Borrowed. */

@@ -1,10 +1,17 @@
 /* robofleet: run fleets of virtual robots from scenario files. */
 #define _GNU_SOURCE
+#include <ctype.h>
+#include <errno.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <time.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "ca_cmd.h"
+#include "merge.h"
 #include "query.h"
 #include "report_html.h"
 #include "run.h"
@@ -24,6 +31,8 @@ static void usage(FILE *out)
 	      "                     [--influx URL [--influx-db NAME |\n"
 	      "                      --influx-token T --influx-org O --influx-bucket B]]\n"
 	      "                     [--pki DIR]\n"
+	      "                     [--shard I/N --broker HOST:PORT [--run-id ID]\n"
+	      "                      [--start-at TIME] [--shard-wait SECONDS]]\n"
 	      "       robofleet top RUN_DIR [--refresh MS]\n"
 	      "       robofleet check SCENARIO.yaml...\n"
 	      "       robofleet query RUN (--device ID [--last 24h] | --hourly | --sql SQL)\n"
@@ -31,6 +40,7 @@ static void usage(FILE *out)
 	      "       robofleet report RUN [--output FILE]\n"
 	      "       robofleet build SKETCH [-o FILE] [--force] [--verbose]\n"
 	      "       robofleet ca --out DIR (--ids ID,... | --count N [--prefix P]) [options]\n"
+	      "       robofleet merge SHARD_DIR... -o OUT [--junit FILE] [--quiet]\n"
 	      "       robofleet --version\n"
 	      "\n"
 	      "run    start the fleet the scenario describes, play its steps, and exit 0\n"
@@ -42,6 +52,10 @@ static void usage(FILE *out)
 	      "       (default robofleet), or 2.x with token, org and bucket)\n"
 	      "       (--pki: for fleet security: tls, mutual or password, the credentials\n"
 	      "       `robofleet ca` made, instead of a new set in the run directory)\n"
+	      "       (--shard I/N: play shard I of N of the fleet against --broker; the\n"
+	      "       shards start their timelines together, agreed through the broker\n"
+	      "       under robofleet/shards/ID/ (--run-id, default the scenario's name;\n"
+	      "       wait --shard-wait, 600 s) or at --start-at; see robofleet merge)\n"
 	      "top    the live dashboard of a run: devices, events, faults by key\n"
 	      "check  validate scenario files without running anything\n"
 	      "query  read a run's record: one robot's readings, hourly means, any SQL\n"
@@ -51,7 +65,10 @@ static void usage(FILE *out)
 	      "       Arduino layer into a device binary and print its path; built once\n"
 	      "       per content (--force: build again; -o: copy the binary to FILE)\n"
 	      "ca     make a CA, a broker certificate, robofleet's own client credentials\n"
-	      "       and one certificate, key and password per device (robofleet ca --help)\n", out);
+	      "       and one certificate, key and password per device (robofleet ca --help)\n"
+	      "merge  combine the run directories of a sharded run (--shard I/N) into one:\n"
+	      "       one record, JUnit, summary and report; exit 0 only if every shard\n"
+	      "       finished and every expectation held\n", out);
 }
 
 static int cmd_check(int argc, char **argv)
@@ -78,6 +95,75 @@ static int cmd_check(int argc, char **argv)
 	return status;
 }
 
+/* "I/N": shard I (0-based) of N. */
+static int parse_shard(const char *s, unsigned *index, unsigned *count)
+{
+	char *end;
+	unsigned long i, n;
+
+	errno = 0;
+	i = strtoul(s, &end, 10);
+	if (end == s || *end != '/' || errno)
+		return -EINVAL;
+	s = end + 1;
+	n = strtoul(s, &end, 10);
+	if (end == s || *end || errno || n < 1 || n > 10000 || i >= n)
+		return -EINVAL;
+	*index = (unsigned)i;
+	*count = (unsigned)n;
+	return 0;
+}
+
+/* It names MQTT topics and a client id: a plain word. */
+static bool run_id_ok(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n < 1 || n > 64)
+		return false;
+	for (; *s; s++)
+		if (!isalnum((unsigned char)*s) && !strchr("._-", *s))
+			return false;
+	return true;
+}
+
+/* "2026-12-07T14:30:00Z" (optionally .mmm) or "@1796653800": wall ms. */
+static int parse_start_at(const char *s, int64_t *ms)
+{
+	struct tm tm;
+	const char *rest;
+	long frac = 0;
+	char *end;
+
+	if (s[0] == '@') {
+		long long v;
+
+		errno = 0;
+		v = strtoll(s + 1, &end, 10);
+		if (end == s + 1 || *end || errno || v <= 0)
+			return -EINVAL;
+		*ms = (int64_t)v * 1000;
+		return 0;
+	}
+	memset(&tm, 0, sizeof(tm));
+	if (!(rest = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm)))
+		return -EINVAL;
+	if (*rest == '.') {
+		const char *p = rest + 1;
+		int digits = 0;
+
+		for (; *p >= '0' && *p <= '9' && digits < 3; p++, digits++)
+			frac = frac * 10 + (*p - '0');
+		for (; digits < 3; digits++)
+			frac *= 10;
+		rest = p;
+	}
+	if (strcmp(rest, "Z") != 0)
+		return -EINVAL;
+	*ms = (int64_t)timegm(&tm) * 1000 + frac;
+	return 0;
+}
+
 static int cmd_run(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -95,6 +181,10 @@ static int cmd_run(int argc, char **argv)
 		{ "influx-org", required_argument, NULL, 'O' },
 		{ "influx-bucket", required_argument, NULL, 'B' },
 		{ "pki", required_argument, NULL, 'P' },
+		{ "shard", required_argument, NULL, 'S' },
+		{ "run-id", required_argument, NULL, 'R' },
+		{ "start-at", required_argument, NULL, 'A' },
+		{ "shard-wait", required_argument, NULL, 'W' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -120,6 +210,40 @@ static int cmd_run(int argc, char **argv)
 		case 'O': o.influx_org = optarg; break;
 		case 'B': o.influx_bucket = optarg; break;
 		case 'P': o.pki_dir = optarg; break;
+		case 'S':
+			if (parse_shard(optarg, &o.shard_index, &o.shard_count) < 0) {
+				fprintf(stderr, "robofleet run: --shard '%s': want I/N, 0 <= I < N <= "
+					"10000 (shard 0 of 4: 0/4)\n", optarg);
+				return 2;
+			}
+			break;
+		case 'R':
+			if (!run_id_ok(optarg)) {
+				fprintf(stderr, "robofleet run: --run-id '%s': 1-64 characters of "
+					"A-Z a-z 0-9 . _ -\n", optarg);
+				return 2;
+			}
+			o.run_id = optarg;
+			break;
+		case 'A':
+			if (parse_start_at(optarg, &o.start_at_ms) < 0) {
+				fprintf(stderr, "robofleet run: --start-at '%s': want a UTC time such "
+					"as 2026-12-07T14:30:00Z, or @SECONDS since 1970\n", optarg);
+				return 2;
+			}
+			break;
+		case 'W': {
+			char *end;
+			unsigned long v = strtoul(optarg, &end, 10);
+
+			if (end == optarg || (*end && strcmp(end, "s")) || v < 1 || v > 86400) {
+				fprintf(stderr, "robofleet run: --shard-wait '%s': seconds, 1-86400\n",
+					optarg);
+				return 2;
+			}
+			o.shard_wait_s = (unsigned)v;
+			break;
+		}
 		case 'h': usage(stdout); return 0;
 		case ':':
 			fprintf(stderr, "robofleet run: %s needs a value\n", argv[optind - 1]);
@@ -134,6 +258,13 @@ static int cmd_run(int argc, char **argv)
 		return 2;
 	}
 	o.scenario_path = argv[optind];
+	if (!o.shard_count && (o.run_id || o.start_at_ms || o.shard_wait_s)) {
+		fprintf(stderr, "robofleet run: --run-id, --start-at and --shard-wait are for a "
+			"sharded run (--shard I/N)\n");
+		return 2;
+	}
+	if (!o.shard_wait_s)
+		o.shard_wait_s = 600;
 	return run_scenario(&o);
 }
 
@@ -209,6 +340,8 @@ int main(int argc, char **argv)
 		return cmd_build(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "ca"))
 		return ca_cmd_main(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "merge"))
+		return merge_main(argc - 1, argv + 1);
 	fprintf(stderr, "robofleet: unknown command '%s' (see --help)\n", argv[1]);
 	return 2;
 }

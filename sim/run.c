@@ -80,6 +80,10 @@ static int make_run_dir(struct run *r)
 		return -errno;
 	if (strlen(parent) + strlen(r->sc.name) + 40 > sizeof(r->dir))
 		return -ENAMETOOLONG;
+	/* A shard's directory says which shard it holds (several may share a parent). */
+	if (r->opt->shard_count)
+		snprintf(stamp + strlen(stamp), sizeof(stamp) - strlen(stamp), "-shard%u",
+			 r->opt->shard_index);
 	for (int n = 0; n < 100; n++) {
 		if (n == 0)
 			snprintf(r->dir, sizeof(r->dir), "%s/%s-%s", parent, stamp, r->sc.name);
@@ -348,9 +352,14 @@ static int start_fleet(struct run *r)
 	int64_t t0 = run__mono_ms();
 	int rc;
 
-	for (size_t i = 0; i < r->fleet.count; i++) {
-		/* Pace the starts: device i no earlier than i / rate seconds in. */
-		int64_t due = t0 + (int64_t)((double)i * 1000.0 / rate);
+	for (size_t i = 0, k = 0; i < r->fleet.count; i++) {
+		/* Pace the starts: the k-th device started no earlier than k /
+		 * rate seconds in (a shard starts only its own). */
+		int64_t due = t0 + (int64_t)((double)k * 1000.0 / rate);
+
+		if (!run__owns(r, i))
+			continue;
+		k++;
 		if ((rc = run__sleep_until(r, due)) < 0)
 			return rc;
 		if ((rc = fleet_start(&r->fleet, i)) < 0) {
@@ -420,6 +429,7 @@ static void tear_down(struct run *r)
 	run__stop_tui(r);
 	run__stop_influx(r);
 	run__impersonate_stop(r);
+	run__shard_free(r);
 	run__report_free(r);
 	control_close(&r->control);
 	free(r->restores);
@@ -508,6 +518,13 @@ int run_scenario(const struct run_options *o)
 			return 2;
 		}
 	}
+	if ((rc = run__shard_check(&r, errbuf, sizeof(errbuf))) < 0) {
+		fprintf(stderr, "robofleet: %s\n", errbuf);
+		scenario_free(&r.sc);
+		return 2;
+	}
+	snprintf(r.shard_run_id, sizeof(r.shard_run_id), "%s", o->run_id ? o->run_id : r.sc.name);
+	r.shard_process_start_wall_ms = run__wall_ms();
 	/* Like a bad file: nothing is created when the machine cannot hold the fleet. */
 	if (run__check_fleet_limits(r.sc.fleet.n_devices,
 			       !o->broker && r.sc.fleet.broker != SCENARIO_BROKER_EXTERNAL) < 0) {
@@ -530,7 +547,18 @@ int run_scenario(const struct run_options *o)
 		fprintf(stderr, "robofleet: cannot create the run directory: %s\n", strerror(-rc));
 		goto out;
 	}
-	run__say(&r, "robofleet: %s, %zu devices, run directory %s\n", r.sc.name, r.sc.fleet.n_devices, r.dir);
+	if ((rc = run__shard_setup(&r)) < 0 || (rc = run__shard_copy_scenario(&r)) < 0 ||
+	    (rc = run__shard_write_state(&r, false, 0)) < 0) {
+		fprintf(stderr, "robofleet: shard set-up: %s\n", strerror(-rc));
+		goto out;
+	}
+	if (o->shard_count)
+		run__say(&r, "robofleet: %s, shard %u of %u: %zu of %zu devices, run directory %s\n",
+			 r.sc.name, o->shard_index, o->shard_count, run__owned_count(&r),
+			 r.sc.fleet.n_devices, r.dir);
+	else
+		run__say(&r, "robofleet: %s, %zu devices, run directory %s\n", r.sc.name,
+			 r.sc.fleet.n_devices, r.dir);
 	run__reserve_verdict_file(r.dir, "summary.json");
 	run__reserve_verdict_file(r.dir, "report.txt");
 	if ((rc = run__report_init(&r)) < 0) {
@@ -633,6 +661,11 @@ int run_scenario(const struct run_options *o)
 		goto out;
 	}
 	ro.topics = r.topics;
+	if ((rc = run__shard_filters(&r)) < 0) {
+		fprintf(stderr, "robofleet: %s\n", strerror(-rc));
+		goto out;
+	}
+	ro.filters = (const char *const *)r.shard_filters;
 	ro.auth = run_security_recorder(&r.security);
 	if ((rc = recorder_open(&ro, &r.recorder)) < 0 ||
 	    (rc = recorder_start(r.recorder, r.broker.host, r.broker.port)) < 0 ||
@@ -654,10 +687,13 @@ int run_scenario(const struct run_options *o)
 		goto out;
 	if ((rc = engine_init(&r.engine, &r.sc, &run__ops, &r)) < 0)
 		goto out;
+	r.engine.owned = r.owned;
 	r.wall_offset_ms = run__wall_ms() - run__mono_ms();
 	if ((rc = start_fleet(&r)) < 0)
 		goto interrupted_or_out;
-	run__say(&r, "robofleet: %zu devices started\n", r.fleet.count);
+	run__say(&r, "robofleet: %zu devices started\n", run__owned_count(&r));
+	if ((rc = run__shard_wait_start(&r)) < 0)
+		goto interrupted_or_out;
 
 	run__set_phase(&r, WORLD_RUN_RUNNING);
 	rc = engine_run(&r.engine);
@@ -676,6 +712,8 @@ interrupted_or_out:
 		status = 1;
 	else if (status != 130)
 		status = 0;
+	run__shard_clear_ready(&r);
+	run__shard_write_state(&r, true, status);
 out:
 	tear_down(&r);
 	mosquitto_lib_cleanup();

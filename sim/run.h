@@ -3,6 +3,7 @@
 #define SIM_RUN_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 struct run_options {
 	const char *scenario_path;
@@ -18,6 +19,11 @@ struct run_options {
 	const char *influx_db;      /* 1.x database; NULL: "robofleet" */
 	const char *influx_token, *influx_org, *influx_bucket; /* 2.x */
 	const char *pki_dir;        /* --pki: credentials from `robofleet ca`; NULL: made per run */
+	/* --shard I/N: play shard I (0-based) of N (0: the whole fleet) */
+	unsigned shard_index, shard_count;
+	const char *run_id;         /* --run-id: names the shards' meeting place; NULL: the scenario's name */
+	int64_t start_at_ms;        /* --start-at: the timeline's start, wall ms; 0: agreed through the broker */
+	unsigned shard_wait_s;      /* how long a shard waits for the others (600) */
 };
 
 /*

@@ -111,6 +111,9 @@ void run__save_accounts(struct run *r)
 	for (size_t i = 0; i < n; i++) {
 		struct world_report rep;
 		struct accounting_result a;
+
+		if (!run__owns(r, i))
+			continue; /* another shard's */
 		struct run_message_books m;
 		uint64_t reconnects = 0;
 

@@ -89,6 +89,13 @@ struct run {
 	struct run_rogue **rogues;      /* per device: its impersonator while the fault is on */
 	uint64_t impersonation_sent;    /* readings published as another robot */
 	_Atomic uint64_t impersonation_acked; /* ... that the broker acknowledged */
+	/* --shard (run_shard.c) */
+	bool *owned;                    /* per device: this shard plays it; NULL: every device */
+	size_t n_owned;
+	char **shard_filters;           /* the recorder's subscriptions, NULL-terminated */
+	char shard_run_id[96];
+	int64_t shard_process_start_wall_ms;
+	int64_t shard_started_wall_ms;  /* the common start of the timeline */
 };
 
 /* run_impersonate.c: the impersonate fault, played with the robot's own
@@ -98,6 +105,18 @@ void run__impersonate_tick(struct run *r);
 void run__impersonate_stop(struct run *r);
 /* Readings published as another robot that the record holds (must be 0). */
 uint64_t run__impersonation_recorded(struct run *r);
+
+/* run_shard.c: --shard I/N. */
+bool run__owns(const struct run *r, size_t dev);
+size_t run__owned_count(const struct run *r);
+int run__shard_check(const struct run *r, char *err, size_t errlen);
+int run__shard_setup(struct run *r);
+int run__shard_filters(struct run *r);
+int run__shard_copy_scenario(struct run *r);
+int run__shard_write_state(struct run *r, bool finished, int exit_status);
+int run__shard_wait_start(struct run *r);
+void run__shard_clear_ready(struct run *r);
+void run__shard_free(struct run *r);
 
 /* run.c: clocks and the progress line. */
 int64_t run__mono_ms(void);

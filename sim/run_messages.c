@@ -69,6 +69,8 @@ int run__tally_groups(struct run *r)
 	for (size_t i = 0; i < fl->n_devices; i++) {
 		struct run_group_books *g = &r->group_books[fl->devices[i].group];
 
+		if (!run__owns(r, i))
+			continue; /* another shard's */
 		g->devices++;
 		if (run__foreign(r, i)) {
 			struct run_message_books m;

@@ -154,7 +154,7 @@ void run__report_tick(struct run *r)
 	st.steps_started = r->status.steps_started;
 	st.steps_total = r->status.steps_total;
 	st.online = (size_t)online;
-	st.total = r->sc.fleet.n_devices;
+	st.total = run__owned_count(r);
 	st.readings_per_s = p->rate;
 	st.lost = p->lost;
 	st.passed = r->status.passed;
@@ -185,6 +185,7 @@ static int save_run_info(struct run *r, bool passed, char *err, size_t errlen)
 	const char **ids = calloc(fl->n_devices + 1, sizeof(*ids));
 	uint32_t *dg = calloc(fl->n_devices + 1, sizeof(*dg));
 	struct record_run_expectation *ex = calloc(r->engine.n_results + 1, sizeof(*ex));
+	size_t n_ids = 0;
 	char path[PATH_MAX + 16];
 	int rc = -ENOMEM;
 
@@ -196,9 +197,12 @@ static int save_run_info(struct run *r, bool passed, char *err, size_t errlen)
 		groups[i].name = fl->groups[i].name;
 		groups[i].firmware = firmware_text(&fl->groups[i], fw[i], sizeof(fw[i]));
 	}
+	/* A shard's record holds its own devices; merge joins the lists. */
 	for (size_t i = 0; i < fl->n_devices; i++) {
-		ids[i] = fl->devices[i].id;
-		dg[i] = fl->devices[i].group;
+		if (!run__owns(r, i))
+			continue;
+		ids[n_ids] = fl->devices[i].id;
+		dg[n_ids++] = fl->devices[i].group;
 	}
 	for (size_t i = 0; i < r->engine.n_results; i++) {
 		const struct engine_result *e = &r->engine.results[i];
@@ -220,7 +224,7 @@ static int save_run_info(struct run *r, bool passed, char *err, size_t errlen)
 	in.n_groups = fl->n_groups;
 	in.device_ids = ids;
 	in.device_group = dg;
-	in.n_devices = fl->n_devices;
+	in.n_devices = n_ids;
 	in.expectations = ex;
 	in.n_expectations = r->engine.n_results;
 	in.env = p->env;

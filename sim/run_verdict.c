@@ -52,15 +52,17 @@ static void summarise(struct run *r, struct summary *s, size_t online_at_end)
 	s->impersonation_sent = r->impersonation_sent;
 	s->impersonation_acked = atomic_load(&r->impersonation_acked);
 	s->impersonation_recorded = run__impersonation_recorded(r);
-	s->devices = r->sc.fleet.n_devices;
+	s->devices = run__owned_count(r);
 	s->online = online_at_end;
 	s->crashes = r->crashes;
 	s->accounts_ok = true;
-	for (size_t i = 0; i < s->devices; i++) {
+	for (size_t i = 0; i < r->sc.fleet.n_devices; i++) {
 		struct world_report rep;
 		struct world_slot *slot = world_get_slot(&r->world, (uint32_t)i);
 		struct accounting_result a;
 
+		if (!run__owns(r, i))
+			continue; /* another shard's */
 		/* A robot left without power still shows its last process's
 		 * report, which published_before already holds. */
 		if (atomic_load(&slot->power) == WORLD_POWER_ON && world_read_report(slot, &rep) == 0 &&

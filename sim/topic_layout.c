@@ -274,7 +274,8 @@ int topic_template_expand(const struct topic_template *t, const char *id, const 
 	return 0;
 }
 
-void topic_template_filter(const struct topic_template *t, char *out, size_t len)
+void topic_template_device_filter(const struct topic_template *t, const char *id,
+				  const char *room, char *out, size_t len)
 {
 	size_t o = 0;
 
@@ -282,17 +283,30 @@ void topic_template_filter(const struct topic_template *t, char *out, size_t len
 		return;
 	for (unsigned i = 0; i < t->n_levels && o + 1 < len; i++) {
 		const struct topic_level *lv = &t->level[i];
+		const char *piece = "+";
+		size_t plen = 1;
 
 		if (i > 0)
 			out[o++] = '/';
 		if (lv->part == TOPIC_PART_LITERAL) {
-			for (size_t k = 0; k < lv->len && o + 1 < len; k++)
-				out[o++] = t->text[lv->off + k];
-		} else if (o + 1 < len) {
-			out[o++] = '+';
+			piece = t->text + lv->off;
+			plen = lv->len;
+		} else if (lv->part == TOPIC_PART_ID && id) {
+			piece = id;
+			plen = strlen(id);
+		} else if (lv->part == TOPIC_PART_ROOM && room) {
+			piece = room;
+			plen = strlen(room);
 		}
+		for (size_t k = 0; k < plen && o + 1 < len; k++)
+			out[o++] = piece[k];
 	}
 	out[o < len ? o : len - 1] = '\0';
+}
+
+void topic_template_filter(const struct topic_template *t, char *out, size_t len)
+{
+	topic_template_device_filter(t, NULL, NULL, out, len);
 }
 
 /* Whether placeholder @part can take the literal level @s. */

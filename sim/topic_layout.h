@@ -128,6 +128,13 @@ int topic_template_expand(const struct topic_template *t, const char *id, const 
 
 /* The subscription filter for @t: every placeholder becomes +. */
 void topic_template_filter(const struct topic_template *t, char *out, size_t len);
+/*
+ * One device's filter for @t: {id} and {room} become @id and @room (either
+ * NULL: +), {metric} becomes +. What the device may publish or receive
+ * under @t: its ACL line, its recorder's subscription.
+ */
+void topic_template_device_filter(const struct topic_template *t, const char *id,
+				  const char *room, char *out, size_t len);
 
 /*
  * Whether some topic could match both @a and @b: the same number of
