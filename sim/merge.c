@@ -21,6 +21,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "json_out.h"
 #include "junit.h"
 #include "merge.h"
 #include "record.h"
@@ -1360,23 +1361,6 @@ static int shard_cases(struct merge *g)
 
 /* ---- what the merge writes ------------------------------------------------------------ */
 
-static void json_string(FILE *f, const char *text)
-{
-	if (!text) {
-		fputs("null", f);
-		return;
-	}
-	fputc('"', f);
-	for (const unsigned char *p = (const unsigned char *)text; *p; p++) {
-		if (*p == '"' || *p == '\\')
-			fprintf(f, "\\%c", *p);
-		else if (*p < 0x20)
-			fprintf(f, "\\u%04x", *p);
-		else
-			fputc(*p, f);
-	}
-	fputc('"', f);
-}
 
 struct out_file {
 	FILE *f;
@@ -1547,11 +1531,11 @@ static int write_summary(const struct merge *g, const struct totals *t)
 		return -EIO;
 	f = o.f;
 	fputs("{\n  \"scenario\": ", f);
-	json_string(f, g->scenario);
+	json_out_string(f, g->scenario);
 	fputs(",\n  \"run_dir\": ", f);
-	json_string(f, g->out);
+	json_out_string(f, g->out);
 	fputs(",\n  \"run_id\": ", f);
-	json_string(f, g->run_id);
+	json_out_string(f, g->run_id);
 	fprintf(f, ",\n  \"completed\": %s,\n", t->completed ? "true" : "false");
 	fprintf(f, "  \"devices\": %llu,\n  \"online_at_end\": %llu,\n  \"crashes\": %llu,\n",
 		(unsigned long long)t->v[T_DEVICES], (unsigned long long)t->v[T_ONLINE],
@@ -1574,9 +1558,9 @@ static int write_summary(const struct merge *g, const struct totals *t)
 		const struct group_sum *s = &g->groups.g[i];
 
 		fprintf(f, "%s\n    {\"name\": ", i ? "," : "");
-		json_string(f, s->name);
+		json_out_string(f, s->name);
 		fputs(", \"firmware\": ", f);
-		json_string(f, s->firmware);
+		json_out_string(f, s->firmware);
 		fprintf(f, ", \"devices\": %llu, \"attempted\": %llu, \"sent\": %llu, \"recorded\": %llu, "
 			"\"lost_in_network\": %llu, \"not_sent\": %llu, \"complete\": %s}",
 			(unsigned long long)s->devices, (unsigned long long)s->attempted,
@@ -1588,7 +1572,7 @@ static int write_summary(const struct merge *g, const struct totals *t)
 	fprintf(f, "  \"redelivered_stored_once\": %llu,\n  \"faults\": %llu,\n",
 		(unsigned long long)t->v[T_REDELIVERED], (unsigned long long)t->v[T_FAULTS]);
 	fputs("  \"security\": {\"mode\": ", f);
-	json_string(f, t->security);
+	json_out_string(f, t->security);
 	fprintf(f, ", \"impersonation_sent\": %llu, \"impersonation_acked\": %llu, "
 		"\"impersonation_recorded\": %llu},\n", (unsigned long long)t->v[T_IMP_SENT],
 		(unsigned long long)t->v[T_IMP_ACKED], (unsigned long long)t->v[T_IMP_RECORDED]);
@@ -1608,7 +1592,7 @@ static int write_summary(const struct merge *g, const struct totals *t)
 		const struct shard *s = g->slot[i];
 
 		fprintf(f, "%s\n    {\"index\": %u, \"dir\": ", i ? "," : "", i);
-		json_string(f, s ? s->dir : NULL);
+		json_out_string(f, s ? s->dir : NULL);
 		if (s)
 			fprintf(f, ", \"finished\": %s, \"exit_status\": %d, \"devices\": %llu, "
 				"\"merged\": %s, \"problem\": ", s->info.finished ? "true" : "false",
@@ -1617,7 +1601,7 @@ static int write_summary(const struct merge *g, const struct totals *t)
 		else
 			fputs(", \"finished\": false, \"exit_status\": null, \"devices\": null, "
 			      "\"merged\": false, \"problem\": ", f);
-		json_string(f, s ? (s->problem[0] ? s->problem : NULL) : "no run directory given");
+		json_out_string(f, s ? (s->problem[0] ? s->problem : NULL) : "no run directory given");
 		fputc('}', f);
 	}
 	fputs("\n  ],\n", f);
@@ -1679,23 +1663,23 @@ static int write_merge_json(const struct merge *g, int status)
 		return -EIO;
 	f = o.f;
 	fputs("{\n  \"run_id\": ", f);
-	json_string(f, g->run_id);
+	json_out_string(f, g->run_id);
 	fputs(",\n  \"scenario\": ", f);
-	json_string(f, g->scenario);
+	json_out_string(f, g->scenario);
 	fprintf(f, ",\n  \"count\": %u,\n  \"output\": ", g->count);
-	json_string(f, g->out);
+	json_out_string(f, g->out);
 	fputs(",\n  \"inputs\": [", f);
 	for (size_t i = 0; i < g->n_given; i++) {
 		const struct shard *s = &g->given[i];
 
 		fprintf(f, "%s\n    {\"index\": %u, \"dir\": ", i ? "," : "", s->info.index);
-		json_string(f, s->dir);
+		json_out_string(f, s->dir);
 		fprintf(f, ", \"finished\": %s, \"exit_status\": %d, \"devices\": %llu, "
 			"\"started_ms\": %lld, \"record_merged\": %s, \"problem\": ",
 			s->info.finished ? "true" : "false", s->info.exit_status,
 			(unsigned long long)s->info.devices, (long long)s->info.started_ms,
 			s->merged ? "true" : "false");
-		json_string(f, s->problem[0] ? s->problem : NULL);
+		json_out_string(f, s->problem[0] ? s->problem : NULL);
 		fputc('}', f);
 	}
 	fputs("\n  ],\n  \"missing\": [", f);
@@ -1708,7 +1692,7 @@ static int write_merge_json(const struct merge *g, int status)
 	fputs("],\n  \"warnings\": [", f);
 	for (size_t i = 0; i < g->n_warnings; i++) {
 		fputs(i ? ",\n    " : "\n    ", f);
-		json_string(f, g->warnings[i]);
+		json_out_string(f, g->warnings[i]);
 	}
 	fprintf(f, "%s],\n  \"passed\": %s,\n  \"exit_status\": %d\n}\n", g->n_warnings ? "\n  " : "",
 		g->passed ? "true" : "false", status);

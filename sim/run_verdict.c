@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "json_out.h"
 #include "junit.h"
 #include "record.h"
 #include "recorder.h"
@@ -126,24 +127,6 @@ static void describe_incomplete(const struct summary *s, char *buf, size_t len)
 		snprintf(buf, len, "the record could not be read back to account for every reading");
 }
 
-/* @text as a JSON string, or null. */
-static void json_string(FILE *f, const char *text)
-{
-	if (!text) {
-		fputs("null", f);
-		return;
-	}
-	fputc('"', f);
-	for (const unsigned char *p = (const unsigned char *)text; *p; p++) {
-		if (*p == '"' || *p == '\\')
-			fprintf(f, "\\%c", *p);
-		else if (*p < 0x20)
-			fprintf(f, "\\u%04x", *p);
-		else
-			fputc(*p, f);
-	}
-	fputc('"', f);
-}
 
 /*
  * The verdict's files are reserved when the run directory is made (as
@@ -223,7 +206,7 @@ static void write_summary_json(const struct run *r, const struct summary *s, int
 		"\"unstored_readings\": %llu, \"error\": ",
 		record_complete(s) ? "true" : "false", (unsigned long long)s->unstored,
 		(unsigned long long)s->unstored_readings);
-	json_string(f, s->store_error[0] ? s->store_error : NULL);
+	json_out_string(f, s->store_error[0] ? s->store_error : NULL);
 	fprintf(f, ", \"lock_waits\": %llu, \"lock_wait_max_ms\": %lld},\n",
 		(unsigned long long)s->lock_waits, (long long)s->lock_wait_max_ms);
 	run__write_groups_json(f, r);
@@ -247,7 +230,7 @@ static void write_summary_json(const struct run *r, const struct summary *s, int
 			"\"url\": ", (unsigned long long)r->influx_stats.written,
 			(unsigned long long)r->influx_stats.dropped,
 			(unsigned long long)r->influx_stats.failed_batches);
-		json_string(f, r->opt->influx_url);
+		json_out_string(f, r->opt->influx_url);
 		fprintf(f, "},\n");
 	}
 	fprintf(f, "  \"expectations\": {\"passed\": %zu, \"failed\": %zu}\n}\n", s->passed, s->failed);

@@ -86,30 +86,9 @@ check "robofleet ca --ids $id --fault-material --broker-name mqtt.example.com" \
   test -s "$pki/devices/$id.crt" -a -s "$pki/faults/foreign.crt" || finish
 
 # ---- 3. a mutual-TLS mosquitto on a free loopback port --------------------------
-port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-listening() { ! port_free "$1"; }
-for attempt in 1 2 3 4 5; do
-  port=$((20000 + (RANDOM * 7 + attempt) % 40000))
-  port_free "$port" || continue
-  # user root: as root mosquitto would otherwise drop to its own user,
-  # which cannot read this private directory (ignored for anyone else).
-  cat >"$work/mosquitto.conf" <<CONF
-user root
-persistence false
-allow_anonymous false
-listener $port 127.0.0.1
-cafile $pki/ca.crt
-certfile $pki/broker.crt
-keyfile $pki/broker.key
-require_certificate true
-use_identity_as_username true
-CONF
-  mosquitto -c "$work/mosquitto.conf" 2>"$work/mosquitto.log" &
-  broker_pid=$!
-  await "listening $port || ! kill -0 $broker_pid 2>/dev/null" 10
-  kill -0 "$broker_pid" 2>/dev/null && listening "$port" && break
-  kill "$broker_pid" 2>/dev/null; wait "$broker_pid" 2>/dev/null; broker_pid=
-done
+# shellcheck source=tls_broker.sh
+. "$here/tls_broker.sh"
+start_mutual_tls_broker "$work" "$pki"
 check "mutual-TLS mosquitto listens on 127.0.0.1:$port" test -n "$broker_pid" || finish
 
 recorder=(-h 127.0.0.1 -p "$port" --cafile "$pki/ca.crt"

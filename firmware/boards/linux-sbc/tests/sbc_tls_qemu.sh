@@ -91,33 +91,9 @@ pattern read sensors/%u/command
 user robofleet-recorder
 topic read #
 ACL
-port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-for attempt in 1 2 3 4 5; do
-  port=$((20000 + (RANDOM * 7 + attempt) % 40000))
-  port_free "$port" || continue
-  # user root: as root mosquitto would otherwise drop to its own user,
-  # which cannot read this private directory (ignored for anyone else).
-  # tls_version: the oldest accepted, as robofleet's own broker has it.
-  cat >"$work/mosquitto.conf" <<CONF
-user root
-persistence false
-per_listener_settings false
-allow_anonymous false
-acl_file $work/acl
-listener $port 127.0.0.1
-cafile $pki/ca.crt
-certfile $pki/broker.crt
-keyfile $pki/broker.key
-tls_version tlsv1.2
-require_certificate true
-use_identity_as_username true
-CONF
-  mosquitto -c "$work/mosquitto.conf" 2>"$work/mosquitto.log" &
-  broker_pid=$!
-  wait_for 50 bash -c "! (exec 3<>/dev/tcp/127.0.0.1/$port) 2>/dev/null && exit 1 || exit 0" &&
-    kill -0 "$broker_pid" 2>/dev/null && break
-  kill "$broker_pid" 2>/dev/null; broker_pid=
-done
+# shellcheck source=../../../../tests/integration/tls_broker.sh
+. "$src/tests/integration/tls_broker.sh"
+start_mutual_tls_broker "$work" "$pki" "$work/acl"
 check "mutual-TLS mosquitto listens on 127.0.0.1:$port" test -n "$broker_pid" || finish
 # The recorder's view: its own certificate, the fleet's CA.
 recorder=(-h 127.0.0.1 -p "$port" --cafile "$pki/ca.crt"
