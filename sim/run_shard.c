@@ -350,28 +350,59 @@ int run__shard_wait_start(struct run *r)
 	return run__sleep_until(r, run__mono_ms() + (start - run__wall_ms()));
 }
 
+/* The end client's progress, from libmosquitto's callbacks. */
+struct clear_state {
+	bool connected, acked;
+};
+
+static void on_clear_connect(struct mosquitto *m, void *obj, int rc)
+{
+	(void)m;
+	((struct clear_state *)obj)->connected = rc == 0;
+}
+
+static void on_clear_publish(struct mosquitto *m, void *obj, int mid)
+{
+	(void)m;
+	(void)mid;
+	((struct clear_state *)obj)->acked = true;
+}
+
 void run__shard_clear_ready(struct run *r)
 {
 	const struct run_options *o = r->opt;
+	struct clear_state st = { false, false };
 	struct mosquitto *m;
 	char topic[SHARD_TOPIC_MAX], id[96];
 
 	if (!o->shard_count || o->start_at_ms || !r->broker.port)
 		return;
 	/* A retained message outlives the run: take ours back, so the next run
-	 * with this id does not count us ready before we are. */
+	 * with this id does not count us ready before we are. Each step is
+	 * awaited (CONNACK, then PUBACK), at most 2 s in all. */
 	snprintf(id, sizeof(id), "robofleet-shard-%.60s-%u-end", r->shard_run_id, o->shard_index);
-	if (!(m = mosquitto_new(id, true, NULL)))
+	if (!(m = mosquitto_new(id, true, &st)))
 		return;
+	mosquitto_connect_callback_set(m, on_clear_connect);
+	mosquitto_publish_callback_set(m, on_clear_publish);
 	ready_topic(r, o->shard_index, topic, sizeof(topic));
 	if (mqtt_auth_apply(m, run_security_commander(&r->security)) == 0 &&
-	    mosquitto_connect(m, r->broker.host, r->broker.port, 10) == MOSQ_ERR_SUCCESS &&
-	    mosquitto_publish(m, NULL, topic, 0, NULL, 1, true) == MOSQ_ERR_SUCCESS) {
-		for (int i = 0; i < 20 && mosquitto_want_write(m); i++)
-			mosquitto_loop(m, 50, 1);
+	    mosquitto_connect(m, r->broker.host, r->broker.port, 10) == MOSQ_ERR_SUCCESS) {
+		for (int i = 0; i < 40 && !st.connected; i++)
+			if (mosquitto_loop(m, 50, 1) != MOSQ_ERR_SUCCESS)
+				break;
+		if (st.connected &&
+		    mosquitto_publish(m, NULL, topic, 0, NULL, 1, true) == MOSQ_ERR_SUCCESS)
+			for (int i = 0; i < 40 && !st.acked; i++)
+				if (mosquitto_loop(m, 50, 1) != MOSQ_ERR_SUCCESS)
+					break;
 		mosquitto_disconnect(m);
 		mosquitto_loop(m, 50, 1);
 	}
+	if (!st.acked)
+		fprintf(stderr, "robofleet: shard %u/%u: could not take back its ready message "
+			"on %s (a later run with this id may start early)\n", o->shard_index,
+			o->shard_count, topic);
 	mosquitto_destroy(m);
 }
 
