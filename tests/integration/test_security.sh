@@ -6,9 +6,11 @@
 # nothing into the record (while B's own certificate does: the check can
 # fail). Then bad credentials and bad combinations: exit 2 before anything
 # starts, naming the file or the line.
-# Usage: test_security.sh ROBOFLEET
+# Usage: test_security.sh ROBOFLEET [VALGRIND]
+# (VALGRIND: the device's TLS path under it; not given in a sanitizer build)
 set -u
 robofleet=$1
+valgrind=${2:-}
 here=$(cd "$(dirname "$0")" && pwd)
 work=$(mktemp -d /tmp/robofleet-security-XXXXXX)
 run_pid=
@@ -99,8 +101,8 @@ check "robot_002's own certificate publishes on its own topic" test $? -eq 0
 # The device's TLS path under valgrind: online with its certificate, then
 # SIGTERM; a leak or an invalid access is exit status 99.
 device=$(dirname "$robofleet")/../hw-shim/robofleet-device
-if command -v valgrind >/dev/null && [ -x "$device" ]; then
-  valgrind --quiet --leak-check=full --show-leak-kinds=definite,indirect,possible \
+if [ -n "$valgrind" ] && [ -x "$device" ]; then
+  "$valgrind" --quiet --leak-check=full --show-leak-kinds=definite,indirect,possible \
     --errors-for-leak-kinds=definite,indirect,possible --error-exitcode=99 \
     "$device" --id robot_004 --broker "127.0.0.1:$port" --interval 500ms \
     --ca "$pki/ca.crt" --cert "$pki/devices/{id}.crt" --key "$pki/devices/{id}.key" \
