@@ -21,6 +21,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "json_in.h"
 #include "json_out.h"
 #include "junit.h"
 #include "merge.h"
@@ -30,375 +31,6 @@
 
 #define SHARD_JSON_MAX (64 * 1024)
 #define SUMMARY_JSON_MAX (4 * 1024 * 1024)
-#define JSON_DEPTH_MAX 32
-
-/* ---- a small JSON reader: shard.json strictly, summary.json by the fields it has ---- */
-
-enum jtype { J_NULL, J_BOOL, J_NUMBER, J_STRING, J_ARRAY, J_OBJECT };
-
-struct jval {
-	enum jtype type;
-	bool boolean;
-	char *text;             /* J_STRING: the text, unescaped; J_NUMBER: as written */
-	size_t n;               /* J_ARRAY, J_OBJECT: members */
-	char **keys;            /* J_OBJECT */
-	struct jval *items;     /* J_ARRAY, J_OBJECT */
-};
-
-struct jparse {
-	const char *start, *p, *end;
-	unsigned depth;
-	const char *why;
-};
-
-static void jfree(struct jval *v)
-{
-	if (!v)
-		return;
-	for (size_t i = 0; i < v->n; i++) {
-		if (v->keys)
-			free(v->keys[i]);
-		jfree(&v->items[i]);
-	}
-	free(v->keys);
-	free(v->items);
-	free(v->text);
-	memset(v, 0, sizeof(*v));
-}
-
-static int jfail(struct jparse *j, const char *why)
-{
-	if (!j->why)
-		j->why = why;
-	return -EINVAL;
-}
-
-static void skip_space(struct jparse *j)
-{
-	while (j->p < j->end && (*j->p == ' ' || *j->p == '\t' || *j->p == '\n' || *j->p == '\r'))
-		j->p++;
-}
-
-static int hex4(const char *p, unsigned *out)
-{
-	unsigned v = 0;
-
-	for (int i = 0; i < 4; i++) {
-		char c = p[i];
-
-		v <<= 4;
-		if (c >= '0' && c <= '9')
-			v |= (unsigned)(c - '0');
-		else if (c >= 'a' && c <= 'f')
-			v |= (unsigned)(c - 'a' + 10);
-		else if (c >= 'A' && c <= 'F')
-			v |= (unsigned)(c - 'A' + 10);
-		else
-			return -EINVAL;
-	}
-	*out = v;
-	return 0;
-}
-
-static char *put_utf8(char *w, unsigned cp)
-{
-	if (cp < 0x80) {
-		*w++ = (char)cp;
-	} else if (cp < 0x800) {
-		*w++ = (char)(0xc0 | (cp >> 6));
-		*w++ = (char)(0x80 | (cp & 0x3f));
-	} else if (cp < 0x10000) {
-		*w++ = (char)(0xe0 | (cp >> 12));
-		*w++ = (char)(0x80 | ((cp >> 6) & 0x3f));
-		*w++ = (char)(0x80 | (cp & 0x3f));
-	} else {
-		*w++ = (char)(0xf0 | (cp >> 18));
-		*w++ = (char)(0x80 | ((cp >> 12) & 0x3f));
-		*w++ = (char)(0x80 | ((cp >> 6) & 0x3f));
-		*w++ = (char)(0x80 | (cp & 0x3f));
-	}
-	return w;
-}
-
-/* At the opening quote. An escape never writes more bytes than it takes. */
-static int parse_string(struct jparse *j, char **out)
-{
-	const char *q = ++j->p;
-	char *buf, *w;
-
-	while (q < j->end && *q != '"')
-		q += *q == '\\' ? 2 : 1;
-	if (q >= j->end)
-		return jfail(j, "a string without its closing quote");
-	if (!(buf = malloc((size_t)(q - j->p) + 1)))
-		return -ENOMEM;
-	w = buf;
-	while (j->p < q) {
-		unsigned char c = (unsigned char)*j->p++;
-		unsigned cp, lo;
-
-		if (c < 0x20)
-			goto bad_control;
-		if (c != '\\') {
-			*w++ = (char)c;
-			continue;
-		}
-		switch (c = (unsigned char)*j->p++) {
-		case '"': case '\\': case '/': *w++ = (char)c; break;
-		case 'b': *w++ = '\b'; break;
-		case 'f': *w++ = '\f'; break;
-		case 'n': *w++ = '\n'; break;
-		case 'r': *w++ = '\r'; break;
-		case 't': *w++ = '\t'; break;
-		case 'u':
-			if (q - j->p < 4 || hex4(j->p, &cp) < 0)
-				goto bad_escape;
-			j->p += 4;
-			if (cp >= 0xdc00 && cp <= 0xdfff)
-				goto bad_escape;
-			if (cp >= 0xd800 && cp <= 0xdbff) {
-				if (q - j->p < 6 || j->p[0] != '\\' || j->p[1] != 'u' ||
-				    hex4(j->p + 2, &lo) < 0 || lo < 0xdc00 || lo > 0xdfff)
-					goto bad_escape;
-				j->p += 6;
-				cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
-			}
-			/* A NUL would end the text early. */
-			if (cp == 0)
-				goto bad_escape;
-			w = put_utf8(w, cp);
-			break;
-		default:
-			goto bad_escape;
-		}
-	}
-	*w = '\0';
-	j->p = q + 1;
-	*out = buf;
-	return 0;
-bad_control:
-	free(buf);
-	return jfail(j, "a control character in a string");
-bad_escape:
-	free(buf);
-	return jfail(j, "a bad escape in a string");
-}
-
-static bool digit_at(const struct jparse *j, const char *p)
-{
-	return p < j->end && *p >= '0' && *p <= '9';
-}
-
-static int parse_number(struct jparse *j, struct jval *out)
-{
-	const char *s = j->p, *p = j->p;
-
-	if (p < j->end && *p == '-')
-		p++;
-	if (!digit_at(j, p))
-		return jfail(j, "not a value");
-	if (*p == '0')
-		p++;
-	else
-		while (digit_at(j, p))
-			p++;
-	if (p < j->end && *p == '.') {
-		if (!digit_at(j, ++p))
-			return jfail(j, "a number without digits after its point");
-		while (digit_at(j, p))
-			p++;
-	}
-	if (p < j->end && (*p == 'e' || *p == 'E')) {
-		p++;
-		if (p < j->end && (*p == '+' || *p == '-'))
-			p++;
-		if (!digit_at(j, p))
-			return jfail(j, "a number without digits in its exponent");
-		while (digit_at(j, p))
-			p++;
-	}
-	out->type = J_NUMBER;
-	if (!(out->text = strndup(s, (size_t)(p - s))))
-		return -ENOMEM;
-	j->p = p;
-	return 0;
-}
-
-static int parse_value(struct jparse *j, struct jval *out);
-
-/* Members of an object (@keys) or an array, up to @close. */
-static int parse_members(struct jparse *j, struct jval *out, bool keys, char close)
-{
-	size_t cap = 0;
-	int rc;
-
-	if (++j->depth > JSON_DEPTH_MAX)
-		return jfail(j, "nested too deeply");
-	j->p++;
-	skip_space(j);
-	if (j->p < j->end && *j->p == close) {
-		j->p++;
-		j->depth--;
-		return 0;
-	}
-	for (;;) {
-		char *key = NULL;
-
-		if (out->n == cap) {
-			size_t c = cap ? cap * 2 : 8;
-			struct jval *items = realloc(out->items, c * sizeof(*items));
-
-			if (!items)
-				return -ENOMEM;
-			out->items = items;
-			if (keys) {
-				char **k = realloc(out->keys, c * sizeof(*k));
-
-				if (!k)
-					return -ENOMEM;
-				out->keys = k;
-			}
-			cap = c;
-		}
-		if (keys) {
-			skip_space(j);
-			if (j->p >= j->end || *j->p != '"')
-				return jfail(j, "an object key that is not a string");
-			if ((rc = parse_string(j, &key)) < 0)
-				return rc;
-			skip_space(j);
-			if (j->p >= j->end || *j->p != ':') {
-				free(key);
-				return jfail(j, "no ':' after an object key");
-			}
-			j->p++;
-		}
-		memset(&out->items[out->n], 0, sizeof(out->items[0]));
-		if (keys)
-			out->keys[out->n] = key;
-		out->n++;
-		if ((rc = parse_value(j, &out->items[out->n - 1])) < 0)
-			return rc;
-		skip_space(j);
-		if (j->p < j->end && *j->p == ',') {
-			j->p++;
-			continue;
-		}
-		if (j->p < j->end && *j->p == close) {
-			j->p++;
-			j->depth--;
-			return 0;
-		}
-		return jfail(j, keys ? "no ',' or '}' after an object member" :
-			     "no ',' or ']' after an array item");
-	}
-}
-
-static int parse_value(struct jparse *j, struct jval *out)
-{
-	static const struct { const char *word; enum jtype type; bool b; } words[] = {
-		{ "true", J_BOOL, true }, { "false", J_BOOL, false }, { "null", J_NULL, false },
-	};
-
-	skip_space(j);
-	if (j->p >= j->end)
-		return jfail(j, "a value missing");
-	switch (*j->p) {
-	case '{':
-		out->type = J_OBJECT;
-		return parse_members(j, out, true, '}');
-	case '[':
-		out->type = J_ARRAY;
-		return parse_members(j, out, false, ']');
-	case '"':
-		out->type = J_STRING;
-		return parse_string(j, &out->text);
-	default:
-		break;
-	}
-	for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++) {
-		size_t len = strlen(words[i].word);
-
-		if ((size_t)(j->end - j->p) >= len && !memcmp(j->p, words[i].word, len)) {
-			j->p += len;
-			out->type = words[i].type;
-			out->boolean = words[i].b;
-			return 0;
-		}
-	}
-	return parse_number(j, out);
-}
-
-/* Parse @len bytes as one JSON value; on failure @err says why and where. */
-static int json_parse(const char *text, size_t len, struct jval *out, char *err, size_t errlen)
-{
-	struct jparse j = { .start = text, .p = text, .end = text + len };
-	int rc;
-
-	memset(out, 0, sizeof(*out));
-	rc = parse_value(&j, out);
-	if (rc == 0) {
-		skip_space(&j);
-		if (j.p != j.end)
-			rc = jfail(&j, "more after the value");
-	}
-	if (rc < 0) {
-		if (rc == -ENOMEM)
-			snprintf(err, errlen, "out of memory");
-		else
-			snprintf(err, errlen, "not JSON: %s at byte %zu", j.why ? j.why : "malformed",
-				 (size_t)(j.p - j.start));
-		jfree(out);
-	}
-	return rc;
-}
-
-static const struct jval *jget(const struct jval *obj, const char *key)
-{
-	if (!obj || obj->type != J_OBJECT)
-		return NULL;
-	for (size_t i = 0; i < obj->n; i++)
-		if (!strcmp(obj->keys[i], key))
-			return &obj->items[i];
-	return NULL;
-}
-
-/* A whole number within [@lo, @hi], as written (no fraction, no exponent). */
-static bool jint(const struct jval *v, long long lo, long long hi, long long *out)
-{
-	char *end;
-	long long x;
-
-	if (!v || v->type != J_NUMBER || strpbrk(v->text, ".eE"))
-		return false;
-	errno = 0;
-	x = strtoll(v->text, &end, 10);
-	if (errno || *end || x < lo || x > hi)
-		return false;
-	*out = x;
-	return true;
-}
-
-static bool ju64(const struct jval *v, uint64_t *out)
-{
-	char *end;
-	unsigned long long x;
-
-	if (!v || v->type != J_NUMBER || strpbrk(v->text, "-.eE"))
-		return false;
-	errno = 0;
-	x = strtoull(v->text, &end, 10);
-	if (errno || *end)
-		return false;
-	*out = x;
-	return true;
-}
-
-/* A number, NAN when absent or null. */
-static double jnum(const struct jval *v)
-{
-	return v && v->type == J_NUMBER ? strtod(v->text, NULL) : NAN;
-}
 
 /* Read the file at @path whole, NUL-terminated, up to @max bytes. */
 static int read_whole(const char *path, size_t max, char **out, size_t *len)
@@ -453,127 +85,20 @@ out:
 
 /* ---- shard.json ------------------------------------------------------------------ */
 
-enum shard_key {
-	K_RUN_ID, K_SCENARIO, K_INDEX, K_COUNT, K_DEVICES, K_STARTED_MS, K_FINISHED,
-	K_EXIT_STATUS, K_COUNT_KEYS
-};
-
-static const char *const shard_keys[K_COUNT_KEYS] = {
-	"run_id", "scenario", "index", "count", "devices", "started_ms", "finished", "exit_status",
-};
-
-static int shard_member(enum shard_key k, const struct jval *v, struct merge_shard_info *out)
+int merge_read_shard_json(const char *path, struct shard_info *out, char *err, size_t errlen)
 {
-	long long x;
-	uint64_t u;
-
-	switch (k) {
-	case K_RUN_ID:
-	case K_SCENARIO: {
-		char *to = k == K_RUN_ID ? out->run_id : out->scenario;
-		size_t cap = k == K_RUN_ID ? sizeof(out->run_id) : sizeof(out->scenario);
-
-		if (v->type != J_STRING || !v->text[0] || strlen(v->text) >= cap)
-			return -EINVAL;
-		memcpy(to, v->text, strlen(v->text) + 1);
-		return 0;
-	}
-	case K_INDEX:
-	case K_COUNT:
-		if (!jint(v, k == K_COUNT ? 1 : 0, UINT_MAX, &x))
-			return -EINVAL;
-		*(k == K_INDEX ? &out->index : &out->count) = (unsigned)x;
-		return 0;
-	case K_DEVICES:
-		if (!ju64(v, &u))
-			return -EINVAL;
-		out->devices = u;
-		return 0;
-	case K_STARTED_MS:
-		if (!jint(v, 0, LLONG_MAX, &x))
-			return -EINVAL;
-		out->started_ms = x;
-		return 0;
-	case K_FINISHED:
-		if (v->type != J_BOOL)
-			return -EINVAL;
-		out->finished = v->boolean;
-		return 0;
-	case K_EXIT_STATUS:
-		if (!jint(v, -1, 255, &x))
-			return -EINVAL;
-		out->exit_status = (int)x;
-		return 0;
-	default:
-		return -EINVAL;
-	}
-}
-
-int merge_read_shard_json(const char *path, struct merge_shard_info *out, char *err,
-			  size_t errlen)
-{
-	static const char *const want[K_COUNT_KEYS] = {
-		"a non-empty string of up to 127 bytes", "a non-empty string of up to 127 bytes",
-		"a whole number from 0", "a whole number from 1", "a whole number from 0",
-		"a whole number of ms from 0", "true or false", "a whole number from -1 to 255",
-	};
-	struct jval top;
-	unsigned seen = 0;
-	char *text = NULL, why[200];
+	char *text = NULL;
 	size_t len;
 	int rc;
 
 	memset(out, 0, sizeof(*out));
-	memset(&top, 0, sizeof(top));
 	if ((rc = read_whole(path, SHARD_JSON_MAX, &text, &len)) < 0) {
 		snprintf(err, errlen, "%s: %s", path, rc == -EFBIG ? "larger than a shard.json can be" :
 			 rc == -EINVAL ? "not a file" : strerror(-rc));
 		return rc;
 	}
-	if ((rc = json_parse(text, len, &top, why, sizeof(why))) < 0) {
-		snprintf(err, errlen, "%s: %s", path, why);
-		goto out;
-	}
-	rc = -EINVAL;
-	if (top.type != J_OBJECT) {
-		snprintf(err, errlen, "%s: not a JSON object", path);
-		goto out;
-	}
-	for (size_t i = 0; i < top.n; i++) {
-		int k = 0;
-
-		while (k < K_COUNT_KEYS && strcmp(top.keys[i], shard_keys[k]))
-			k++;
-		if (k == K_COUNT_KEYS) {
-			snprintf(err, errlen, "%s: unknown key \"%.60s\"", path, top.keys[i]);
-			goto out;
-		}
-		if (seen & (1u << k)) {
-			snprintf(err, errlen, "%s: \"%s\" given twice", path, shard_keys[k]);
-			goto out;
-		}
-		seen |= 1u << k;
-		if (shard_member((enum shard_key)k, &top.items[i], out) < 0) {
-			snprintf(err, errlen, "%s: \"%s\": want %s", path, shard_keys[k], want[k]);
-			goto out;
-		}
-	}
-	for (int k = 0; k < K_COUNT_KEYS; k++) {
-		if (!(seen & (1u << k))) {
-			snprintf(err, errlen, "%s: no \"%s\"", path, shard_keys[k]);
-			goto out;
-		}
-	}
-	if (out->index >= out->count) {
-		snprintf(err, errlen, "%s: index %u is not below count %u", path, out->index, out->count);
-		goto out;
-	}
-	rc = 0;
-out:
-	jfree(&top);
+	rc = shard_json_parse(path, text, len, out, err, errlen);
 	free(text);
-	if (rc < 0)
-		memset(out, 0, sizeof(*out));
 	return rc;
 }
 
@@ -620,13 +145,13 @@ struct groups {
 	size_t n;
 };
 
-static int add_group(struct groups *gs, const struct jval *g)
+static int add_group(struct groups *gs, const struct json_value *g)
 {
-	const struct jval *name = jget(g, "name"), *fw = jget(g, "firmware");
+	const struct json_value *name = json_in_get(g, "name"), *fw = json_in_get(g, "firmware");
 	struct group_sum *s = NULL;
 	uint64_t v;
 
-	if (!name || name->type != J_STRING)
+	if (!name || name->type != JSON_STRING)
 		return 0;
 	for (size_t i = 0; i < gs->n && !s; i++)
 		if (!strcmp(gs->g[i].name, name->text))
@@ -641,17 +166,17 @@ static int add_group(struct groups *gs, const struct jval *g)
 		memset(s, 0, sizeof(*s));
 		snprintf(s->name, sizeof(s->name), "%s", name->text);
 		snprintf(s->firmware, sizeof(s->firmware), "%s",
-			 fw && fw->type == J_STRING ? fw->text : "robot");
+			 fw && fw->type == JSON_STRING ? fw->text : "robot");
 		s->complete = true;
 	}
-	s->devices += ju64(jget(g, "devices"), &v) ? v : 0;
-	s->attempted += ju64(jget(g, "attempted"), &v) ? v : 0;
-	s->sent += ju64(jget(g, "sent"), &v) ? v : 0;
-	s->recorded += ju64(jget(g, "recorded"), &v) ? v : 0;
-	s->lost += ju64(jget(g, "lost_in_network"), &v) ? v : 0;
-	s->not_sent += ju64(jget(g, "not_sent"), &v) ? v : 0;
-	if (jget(g, "complete") && jget(g, "complete")->type == J_BOOL)
-		s->complete = s->complete && jget(g, "complete")->boolean;
+	s->devices += json_in_u64(json_in_get(g, "devices"), &v) ? v : 0;
+	s->attempted += json_in_u64(json_in_get(g, "attempted"), &v) ? v : 0;
+	s->sent += json_in_u64(json_in_get(g, "sent"), &v) ? v : 0;
+	s->recorded += json_in_u64(json_in_get(g, "recorded"), &v) ? v : 0;
+	s->lost += json_in_u64(json_in_get(g, "lost_in_network"), &v) ? v : 0;
+	s->not_sent += json_in_u64(json_in_get(g, "not_sent"), &v) ? v : 0;
+	if (json_in_get(g, "complete") && json_in_get(g, "complete")->type == JSON_BOOL)
+		s->complete = s->complete && json_in_get(g, "complete")->boolean;
 	return 0;
 }
 
@@ -671,8 +196,8 @@ struct shard_summary {
 static void read_summary(const char *dir, struct shard_summary *s, struct groups *gs)
 {
 	char path[PATH_MAX + 16], *text = NULL;
-	const struct jval *rec, *lat, *sec, *g;
-	struct jval top;
+	const struct json_value *rec, *lat, *sec, *g;
+	struct json_value top;
 	char why[200] = "";
 	long long x;
 	size_t len;
@@ -685,40 +210,40 @@ static void read_summary(const char *dir, struct shard_summary *s, struct groups
 		snprintf(s->why, sizeof(s->why), "%s: %s", path, strerror(-rc));
 		return;
 	}
-	if (json_parse(text, len, &top, why, sizeof(why)) < 0 || top.type != J_OBJECT) {
+	if (json_in_parse(text, len, &top, why, sizeof(why)) < 0 || top.type != JSON_OBJECT) {
 		snprintf(s->why, sizeof(s->why), "%s: %s", path, why[0] ? why : "not a JSON object");
-		jfree(&top);
+		json_in_free(&top);
 		free(text);
 		return;
 	}
 	for (int i = 0; i < T_COUNT; i++) {
-		const struct jval *at = total_at[i].obj ? jget(&top, total_at[i].obj) : &top;
+		const struct json_value *at = total_at[i].obj ? json_in_get(&top, total_at[i].obj) : &top;
 
-		if (!ju64(jget(at, total_at[i].key), &s->v[i]))
+		if (!json_in_u64(json_in_get(at, total_at[i].key), &s->v[i]))
 			s->v[i] = 0;
 	}
-	s->completed = jget(&top, "completed") && jget(&top, "completed")->type == J_BOOL &&
-		       jget(&top, "completed")->boolean;
-	rec = jget(&top, "record");
-	s->complete = jget(rec, "complete") && jget(rec, "complete")->type == J_BOOL &&
-		      jget(rec, "complete")->boolean;
-	if (jget(rec, "error") && jget(rec, "error")->type == J_STRING)
-		snprintf(s->record_error, sizeof(s->record_error), "%s", jget(rec, "error")->text);
-	if (jint(jget(rec, "lock_wait_max_ms"), LLONG_MIN, LLONG_MAX, &x))
+	s->completed = json_in_get(&top, "completed") && json_in_get(&top, "completed")->type == JSON_BOOL &&
+		       json_in_get(&top, "completed")->boolean;
+	rec = json_in_get(&top, "record");
+	s->complete = json_in_get(rec, "complete") && json_in_get(rec, "complete")->type == JSON_BOOL &&
+		      json_in_get(rec, "complete")->boolean;
+	if (json_in_get(rec, "error") && json_in_get(rec, "error")->type == JSON_STRING)
+		snprintf(s->record_error, sizeof(s->record_error), "%s", json_in_get(rec, "error")->text);
+	if (json_in_int(json_in_get(rec, "lock_wait_max_ms"), LLONG_MIN, LLONG_MAX, &x))
 		s->lock_wait_max_ms = x;
-	lat = jget(&top, "latency_ms");
-	s->p50 = jnum(jget(lat, "p50"));
-	s->p99 = jnum(jget(lat, "p99"));
-	s->max = jnum(jget(lat, "max"));
-	sec = jget(&top, "security");
+	lat = json_in_get(&top, "latency_ms");
+	s->p50 = json_in_number(json_in_get(lat, "p50"));
+	s->p99 = json_in_number(json_in_get(lat, "p99"));
+	s->max = json_in_number(json_in_get(lat, "max"));
+	sec = json_in_get(&top, "security");
 	snprintf(s->security, sizeof(s->security), "%s",
-		 jget(sec, "mode") && jget(sec, "mode")->type == J_STRING ? jget(sec, "mode")->text :
+		 json_in_get(sec, "mode") && json_in_get(sec, "mode")->type == JSON_STRING ? json_in_get(sec, "mode")->text :
 		 "none");
-	g = jget(&top, "groups");
-	for (size_t i = 0; g && g->type == J_ARRAY && i < g->n; i++)
+	g = json_in_get(&top, "groups");
+	for (size_t i = 0; g && g->type == JSON_ARRAY && i < g->n; i++)
 		add_group(gs, &g->items[i]);
 	s->present = true;
-	jfree(&top);
+	json_in_free(&top);
 	free(text);
 }
 
@@ -1021,7 +546,7 @@ static size_t count_failed(const struct cases *cs)
 
 struct shard {
 	const char *dir;
-	struct merge_shard_info info;
+	struct shard_info info;
 	char *scenario_text;            /* its scenario.yaml, NULL when it has none */
 	size_t scenario_len;
 	bool merged;                    /* its record is in the merged one */

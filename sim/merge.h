@@ -6,18 +6,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "shard_json.h"
+
 struct record_merge;
 
-/* What a shard's run directory says of it in shard.json (`robofleet run --shard I/N`). */
-struct merge_shard_info {
-	char run_id[128];
-	char scenario[128];
-	unsigned index, count;          /* index < count */
-	uint64_t devices;               /* the shard's own */
-	int64_t started_ms;             /* wall clock, UTC ms */
-	bool finished;                  /* false: killed or crashed before its end */
-	int exit_status;                /* 0 passed, 1 failed, 130 interrupted; -1 unfinished */
-};
 
 /*
  * Read @path strictly: one JSON object with exactly the keys run_id,
@@ -26,7 +18,7 @@ struct merge_shard_info {
  * Returns 0, or -ENOENT, -EFBIG, -EINVAL (malformed) or another negative
  * errno with the reason, naming @path, in @err.
  */
-int merge_read_shard_json(const char *path, struct merge_shard_info *out, char *err,
+int merge_read_shard_json(const char *path, struct shard_info *out, char *err,
 			  size_t errlen);
 
 /*

@@ -392,7 +392,7 @@ static void test_shard_json(void **state)
 		{ "{\"run_id\": \"x\", \"scenario\": \"s\", \"index\": 0, \"count\": 2, \"devices\": 01, "
 		  "\"started_ms\": 5, \"finished\": true, \"exit_status\": 0}", "not JSON" },
 	};
-	struct merge_shard_info in;
+	struct shard_info in;
 	char path[128], err[400];
 
 	snprintf(path, sizeof(path), "%s/shard.json", f->dir);
