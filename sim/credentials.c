@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "error_text.h"
 #include "credentials.h"
 #include "pki.h"
 #include "secret_file.h"
@@ -25,20 +26,6 @@
 /* An existing mosquitto.passwd we merge into; far beyond any fleet's. */
 #define CREDENTIALS_PASSWD_MAX (256L * 1024 * 1024)
 
-static int set_err(char *err, size_t errlen, int rc, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-
-static int set_err(char *err, size_t errlen, int rc, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err && errlen) {
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return rc;
-}
 
 int credentials_path(const char *dir, const char *sub, const char *name, const char *ext,
 		     char *out, size_t outlen)
@@ -76,14 +63,14 @@ static int make_dir(const char *path, char *err, size_t errlen)
 	struct stat st;
 
 	if (mkdir(path, 0700) < 0 && errno != EEXIST)
-		return set_err(err, errlen, -errno, "%s: cannot create the directory: %s", path,
+		return error_text(err, errlen, -errno, "%s: cannot create the directory: %s", path,
 			       strerror(errno));
 	if (stat(path, &st) < 0)
-		return set_err(err, errlen, -errno, "%s: %s", path, strerror(errno));
+		return error_text(err, errlen, -errno, "%s: %s", path, strerror(errno));
 	if (!S_ISDIR(st.st_mode))
-		return set_err(err, errlen, -ENOTDIR, "%s: exists and is not a directory", path);
+		return error_text(err, errlen, -ENOTDIR, "%s: exists and is not a directory", path);
 	if ((st.st_mode & 07777) != 0700 && chmod(path, 0700) < 0)
-		return set_err(err, errlen, -errno, "%s: cannot set mode 0700: %s", path,
+		return error_text(err, errlen, -errno, "%s: cannot set mode 0700: %s", path,
 			       strerror(errno));
 	return 0;
 }
@@ -150,7 +137,7 @@ static int passwd_add(struct job *j, const char *user, const char *hash, size_t 
 {
 	if (text_add(&j->passwd, user, strlen(user)) < 0 || text_add(&j->passwd, ":", 1) < 0 ||
 	    text_add(&j->passwd, hash, hash_len) < 0 || text_add(&j->passwd, "\n", 1) < 0)
-		return set_err(j->err, j->errlen, -ENOMEM, "out of memory");
+		return error_text(j->err, j->errlen, -ENOMEM, "out of memory");
 	return 0;
 }
 
@@ -172,14 +159,14 @@ static int make_client(struct job *j, const char *sub, const char *name)
 	if (credentials_path(j->plan->dir, sub, name, "crt", crt, sizeof(crt)) < 0 ||
 	    credentials_path(j->plan->dir, sub, name, "key", key, sizeof(key)) < 0 ||
 	    credentials_path(j->plan->dir, sub, name, "password", pwf, sizeof(pwf)) < 0) {
-		rc = set_err(j->err, j->errlen, -ENAMETOOLONG, "%s: path too long", j->plan->dir);
+		rc = error_text(j->err, j->errlen, -ENAMETOOLONG, "%s: path too long", j->plan->dir);
 		goto out;
 	}
 	rc = pki_random_password(pw, CREDENTIALS_PASSWORD_LEN + 1);
 	if (rc == 0)
 		rc = pki_password_hash(pw, hash, sizeof(hash));
 	if (rc < 0) {
-		set_err(j->err, j->errlen, rc, "%s: cannot make a password: %s", pwf, strerror(-rc));
+		error_text(j->err, j->errlen, rc, "%s: cannot make a password: %s", pwf, strerror(-rc));
 		goto out;
 	}
 	/* The plain password ends with a newline, as people and tools write files. */
@@ -216,7 +203,7 @@ static int make_broker(struct job *j)
 	s.cn = s.dns_names[0];
 	if (credentials_path(p->dir, NULL, "broker", "crt", crt, sizeof(crt)) < 0 ||
 	    credentials_path(p->dir, NULL, "broker", "key", key, sizeof(key)) < 0)
-		return set_err(j->err, j->errlen, -ENAMETOOLONG, "%s: path too long", p->dir);
+		return error_text(j->err, j->errlen, -ENAMETOOLONG, "%s: path too long", p->dir);
 	return pki_issue(j->ca, &s, crt, key, j->err, j->errlen);
 }
 
@@ -243,24 +230,24 @@ static int make_faults(struct job *j)
 	int rc;
 
 	if (credentials_path(dir, NULL, "faults", NULL, sub, sizeof(sub)) < 0)
-		return set_err(j->err, j->errlen, -ENAMETOOLONG, "%s: path too long", dir);
+		return error_text(j->err, j->errlen, -ENAMETOOLONG, "%s: path too long", dir);
 	rc = make_dir(sub, j->err, j->errlen);
 	if (rc < 0)
 		return rc;
 	if (credentials_path(dir, "faults", "expired", "crt", crt, sizeof(crt)) < 0 ||
 	    credentials_path(dir, "faults", "expired", "key", key, sizeof(key)) < 0)
-		return set_err(j->err, j->errlen, -ENAMETOOLONG, "%s: path too long", dir);
+		return error_text(j->err, j->errlen, -ENAMETOOLONG, "%s: path too long", dir);
 	rc = pki_issue(j->ca, &expired, crt, key, j->err, j->errlen);
 	if (rc < 0)
 		return rc;
 	if (credentials_path(dir, "faults", "foreign-ca", "crt", crt, sizeof(crt)) < 0)
-		return set_err(j->err, j->errlen, -ENAMETOOLONG, "%s: path too long", dir);
+		return error_text(j->err, j->errlen, -ENAMETOOLONG, "%s: path too long", dir);
 	rc = pki_ca_create("robofleet foreign CA", j->days, crt, NULL, &other, j->err, j->errlen);
 	if (rc < 0)
 		return rc;
 	if (credentials_path(dir, "faults", "foreign", "crt", crt, sizeof(crt)) < 0 ||
 	    credentials_path(dir, "faults", "foreign", "key", key, sizeof(key)) < 0) {
-		rc = set_err(j->err, j->errlen, -ENAMETOOLONG, "%s: path too long", dir);
+		rc = error_text(j->err, j->errlen, -ENAMETOOLONG, "%s: path too long", dir);
 		goto out;
 	}
 	rc = pki_issue(other, &foreign, crt, key, j->err, j->errlen);
@@ -285,7 +272,7 @@ static int get_ca(struct job *j)
 
 	if (credentials_path(p->dir, NULL, "ca", "crt", crt, sizeof(crt)) < 0 ||
 	    credentials_path(p->dir, NULL, "ca", "key", key, sizeof(key)) < 0)
-		return set_err(j->err, j->errlen, -ENAMETOOLONG, "%s: path too long", p->dir);
+		return error_text(j->err, j->errlen, -ENAMETOOLONG, "%s: path too long", p->dir);
 	if (!p->ca_cert)
 		return pki_ca_create("robofleet CA", j->days, crt, key, &j->ca, j->err, j->errlen);
 	rc = pki_ca_load(p->ca_cert, p->ca_key, &j->ca, j->err, j->errlen);
@@ -297,16 +284,16 @@ static int get_ca(struct job *j)
 		return 0;
 	f = fopen(p->ca_cert, "re");
 	if (!f)
-		return set_err(j->err, j->errlen, -errno, "%s: cannot read: %s", p->ca_cert,
+		return error_text(j->err, j->errlen, -errno, "%s: cannot read: %s", p->ca_cert,
 			       strerror(errno));
 	pem = malloc(1024 * 1024);
 	if (!pem) {
-		rc = set_err(j->err, j->errlen, -ENOMEM, "out of memory");
+		rc = error_text(j->err, j->errlen, -ENOMEM, "out of memory");
 		goto out;
 	}
 	len = fread(pem, 1, 1024 * 1024, f);
 	if (ferror(f)) {
-		rc = set_err(j->err, j->errlen, -EIO, "%s: cannot read", p->ca_cert);
+		rc = error_text(j->err, j->errlen, -EIO, "%s: cannot read", p->ca_cert);
 		goto out;
 	}
 	rc = pki_write_file(crt, pem, len, 0644, j->err, j->errlen);
@@ -324,25 +311,25 @@ static int read_old_passwd(struct job *j, const char *path)
 	int rc = 0;
 
 	if (!f)
-		return errno == ENOENT ? 0 : set_err(j->err, j->errlen, -errno, "%s: cannot read: %s",
+		return errno == ENOENT ? 0 : error_text(j->err, j->errlen, -errno, "%s: cannot read: %s",
 						     path, strerror(errno));
 	if (fseek(f, 0, SEEK_END) < 0 || (size = ftell(f)) < 0 || fseek(f, 0, SEEK_SET) < 0) {
-		rc = set_err(j->err, j->errlen, -EIO, "%s: cannot read", path);
+		rc = error_text(j->err, j->errlen, -EIO, "%s: cannot read", path);
 		goto out;
 	}
 	if (size > CREDENTIALS_PASSWD_MAX) {
-		rc = set_err(j->err, j->errlen, -EFBIG, "%s: too big to be a password file", path);
+		rc = error_text(j->err, j->errlen, -EFBIG, "%s: too big to be a password file", path);
 		goto out;
 	}
 	j->old = malloc((size_t)size + 1);
 	if (!j->old) {
-		rc = set_err(j->err, j->errlen, -ENOMEM, "out of memory");
+		rc = error_text(j->err, j->errlen, -ENOMEM, "out of memory");
 		goto out;
 	}
 	j->old_len = fread(j->old, 1, (size_t)size, f);
 	j->old[j->old_len] = '\0';
 	if (ferror(f))
-		rc = set_err(j->err, j->errlen, -EIO, "%s: cannot read", path);
+		rc = error_text(j->err, j->errlen, -EIO, "%s: cannot read", path);
 out:
 	fclose(f);
 	return rc;
@@ -426,19 +413,19 @@ static int check_ids(struct job *j, const char ***sorted_out)
 	*sorted_out = NULL;
 	sorted = malloc((p->n_devices ? p->n_devices : 1) * sizeof(*sorted));
 	if (!sorted)
-		return set_err(j->err, j->errlen, -ENOMEM, "out of memory");
+		return error_text(j->err, j->errlen, -ENOMEM, "out of memory");
 	for (size_t i = 0; i < p->n_devices; i++) {
 		const char *id = p->device_ids[i];
 
 		if (!id_valid(id)) {
 			free(sorted);
-			return set_err(j->err, j->errlen, -EINVAL, "'%s' is not a device id: use "
+			return error_text(j->err, j->errlen, -EINVAL, "'%s' is not a device id: use "
 				       "1-%d characters of A-Z a-z 0-9 _ -", id ? id : "(null)",
 				       CREDENTIALS_ID_MAX);
 		}
 		if (!strcmp(id, CREDENTIALS_RECORDER) || !strcmp(id, CREDENTIALS_COMMANDER)) {
 			free(sorted);
-			return set_err(j->err, j->errlen, -EINVAL, "device id '%s' is the name of "
+			return error_text(j->err, j->errlen, -EINVAL, "device id '%s' is the name of "
 				       "one of robofleet's own clients", id);
 		}
 		sorted[i] = id;
@@ -446,7 +433,7 @@ static int check_ids(struct job *j, const char ***sorted_out)
 	qsort(sorted, p->n_devices, sizeof(*sorted), cmp_str);
 	for (size_t i = 1; i < p->n_devices; i++)
 		if (!strcmp(sorted[i - 1], sorted[i])) {
-			int rc = set_err(j->err, j->errlen, -EINVAL, "device id '%s' appears twice",
+			int rc = error_text(j->err, j->errlen, -EINVAL, "device id '%s' appears twice",
 					 sorted[i]);
 
 			free(sorted);
@@ -469,11 +456,11 @@ int credentials_create(const struct credentials_plan *plan, char *err, size_t er
 	int rc;
 
 	if (!plan->dir || !plan->dir[0])
-		return set_err(err, errlen, -EINVAL, "no credentials directory given");
+		return error_text(err, errlen, -EINVAL, "no credentials directory given");
 	if (j.days < 0)
-		return set_err(err, errlen, -EINVAL, "a validity of %d days", j.days);
+		return error_text(err, errlen, -EINVAL, "a validity of %d days", j.days);
 	if (!plan->ca_cert != !plan->ca_key)
-		return set_err(err, errlen, -EINVAL, "an existing CA needs both its certificate "
+		return error_text(err, errlen, -EINVAL, "an existing CA needs both its certificate "
 			       "and its key");
 	rc = check_ids(&j, &sorted);
 	if (rc < 0)
@@ -486,7 +473,7 @@ int credentials_create(const struct credentials_plan *plan, char *err, size_t er
 	    credentials_path(plan->dir, NULL, "devices", NULL, path, sizeof(path)) < 0 ||
 	    (rc = make_dir(path, err, errlen)) < 0) {
 		if (rc == 0)
-			rc = set_err(err, errlen, -ENAMETOOLONG, "%s: path too long", plan->dir);
+			rc = error_text(err, errlen, -ENAMETOOLONG, "%s: path too long", plan->dir);
 		goto out;
 	}
 	rc = get_ca(&j);
@@ -494,7 +481,7 @@ int credentials_create(const struct credentials_plan *plan, char *err, size_t er
 		goto out;
 	if (credentials_path(plan->dir, NULL, "mosquitto", "passwd", path, sizeof(path)) < 0 ||
 	    credentials_path(plan->dir, NULL, ".mosquitto", "passwd.tmp", tmp, sizeof(tmp)) < 0) {
-		rc = set_err(err, errlen, -ENAMETOOLONG, "%s: path too long", plan->dir);
+		rc = error_text(err, errlen, -ENAMETOOLONG, "%s: path too long", plan->dir);
 		goto out;
 	}
 	/*
@@ -522,7 +509,7 @@ int credentials_create(const struct credentials_plan *plan, char *err, size_t er
 			rc = make_client(&j, "clients", name);
 		if (rc < 0) {
 			if (rc == -ENOMEM)
-				set_err(err, errlen, rc, "out of memory");
+				error_text(err, errlen, rc, "out of memory");
 			goto out;
 		}
 	}
@@ -538,7 +525,7 @@ int credentials_create(const struct credentials_plan *plan, char *err, size_t er
 	}
 	rc = keep_old_users(&j, sorted, plan->n_devices);
 	if (rc < 0) {
-		set_err(err, errlen, rc, "out of memory");
+		error_text(err, errlen, rc, "out of memory");
 		goto out;
 	}
 	/*
@@ -550,7 +537,7 @@ int credentials_create(const struct credentials_plan *plan, char *err, size_t er
 	if (rc < 0)
 		goto out;
 	if (rename(tmp, path) < 0) {
-		rc = set_err(err, errlen, -errno, "%s: cannot write: %s", path, strerror(errno));
+		rc = error_text(err, errlen, -errno, "%s: cannot write: %s", path, strerror(errno));
 		unlink(tmp);
 		goto out;
 	}

@@ -27,6 +27,7 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
+#include "error_text.h"
 #include "pki.h"
 
 /* No PEM file we deal with comes near this; a bigger one is not ours. */
@@ -51,20 +52,6 @@ struct pki_ca {
 	EVP_PKEY_CTX *keygen;
 };
 
-static int set_err(char *err, size_t errlen, int rc, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-
-static int set_err(char *err, size_t errlen, int rc, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err && errlen) {
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return rc;
-}
 
 /* The reason OpenSSL gave for its last failure, for messages that need one. */
 static const char *ssl_reason(void)
@@ -91,9 +78,9 @@ int pki_write_file(const char *path, const void *data, size_t len, unsigned mode
 	 */
 	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, (mode_t)mode);
 	if (fd < 0)
-		return set_err(err, errlen, -errno, "%s: cannot create: %s", path, strerror(errno));
+		return error_text(err, errlen, -errno, "%s: cannot create: %s", path, strerror(errno));
 	if (fchmod(fd, (mode_t)mode) < 0) {
-		rc = set_err(err, errlen, -errno, "%s: cannot set mode %04o: %s", path, mode,
+		rc = error_text(err, errlen, -errno, "%s: cannot set mode %04o: %s", path, mode,
 			     strerror(errno));
 		goto out;
 	}
@@ -103,7 +90,7 @@ int pki_write_file(const char *path, const void *data, size_t len, unsigned mode
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
-			rc = set_err(err, errlen, -errno, "%s: cannot write: %s", path,
+			rc = error_text(err, errlen, -errno, "%s: cannot write: %s", path,
 				     strerror(errno));
 			goto out;
 		}
@@ -112,7 +99,7 @@ int pki_write_file(const char *path, const void *data, size_t len, unsigned mode
 	}
 out:
 	if (close(fd) < 0 && rc == 0)
-		rc = set_err(err, errlen, -errno, "%s: cannot write: %s", path, strerror(errno));
+		rc = error_text(err, errlen, -errno, "%s: cannot write: %s", path, strerror(errno));
 	return rc;
 }
 
@@ -128,23 +115,23 @@ static int read_file(const char *path, char **out, size_t *outlen, char *err, si
 	*outlen = 0;
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
-		return set_err(err, errlen, -errno, "%s: cannot read: %s", path, strerror(errno));
+		return error_text(err, errlen, -errno, "%s: cannot read: %s", path, strerror(errno));
 	if (fstat(fd, &st) < 0) {
-		rc = set_err(err, errlen, -errno, "%s: cannot read: %s", path, strerror(errno));
+		rc = error_text(err, errlen, -errno, "%s: cannot read: %s", path, strerror(errno));
 		goto out;
 	}
 	if (S_ISDIR(st.st_mode)) {
-		rc = set_err(err, errlen, -EISDIR, "%s: is a directory, not a PEM file", path);
+		rc = error_text(err, errlen, -EISDIR, "%s: is a directory, not a PEM file", path);
 		goto out;
 	}
 	if (st.st_size > PKI_FILE_MAX) {
-		rc = set_err(err, errlen, -EFBIG, "%s: %lld bytes, too big for a PEM certificate "
+		rc = error_text(err, errlen, -EFBIG, "%s: %lld bytes, too big for a PEM certificate "
 			     "or key", path, (long long)st.st_size);
 		goto out;
 	}
 	buf = malloc(PKI_FILE_MAX + 1);
 	if (!buf) {
-		rc = set_err(err, errlen, -ENOMEM, "%s: out of memory", path);
+		rc = error_text(err, errlen, -ENOMEM, "%s: out of memory", path);
 		goto out;
 	}
 	for (;;) {
@@ -153,7 +140,7 @@ static int read_file(const char *path, char **out, size_t *outlen, char *err, si
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
-			rc = set_err(err, errlen, -errno, "%s: cannot read: %s", path,
+			rc = error_text(err, errlen, -errno, "%s: cannot read: %s", path,
 				     strerror(errno));
 			goto out;
 		}
@@ -161,7 +148,7 @@ static int read_file(const char *path, char **out, size_t *outlen, char *err, si
 			break;
 		len += (size_t)n;
 		if (len > PKI_FILE_MAX) {
-			rc = set_err(err, errlen, -EFBIG, "%s: too big for a PEM certificate or key",
+			rc = error_text(err, errlen, -EFBIG, "%s: too big for a PEM certificate or key",
 				     path);
 			goto out;
 		}
@@ -223,13 +210,13 @@ static int parse_pem(const char *name, enum pem_want want, const void *buf, size
 	int rc = 0, blocks = 0;
 
 	if (len == 0)
-		return set_err(err, errlen, -EINVAL, "%s: empty file (expected a PEM %s)", name,
+		return error_text(err, errlen, -EINVAL, "%s: empty file (expected a PEM %s)", name,
 			       what);
 	if (len > PKI_FILE_MAX || len > INT_MAX)
-		return set_err(err, errlen, -EFBIG, "%s: too big for a PEM %s", name, what);
+		return error_text(err, errlen, -EFBIG, "%s: too big for a PEM %s", name, what);
 	bio = BIO_new_mem_buf(buf, (int)len);
 	if (!bio) {
-		rc = set_err(err, errlen, -ENOMEM, "%s: out of memory", name);
+		rc = error_text(err, errlen, -ENOMEM, "%s: out of memory", name);
 		goto out;
 	}
 	for (;;) {
@@ -248,33 +235,33 @@ static int parse_pem(const char *name, enum pem_want want, const void *buf, size
 				break; /* the end, after at least one block */
 			if (blocks == 0 && ERR_GET_LIB(e) == ERR_LIB_PEM &&
 			    ERR_GET_REASON(e) == PEM_R_NO_START_LINE)
-				rc = set_err(err, errlen, -EINVAL, "%s: not a PEM %s (no "
+				rc = error_text(err, errlen, -EINVAL, "%s: not a PEM %s (no "
 					     "-----BEGIN line)", name, what);
 			else
-				rc = set_err(err, errlen, -EINVAL, "%s: not a PEM %s (truncated or "
+				rc = error_text(err, errlen, -EINVAL, "%s: not a PEM %s (truncated or "
 					     "damaged)", name, what);
 			goto out;
 		}
 		p = data;
 		if (++blocks > PKI_PEM_BLOCKS_MAX) {
-			rc = set_err(err, errlen, -EINVAL, "%s: more than %d PEM blocks", name,
+			rc = error_text(err, errlen, -EINVAL, "%s: more than %d PEM blocks", name,
 				     PKI_PEM_BLOCKS_MAX);
 		} else if (want == PEM_WANT_CERT && strcmp(pname, PEM_STRING_X509) != 0) {
-			rc = set_err(err, errlen, -EINVAL, "%s: holds a PEM '%s' block where a "
+			rc = error_text(err, errlen, -EINVAL, "%s: holds a PEM '%s' block where a "
 				     "certificate was expected", name,
 				     block_name(pname, shown, sizeof(shown)));
 		} else if (want == PEM_WANT_CERT) {
 			X509 *x = d2i_X509(NULL, &p, dlen);
 
 			if (!x || p != data + dlen) {
-				rc = set_err(err, errlen, -EINVAL, "%s: not a PEM certificate "
+				rc = error_text(err, errlen, -EINVAL, "%s: not a PEM certificate "
 					     "(truncated or damaged)", name);
 				X509_free(x);
 			} else if (!cert) {
 				cert = x;
 			} else if ((!chain && !(chain = sk_X509_new_null())) ||
 				   !sk_X509_push(chain, x)) {
-				rc = set_err(err, errlen, -ENOMEM, "%s: out of memory", name);
+				rc = error_text(err, errlen, -ENOMEM, "%s: out of memory", name);
 				X509_free(x);
 			}
 		} else if (key || !strcmp(pname, PEM_STRING_ECPARAMETERS)) {
@@ -284,7 +271,7 @@ static int parse_pem(const char *name, enum pem_want want, const void *buf, size
 			 */
 		} else if (!strcmp(pname, PEM_STRING_PKCS8) ||
 			   (header && strstr(header, "ENCRYPTED"))) {
-			rc = set_err(err, errlen, -EINVAL, "%s: the private key is encrypted: "
+			rc = error_text(err, errlen, -EINVAL, "%s: the private key is encrypted: "
 				     "give an unencrypted one (a device or broker cannot ask for "
 				     "its passphrase)", name);
 		} else if (!strcmp(pname, PEM_STRING_PKCS8INF) ||
@@ -306,13 +293,13 @@ static int parse_pem(const char *name, enum pem_want want, const void *buf, size
 				}
 			}
 			if (!key)
-				rc = set_err(err, errlen, -EINVAL, "%s: not a PEM private key "
+				rc = error_text(err, errlen, -EINVAL, "%s: not a PEM private key "
 					     "(truncated or damaged)", name);
 		} else if (!strcmp(pname, PEM_STRING_X509)) {
-			rc = set_err(err, errlen, -EINVAL, "%s: holds a certificate where a private "
+			rc = error_text(err, errlen, -EINVAL, "%s: holds a certificate where a private "
 				     "key was expected", name);
 		} else {
-			rc = set_err(err, errlen, -EINVAL, "%s: holds a PEM '%s' block where a "
+			rc = error_text(err, errlen, -EINVAL, "%s: holds a PEM '%s' block where a "
 				     "private key was expected", name,
 				     block_name(pname, shown, sizeof(shown)));
 		}
@@ -326,7 +313,7 @@ static int parse_pem(const char *name, enum pem_want want, const void *buf, size
 			goto out;
 	}
 	if (want == PEM_WANT_KEY && !key) {
-		rc = set_err(err, errlen, -EINVAL, "%s: holds EC parameters but no private key",
+		rc = error_text(err, errlen, -EINVAL, "%s: holds EC parameters but no private key",
 			     name);
 		goto out;
 	}
@@ -537,13 +524,13 @@ static int add_san(X509 *x, const struct pki_subject *s, char *err, size_t errle
 		return 0;
 	names = sk_GENERAL_NAME_new_null();
 	if (!names)
-		return set_err(err, errlen, -ENOMEM, "out of memory");
+		return error_text(err, errlen, -ENOMEM, "out of memory");
 	for (size_t i = 0; i < s->n_dns_names; i++) {
 		GENERAL_NAME *gn;
 		ASN1_IA5STRING *ia5;
 
 		if (!s->dns_names[i] || !dns_name_ok(s->dns_names[i])) {
-			rc = set_err(err, errlen, -EINVAL, "'%s' is not a DNS name",
+			rc = error_text(err, errlen, -EINVAL, "'%s' is not a DNS name",
 				     s->dns_names[i] ? s->dns_names[i] : "(null)");
 			goto out;
 		}
@@ -552,13 +539,13 @@ static int add_san(X509 *x, const struct pki_subject *s, char *err, size_t errle
 		if (!gn || !ia5 || !ASN1_STRING_set(ia5, s->dns_names[i], -1)) {
 			GENERAL_NAME_free(gn);
 			ASN1_IA5STRING_free(ia5);
-			rc = set_err(err, errlen, -ENOMEM, "out of memory");
+			rc = error_text(err, errlen, -ENOMEM, "out of memory");
 			goto out;
 		}
 		GENERAL_NAME_set0_value(gn, GEN_DNS, ia5);
 		if (!sk_GENERAL_NAME_push(names, gn)) {
 			GENERAL_NAME_free(gn);
-			rc = set_err(err, errlen, -ENOMEM, "out of memory");
+			rc = error_text(err, errlen, -ENOMEM, "out of memory");
 			goto out;
 		}
 	}
@@ -567,25 +554,25 @@ static int add_san(X509 *x, const struct pki_subject *s, char *err, size_t errle
 		GENERAL_NAME *gn;
 
 		if (!ip) {
-			rc = set_err(err, errlen, -EINVAL, "'%s' is not an IP address",
+			rc = error_text(err, errlen, -EINVAL, "'%s' is not an IP address",
 				     s->ip_addresses[i] ? s->ip_addresses[i] : "(null)");
 			goto out;
 		}
 		gn = GENERAL_NAME_new();
 		if (!gn) {
 			ASN1_OCTET_STRING_free(ip);
-			rc = set_err(err, errlen, -ENOMEM, "out of memory");
+			rc = error_text(err, errlen, -ENOMEM, "out of memory");
 			goto out;
 		}
 		GENERAL_NAME_set0_value(gn, GEN_IPADD, ip);
 		if (!sk_GENERAL_NAME_push(names, gn)) {
 			GENERAL_NAME_free(gn);
-			rc = set_err(err, errlen, -ENOMEM, "out of memory");
+			rc = error_text(err, errlen, -ENOMEM, "out of memory");
 			goto out;
 		}
 	}
 	if (!X509_add1_ext_i2d(x, NID_subject_alt_name, names, 0, X509V3_ADD_DEFAULT))
-		rc = set_err(err, errlen, -EIO, "cannot add subjectAltName: %s", ssl_reason());
+		rc = error_text(err, errlen, -EIO, "cannot add subjectAltName: %s", ssl_reason());
 out:
 	GENERAL_NAMES_free(names);
 	return rc;
@@ -606,21 +593,21 @@ static int make_cert(const struct pki_subject *s, bool ca, EVP_PKEY *key, X509 *
 
 	*out = NULL;
 	if (!x || !name) {
-		rc = set_err(err, errlen, -ENOMEM, "out of memory");
+		rc = error_text(err, errlen, -ENOMEM, "out of memory");
 		goto out;
 	}
 	if (!s->cn || !s->cn[0] || strlen(s->cn) > 64) {
-		rc = set_err(err, errlen, -EINVAL, "common name '%s' is empty or longer than 64 "
+		rc = error_text(err, errlen, -EINVAL, "common name '%s' is empty or longer than 64 "
 			     "characters", s->cn ? s->cn : "(null)");
 		goto out;
 	}
 	/* Beyond that the day count overflows X509_time_adj_ex()'s int. */
 	if (s->not_before_s < -PKI_VALIDITY_MAX_S || s->not_after_s > PKI_VALIDITY_MAX_S) {
-		rc = set_err(err, errlen, -EINVAL, "%s: a validity beyond 1000 years", s->cn);
+		rc = error_text(err, errlen, -EINVAL, "%s: a validity beyond 1000 years", s->cn);
 		goto out;
 	}
 	if (s->not_after_s <= s->not_before_s) {
-		rc = set_err(err, errlen, -EINVAL, "%s: the validity ends before it begins", s->cn);
+		rc = error_text(err, errlen, -EINVAL, "%s: the validity ends before it begins", s->cn);
 		goto out;
 	}
 	if (!X509_set_version(x, X509_VERSION_3) || set_random_serial(x) < 0 ||
@@ -630,7 +617,7 @@ static int make_cert(const struct pki_subject *s, bool ca, EVP_PKEY *key, X509 *
 	    !X509_set_subject_name(x, name) ||
 	    !X509_set_issuer_name(x, issuer ? X509_get_subject_name(issuer) : name) ||
 	    (issuer ? set_pubkey_p256(x, key) < 0 : !X509_set_pubkey(x, key))) {
-		rc = set_err(err, errlen, -EIO, "%s: cannot build the certificate: %s", s->cn,
+		rc = error_text(err, errlen, -EIO, "%s: cannot build the certificate: %s", s->cn,
 			     ssl_reason());
 		goto out;
 	}
@@ -644,7 +631,7 @@ static int make_cert(const struct pki_subject *s, bool ca, EVP_PKEY *key, X509 *
 			    "clientAuth") < 0) ||
 	    add_ext(x, &ctx, NID_subject_key_identifier, "hash") < 0 ||
 	    add_ext(x, &ctx, NID_authority_key_identifier, "keyid:always") < 0) {
-		rc = set_err(err, errlen, -EIO, "%s: cannot add the extensions: %s", s->cn,
+		rc = error_text(err, errlen, -EIO, "%s: cannot add the extensions: %s", s->cn,
 			     ssl_reason());
 		goto out;
 	}
@@ -652,7 +639,7 @@ static int make_cert(const struct pki_subject *s, bool ca, EVP_PKEY *key, X509 *
 	if (rc < 0)
 		goto out;
 	if (!X509_sign(x, sign_key, EVP_sha256())) {
-		rc = set_err(err, errlen, -EIO, "%s: cannot sign the certificate: %s", s->cn,
+		rc = error_text(err, errlen, -EIO, "%s: cannot sign the certificate: %s", s->cn,
 			     ssl_reason());
 		goto out;
 	}
@@ -677,12 +664,12 @@ static int write_pair(X509 *cert, EVP_PKEY *key, const char *cert_path, const ch
 	if (key_path)
 		kb = BIO_new(BIO_s_mem());
 	if (!cb || (key_path && !kb)) {
-		rc = set_err(err, errlen, -ENOMEM, "out of memory");
+		rc = error_text(err, errlen, -ENOMEM, "out of memory");
 		goto out;
 	}
 	if (key_path) {
 		if (write_key_p256(kb, key) < 0) {
-			rc = set_err(err, errlen, -EIO, "%s: cannot encode the key: %s", key_path,
+			rc = error_text(err, errlen, -EIO, "%s: cannot encode the key: %s", key_path,
 				     ssl_reason());
 			goto out;
 		}
@@ -692,7 +679,7 @@ static int write_pair(X509 *cert, EVP_PKEY *key, const char *cert_path, const ch
 			goto out;
 	}
 	if (!PEM_write_bio_X509(cb, cert)) {
-		rc = set_err(err, errlen, -EIO, "%s: cannot encode the certificate: %s", cert_path,
+		rc = error_text(err, errlen, -EIO, "%s: cannot encode the certificate: %s", cert_path,
 			     ssl_reason());
 		goto out;
 	}
@@ -727,14 +714,14 @@ int pki_ca_create(const char *cn, int days, const char *cert_path, const char *k
 
 	*out = NULL;
 	if (days <= 0)
-		return set_err(err, errlen, -EINVAL, "%s: the CA needs a validity of at least one "
+		return error_text(err, errlen, -EINVAL, "%s: the CA needs a validity of at least one "
 			       "day", cert_path);
 	ca = calloc(1, sizeof(*ca));
 	if (!ca)
-		return set_err(err, errlen, -ENOMEM, "out of memory");
+		return error_text(err, errlen, -ENOMEM, "out of memory");
 	ca->keygen = keygen_new();
 	if (!ca->keygen || !(ca->key = keygen_run(ca->keygen))) {
-		rc = set_err(err, errlen, -EIO, "cannot make a P-256 key: %s", ssl_reason());
+		rc = error_text(err, errlen, -EIO, "cannot make a P-256 key: %s", ssl_reason());
 		goto out;
 	}
 	rc = make_cert(&s, true, ca->key, NULL, ca->key, &ca->cert, err, errlen);
@@ -760,7 +747,7 @@ int pki_ca_load(const char *cert_path, const char *key_path, struct pki_ca **out
 	*out = NULL;
 	ca = calloc(1, sizeof(*ca));
 	if (!ca)
-		return set_err(err, errlen, -ENOMEM, "out of memory");
+		return error_text(err, errlen, -ENOMEM, "out of memory");
 	rc = load_pem_file(cert_path, PEM_WANT_CERT, &ca->cert, NULL, NULL, err, errlen);
 	if (rc < 0)
 		goto out;
@@ -768,18 +755,18 @@ int pki_ca_load(const char *cert_path, const char *key_path, struct pki_ca **out
 	if (rc < 0)
 		goto out;
 	if (!key_matches(ca->cert, ca->key)) {
-		rc = set_err(err, errlen, -EINVAL, "%s: does not match the certificate %s",
+		rc = error_text(err, errlen, -EINVAL, "%s: does not match the certificate %s",
 			     key_path, cert_path);
 		goto out;
 	}
 	if (X509_check_ca(ca->cert) == 0) {
-		rc = set_err(err, errlen, -EINVAL, "%s: not a CA certificate (its "
+		rc = error_text(err, errlen, -EINVAL, "%s: not a CA certificate (its "
 			     "basicConstraints say CA:FALSE or are missing)", cert_path);
 		goto out;
 	}
 	ca->keygen = keygen_new();
 	if (!ca->keygen) {
-		rc = set_err(err, errlen, -EIO, "cannot make P-256 keys: %s", ssl_reason());
+		rc = error_text(err, errlen, -EIO, "cannot make P-256 keys: %s", ssl_reason());
 		goto out;
 	}
 	*out = ca;
@@ -809,7 +796,7 @@ int pki_issue(struct pki_ca *ca, const struct pki_subject *subject,
 
 	key = keygen_run(ca->keygen);
 	if (!key) {
-		rc = set_err(err, errlen, -EIO, "%s: cannot make a P-256 key: %s", key_path,
+		rc = error_text(err, errlen, -EIO, "%s: cannot make a P-256 key: %s", key_path,
 			     ssl_reason());
 		goto out;
 	}
@@ -819,7 +806,7 @@ int pki_issue(struct pki_ca *ca, const struct pki_subject *subject,
 		char why[256];
 
 		snprintf(why, sizeof(why), "%s", err && errlen ? err : "");
-		set_err(err, errlen, rc, "%s: %s", cert_path, why);
+		error_text(err, errlen, rc, "%s: %s", cert_path, why);
 		goto out;
 	}
 	rc = write_pair(cert, key, cert_path, key_path, err, errlen);
@@ -845,16 +832,16 @@ static int check_issued(X509 *ca, STACK_OF(X509) *ca_more, const char *ca_path, 
 	int rc = 0, verr;
 
 	if (!store || !ctx || !X509_STORE_add_cert(store, ca)) {
-		rc = set_err(err, errlen, -ENOMEM, "%s: out of memory", cert_path);
+		rc = error_text(err, errlen, -ENOMEM, "%s: out of memory", cert_path);
 		goto out;
 	}
 	for (int i = 0; i < sk_X509_num(ca_more); i++)
 		if (!X509_STORE_add_cert(store, sk_X509_value(ca_more, i))) {
-			rc = set_err(err, errlen, -ENOMEM, "%s: out of memory", cert_path);
+			rc = error_text(err, errlen, -ENOMEM, "%s: out of memory", cert_path);
 			goto out;
 		}
 	if (!X509_STORE_CTX_init(ctx, store, cert, chain)) {
-		rc = set_err(err, errlen, -ENOMEM, "%s: out of memory", cert_path);
+		rc = error_text(err, errlen, -ENOMEM, "%s: out of memory", cert_path);
 		goto out;
 	}
 	/*
@@ -873,11 +860,11 @@ static int check_issued(X509 *ca, STACK_OF(X509) *ca_more, const char *ca_path, 
 	case X509_V_ERR_CERT_SIGNATURE_FAILURE:
 	case X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT:
 	case X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN:
-		rc = set_err(err, errlen, -EINVAL, "%s: not issued by the CA in %s", cert_path,
+		rc = error_text(err, errlen, -EINVAL, "%s: not issued by the CA in %s", cert_path,
 			     ca_path);
 		break;
 	default:
-		rc = set_err(err, errlen, -EINVAL, "%s: does not verify against the CA in %s: %s",
+		rc = error_text(err, errlen, -EINVAL, "%s: does not verify against the CA in %s: %s",
 			     cert_path, ca_path, X509_verify_cert_error_string(verr));
 		break;
 	}
@@ -903,7 +890,7 @@ int pki_check_files(const char *ca_path, const char *cert_path, const char *key_
 		if (rc < 0)
 			goto out;
 		if (X509_check_ca(ca) == 0) {
-			rc = set_err(err, errlen, -EINVAL, "%s: not a CA certificate (its "
+			rc = error_text(err, errlen, -EINVAL, "%s: not a CA certificate (its "
 				     "basicConstraints say CA:FALSE or are missing)", ca_path);
 			goto out;
 		}
@@ -919,7 +906,7 @@ int pki_check_files(const char *ca_path, const char *cert_path, const char *key_
 			goto out;
 	}
 	if (cert && key && !key_matches(cert, key)) {
-		rc = set_err(err, errlen, -EINVAL, "%s: does not match the certificate %s",
+		rc = error_text(err, errlen, -EINVAL, "%s: does not match the certificate %s",
 			     key_path, cert_path);
 		goto out;
 	}
@@ -959,7 +946,7 @@ int pki_check_pem(const char *what, const void *cert_pem, size_t cert_len,
 			goto out;
 	}
 	if (cert && key && !key_matches(cert, key))
-		rc = set_err(err, errlen, -EINVAL, "%s: the private key does not match the "
+		rc = error_text(err, errlen, -EINVAL, "%s: the private key does not match the "
 			     "certificate", what);
 out:
 	ERR_clear_error();

@@ -8,22 +8,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "error_text.h"
 #include "secret_file.h"
 
-static int set_err(char *err, size_t errlen, int rc, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-
-static int set_err(char *err, size_t errlen, int rc, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err && errlen) {
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return rc;
-}
 
 /* Wipe what a failed read left behind: it may be part of a password. */
 static void wipe(char *p, size_t n)
@@ -42,16 +29,16 @@ int secret_file_read(const char *path, char *out, size_t outlen, char *err, size
 	int fd, rc = 0;
 
 	if (!out || outlen < 2)
-		return set_err(err, errlen, -EINVAL, "%s: no room for a secret", path);
+		return error_text(err, errlen, -EINVAL, "%s: no room for a secret", path);
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 	if (fd < 0)
-		return set_err(err, errlen, -errno, "%s: cannot read: %s", path, strerror(errno));
+		return error_text(err, errlen, -errno, "%s: cannot read: %s", path, strerror(errno));
 	if (fstat(fd, &st) < 0) {
-		rc = set_err(err, errlen, -errno, "%s: cannot read: %s", path, strerror(errno));
+		rc = error_text(err, errlen, -errno, "%s: cannot read: %s", path, strerror(errno));
 		goto out;
 	}
 	if (!S_ISREG(st.st_mode)) {
-		rc = set_err(err, errlen, -EINVAL, "%s: not a regular file", path);
+		rc = error_text(err, errlen, -EINVAL, "%s: not a regular file", path);
 		goto out;
 	}
 	/*
@@ -60,7 +47,7 @@ int secret_file_read(const char *path, char *out, size_t outlen, char *err, size
 	 * or others is too much for a file that holds a password.
 	 */
 	if (st.st_mode & 077) {
-		rc = set_err(err, errlen, -EPERM, "%s: permissions %04o are too open: it holds a "
+		rc = error_text(err, errlen, -EPERM, "%s: permissions %04o are too open: it holds a "
 			     "secret, so only its owner may read it (chmod 600 %s)", path,
 			     (unsigned)(st.st_mode & 07777), path);
 		goto out;
@@ -72,7 +59,7 @@ int secret_file_read(const char *path, char *out, size_t outlen, char *err, size
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
-			rc = set_err(err, errlen, -errno, "%s: cannot read: %s", path,
+			rc = error_text(err, errlen, -errno, "%s: cannot read: %s", path,
 				     strerror(errno));
 			goto out;
 		}
@@ -84,7 +71,7 @@ int secret_file_read(const char *path, char *out, size_t outlen, char *err, size
 	if (nl)
 		len = (size_t)(nl - out);
 	if (len >= outlen) {
-		rc = set_err(err, errlen, -EINVAL, "%s: the secret is longer than %zu characters",
+		rc = error_text(err, errlen, -EINVAL, "%s: the secret is longer than %zu characters",
 			     path, outlen - 1);
 		goto out;
 	}
@@ -92,11 +79,11 @@ int secret_file_read(const char *path, char *out, size_t outlen, char *err, size
 	if (len > 0 && out[len - 1] == '\r')
 		len--;
 	if (len == 0) {
-		rc = set_err(err, errlen, -EINVAL, "%s: empty: the first line holds no secret", path);
+		rc = error_text(err, errlen, -EINVAL, "%s: empty: the first line holds no secret", path);
 		goto out;
 	}
 	if (memchr(out, '\0', len)) {
-		rc = set_err(err, errlen, -EINVAL, "%s: the secret contains a NUL byte", path);
+		rc = error_text(err, errlen, -EINVAL, "%s: the secret contains a NUL byte", path);
 		goto out;
 	}
 	/* The rest of the buffer may hold the next lines: clear it. */
