@@ -5,8 +5,8 @@
 # serves, alone) on a free loopback port, with a fixture IIO tree. It checks
 # that the readings are recorded in the endpoint's database with the
 # fixture's values, boot 1 and seq 1, 2, 3... in order and none lost; that
-# `stop` and `start` queued at the endpoint reach the robot (in an answer to
-# a reading, then by the robot's command poll while it sends nothing); that
+# `stop` and `start` queued at the endpoint reach the robot (while it posts
+# readings, and through its command poll while it is stopped); that
 # SIGTERM ends it with 0; and that a second boot is recorded as boot 2 from
 # seq 1.
 # Usage: sbc_http_qemu.sh SOURCE_DIR ARM64_BUILD_DIR VIRTUAL_BUILD_DIR
@@ -147,7 +147,7 @@ check "with the fixture's values" \
 # ---- 4. stop and start through the endpoint ------------------------------------
 check "stop queued at the endpoint" control "command $id stop"
 wait_for 100 logged robot.log '^<6>command stop: sensing halted'
-check "stop reaches the robot in an answer" logged robot.log '^<6>command stop: sensing halted'
+check "stop reaches the robot while it posts" logged robot.log '^<6>command stop: sensing halted'
 halted=$(count)
 # At most one reading may already be on its way; after it, silence while
 # the robot keeps asking for commands (command_poll = 1s): three requests
