@@ -5,7 +5,8 @@
 #   2. the unit tests again under AddressSanitizer + UndefinedBehaviorSanitizer;
 #   3. the firmware compiled for Cortex-M4 with -Werror;
 #   4. the Linux SBC board cross-built for arm64 and run under qemu-aarch64
-#      against a real mosquitto with a fixture IIO tree; armhf built too;
+#      against a real mosquitto with a fixture IIO tree, and over HTTP
+#      (libcurl) to the ingest endpoint; armhf built too;
 #   5. the parsers fuzzed briefly with libFuzzer.
 #   6. the STM32F4 image: size budget, then booted in qemu-system-arm
 #      against the ESP-AT emulator and a real mosquitto.
