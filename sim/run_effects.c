@@ -353,6 +353,7 @@ static int op_counter(void *ctx, size_t dev, enum scenario_counter c, uint64_t *
 	case SCENARIO_COUNTER_RECONNECTS: v = k->reconnects; break;
 	case SCENARIO_COUNTER_LINK_FAILURES: v = k->link_failures; break;
 	case SCENARIO_COUNTER_UNPERSISTED: v = k->unpersisted; break;
+	case SCENARIO_COUNTER_HTTP_REFUSED: v = rep.http_refused; break;
 	default: return -EINVAL;
 	}
 	*out = v;

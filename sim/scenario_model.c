@@ -186,7 +186,7 @@ const char *const scenario__metric_names[SCENARIO_METRIC_COUNT] = {
 const char *const scenario__counter_names[SCENARIO_COUNTER_COUNT] = {
 	"readings_ok", "readings_failed", "spikes_rejected", "published", "acknowledged",
 	"buffered", "dropped", "redelivered", "publish_errors", "commands", "commands_invalid", "reconnects", "link_failures",
-	"unpersisted",
+	"unpersisted", "http_refused",
 };
 const char *const scenario__power_names[] = { "cut", "restore", "cycle", "brownout" };
 const char *const scenario__broker_names[] = { "stop", "start", "restart", "kill" };

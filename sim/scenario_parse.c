@@ -815,11 +815,12 @@ static int parse_expect(struct ctx *c, const struct ynode *v, struct scenario_st
 		rc = cmp_fields(c, n, "counter", cf, w, ARRAY_SIZE(w));
 		if (rc < 0)
 			return rc;
-		if (!w[0].k)
-			return fail(c, n, "counter needs name: one of %s",
-				    "readings_ok, readings_failed, spikes_rejected, published, acknowledged, "
-				    "buffered, dropped, redelivered, publish_errors, commands, "
-				    "commands_invalid, reconnects, link_failures, unpersisted");
+		if (!w[0].k) {
+			char list[512];
+
+			join(scenario__counter_names, SCENARIO_COUNTER_COUNT, list, sizeof(list));
+			return fail(c, n, "counter needs name: one of %s", list);
+		}
 		rc = get_enum(c, w[0].v, "name", scenario__counter_names,
 			      SCENARIO_COUNTER_COUNT, &e);
 		if (rc < 0)
