@@ -64,7 +64,7 @@ bool ingest_content_type_ok(const char *ct)
 	/* application/<anything>+json, e.g. application/vnd.robofleet+json */
 	slash = memchr(ct, '/', n);
 	return slash && (size_t)(slash - ct) == 11 && strncasecmp(ct, "application", 11) == 0 &&
-	       n >= 17 && strncasecmp(end - 5, "+json", 5) == 0;
+	       n > 17 && strncasecmp(end - 5, "+json", 5) == 0;
 }
 
 bool ingest_length_too_large(const char *cl, size_t max)
