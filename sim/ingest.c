@@ -468,8 +468,10 @@ static enum MHD_Result take_reading(struct ingest *in, struct req *q, struct MHD
 		pthread_mutex_lock(&in->lock);
 		q->callback_due = false;
 		in->callbacks_due--;
-		q->status = MHD_HTTP_SERVICE_UNAVAILABLE;
-		q->reason = "out of memory";
+		q->status = rc == -EMSGSIZE ? MHD_HTTP_CONTENT_TOO_LARGE : MHD_HTTP_SERVICE_UNAVAILABLE;
+		q->reason = rc == -EMSGSIZE ? "body longer than the recorder keeps" : "out of memory";
+		if (rc == -EMSGSIZE)
+			in->st.too_large++;
 		q->ready = true;
 		q->suspended = false;
 		pthread_mutex_unlock(&in->lock);

@@ -1307,8 +1307,12 @@ int recorder_ingest(struct recorder *r, const char *topic, const void *payload, 
 {
 	size_t keep = len < r->opts.max_payload ? len : r->opts.max_payload;
 	size_t rlen = reject ? strlen(reject) + 1 : 0;
-	struct recorder_msg *m = msg_new_extra(RECORDER_MSG_HTTP, topic, payload, keep, len, rlen);
+	struct recorder_msg *m;
 
+	/* The sender is still there to be told: better than a row cut short. */
+	if (len > r->opts.max_payload && !reject)
+		return -EMSGSIZE;
+	m = msg_new_extra(RECORDER_MSG_HTTP, topic, payload, keep, len, rlen);
 	if (!m) {
 		pthread_mutex_lock(&r->lock);
 		r->st.dropped++;

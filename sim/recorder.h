@@ -174,7 +174,9 @@ int recorder_note_fault(struct recorder *r, const char *device_id, const char *k
  * message's batch committed (0) or was given up (a negative errno): only
  * then is it safe to tell the sender it is stored. Needs no broker: works
  * between recorder_open() and recorder_close(). Any thread; never waits
- * for memory. Returns 0 or -ENOMEM (then @on_stored is not called).
+ * for memory. Returns 0, -EMSGSIZE for a payload beyond max_payload (not
+ * rejected: the sender can be told), or -ENOMEM; then @on_stored is not
+ * called.
  */
 int recorder_ingest(struct recorder *r, const char *topic, const void *payload, size_t len,
 		    const char *reject, void (*on_stored)(void *ctx, int err), void *ctx);

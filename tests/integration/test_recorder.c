@@ -853,7 +853,16 @@ static void test_recorder_ingest_without_broker(void **state)
 	db_path(path, sizeof(path), "ingest");
 	o.db_path = path;
 	o.client_id = "rf-test-ingest";
+	o.max_payload = 4096;
 	assert_int_equal(recorder_open(&o, &r), 0);
+	{
+		/* Too long to keep whole: refused, so the sender hears it (and nothing is counted). */
+		static char big[4097];
+
+		memset(big, ' ', sizeof(big));
+		assert_int_equal(recorder_ingest(r, "sensors/h1/data", big, sizeof(big), NULL,
+						 count_stored, &calls), -EMSGSIZE);
+	}
 	reading = data_payload("h1", 1, 1, "\"temperature\":20.5", NULL);
 	assert_int_equal(recorder_ingest(r, "sensors/h1/data", reading, strlen(reading), NULL,
 					 count_stored, &calls), 0);
