@@ -40,18 +40,35 @@ static void quiet(void *ctx, const char *msg)
 	(void)msg;
 }
 
+static char dir[] = "/tmp/fuzz-ingest-XXXXXX";
+static char db[64];
+
+/* libFuzzer ends with exit(): leave no database behind in /tmp. */
+static void teardown(void)
+{
+	char wal[80];
+
+	ingest_stop(in);
+	recorder_close(rec);
+	snprintf(wal, sizeof(wal), "%s-wal", db);
+	unlink(wal);
+	snprintf(wal, sizeof(wal), "%s-shm", db);
+	unlink(wal);
+	unlink(db);
+	rmdir(dir);
+}
+
 static void setup(void)
 {
-	static char dir[] = "/tmp/fuzz-ingest-XXXXXX";
-	char path[64], err[200];
+	char err[200];
 	struct recorder_opts ro = { .client_id = "fuzz_ingest", .batch_ms = 1, .log = quiet };
 	struct ingest_opts io = { .max_body = 4096, .idle_timeout_s = 1, .log = quiet };
 
 	signal(SIGPIPE, SIG_IGN);
 	if (!mkdtemp(dir))
 		abort();
-	snprintf(path, sizeof(path), "%s/record.db", dir);
-	ro.db_path = path;
+	snprintf(db, sizeof(db), "%s/record.db", dir);
+	ro.db_path = db;
 	if (recorder_open(&ro, &rec) < 0)
 		abort();
 	io.recorder = rec;
@@ -59,6 +76,7 @@ static void setup(void)
 		fprintf(stderr, "ingest_start: %s\n", err);
 		abort();
 	}
+	atexit(teardown);
 }
 
 static int64_t mono_ms(void)
