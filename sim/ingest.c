@@ -40,10 +40,25 @@
  * endpoint's memory is left to them rather than freed under them. */
 #define STOP_CALLBACK_MS 60000
 
+/*
+ * One connection, for the request deadline: a connection that has not
+ * sent a whole request within idle_timeout_s of its accept (or of its
+ * previous answer) is shut down, however steadily it trickles bytes. MHD's
+ * own timeout only counts silence.
+ */
+struct conn_slot {
+	struct conn_slot *next, *prev;
+	int fd;                         /* MHD's; valid while the slot is linked (in->lock) */
+	int64_t since_ms;               /* accepted, or last answered (monotonic) */
+	bool busy;                      /* a whole request is in: being handled or answered */
+	bool cut;                       /* shut down already */
+};
+
 /* One HTTP request, from its headers to its answer. */
 struct req {
 	struct ingest *in;
 	struct MHD_Connection *conn;
+	struct conn_slot *slot;         /* its connection's */
 	struct req *next;               /* in->waiting: handed to the recorder, not answered */
 	struct ingest_route route;
 	char *body;
@@ -91,6 +106,9 @@ struct ingest {
 	uint64_t fault_set;             /* ingest_set_fault() calls ... */
 	uint64_t fault_applied;         /* ... the accept thread has acted on */
 	unsigned int connections;
+	struct conn_slot *slots;        /* every open connection */
+	uint64_t cut;                   /* connections shut down by the request deadline */
+	int64_t next_scan_ms;
 	struct req *waiting;
 	unsigned int callbacks_due;
 	struct command_slot *commands;
@@ -179,6 +197,30 @@ static int due_answers(struct ingest *in, struct MHD_Connection **resume, size_t
 	return next > INT32_MAX ? INT32_MAX : (int)next;
 }
 
+/* How often open connections are checked against the request deadline. */
+#define DEADLINE_SCAN_MS 250
+
+/*
+ * Shut down the connections past the request deadline (in->lock held).
+ * shutdown() and not close(): the descriptor stays MHD's, which sees the
+ * end and closes it; MHD tells on_connection() before it closes, so a
+ * linked slot's descriptor is still the connection's.
+ */
+static void cut_slow_requests(struct ingest *in, int64_t now)
+{
+	int64_t limit = (int64_t)in->opts.idle_timeout_s * 1000;
+
+	for (struct conn_slot *s = in->slots; s; s = s->next) {
+		if (s->busy || s->cut || now - s->since_ms < limit)
+			continue;
+		s->cut = true;
+		shutdown(s->fd, SHUT_RDWR);
+		if (in->cut++ % 1000 == 0)
+			logf_(in, "closed a connection that sent no whole request within %u s "
+			      "(%llu so far)", in->opts.idle_timeout_s, (unsigned long long)in->cut);
+	}
+}
+
 static void *accept_main(void *arg)
 {
 	struct ingest *in = arg;
@@ -213,6 +255,16 @@ static void *accept_main(void *arg)
 			pthread_cond_broadcast(&in->changed);
 		}
 		listening = in->listen_fd >= 0 && in->connections < in->opts.max_connections;
+		if (in->slots) {
+			int64_t now = mono_ms();
+
+			if (now >= in->next_scan_ms) {
+				cut_slow_requests(in, now);
+				in->next_scan_ms = now + DEADLINE_SCAN_MS;
+			}
+			if (timeout < 0 || timeout > DEADLINE_SCAN_MS)
+				timeout = DEADLINE_SCAN_MS;
+		}
 		if (listening) {
 			p[1].fd = in->listen_fd;
 			p[1].events = POLLIN;
@@ -257,19 +309,51 @@ static void on_connection(void *cls, struct MHD_Connection *c, void **socket_ctx
 			  enum MHD_ConnectionNotificationCode code)
 {
 	struct ingest *in = cls;
-	bool was_full;
+	struct conn_slot *s = *socket_ctx;
+	bool was_full, first = false;
 
-	(void)c;
-	(void)socket_ctx;
+	if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+		const union MHD_ConnectionInfo *ci =
+			MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+
+		/* Without a slot the connection has only MHD's idle timeout. */
+		if (ci && (s = calloc(1, sizeof(*s)))) {
+			s->fd = ci->connect_fd;
+			s->since_ms = mono_ms();
+		}
+		*socket_ctx = s;
+	}
 	pthread_mutex_lock(&in->lock);
 	was_full = in->connections >= in->opts.max_connections;
-	if (code == MHD_CONNECTION_NOTIFY_STARTED)
+	if (code == MHD_CONNECTION_NOTIFY_STARTED) {
 		in->connections++;
-	else if (in->connections)
-		in->connections--;
+		if (s) {
+			first = !in->slots;
+			s->next = in->slots;
+			if (in->slots)
+				in->slots->prev = s;
+			in->slots = s;
+		}
+	} else {
+		if (in->connections)
+			in->connections--;
+		if (s) {
+			if (s->prev)
+				s->prev->next = s->next;
+			else
+				in->slots = s->next;
+			if (s->next)
+				s->next->prev = s->prev;
+		}
+	}
 	pthread_mutex_unlock(&in->lock);
-	/* A connection closed below the limit: accept the backlog again. */
-	if (was_full && code == MHD_CONNECTION_NOTIFY_CLOSED)
+	if (code != MHD_CONNECTION_NOTIFY_STARTED) {
+		free(s);
+		*socket_ctx = NULL;
+	}
+	/* A connection closed below the limit: accept the backlog again. The
+	 * first open connection: the deadline needs checking from now on. */
+	if ((was_full && code == MHD_CONNECTION_NOTIFY_CLOSED) || first)
 		wake_thread(in);
 }
 
@@ -374,6 +458,16 @@ static enum MHD_Result respond_error(struct ingest *in, struct MHD_Connection *c
 
 	ingest_answer_error(json, sizeof(json), status, reason);
 	return respond(in, c, status, json, allow);
+}
+
+/* The connection's request is whole (or answered early): no deadline until it is answered. */
+static void mark_busy(struct ingest *in, struct req *q)
+{
+	if (!q->slot)
+		return;
+	pthread_mutex_lock(&in->lock);
+	q->slot->busy = true;
+	pthread_mutex_unlock(&in->lock);
 }
 
 /* The recorder's writer: the body's batch committed (or was given up). */
@@ -541,12 +635,15 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 
 	(void)version;
 	if (!q) {
+		const union MHD_ConnectionInfo *ci;
 		const char *len, *type;
 
 		if (!(q = calloc(1, sizeof(*q))))
 			return MHD_NO;
 		q->in = in;
 		q->conn = c;
+		ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+		q->slot = ci ? ci->socket_context : NULL;
 		ingest_route(method, url, &q->route);
 		*con_cls = q;
 		if (q->route.kind != INGEST_ROUTE_DATA)
@@ -554,6 +651,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		/* Refused before the body is read: a 1 MB body is never taken in. */
 		len = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
 		if (ingest_length_too_large(len, in->opts.max_body)) {
+			mark_busy(in, q);
 			pthread_mutex_lock(&in->lock);
 			in->st.too_large++;
 			pthread_mutex_unlock(&in->lock);
@@ -561,9 +659,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 			return respond_error(in, c, MHD_HTTP_CONTENT_TOO_LARGE, json, NULL);
 		}
 		type = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
-		if (!ingest_content_type_ok(type))
+		if (!ingest_content_type_ok(type)) {
+			mark_busy(in, q);
 			return respond_error(in, c, MHD_HTTP_UNSUPPORTED_MEDIA_TYPE,
 					     "Content-Type must be application/json", NULL);
+		}
 		return MHD_YES;
 	}
 	if (*data_size) {
@@ -574,6 +674,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	if (q->ready)
 		return answer_ready(in, q, c);
 
+	mark_busy(in, q);
 	pthread_mutex_lock(&in->lock);
 	fault = in->fault;
 	fault_status = in->fault_status;
@@ -627,6 +728,11 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 	pthread_mutex_lock(&in->lock);
 	if (q->waiting)
 		unlink_waiting(in, q);
+	/* Kept alive for another request: its deadline starts now. */
+	if (q->slot) {
+		q->slot->busy = false;
+		q->slot->since_ms = mono_ms();
+	}
 	q->conn_gone = true;
 	free_it = !q->callback_due;
 	pthread_mutex_unlock(&in->lock);

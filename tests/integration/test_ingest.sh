@@ -113,6 +113,19 @@ done
 exec {junk}>&-
 check "the idle timeout closed all 20 ($closed)" test "$closed" = 20
 
+# A client that trickles its header a byte every 0.5 s is never silent for
+# the idle timeout: the request deadline (2 s from its accept) cuts it.
+exec {slow}<>"/dev/tcp/127.0.0.1/$port"
+( for _ in $(seq 20); do printf 'X' 2>/dev/null >&"$slow" || exit 0; sleep 0.5; done ) &
+trickle_pid=$!
+start=$(date +%s%N)
+timeout 8 cat <&"$slow" > /dev/null 2>&1; rc=$?
+took=$(( ($(date +%s%N) - start) / 1000000 ))
+exec {slow}>&-
+kill "$trickle_pid" 2>/dev/null; wait "$trickle_pid" 2>/dev/null
+check "a trickling client is cut by the request deadline (rc $rc, after $took ms)" \
+  test "$rc" = 0 -a "$took" -lt 4000
+
 # 8. Faults, each observed by curl, then cleared.
 before=$(q "SELECT count(*) FROM readings")
 check "fault status 503 set" ctl fault status 503
