@@ -4,7 +4,7 @@
  *   accept thread (ours) --MHD_add_connection--> MHD's polling thread --> on_request()
  *        listening socket, the connection            reads the body, judges it (ingest_request.c),
  *        limit, the refuse fault, slow answers'      hands it to recorder_ingest(), suspends the
- *        timers                                      connection; the recorder's writer resumes it
+ *        timers, the request deadline                connection; the recorder's writer resumes it
  *                                                    once the batch committed, and it is answered
  *
  * The listening socket is ours, not MHD's, so that the refuse fault can
