@@ -47,6 +47,7 @@ int run__sleep_until(void *ctx, int64_t t)
 		fleet_reap(&r->fleet, run__on_device_exit, r);
 		run__control_tick(r);
 		run__impersonate_tick(r);
+		run__ingest_tick(r);
 		if (posix_signal_received())
 			return -ECANCELED;
 		if (now >= t)
