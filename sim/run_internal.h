@@ -159,6 +159,9 @@ int run__account_device(struct run *r, size_t dev, struct accounting_result *out
 
 /* A sketch: or device: group's device: no robofleet payload contract. */
 bool run__foreign(const struct run *r, size_t dev);
+/* The device's board, not a status topic, says whether it is online: other
+ * firmware, and robots posting over HTTP (which have no session to lose). */
+bool run__status_by_board(const struct run *r, size_t dev);
 
 /* One device of foreign firmware: its board's counts of data publishes
  * (sent, refused) against the data messages the record holds. */
