@@ -254,6 +254,21 @@ const char *scenario_security_name(enum scenario_security m)
 	return (unsigned)m < SCENARIO_SECURITY_COUNT ? scenario__security_names[m] : "?";
 }
 
+const char *const scenario__transport_names[SCENARIO_TRANSPORT_COUNT] = { "mqtt", "http" };
+
+const char *scenario_transport_name(enum scenario_transport t)
+{
+	return (unsigned)t < SCENARIO_TRANSPORT_COUNT ? scenario__transport_names[t] : "?";
+}
+
+bool scenario_has_http(const struct scenario *sc)
+{
+	for (size_t g = 0; g < sc->fleet.n_groups; g++)
+		if (sc->fleet.groups[g].transport == SCENARIO_TRANSPORT_HTTP)
+			return true;
+	return false;
+}
+
 const char *scenario_broker_action_name(enum scenario_broker_action a)
 {
 	return (unsigned)a <= SCENARIO_BROKER_KILL ? scenario__broker_names[a] : "?";
