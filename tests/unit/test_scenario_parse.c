@@ -551,7 +551,7 @@ static void test_scenario_parse_unknown_key(void **state)
 	(void)state;
 	assert_error("nmae: x\n",
 		     "t.yaml:1:1: unknown key 'nmae' in the scenario (did you mean 'name'?): "
-		     "allowed keys are name, description, seed, duration, fleet, steps");
+		     "allowed keys are name, description, seed, duration, fleet, alerts, steps");
 	assert_error("fleet:\n  groups:\n    - {name: lab, count: 2, intervall: 1s}\n",
 		     "t.yaml:3:29: unknown key 'intervall' in group (did you mean 'interval'?): "
 		     "allowed keys are name, count, id, first, interval, sample_interval, "
@@ -562,7 +562,7 @@ static void test_scenario_parse_unknown_key(void **state)
 	assert_error(FLEET "  - expect: {status: online, colour: red}\n",
 		     "t.yaml:5:30: unknown key 'colour' in expect: allowed keys are target, "
 		     "within, name, status, messages, rate, value, counter, lost, duplicated, "
-		     "fleet_lost, fleet_duplicated, error");
+		     "fleet_lost, fleet_duplicated, error, alert");
 	assert_error(FLEET "  - expect: {messages: {min: 1, avg: 3}}\n",
 		     "t.yaml:5:33: unknown key 'avg' in messages: allowed keys are min, max, "
 		     "between, gt, ge, lt, le, eq, window");
@@ -1032,7 +1032,7 @@ static void test_scenario_parse_expect_errors(void **state)
 	(void)state;
 	assert_error(FLEET "  - expect: {target: all, within: 10s}\n",
 		     "t.yaml:5:13: expect needs at least one of status, messages, rate, value, "
-		     "counter, lost, duplicated, fleet_lost, fleet_duplicated, error");
+		     "counter, lost, duplicated, fleet_lost, fleet_duplicated, error, alert");
 	assert_error(FLEET "  - expect: {error: {metric: temperature, is: broken}}\n",
 		     "t.yaml:5:47: is: 'broken' is not one of timeout, checksum, out_of_range, io, "
 		     "absent, no_data, error, none");
@@ -1666,6 +1666,127 @@ static void test_scenario_parse_network(void **state)
 	assert_error(text, "t.yaml:5:7: dns: 33 names; at most 32");
 }
 
+/* A fleet and alerts: lines 1-3 the fleet, 4 "alerts:", rules from line 5. */
+#define ALERT_FLEET                                            \
+	"fleet:\n"                                             \
+	"  groups:\n"                                          \
+	"    - {name: greenhouse, count: 4, id: \"gh_{}\"}\n"  \
+	"alerts:\n"
+#define ALERT_STEPS "steps:\n  - wait: 1s\n"
+
+static void test_scenario_parse_alerts(void **state)
+{
+	struct scenario sc;
+	const struct scenario_alert *a;
+
+	(void)state;
+	assert_parses(ALERT_FLEET
+		      "  - {name: too_hot, target: \"group:greenhouse\", metric: temperature,\n"
+		      "     above: 30, for: 10s, clear_below: 29}\n"
+		      "  - {name: too_dry, metric: humidity, below: 20, clear_above: 25}\n"
+		      "  - {name: silent, missing_for: 30s}\n"
+		      "  - {name: cold-now, metric: temperature, below: 5}\n"
+		      "steps:\n"
+		      "  - expect: {alert: {name: too_hot, state: raised}, target: gh_1, within: 30s}\n"
+		      "  - expect: {alert: {name: silent, state: none}}\n", &sc);
+	assert_int_equal(sc.n_alerts, 4);
+	a = &sc.alerts[0];
+	assert_string_equal(a->name, "too_hot");
+	assert_int_equal(a->kind, SCENARIO_ALERT_ABOVE);
+	assert_int_equal(a->metric, SCENARIO_METRIC_TEMPERATURE);
+	assert_true(a->threshold == 30 && a->clear == 29);
+	assert_int_equal(a->for_ms, 10000);
+	assert_int_equal(a->target.kind, SCENARIO_TARGET_GROUP);
+	assert_int_equal(a->pos.line, 5);
+	a = &sc.alerts[1];
+	assert_int_equal(a->kind, SCENARIO_ALERT_BELOW);
+	assert_true(a->threshold == 20 && a->clear == 25 && a->for_ms == 0);
+	assert_int_equal(a->target.kind, SCENARIO_TARGET_ALL);
+	a = &sc.alerts[2];
+	assert_int_equal(a->kind, SCENARIO_ALERT_MISSING);
+	assert_false(a->metric_set);
+	assert_int_equal(a->missing_ms, 30000);
+	/* Without clear_*, the threshold itself clears. */
+	assert_true(sc.alerts[3].clear == 5);
+	assert_int_equal(sc.steps[0].expect.what, SCENARIO_EXPECT_ALERT);
+	assert_int_equal(sc.steps[0].expect.alert.rule, 0);
+	assert_int_equal(sc.steps[0].expect.alert.state, SCENARIO_ALERT_RAISED);
+	assert_int_equal(sc.steps[1].expect.alert.rule, 2);
+	assert_int_equal(sc.steps[1].expect.alert.state, SCENARIO_ALERT_NONE);
+	scenario_free(&sc);
+
+	/* No alerts: is fine, and an empty list too. */
+	assert_parses(ALERT_FLEET "  []\n" ALERT_STEPS, &sc);
+	assert_int_equal(sc.n_alerts, 0);
+	scenario_free(&sc);
+}
+
+static void test_scenario_parse_alert_errors(void **state)
+{
+	(void)state;
+	assert_error(ALERT_FLEET "  {name: x}\n" ALERT_STEPS,
+		     "t.yaml:5:3: alerts: expected a list of rules such as [{name: too_hot, "
+		     "metric: temperature, above: 30}], got a mapping");
+	assert_error(ALERT_FLEET "  - {metric: temperature, above: 30}\n" ALERT_STEPS,
+		     "t.yaml:5:5: alert needs name: (such as too_hot)");
+	assert_error(ALERT_FLEET "  - {name: \"a/b\", metric: temperature, above: 30}\n" ALERT_STEPS,
+		     "t.yaml:5:12: name: 'a/b' cannot be an MQTT topic level: use 1-64 characters "
+		     "of A-Z a-z 0-9 _ -");
+	assert_error(ALERT_FLEET "  - {name: \"#\", metric: temperature, above: 30}\n" ALERT_STEPS,
+		     "t.yaml:5:12: name: '#' cannot be an MQTT topic level: use 1-64 characters "
+		     "of A-Z a-z 0-9 _ -");
+	assert_error(ALERT_FLEET "  - {name: hot, metric: temperature, above: 30}\n"
+		     "  - {name: hot, metric: humidity, above: 90}\n" ALERT_STEPS,
+		     "t.yaml:6:12: name: alert 'hot' is declared twice (first at 5:5)");
+	assert_error(ALERT_FLEET "  - {name: hot, metric: temperature, above: 30, tresh: 1}\n"
+		     ALERT_STEPS,
+		     "t.yaml:5:49: unknown key 'tresh' in alert: allowed keys are name, target, "
+		     "metric, above, below, missing_for, for, clear_below, clear_above");
+	assert_error(ALERT_FLEET "  - {name: hot, metric: temperatur, above: 30}\n" ALERT_STEPS,
+		     "t.yaml:5:25: metric: 'temperatur' is not one of temperature, humidity, "
+		     "distance (did you mean 'temperature'?)");
+	assert_error(ALERT_FLEET "  - {name: hot, above: 30}\n" ALERT_STEPS,
+		     "t.yaml:5:5: alert hot: above needs metric: temperature, humidity or distance");
+	assert_error(ALERT_FLEET "  - {name: hot, metric: temperature}\n" ALERT_STEPS,
+		     "t.yaml:5:5: alert hot: give exactly one of above, below or missing_for");
+	assert_error(ALERT_FLEET "  - {name: hot, metric: temperature, above: 30, below: 5}\n"
+		     ALERT_STEPS,
+		     "t.yaml:5:49: alert hot: give exactly one of above, below or missing_for");
+	assert_error(ALERT_FLEET "  - {name: hot, metric: temperature, above: 90}\n" ALERT_STEPS,
+		     "t.yaml:5:45: above: 90 is out of range: use -40 to 80 degC");
+	assert_error(ALERT_FLEET "  - {name: hot, metric: temperature, above: 30, clear_below: 31}\n"
+		     ALERT_STEPS,
+		     "t.yaml:5:62: clear_below: 31 is above the threshold (above: 30): hysteresis "
+		     "must clear at or below it");
+	assert_error(ALERT_FLEET "  - {name: cold, metric: temperature, below: 5, clear_above: 4}\n"
+		     ALERT_STEPS,
+		     "t.yaml:5:62: clear_above: 4 is below the threshold (below: 5): hysteresis "
+		     "must clear at or above it");
+	assert_error(ALERT_FLEET "  - {name: hot, metric: temperature, above: 30, clear_above: 31}\n"
+		     ALERT_STEPS,
+		     "t.yaml:5:49: clear_above: goes with below; an alert with above clears with "
+		     "clear_below");
+	assert_error(ALERT_FLEET "  - {name: quiet, missing_for: 0}\n" ALERT_STEPS,
+		     "t.yaml:5:32: missing_for: must be longer than 0");
+	assert_error(ALERT_FLEET "  - {name: quiet, missing_for: 30s, for: 5s}\n" ALERT_STEPS,
+		     "t.yaml:5:37: for: only with above or below (missing_for is raised once the "
+		     "device is silent that long and cleared by its next reading)");
+	assert_error(ALERT_FLEET "  - {name: hot, target: robot_9, metric: temperature, above: 30}\n"
+		     ALERT_STEPS,
+		     "t.yaml:5:25: target 'robot_9' matches no device; the fleet has greenhouse: "
+		     "gh_1..gh_4");
+	assert_error(ALERT_FLEET "  - {name: hot, metric: temperature, above: 30}\n"
+		     "steps:\n  - expect: {alert: {name: cold, state: raised}}\n",
+		     "t.yaml:7:28: name: no alert 'cold' in alerts:");
+	assert_error(ALERT_FLEET "  - {name: hot, metric: temperature, above: 30}\n"
+		     "steps:\n  - expect: {alert: {name: hot, state: up}}\n",
+		     "t.yaml:7:40: state: 'up' is not one of raised, cleared, none");
+	assert_error(ALERT_FLEET "  - {name: hot, metric: temperature, above: 30}\n"
+		     "steps:\n  - expect: {alert: {name: hot}}\n",
+		     "t.yaml:7:21: alert needs name: (a rule of alerts:) and state: raised, "
+		     "cleared or none");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1694,6 +1815,8 @@ int main(void)
 		cmocka_unit_test(test_scenario_parse_firmware),
 		cmocka_unit_test(test_scenario_parse_network),
 		cmocka_unit_test(test_scenario_parse_topics),
+		cmocka_unit_test(test_scenario_parse_alerts),
+		cmocka_unit_test(test_scenario_parse_alert_errors),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
