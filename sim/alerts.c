@@ -20,6 +20,7 @@ struct alert_slot {
 	bool judged;            /* a reading was judged: newest_ms is meaningful */
 	int64_t newest_ms;      /* device time of the newest reading judged */
 	int64_t heard_ms;       /* missing_for: arrival of the last reading (or the start) */
+	double newest_value;    /* rises_faster_than: the metric at newest_ms */
 	uint64_t raised, cleared;
 };
 
@@ -91,7 +92,8 @@ static void emit(struct alerts *a, size_t rule, size_t dev, bool raised, double 
 		a->emit(a->ctx, &ev);
 }
 
-/* above/below: pending, held, raised, cleared, all by device time. */
+/* above/below (the value) and rises_faster_than (its rate since the
+ * previous reading): pending, held, raised, cleared, all by device time. */
 static void judge_threshold(struct alerts *a, size_t rule, size_t dev,
 			    const struct alert_reading *rd)
 {
@@ -99,16 +101,30 @@ static void judge_threshold(struct alerts *a, size_t rule, size_t dev,
 	struct alert_slot *s = slot(a, rule, dev);
 	double v = rd->value[al->metric];
 	bool above = al->kind == SCENARIO_ALERT_ABOVE;
+	bool rises = al->kind == SCENARIO_ALERT_RISES;
 	bool past, clears;
 
 	if (!rd->has[al->metric] || isnan(v))
 		return;
 	if (s->judged && rd->device_ms < s->newest_ms)
 		return; /* older than what was judged: the past stays as it was */
+	if (rises) {
+		/* A rate needs two readings apart in time; v becomes it. */
+		bool first = !s->judged || rd->device_ms == s->newest_ms;
+		double prev = s->newest_value;
+		int64_t prev_ms = s->newest_ms;
+
+		s->newest_value = v;
+		s->judged = true;
+		s->newest_ms = rd->device_ms;
+		if (first)
+			return;
+		v = (v - prev) * 1000.0 / (double)(rd->device_ms - prev_ms);
+	}
 	s->judged = true;
 	s->newest_ms = rd->device_ms;
-	past = above ? v > al->threshold : v < al->threshold;
-	clears = above ? v < al->clear : v > al->clear;
+	past = above || rises ? v > al->threshold : v < al->threshold;
+	clears = rises ? !past : above ? v < al->clear : v > al->clear;
 	switch (s->state) {
 	case SLOT_IDLE:
 		if (!past)

@@ -11,7 +11,8 @@
 /*
  * Which clock decides what (docs/scenarios.md, "Alerts and time"):
  *
- *   - above/below and their hold (for:) are judged by DEVICE time, the
+ *   - above/below, rises_faster_than (the rate between a device's
+ *     consecutive readings) and their hold (for:) are judged by DEVICE time, the
  *     reading's own timestamp: a device whose WiFi flaps delivers readings
  *     late from its outbox, and they still say when the greenhouse got
  *     hot. A condition that held for `for` of device time raises the alert
@@ -39,8 +40,10 @@ struct alert_event {
 	size_t rule;            /* index into sc->alerts */
 	size_t dev;             /* index into sc->fleet.devices */
 	bool raised;            /* false: cleared */
-	double value;           /* the reading that decided it; NAN for missing_for raises */
-	double threshold;       /* raised: the rule's threshold; cleared: its clear threshold */
+	double value;           /* the reading that decided it; NAN for missing_for raises;
+				 * rises_faster_than: the rate, metric units per second */
+	double threshold;       /* raised: the rule's threshold; cleared: its clear threshold
+				 * (rises_faster_than: per second; missing_for: seconds) */
 	/* Raised: the device time of the first reading past the threshold (for
 	 * missing_for: when the silence reached missing_for, arrival clock).
 	 * Cleared: the device time of the reading that cleared it. */

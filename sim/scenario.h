@@ -150,11 +150,16 @@
  *   above: 30          raise when the metric is > 30 ...
  *   below: 5           ... or < 5 (numbers in the metric's range) ...
  *   missing_for: 30s   ... or when nothing arrived from the device for that
- *                      long (a duration > 0), judged by arrival time.
+ *                      long (a duration > 0), judged by arrival time ...
+ *   rises_faster_than: 2/m  ... or when the metric rose faster than that
+ *                      (a rate > 0 in its unit per s, m or h) from the
+ *                      previous reading, by device time; cleared once it
+ *                      rises no faster.
  *   for: 10s           the hold: the condition must hold on every reading
  *                      for this long, by the readings' device timestamps,
  *                      before the alert is raised (duration; default 0: the
- *                      first reading past the threshold). above/below only.
+ *                      first reading past the threshold). Not with
+ *                      missing_for.
  *   clear_below: 29    above only: cleared by a reading < 29 (default: the
  *                      threshold itself); must be <= above (hysteresis).
  *   clear_above: 6     below only: cleared by a reading > 6; >= below.
@@ -514,6 +519,7 @@ enum scenario_alert_kind {
 	SCENARIO_ALERT_ABOVE,           /* metric > threshold */
 	SCENARIO_ALERT_BELOW,           /* metric < threshold */
 	SCENARIO_ALERT_MISSING,         /* nothing arrived from the device for missing_ms */
+	SCENARIO_ALERT_RISES,           /* metric rose faster than threshold per second */
 };
 
 /* An alert's state for one device, as an expect asks for it. */
@@ -531,7 +537,7 @@ struct scenario_alert {
 	enum scenario_alert_kind kind;
 	bool metric_set;                /* always for ABOVE and BELOW */
 	enum scenario_metric metric;
-	double threshold;               /* ABOVE, BELOW */
+	double threshold;               /* ABOVE, BELOW; RISES: metric units per second */
 	double clear;                   /* clear_below / clear_above; default: threshold */
 	uint32_t for_ms;                /* the hold before it is raised; 0: at once */
 	uint32_t missing_ms;            /* MISSING */

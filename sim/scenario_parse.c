@@ -1838,7 +1838,10 @@ static int parse_alert(struct ctx *c, const struct ynode *n, size_t index,
 		       struct scenario_alert *a)
 {
 	struct field f[] = { F("name"), F("target"), F("metric"), F("above"), F("below"),
-			     F("missing_for"), F("for"), F("clear_below"), F("clear_above") };
+			     F("missing_for"), F("rises_faster_than"), F("for"), F("clear_below"),
+			     F("clear_above") };
+	const struct field *above = &f[3], *below = &f[4], *missing = &f[5], *rises = &f[6];
+	const struct field *hold = &f[7], *clear_below = &f[8], *clear_above = &f[9];
 	const struct field *threshold = NULL, *extra = NULL;
 	struct scenario_step where = { .index = 0 };
 	unsigned e, kinds = 0;
@@ -1862,19 +1865,20 @@ static int parse_alert(struct ctx *c, const struct ynode *n, size_t index,
 	where.pos = n->pos;
 	if ((rc = get_target(c, f[1].v, &where, &a->target)) < 0)
 		return rc;
-	for (int i = 3; i <= 5; i++) {
-		if (!f[i].k)
+	for (const struct field *k = above; k <= rises; k++) {
+		if (!k->k)
 			continue;
 		if (kinds++)
-			extra = &f[i];
+			extra = k;
 		else
-			threshold = &f[i];
+			threshold = k;
 	}
 	if (kinds != 1)
-		return fail(c, extra ? extra->k : n, "alert %s: give exactly one of above, below "
-			    "or missing_for", a->name);
-	a->kind = threshold == &f[3] ? SCENARIO_ALERT_ABOVE :
-		  threshold == &f[4] ? SCENARIO_ALERT_BELOW : SCENARIO_ALERT_MISSING;
+		return fail(c, extra ? extra->k : n, "alert %s: give exactly one of above, below, "
+			    "missing_for or rises_faster_than", a->name);
+	a->kind = threshold == above ? SCENARIO_ALERT_ABOVE :
+		  threshold == below ? SCENARIO_ALERT_BELOW :
+		  threshold == missing ? SCENARIO_ALERT_MISSING : SCENARIO_ALERT_RISES;
 	if (f[2].k) {
 		if ((rc = get_enum(c, f[2].v, "metric", scenario__metric_names,
 				   SCENARIO_METRIC_COUNT, &e)) < 0)
@@ -1890,11 +1894,29 @@ static int parse_alert(struct ctx *c, const struct ynode *n, size_t index,
 			return rc;
 		if (a->missing_ms == 0)
 			return fail(c, threshold->v, "missing_for: must be longer than 0");
-		for (int i = 6; i <= 8; i++)
-			if (f[i].k)
-				return fail(c, f[i].k, "%s: only with above or below (missing_for "
-					    "is raised once the device is silent that long and "
-					    "cleared by its next reading)", f[i].key);
+		for (const struct field *k = hold; k <= clear_above; k++)
+			if (k->k)
+				return fail(c, k->k, "%s: only with above, below or rises_faster_than "
+					    "(missing_for is raised once the device is silent that "
+					    "long and cleared by its next reading)", k->key);
+		return 0;
+	}
+	if (hold->k && (rc = get_duration(c, hold->v, "for", &a->for_ms)) < 0)
+		return rc;
+	if (a->kind == SCENARIO_ALERT_RISES) {
+		const char *text;
+
+		if ((rc = get_scalar(c, threshold->v, threshold->key, "a rate (2/m)", &text)) < 0)
+			return rc;
+		if (scenario_parse_rate(text, &a->threshold) < 0 || !(a->threshold > 0))
+			return fail(c, threshold->v, "rises_faster_than: expected a rate above 0 in "
+				    "%s per time unit such as 2/m or 0.5/s, got '%s'",
+				    metric_units[a->metric], text);
+		a->clear = a->threshold;
+		for (const struct field *k = clear_below; k <= clear_above; k++)
+			if (k->k)
+				return fail(c, k->k, "%s: not with rises_faster_than (it clears once "
+					    "the metric rises no faster than that)", k->key);
 		return 0;
 	}
 	rc = get_number(c, threshold->v, threshold->key, metric_lo[a->metric],
@@ -1902,16 +1924,14 @@ static int parse_alert(struct ctx *c, const struct ynode *n, size_t index,
 	if (rc < 0)
 		return rc;
 	a->clear = a->threshold;
-	if (f[6].k && (rc = get_duration(c, f[6].v, "for", &a->for_ms)) < 0)
-		return rc;
 	/* Hysteresis lies on the safe side of the threshold: clearing above
 	 * a too-hot line would clear an alert that should still be raised. */
-	const struct field *wrong = a->kind == SCENARIO_ALERT_ABOVE ? &f[8] : &f[7];
-	const struct field *clear = a->kind == SCENARIO_ALERT_ABOVE ? &f[7] : &f[8];
+	const struct field *wrong = a->kind == SCENARIO_ALERT_ABOVE ? clear_above : clear_below;
+	const struct field *clear = a->kind == SCENARIO_ALERT_ABOVE ? clear_below : clear_above;
 
 	if (wrong->k)
 		return fail(c, wrong->k, "%s: goes with %s; an alert with %s clears with %s",
-			    wrong->key, wrong == &f[8] ? "below" : "above", threshold->key,
+			    wrong->key, wrong == clear_above ? "below" : "above", threshold->key,
 			    clear->key);
 	if (clear->k) {
 		rc = get_number(c, clear->v, clear->key, metric_lo[a->metric],

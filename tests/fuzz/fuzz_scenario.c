@@ -68,7 +68,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();
 		if ((a->kind == SCENARIO_ALERT_ABOVE && a->clear > a->threshold) ||
 		    (a->kind == SCENARIO_ALERT_BELOW && a->clear < a->threshold) ||
-		    (a->kind == SCENARIO_ALERT_MISSING && a->missing_ms == 0))
+		    (a->kind == SCENARIO_ALERT_MISSING && a->missing_ms == 0) ||
+		    (a->kind == SCENARIO_ALERT_RISES && !(a->threshold > 0)))
 			abort();
 	}
 	for (size_t i = 0; i < sc.n_steps; i++)

@@ -21,10 +21,12 @@ static const char rules[] =
 	"     for: 10s, clear_below: 29}\n"
 	"  - {name: too_dry, metric: humidity, below: 20, clear_above: 25}\n"
 	"  - {name: silent, missing_for: 30s}\n"
+	"  - {name: warming, target: lab_1, metric: temperature, rises_faster_than: 2/m,\n"
+	"     for: 20s}\n"
 	"steps:\n"
 	"  - wait: 1s\n";
 
-enum { HOT, DRY, SILENT };
+enum { HOT, DRY, SILENT, WARMING };
 enum { GH1, GH2, LAB1 };
 
 #define T0 1700000000000LL  /* UTC ms: the run's start */
@@ -240,6 +242,34 @@ static void test_missing_for_by_arrival(void **state)
 	assert_int_equal(alerts_state(&f->a, SILENT, LAB1), SCENARIO_ALERT_RAISED);
 }
 
+static void test_rises_faster_than(void **state)
+{
+	struct fixture *f = *state;
+
+	temp(f, LAB1, 0, 0, 20);        /* the first reading: no rate yet */
+	temp(f, LAB1, 10, 10, 20.5);    /* 3 degC/min: pending since 10 s */
+	temp(f, LAB1, 20, 20, 20.6);    /* 0.6/min: the rise stopped, not held */
+	temp(f, LAB1, 30, 30, 21.2);    /* 3.6/min: pending again */
+	temp(f, LAB1, 40, 40, 21.8);
+	assert_int_equal(f->n, 0);
+	/* Late from the outbox, judged by device time: 20 s of rising. */
+	temp(f, LAB1, 50, 75, 22.4);
+	assert_int_equal(f->n, 1);
+	assert_true(f->ev[0].raised && f->ev[0].rule == WARMING);
+	assert_true(fabs(f->ev[0].value - 0.06) < 1e-9);       /* per second */
+	assert_true(fabs(f->ev[0].threshold - 2.0 / 60) < 1e-9);
+	assert_int_equal(f->ev[0].crossed_ms, T0 + 30000);
+	assert_int_equal(f->ev[0].latency_ms, 45000);
+	temp(f, LAB1, 60, 76, 22.5);    /* 0.6/min: cleared */
+	assert_int_equal(f->n, 2);
+	assert_false(f->ev[1].raised);
+	assert_int_equal(alerts_state(&f->a, WARMING, LAB1), SCENARIO_ALERT_CLEARED);
+	/* A falling temperature never rises too fast. */
+	for (int i = 7; i < 12; i++)
+		temp(f, LAB1, i * 10, 80 + i, 22.5 - i);
+	assert_int_equal(f->n, 2);
+}
+
 static void test_owned_only(void **state)
 {
 	struct fixture *f = *state;
@@ -264,6 +294,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_late_readings_judged_by_device_time, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_missing_for_by_arrival, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_rises_faster_than, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_owned_only, setup, teardown),
 	};
 

@@ -1,6 +1,7 @@
 /* Unit tests of the scenario parser: the model it builds and every error it reports. */
 #define _POSIX_C_SOURCE 200809L /* mkstemp, fdopen */
 #include <errno.h>
+#include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -1686,10 +1687,14 @@ static void test_scenario_parse_alerts(void **state)
 		      "  - {name: too_dry, metric: humidity, below: 20, clear_above: 25}\n"
 		      "  - {name: silent, missing_for: 30s}\n"
 		      "  - {name: cold-now, metric: temperature, below: 5}\n"
+		      "  - {name: warming, metric: temperature, rises_faster_than: 2/m, for: 1m}\n"
 		      "steps:\n"
 		      "  - expect: {alert: {name: too_hot, state: raised}, target: gh_1, within: 30s}\n"
 		      "  - expect: {alert: {name: silent, state: none}}\n", &sc);
-	assert_int_equal(sc.n_alerts, 4);
+	assert_int_equal(sc.n_alerts, 5);
+	assert_int_equal(sc.alerts[4].kind, SCENARIO_ALERT_RISES);
+	assert_true(fabs(sc.alerts[4].threshold - 2.0 / 60) < 1e-12);
+	assert_int_equal(sc.alerts[4].for_ms, 60000);
 	a = &sc.alerts[0];
 	assert_string_equal(a->name, "too_hot");
 	assert_int_equal(a->kind, SCENARIO_ALERT_ABOVE);
@@ -1741,17 +1746,20 @@ static void test_scenario_parse_alert_errors(void **state)
 	assert_error(ALERT_FLEET "  - {name: hot, metric: temperature, above: 30, tresh: 1}\n"
 		     ALERT_STEPS,
 		     "t.yaml:5:49: unknown key 'tresh' in alert: allowed keys are name, target, "
-		     "metric, above, below, missing_for, for, clear_below, clear_above");
+		     "metric, above, below, missing_for, rises_faster_than, for, clear_below, "
+		     "clear_above");
 	assert_error(ALERT_FLEET "  - {name: hot, metric: temperatur, above: 30}\n" ALERT_STEPS,
 		     "t.yaml:5:25: metric: 'temperatur' is not one of temperature, humidity, "
 		     "distance (did you mean 'temperature'?)");
 	assert_error(ALERT_FLEET "  - {name: hot, above: 30}\n" ALERT_STEPS,
 		     "t.yaml:5:5: alert hot: above needs metric: temperature, humidity or distance");
 	assert_error(ALERT_FLEET "  - {name: hot, metric: temperature}\n" ALERT_STEPS,
-		     "t.yaml:5:5: alert hot: give exactly one of above, below or missing_for");
+		     "t.yaml:5:5: alert hot: give exactly one of above, below, missing_for or "
+		     "rises_faster_than");
 	assert_error(ALERT_FLEET "  - {name: hot, metric: temperature, above: 30, below: 5}\n"
 		     ALERT_STEPS,
-		     "t.yaml:5:49: alert hot: give exactly one of above, below or missing_for");
+		     "t.yaml:5:49: alert hot: give exactly one of above, below, missing_for or "
+		     "rises_faster_than");
 	assert_error(ALERT_FLEET "  - {name: hot, metric: temperature, above: 90}\n" ALERT_STEPS,
 		     "t.yaml:5:45: above: 90 is out of range: use -40 to 80 degC");
 	assert_error(ALERT_FLEET "  - {name: hot, metric: temperature, above: 30, clear_below: 31}\n"
@@ -1769,8 +1777,24 @@ static void test_scenario_parse_alert_errors(void **state)
 	assert_error(ALERT_FLEET "  - {name: quiet, missing_for: 0}\n" ALERT_STEPS,
 		     "t.yaml:5:32: missing_for: must be longer than 0");
 	assert_error(ALERT_FLEET "  - {name: quiet, missing_for: 30s, for: 5s}\n" ALERT_STEPS,
-		     "t.yaml:5:37: for: only with above or below (missing_for is raised once the "
+		     "t.yaml:5:37: for: only with above, below or rises_faster_than (missing_for is "
+		     "raised once the "
 		     "device is silent that long and cleared by its next reading)");
+	assert_error(ALERT_FLEET "  - {name: warming, metric: temperature, rises_faster_than: 0/m}\n"
+		     ALERT_STEPS,
+		     "t.yaml:5:61: rises_faster_than: expected a rate above 0 in degC per time unit "
+		     "such as 2/m or 0.5/s, got '0/m'");
+	assert_error(ALERT_FLEET "  - {name: warming, metric: temperature, rises_faster_than: fast}\n"
+		     ALERT_STEPS,
+		     "t.yaml:5:61: rises_faster_than: expected a rate above 0 in degC per time unit "
+		     "such as 2/m or 0.5/s, got 'fast'");
+	assert_error(ALERT_FLEET "  - {name: warming, metric: temperature, rises_faster_than: 2/m,\n"
+		     "     clear_below: 1}\n" ALERT_STEPS,
+		     "t.yaml:6:6: clear_below: not with rises_faster_than (it clears once the metric "
+		     "rises no faster than that)");
+	assert_error(ALERT_FLEET "  - {name: warming, rises_faster_than: 2/m}\n" ALERT_STEPS,
+		     "t.yaml:5:5: alert warming: rises_faster_than needs metric: temperature, "
+		     "humidity or distance");
 	assert_error(ALERT_FLEET "  - {name: hot, target: robot_9, metric: temperature, above: 30}\n"
 		     ALERT_STEPS,
 		     "t.yaml:5:25: target 'robot_9' matches no device; the fleet has greenhouse: "
