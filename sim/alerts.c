@@ -12,16 +12,17 @@ enum slot_state {
 	SLOT_RAISED,
 };
 
+/* One rule for one device; rules x devices of them, so kept small. */
 struct alert_slot {
 	bool watched;           /* the rule targets the device, and this run plays it */
 	bool ever_raised;
-	enum slot_state state;
-	int64_t since_ms;       /* PENDING, RAISED: device time of the first reading past */
 	bool judged;            /* a reading was judged: newest_ms is meaningful */
+	uint8_t state;          /* enum slot_state */
+	uint32_t raised, cleared;
+	int64_t since_ms;       /* PENDING, RAISED: device time of the first reading past */
 	int64_t newest_ms;      /* device time of the newest reading judged */
 	int64_t heard_ms;       /* missing_for: arrival of the last reading (or the start) */
 	double newest_value;    /* rises_faster_than: the metric at newest_ms */
-	uint64_t raised, cleared;
 };
 
 static struct alert_slot *slot(const struct alerts *a, size_t rule, size_t dev)

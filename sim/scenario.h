@@ -163,7 +163,7 @@
  *   clear_below: 29    above only: cleared by a reading < 29 (default: the
  *                      threshold itself); must be <= above (hysteresis).
  *   clear_above: 6     below only: cleared by a reading > 6; >= below.
- *   At most 1000 rules.
+ *   At most 1000 rules, and at most 4000000 rules x devices of the fleet.
  *
  * steps[]: each step is a mapping with exactly one key, the step's kind.
  * Steps run in order; `expect` with `within` may hold the timeline up to
@@ -312,6 +312,7 @@
 #define SCENARIO_FILE_MAX (4u << 20)
 #define SCENARIO_SEED_DEFAULT 1u
 #define SCENARIO_ALERTS_MAX 1000u
+#define SCENARIO_ALERT_PAIRS_MAX 4000000u /* rules x devices: the evaluator's state */
 
 /* Where something was written: 1-based, 0 when there is no position. */
 struct scenario_pos {

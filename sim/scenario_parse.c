@@ -1959,6 +1959,11 @@ static int parse_alerts(struct ctx *c, const struct ynode *n)
 			    "metric: temperature, above: 30}], got %s", describe(n, d, sizeof(d)));
 	if (n->n > SCENARIO_ALERTS_MAX)
 		return fail(c, n, "alerts: %zu rules; at most %u", n->n, SCENARIO_ALERTS_MAX);
+	/* Each rule keeps state for every device of the fleet. */
+	if ((uint64_t)n->n * c->sc->fleet.n_devices > SCENARIO_ALERT_PAIRS_MAX)
+		return fail(c, n, "alerts: %zu rules x %zu devices is more than %u rule and device "
+			    "pairs: use fewer rules or a smaller fleet", n->n,
+			    c->sc->fleet.n_devices, SCENARIO_ALERT_PAIRS_MAX);
 	c->sc->alerts = scenario__alloc(&c->sc->arena, (n->n ? n->n : 1) * sizeof(*c->sc->alerts));
 	if (!c->sc->alerts)
 		return -ENOMEM;

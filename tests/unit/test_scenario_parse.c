@@ -1732,6 +1732,19 @@ static void test_scenario_parse_alert_errors(void **state)
 	assert_error(ALERT_FLEET "  {name: x}\n" ALERT_STEPS,
 		     "t.yaml:5:3: alerts: expected a list of rules such as [{name: too_hot, "
 		     "metric: temperature, above: 30}], got a mapping");
+	/* Rules keep state per device: 41 rules over 100000 devices is too much. */
+	{
+		static char big[4096];
+		int o = snprintf(big, sizeof(big), "fleet:\n  groups:\n    - {name: g, count: 100000}\n"
+				 "alerts:\n");
+
+		for (int i = 0; i < 41; i++)
+			o += snprintf(big + o, sizeof(big) - (size_t)o,
+				      "  - {name: r%d, missing_for: 1s}\n", i);
+		snprintf(big + o, sizeof(big) - (size_t)o, ALERT_STEPS);
+		assert_error(big, "t.yaml:5:3: alerts: 41 rules x 100000 devices is more than "
+			     "4000000 rule and device pairs: use fewer rules or a smaller fleet");
+	}
 	assert_error(ALERT_FLEET "  - {metric: temperature, above: 30}\n" ALERT_STEPS,
 		     "t.yaml:5:5: alert needs name: (such as too_hot)");
 	assert_error(ALERT_FLEET "  - {name: \"a/b\", metric: temperature, above: 30}\n" ALERT_STEPS,
