@@ -44,7 +44,9 @@ int broker_acl_write(const char *path, const struct scenario *sc, char *err, siz
 		"\nuser " CREDENTIALS_RECORDER "\ntopic read #\n"
 		/* its own markers (recorder_sync(): "everything before is in") */
 		"topic write robofleet/recorder/#\n"
-		"\nuser " CREDENTIALS_COMMANDER "\n");
+		"\nuser " CREDENTIALS_COMMANDER "\n"
+		/* alert rules' raises and clears (run_alerts.c), retained */
+		"topic write alerts/#\n");
 	for (size_t g = 0; g < fl->n_groups; g++) {
 		char topic[TOPIC_TEMPLATE_MAX * 2];
 		bool seen = false;

@@ -632,6 +632,21 @@ static bool device_holds(struct engine *e, const struct scenario_expect *x, size
 			return false;
 		}
 	}
+	if (x->what & SCENARIO_EXPECT_ALERT) {
+		const char *rule = e->sc->alerts[x->alert.rule].name;
+		enum scenario_alert_state st = SCENARIO_ALERT_NONE;
+
+		if (e->ops->alert && e->ops->alert(e->ctx, d, x->alert.rule, &st) < 0) {
+			snprintf(why, len, "%s: alert %s cannot be read", id, rule);
+			return false;
+		}
+		if (st != x->alert.state) {
+			snprintf(why, len, "%s: alert %s is %s, want %s", id, rule,
+				 scenario_alert_state_name(st),
+				 scenario_alert_state_name(x->alert.state));
+			return false;
+		}
+	}
 	if (x->what & (SCENARIO_EXPECT_LOST | SCENARIO_EXPECT_DUPLICATED)) {
 		if (e->ops->loss(e->ctx, d, &lost, &dup) < 0) {
 			snprintf(why, len, "%s: nothing recorded to account for", id);
@@ -721,7 +736,7 @@ static void default_name(const struct engine *e, const struct scenario_step *s, 
 		{ SCENARIO_EXPECT_DUPLICATED, "duplicated" },
 		{ SCENARIO_EXPECT_FLEET_LOST, "fleet_lost" },
 		{ SCENARIO_EXPECT_FLEET_DUPLICATED, "fleet_duplicated" },
-		{ SCENARIO_EXPECT_ERROR, "error" },
+		{ SCENARIO_EXPECT_ERROR, "error" }, { SCENARIO_EXPECT_ALERT, "alert" },
 	};
 
 	for (size_t i = 0; i < sizeof(parts) / sizeof(parts[0]); i++)

@@ -46,6 +46,9 @@ struct engine_ops {
 	/* The error the latest reading names for metric @m into @name ("" when
 	 * it carries a number). 0, or -ENODATA when nothing is recorded. */
 	int (*error)(void *ctx, size_t dev, enum scenario_metric m, char *name, size_t len);
+	/* The state of alert rule @rule (index into sc->alerts) for the
+	 * device. 0 or a negative errno; NULL: every alert is NONE. */
+	int (*alert)(void *ctx, size_t dev, size_t rule, enum scenario_alert_state *out);
 
 	/* Progress for people (may be NULL). */
 	void (*on_step)(void *ctx, const struct scenario_step *s, int depth);

@@ -132,6 +132,21 @@ struct record_fault {
 int record_faults_after(struct record *rec, int64_t after_id, unsigned limit,
 			void (*each)(void *arg, const struct record_fault *f), void *arg);
 
+struct record_alert {
+	int64_t id, ms;
+	const char *device_id, *rule;
+	const char *state;      /* raised, cleared */
+	const char *metric;     /* NULL: none (missing_for) */
+	double value;           /* NAN: none */
+	double threshold;
+	int64_t crossed_ms, latency_ms;
+};
+
+/* Call @each with at most @limit rows of alerts after row @after_id, in
+ * order. -EIO also for a record made before alerts were recorded. */
+int record_alerts_after(struct record *rec, int64_t after_id, unsigned limit,
+			void (*each)(void *arg, const struct record_alert *a), void *arg);
+
 struct record_status_change {
 	int64_t id, ms;
 	const char *device_id;

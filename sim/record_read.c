@@ -28,6 +28,7 @@ enum rq_id {
 	RQ_LATENCY,
 	RQ_LAST_SEEN,
 	RQ_FAULTS_AFTER,
+	RQ_ALERTS_AFTER,
 	RQ_STATUS_AFTER,
 	RQ_RECENT,
 	RQ_DEVICE_READINGS,
@@ -97,6 +98,9 @@ static const char *const rq_sql[RQ_COUNT] = {
 	[RQ_FAULTS_AFTER] =
 		("SELECT id, ms, device_id, kind, action, source, detail FROM faults"
 		" WHERE id > ?1 ORDER BY id LIMIT ?2"),
+	[RQ_ALERTS_AFTER] =
+		("SELECT id, ms, device_id, rule, state, metric, value, threshold, crossed_ms,"
+		" latency_ms FROM alerts WHERE id > ?1 ORDER BY id LIMIT ?2"),
 	[RQ_STATUS_AFTER] =
 		("SELECT id, recv_ms, device_id, status FROM status"
 		" WHERE id > ?1 AND retained = 0 ORDER BY id LIMIT ?2"),
@@ -506,6 +510,31 @@ int record_faults_after(struct record *rec, int64_t after_id, unsigned limit,
 		f.source = (const char *)sqlite3_column_text(st, 5);
 		f.detail = (const char *)sqlite3_column_text(st, 6);
 		each(arg, &f);
+	}
+	return record__finish(rec, st, rc);
+}
+
+int record_alerts_after(struct record *rec, int64_t after_id, unsigned limit,
+			void (*each)(void *arg, const struct record_alert *a), void *arg)
+{
+	sqlite3_stmt *st = record__after(rec, RQ_ALERTS_AFTER, after_id, limit);
+	struct record_alert a;
+	int rc;
+
+	if (!st)
+		return -EIO; /* also a record from before alerts were recorded */
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		a.id = sqlite3_column_int64(st, 0);
+		a.ms = sqlite3_column_int64(st, 1);
+		a.device_id = (const char *)sqlite3_column_text(st, 2);
+		a.rule = (const char *)sqlite3_column_text(st, 3);
+		a.state = (const char *)sqlite3_column_text(st, 4);
+		a.metric = (const char *)sqlite3_column_text(st, 5);
+		a.value = sqlite3_column_type(st, 6) == SQLITE_NULL ? NAN : sqlite3_column_double(st, 6);
+		a.threshold = sqlite3_column_double(st, 7);
+		a.crossed_ms = sqlite3_column_int64(st, 8);
+		a.latency_ms = sqlite3_column_int64(st, 9);
+		each(arg, &a);
 	}
 	return record__finish(rec, st, rc);
 }

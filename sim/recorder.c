@@ -9,6 +9,7 @@
  */
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
+#include <math.h>
 #include <mosquitto.h>
 #include <pthread.h>
 #include <stdarg.h>
@@ -20,6 +21,7 @@
 
 #include "recorder.h"
 #include "recorder_db.h"
+#include "recorder_notes.h"
 #include "topic_layout.h"
 
 /* Errors the log reports in full before it starts sampling them. */
@@ -82,6 +84,7 @@ struct recorder {
 	bool w_lock_gave_up;            /* the last wait ended without the lock */
 	int w_lock_polls;
 	int64_t w_lock_since_ms;
+	struct recorder_notes w_notes;  /* the batch's new readings, for opts.on_reading */
 
 	pthread_mutex_t lock;           /* everything below */
 	pthread_cond_t work;            /* for the writer: queue, flush or quit */
@@ -526,6 +529,26 @@ static void *net_main(void *arg)
 	return NULL;
 }
 
+int recorder_note_alert(struct recorder *r, const struct recorder_alert *a)
+{
+	char text[512], value[32] = "";
+	int n;
+	size_t len;
+	struct recorder_msg *m;
+
+	if (!isnan(a->value))
+		snprintf(value, sizeof(value), "%.17g", a->value);
+	n = snprintf(text, sizeof(text), "%s\n%s\n%s\n%s\n%.17g\n%lld\n%lld\n%lld", a->rule,
+		     a->state, a->metric ? a->metric : "", value, a->threshold,
+		     (long long)a->crossed_ms, (long long)a->latency_ms, (long long)a->ms);
+	len = n < 0 ? 0 : (size_t)n < sizeof(text) ? (size_t)n : sizeof(text) - 1;
+	m = msg_new(RECORDER_MSG_ALERT, a->device_id, text, len, len);
+	if (!m)
+		return -ENOMEM;
+	enqueue(r, m, false);
+	return 0;
+}
+
 /* ---- writer thread ------------------------------------------------------------ */
 
 /*
@@ -687,6 +710,7 @@ static void batch_add(struct recorder *r, struct batch *b, struct recorder_msg *
 	} else {
 		b->head = m;
 		b->deadline = deadline_in(r->opts.batch_ms);
+		recorder__notes_clear(&r->w_notes);
 	}
 	b->tail = m;
 	b->messages++;
@@ -708,6 +732,7 @@ static int batch_write(struct recorder *r, struct batch *b)
 	int rc;
 
 	memset(&b->counts, 0, sizeof(b->counts));
+	recorder__notes_clear(&r->w_notes);
 	if ((rc = w_begin(r)) < 0)
 		return rc;
 	for (const struct recorder_msg *m = b->head; m && rc == 0; m = m->next)
@@ -866,10 +891,15 @@ static void batch_finish(struct recorder *r, struct batch *b)
 		err = w_commit(r);
 	if (err)
 		err = batch_retry(r, b, err, cause, sizeof(cause), &since_ms);
-	if (err)
+	if (err) {
 		batch_unstored(r, b, err, cause, since_ms);
-	else
+		recorder__notes_clear(&r->w_notes);
+	} else {
 		batch_stored(r, b);
+		if (r->opts.on_reading)
+			recorder__notes_deliver(&r->w_notes, r->opts.on_reading,
+						r->opts.on_reading_ctx);
+	}
 	while (b->head) {
 		struct recorder_msg *m = b->head;
 
@@ -980,6 +1010,7 @@ static void destroy(struct recorder *r)
 	free(r->subs);
 	free(r->sync_topic);
 	free(r->sqlite_vfs);
+	recorder__notes_free(&r->w_notes);
 	free(r);
 }
 
@@ -1122,6 +1153,8 @@ int recorder_open(const struct recorder_opts *opts, struct recorder **out)
 		goto fail;
 	if (opts->topics)
 		recorder__db_set_topics(r->db, opts->topics);
+	if (opts->on_reading)
+		recorder__db_on_reading(r->db, recorder__notes_add, &r->w_notes);
 	mosquitto_lib_init();
 	r->lib_init = true;
 	rc = -pthread_create(&r->writer, NULL, writer_main, r);

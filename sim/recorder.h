@@ -39,6 +39,17 @@
 
 struct recorder;
 
+/* A reading the record now holds, as recorder_opts.on_reading sees it. */
+struct recorder_reading_note {
+	const char *device_id;          /* valid during the call */
+	int64_t boot, seq;
+	bool has_timestamp;
+	int64_t timestamp_ms;           /* the device's clock, UTC ms */
+	int64_t recv_ms;                /* when the recorder received it, UTC ms */
+	bool has_temperature, has_humidity, has_distance;
+	double temperature, humidity, distance;
+};
+
 struct recorder_opts {
 	const char *db_path;            /* SQLite file, created when missing (required) */
 	const char *client_id;          /* MQTT client id, names the persistent session (required) */
@@ -78,6 +89,11 @@ struct recorder_opts {
 	 * (ingest_command()). It must not block. NULL: none. */
 	void (*on_command)(void *ctx, const char *device_id, const void *payload, size_t len);
 	void *command_ctx;
+	/* Called from the writer thread with each new reading (a redelivery is
+	 * not new) once its batch committed, in the order received; it must
+	 * not call back into the recorder but recorder_note_*(). NULL: none. */
+	void (*on_reading)(void *ctx, const struct recorder_reading_note *n);
+	void *on_reading_ctx;
 	/* Called from the recorder's threads; NULL logs to stderr. */
 	void (*log)(void *ctx, const char *msg);
 	void *log_ctx;
@@ -180,6 +196,22 @@ int recorder_note_fault(struct recorder *r, const char *device_id, const char *k
  */
 int recorder_ingest(struct recorder *r, const char *topic, const void *payload, size_t len,
 		    const char *reject, void (*on_stored)(void *ctx, int err), void *ctx);
+/* An alert raised or cleared (sim/alerts.h), for the record's alerts table. */
+struct recorder_alert {
+	const char *device_id;
+	const char *rule;
+	const char *state;              /* "raised" or "cleared" */
+	const char *metric;             /* NULL: none (missing_for) */
+	double value;                   /* NAN: none */
+	double threshold;
+	int64_t ms;                     /* when it was raised or cleared, UTC ms */
+	int64_t crossed_ms;             /* device time of the crossing, UTC ms */
+	int64_t latency_ms;
+};
+
+/* Write @a into the alerts table, in order with the messages around it.
+ * Any thread, on_reading included. Returns 0 or -ENOMEM. */
+int recorder_note_alert(struct recorder *r, const struct recorder_alert *a);
 
 void recorder_read_stats(struct recorder *r, struct recorder_stats *out);
 

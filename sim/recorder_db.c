@@ -130,6 +130,20 @@ static const char schema_sql[] =
 	");\n"
 	"CREATE INDEX IF NOT EXISTS faults_device_time ON faults (device_id, ms);\n"
 	"\n"
+	"CREATE TABLE IF NOT EXISTS alerts (  -- every alert raised or cleared (a scenario's alerts:)\n"
+	"  id         INTEGER PRIMARY KEY,\n"
+	"  ms         INTEGER NOT NULL,  -- UTC ms when it was raised or cleared (the run's clock)\n"
+	"  device_id  TEXT    NOT NULL,\n"
+	"  rule       TEXT    NOT NULL,  -- the rule's name\n"
+	"  state      TEXT    NOT NULL,  -- raised, cleared\n"
+	"  metric     TEXT,              -- NULL: missing_for without a metric\n"
+	"  value      REAL,              -- the reading (rises_faster_than: its rate /s); NULL: silence\n"
+	"  threshold  REAL    NOT NULL,  -- raised: the rule's; cleared: clear_*; missing_for: s; rises: /s\n"
+	"  crossed_ms INTEGER NOT NULL,  -- device time of the first reading past the threshold\n"
+	"  latency_ms INTEGER NOT NULL   -- ms - crossed_ms\n"
+	");\n"
+	"CREATE INDEX IF NOT EXISTS alerts_device_time ON alerts (device_id, ms);\n"
+	"\n"
 	"CREATE VIEW IF NOT EXISTS accounting AS  -- per device: lost = gaps below each boot's max seq\n"
 	"  SELECT device_id,\n"
 	"         count(*)                                        AS boots,\n"
@@ -166,6 +180,7 @@ enum stmt_id {
 	ST_RAW,
 	ST_EVENT,
 	ST_FAULT,
+	ST_ALERT,
 	ST_COUNT
 };
 
@@ -235,10 +250,14 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_EVENT] = "INSERT INTO recorder_events (ms, event, detail) VALUES (?1, ?2, ?3)",
 	[ST_FAULT] = "INSERT INTO faults (ms, device_id, kind, action, source, detail)"
 		     " VALUES (?1, nullif(?2, ''), ?3, ?4, ?5, nullif(?6, ''))",
+	[ST_ALERT] = ("INSERT INTO alerts (ms, device_id, rule, state, metric, value, threshold,"
+		      " crossed_ms, latency_ms) VALUES (?1, ?2, ?3, ?4, nullif(?5, ''), ?6, ?7, ?8, ?9)"),
 };
 
 struct recorder_db {
 	const struct topic_map *topics; /* the fleet's layouts; NULL: the contract */
+	recorder__db_reading_fn on_reading; /* each new reading, NULL: none */
+	void *on_reading_arg;
 	sqlite3 *db;
 	sqlite3_stmt *st[ST_COUNT];
 	char error[256];        /* "statement: message" of the last failure */
@@ -656,6 +675,8 @@ static int store_reading(struct recorder_db *d, const struct recorder_msg *m, co
 		if ((rc = run(d, ST_HOURLY)) < 0)
 			return rc;
 		c->readings++;
+		if (d->on_reading)
+			d->on_reading(d->on_reading_arg, m, r);
 	} else if ((same = same_reading(d, r)) < 0) {
 		return same;
 	} else if (same) {
@@ -774,27 +795,67 @@ static int store_event(struct recorder_db *d, const struct recorder_msg *m)
 	return run(d, ST_EVENT);
 }
 
-/* Fields of a RECORDER_MSG_FAULT payload: kind, action, source, detail. */
-static int store_fault(struct recorder_db *d, const struct recorder_msg *m)
+/* Split @m's payload into @n lines (the last takes the rest); missing ones are "". */
+static void payload_lines(const struct recorder_msg *m, const char **f, size_t *flen, int n)
 {
-	sqlite3_stmt *s = d->st[ST_FAULT];
-	const char *f[4] = { "", "", "", "" };
-	size_t flen[4] = { 0, 0, 0, 0 };
 	const char *p = (const char *)m->payload, *end = p + m->len;
 
-	for (int i = 0; i < 4 && p <= end; i++) {
-		const char *nl = i < 3 ? memchr(p, '\n', (size_t)(end - p)) : NULL;
+	for (int i = 0; i < n; i++) {
+		f[i] = "";
+		flen[i] = 0;
+	}
+	for (int i = 0; i < n && p <= end; i++) {
+		const char *nl = i < n - 1 ? memchr(p, '\n', (size_t)(end - p)) : NULL;
 		const char *stop = nl ? nl : end;
 
 		f[i] = p;
 		flen[i] = (size_t)(stop - p);
 		p = stop + 1;
 	}
+}
+
+/* Fields of a RECORDER_MSG_FAULT payload: kind, action, source, detail. */
+static int store_fault(struct recorder_db *d, const struct recorder_msg *m)
+{
+	sqlite3_stmt *s = d->st[ST_FAULT];
+	const char *f[4];
+	size_t flen[4];
+
+	payload_lines(m, f, flen, 4);
 	sqlite3_bind_int64(s, 1, m->recv_ms);
 	sqlite3_bind_text(s, 2, m->topic, -1, SQLITE_TRANSIENT);
 	for (int i = 0; i < 4; i++)
 		sqlite3_bind_text(s, 3 + i, f[i], (int)flen[i], SQLITE_TRANSIENT);
 	return run(d, ST_FAULT);
+}
+
+/*
+ * A RECORDER_MSG_ALERT: topic the device id, payload the lines rule, state,
+ * metric, value, threshold, crossed_ms, latency_ms, ms (recorder.c writes
+ * them; value "" when there is none).
+ */
+static int store_alert(struct recorder_db *d, const struct recorder_msg *m)
+{
+	sqlite3_stmt *s = d->st[ST_ALERT];
+	const char *f[8];
+	size_t flen[8];
+	char num[5][32];
+
+	payload_lines(m, f, flen, 8);
+	for (int i = 0; i < 5; i++)
+		snprintf(num[i], sizeof(num[i]), "%.*s", (int)flen[3 + i], f[3 + i]);
+	sqlite3_bind_int64(s, 1, strtoll(num[4], NULL, 10));
+	sqlite3_bind_text(s, 2, m->topic, -1, SQLITE_TRANSIENT);
+	for (int i = 0; i < 3; i++)
+		sqlite3_bind_text(s, 3 + i, f[i], (int)flen[i], SQLITE_TRANSIENT);
+	if (num[0][0])
+		sqlite3_bind_double(s, 6, strtod(num[0], NULL));
+	else
+		sqlite3_bind_null(s, 6);
+	sqlite3_bind_double(s, 7, strtod(num[1], NULL));
+	sqlite3_bind_int64(s, 8, strtoll(num[2], NULL, 10));
+	sqlite3_bind_int64(s, 9, strtoll(num[3], NULL, 10));
+	return run(d, ST_ALERT);
 }
 
 static bool payload_is(const struct recorder_msg *m, const char *word)
@@ -887,7 +948,8 @@ int recorder__db_store(struct recorder_db *d, const struct recorder_msg *m,
 		       struct recorder__counts *c)
 {
 	return m->kind == RECORDER_MSG_EVENT ? store_event(d, m) :
-	       m->kind == RECORDER_MSG_FAULT ? store_fault(d, m) : store_mqtt(d, m, c);
+	       m->kind == RECORDER_MSG_FAULT ? store_fault(d, m) :
+	       m->kind == RECORDER_MSG_ALERT ? store_alert(d, m) : store_mqtt(d, m, c);
 }
 
 void recorder__db_set_topics(struct recorder_db *d, const struct topic_map *topics)
@@ -908,6 +970,12 @@ bool recorder__db_command_device(const struct topic_map *topics, const char *top
 		return false;
 	memcpy(id, t.device_id, strlen(t.device_id) + 1);
 	return true;
+}
+
+void recorder__db_on_reading(struct recorder_db *d, recorder__db_reading_fn fn, void *arg)
+{
+	d->on_reading = fn;
+	d->on_reading_arg = arg;
 }
 
 bool recorder__db_is_data_topic(const char *topic)

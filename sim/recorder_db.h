@@ -17,6 +17,8 @@ enum recorder_msg_kind {
 	RECORDER_MSG_FAULT,     /* a fault injected or cleared: topic is the device id ("" for
 				 * the broker), payload "kind\naction\nsource\ndetail" */
 	RECORDER_MSG_HTTP,      /* a device's message that came over HTTP (recorder_ingest()) */
+	RECORDER_MSG_ALERT,     /* an alert raised or cleared: topic is the device id, payload
+				 * "rule\nstate\nmetric\nvalue\nthreshold\ncrossed_ms\nlatency_ms\nms" */
 };
 
 /* One received message, in one allocation with its topic and payload. */
@@ -91,6 +93,14 @@ struct topic_map;
  * @topics is borrowed and must outlive @db.
  */
 void recorder__db_set_topics(struct recorder_db *db, const struct topic_map *topics);
+
+struct recorder_reading;
+
+/* Called inside the open transaction for each reading stored for the
+ * first time (not a redelivery): it is committed only with the batch. */
+typedef void (*recorder__db_reading_fn)(void *arg, const struct recorder_msg *m,
+					const struct recorder_reading *r);
+void recorder__db_on_reading(struct recorder_db *db, recorder__db_reading_fn fn, void *arg);
 
 /* Whether @topic is sensors/<id>/data, where readings are published. */
 bool recorder__db_is_data_topic(const char *topic);

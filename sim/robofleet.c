@@ -91,8 +91,11 @@ static int cmd_check(int argc, char **argv)
 			status = 2;
 			continue;
 		}
-		printf("%s: ok: %s, %zu devices in %zu groups, %zu steps\n", argv[i], sc.name,
+		printf("%s: ok: %s, %zu devices in %zu groups, %zu steps", argv[i], sc.name,
 		       sc.fleet.n_devices, sc.fleet.n_groups, sc.n_steps_total);
+		if (sc.n_alerts)
+			printf(", %zu alert rule%s", sc.n_alerts, sc.n_alerts == 1 ? "" : "s");
+		printf("\n");
 		scenario_free(&sc);
 	}
 	return status;

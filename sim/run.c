@@ -450,6 +450,7 @@ static void tear_down(struct run *r)
 		recorder_close(r->recorder);
 		r->recorder = NULL;
 	}
+	run__alerts_free(r);
 	topic_map_free(r->topics);
 	r->topics = NULL;
 	if (r->cloud) {
@@ -680,6 +681,10 @@ int run_scenario(const struct run_options *o)
 		ro.on_command = run__route_command;
 		ro.command_ctx = &r;
 	}
+	if ((rc = run__alerts_prepare(&r, &ro)) < 0) {
+		fprintf(stderr, "robofleet: alerts: %s\n", strerror(-rc));
+		goto out;
+	}
 	if ((rc = recorder_open(&ro, &r.recorder)) < 0 ||
 	    (rc = recorder_start(r.recorder, r.broker.host, r.broker.port)) < 0 ||
 	    (rc = recorder_wait_subscribed(r.recorder, STOP_TIMEOUT_MS)) < 0) {
@@ -694,6 +699,10 @@ int run_scenario(const struct run_options *o)
 		goto out;
 	if ((rc = connect_cloud(&r)) < 0) {
 		fprintf(stderr, "robofleet: command publisher: %s\n", strerror(-rc));
+		goto out;
+	}
+	if ((rc = run__alerts_start(&r)) < 0) {
+		fprintf(stderr, "robofleet: alerts: %s\n", strerror(-rc));
 		goto out;
 	}
 	if ((rc = run__start_ingest(&r)) < 0) {

@@ -48,6 +48,7 @@ int run__sleep_until(void *ctx, int64_t t)
 		run__control_tick(r);
 		run__impersonate_tick(r);
 		run__ingest_tick(r);
+		run__alerts_tick(r);
 		if (posix_signal_received())
 			return -ECANCELED;
 		if (now >= t)
@@ -436,5 +437,6 @@ const struct engine_ops run__ops = {
 	.counter = op_counter,
 	.loss = op_loss,
 	.error = op_error,
+	.alert = run__alert_state,
 	.on_step = op_on_step,
 };

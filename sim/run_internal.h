@@ -10,6 +10,7 @@
 #include <stdio.h>
 
 #include "accounting.h"
+#include "alerts.h"
 #include "broker.h"
 #include "control_reader.h"
 #include "engine.h"
@@ -23,6 +24,8 @@
 struct mosquitto;
 struct record;
 struct recorder;
+struct recorder_opts;
+struct summary_md_alert;
 struct run_report;
 struct summary_md;
 
@@ -32,6 +35,12 @@ struct summary_md;
  * (docs/recording.md): long enough for a lock or a full disk to clear. */
 #define RECORDER_STORE_DEADLINE_MS 30000
 #define DASHBOARD_CYCLE_OFF_MS 3000     /* 'p' in the dashboard: power back after this */
+
+/* One alert rule over the whole run, for the summary. */
+struct run_alert_tally {
+	uint64_t raised, cleared;
+	int64_t latency_max_ms;         /* of the raises; -1: none */
+};
 
 /* A dashboard power-cycle waiting for its restore. */
 struct pending_restore {
@@ -100,6 +109,16 @@ struct run {
 	char shard_run_id[96];
 	int64_t shard_process_start_wall_ms;
 	int64_t shard_started_wall_ms;  /* the common start of the timeline */
+	/* run_alerts.c: the scenario's alert rules. The recorder's writer
+	 * thread feeds them; alerts_lock guards alerts, alerts_on and the
+	 * tallies (alerts_lock_init: there are rules). */
+	pthread_mutex_t alerts_lock;
+	bool alerts_lock_init;
+	bool alerts_on;
+	struct alerts alerts;
+	struct run_alert_tally *alert_tally; /* per rule */
+	uint64_t alerts_unpublished, alerts_unrecorded;
+	int64_t alerts_ticked_ms;
 };
 
 /* run_impersonate.c: the impersonate fault, played with the robot's own
@@ -115,6 +134,17 @@ int run__start_ingest(struct run *r);
 void run__ingest_tick(struct run *r);
 void run__stop_ingest(struct run *r);
 void run__route_command(void *ctx, const char *device_id, const void *payload, size_t len);
+/* run_alerts.c: alert rules on recorded readings (sim/alerts.h), their MQTT
+ * topic, alerts table and summary. prepare before recorder_open(), start
+ * once the command publisher is connected, free after recorder_close(). */
+int run__alerts_prepare(struct run *r, struct recorder_opts *ro);
+int run__alerts_start(struct run *r);
+void run__alerts_tick(struct run *r);
+int run__alert_state(void *ctx, size_t dev, size_t rule, enum scenario_alert_state *out);
+void run__alerts_free(struct run *r);
+void run__alerts_print(FILE *out, const struct run *r);
+void run__alerts_json(FILE *f, const struct run *r);
+struct summary_md_alert *run__alerts_md(const struct run *r); /* NULL: none; free() it */
 
 /* run_shard.c: --shard I/N. */
 bool run__owns(const struct run *r, size_t dev);

@@ -214,6 +214,7 @@ static void write_summary_json(const struct run *r, const struct summary *s, int
 	 * again, each stored once. */
 	fprintf(f, "  \"redelivered_stored_once\": %llu,\n", (unsigned long long)s->duplicated);
 	fprintf(f, "  \"faults\": %llu,\n", (unsigned long long)s->faults);
+	run__alerts_json(f, r);
 	fprintf(f, "  \"security\": {\"mode\": \"%s\", \"impersonation_sent\": %llu, "
 		"\"impersonation_acked\": %llu, \"impersonation_recorded\": %llu},\n",
 		scenario_security_name(r->sc.fleet.security),
@@ -333,6 +334,7 @@ static void print_verdict(FILE *out, const struct run *r, const struct summary *
 	if (s->dropped || s->faults)
 		fprintf(out, "faults applied %llu; readings dropped by full outboxes %llu\n",
 			(unsigned long long)s->faults, (unsigned long long)s->dropped);
+	run__alerts_print(out, r);
 	if (!isnan(s->p50_ms))
 		fprintf(out, "latency device->record p50 %.0f ms, p99 %.0f ms, max %.0f ms\n",
 		       s->p50_ms, s->p99_ms, s->max_ms);
@@ -355,9 +357,13 @@ static void report_outputs(struct run *r, const struct summary *s, bool passed)
 		.p50_ms = s->p50_ms, .p99_ms = s->p99_ms, .max_ms = s->max_ms,
 		.influx = r->opt->influx_url != NULL, .influx_written = r->influx_stats.written,
 		.influx_dropped = r->influx_stats.dropped,
+		.alerts = run__alerts_md(r), .n_alerts = r->sc.n_alerts,
 	};
 
+	if (!md.alerts)
+		md.n_alerts = 0;
 	run__report_finish(r, &md);
+	free((void *)md.alerts);
 }
 
 int run__verdict(struct run *r, int engine_rc, size_t online_at_end)

@@ -44,6 +44,7 @@
  *   duration: 5m       optional hard cap on the whole run (duration).
  *                      Default: none, the run lasts as long as its steps.
  *   fleet:             required, the devices (mapping, below).
+ *   alerts:            optional list of alert rules, below.
  *   steps:             required, the timeline: a non-empty list of steps.
  *
  * fleet
@@ -142,6 +143,33 @@
  *                      room is 1-32 of A-Z a-z 0-9 _ -, names exactly one
  *                      device of the fleet, and is no device's id.
  *
+ * alerts[] (each a mapping): rules `robofleet run` evaluates on every
+ * reading as it is recorded, per target device (docs/scenarios.md).
+ *   name: too_hot      required, unique; 1-64 of A-Z a-z 0-9 _ - (a level of
+ *                      the alert's MQTT topic alerts/<id>/<name>).
+ *   target: T          optional, default all.
+ *   metric: temperature  temperature, humidity or distance; required with
+ *                      above or below, optional with missing_for (then only
+ *                      readings with a number for it count as heard).
+ *   Exactly one of:
+ *   above: 30          raise when the metric is > 30 ...
+ *   below: 5           ... or < 5 (numbers in the metric's range) ...
+ *   missing_for: 30s   ... or when nothing arrived from the device for that
+ *                      long (a duration > 0), judged by arrival time ...
+ *   rises_faster_than: 2/m  ... or when the metric rose faster than that
+ *                      (a rate > 0 in its unit per s, m or h) from the
+ *                      previous reading, by device time; cleared once it
+ *                      rises no faster.
+ *   for: 10s           the hold: the condition must hold on every reading
+ *                      for this long, by the readings' device timestamps,
+ *                      before the alert is raised (duration; default 0: the
+ *                      first reading past the threshold). Not with
+ *                      missing_for.
+ *   clear_below: 29    above only: cleared by a reading < 29 (default: the
+ *                      threshold itself); must be <= above (hysteresis).
+ *   clear_above: 6     below only: cleared by a reading > 6; >= below.
+ *   At most 1000 rules, and at most 4000000 rules x devices of the fleet.
+ *
  * steps[]: each step is a mapping with exactly one key, the step's kind.
  * Steps run in order; `expect` with `within` may hold the timeline up to
  * that long. Wherever a step takes `target:`, it is optional and defaults
@@ -220,6 +248,11 @@
  *                                 never stored twice.
  *         fleet_lost: check       lost, summed over every target device.
  *         fleet_duplicated: check duplicated, summed likewise.
+ *         alert: {name: too_hot, state: raised}
+ *                                 the alert rule's state for the device:
+ *                                 raised (now), cleared (raised earlier,
+ *                                 cleared now) or none (never raised). The
+ *                                 rule must exist.
  *
  *   - repeat: {times: 3, steps: [...]}
  *       Run the nested steps (a non-empty list) `times` times (1..1000000).
@@ -283,6 +316,8 @@
 #define SCENARIO_PAYLOAD_MAX 256
 #define SCENARIO_FILE_MAX (4u << 20)
 #define SCENARIO_SEED_DEFAULT 1u
+#define SCENARIO_ALERTS_MAX 1000u
+#define SCENARIO_ALERT_PAIRS_MAX 4000000u /* rules x devices: the evaluator's state */
 
 /* Where something was written: 1-based, 0 when there is no position. */
 struct scenario_pos {
@@ -493,6 +528,36 @@ enum scenario_counter {
 #define SCENARIO_EXPECT_FLEET_LOST (1u << 7)
 #define SCENARIO_EXPECT_FLEET_DUPLICATED (1u << 8)
 #define SCENARIO_EXPECT_ERROR      (1u << 9)
+#define SCENARIO_EXPECT_ALERT      (1u << 10)
+
+/* What an alert rule watches for (struct scenario_alert). */
+enum scenario_alert_kind {
+	SCENARIO_ALERT_ABOVE,           /* metric > threshold */
+	SCENARIO_ALERT_BELOW,           /* metric < threshold */
+	SCENARIO_ALERT_MISSING,         /* nothing arrived from the device for missing_ms */
+	SCENARIO_ALERT_RISES,           /* metric rose faster than threshold per second */
+};
+
+/* An alert's state for one device, as an expect asks for it. */
+enum scenario_alert_state {
+	SCENARIO_ALERT_RAISED,          /* raised now */
+	SCENARIO_ALERT_CLEARED,         /* raised earlier in the run, cleared now */
+	SCENARIO_ALERT_NONE,            /* never raised */
+};
+
+/* One rule of the top-level alerts: list (see the format above). */
+struct scenario_alert {
+	struct scenario_pos pos;        /* the rule's mapping */
+	const char *name;               /* unique, a safe MQTT topic level */
+	struct scenario_target target;
+	enum scenario_alert_kind kind;
+	bool metric_set;                /* always for ABOVE and BELOW */
+	enum scenario_metric metric;
+	double threshold;               /* ABOVE, BELOW; RISES: metric units per second */
+	double clear;                   /* clear_below / clear_above; default: threshold */
+	uint32_t for_ms;                /* the hold before it is raised; 0: at once */
+	uint32_t missing_ms;            /* MISSING */
+};
 
 struct scenario_expect {
 	struct scenario_target target;
@@ -522,6 +587,10 @@ struct scenario_expect {
 	} counter;
 	struct scenario_cmp lost, duplicated;
 	struct scenario_cmp fleet_lost, fleet_duplicated; /* summed over the target */
+	struct {
+		size_t rule;            /* index into scenario.alerts */
+		enum scenario_alert_state state;
+	} alert;
 };
 
 /* One metric of a set step. */
@@ -705,6 +774,8 @@ struct scenario {
 	bool seed_set;                  /* false: SCENARIO_SEED_DEFAULT */
 	uint32_t duration_ms;           /* 0: no cap */
 	struct scenario_fleet fleet;
+	struct scenario_alert *alerts;  /* the alerts: rules, in file order */
+	size_t n_alerts;
 	struct scenario_step *steps;
 	size_t n_steps;                 /* top level */
 	size_t n_steps_total;           /* nested included: the step index range */
@@ -775,6 +846,7 @@ int scenario_cmp_format(const struct scenario_cmp *c, char *buf, size_t len);
 /* Names as written in scenario files; "?" for a value out of range. */
 const char *scenario_step_kind_name(enum scenario_step_kind k);
 const char *scenario_metric_name(enum scenario_metric m);
+const char *scenario_alert_state_name(enum scenario_alert_state s);
 const char *scenario_counter_name(enum scenario_counter c);
 const char *scenario_fault_kind_name(enum scenario_fault_kind k);
 enum scenario_fault_layer scenario_fault_layer(enum scenario_fault_kind k);

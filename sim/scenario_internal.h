@@ -107,6 +107,7 @@ int scenario__find_device(struct scenario__arena **arena, const char *file, cons
 extern const char *const scenario__step_names[SCENARIO_STEP_KIND_COUNT];
 extern const char *const scenario__metric_names[SCENARIO_METRIC_COUNT];
 extern const char *const scenario__counter_names[SCENARIO_COUNTER_COUNT];
+extern const char *const scenario__alert_state_names[3];
 extern const char *const scenario__power_names[4];
 extern const char *const scenario__broker_names[4];
 extern const char *const scenario__security_names[SCENARIO_SECURITY_COUNT];

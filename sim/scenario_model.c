@@ -188,6 +188,7 @@ const char *const scenario__counter_names[SCENARIO_COUNTER_COUNT] = {
 	"buffered", "dropped", "redelivered", "publish_errors", "commands", "commands_invalid", "reconnects", "link_failures",
 	"unpersisted", "http_refused",
 };
+const char *const scenario__alert_state_names[3] = { "raised", "cleared", "none" };
 const char *const scenario__power_names[] = { "cut", "restore", "cycle", "brownout" };
 const char *const scenario__broker_names[] = { "stop", "start", "restart", "kill" };
 const char *const scenario__security_names[SCENARIO_SECURITY_COUNT] = {
@@ -205,6 +206,11 @@ const char *scenario_step_kind_name(enum scenario_step_kind k)
 const char *scenario_metric_name(enum scenario_metric m)
 {
 	return (unsigned)m < SCENARIO_METRIC_COUNT ? scenario__metric_names[m] : "?";
+}
+
+const char *scenario_alert_state_name(enum scenario_alert_state s)
+{
+	return (unsigned)s < 3 ? scenario__alert_state_names[s] : "?";
 }
 
 const char *scenario_counter_name(enum scenario_counter c)

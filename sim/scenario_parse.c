@@ -719,6 +719,33 @@ static int parse_command(struct ctx *c, const struct ynode *v, struct scenario_s
 	return 0;
 }
 
+/* expect's alert: {name: too_hot, state: raised}: the rule must be declared. */
+static int parse_expect_alert(struct ctx *c, const struct ynode *n, struct scenario_expect *x)
+{
+	struct field w[] = { F("name"), F("state") };
+	const char *name;
+	unsigned e;
+	int rc = get_fields(c, n, "alert", w, ARRAY_SIZE(w));
+
+	if (rc < 0)
+		return rc;
+	if (!w[0].k || !w[1].k)
+		return fail(c, n, "alert needs name: (a rule of alerts:) and state: raised, "
+			    "cleared or none");
+	if ((rc = get_scalar(c, w[0].v, "name", "an alert name", &name)) < 0)
+		return rc;
+	for (x->alert.rule = 0; x->alert.rule < c->sc->n_alerts; x->alert.rule++)
+		if (strcmp(c->sc->alerts[x->alert.rule].name, name) == 0)
+			break;
+	if (x->alert.rule == c->sc->n_alerts)
+		return fail(c, w[0].v, "name: no alert '%s' in alerts:", name);
+	if ((rc = get_enum(c, w[1].v, "state", scenario__alert_state_names, 3, &e)) < 0)
+		return rc;
+	x->alert.state = (enum scenario_alert_state)e;
+	x->what |= SCENARIO_EXPECT_ALERT;
+	return 0;
+}
+
 static int parse_expect(struct ctx *c, const struct ynode *v, struct scenario_step *st)
 {
 	static const char *const statuses[] = { "online", "offline" };
@@ -726,7 +753,7 @@ static int parse_expect(struct ctx *c, const struct ynode *v, struct scenario_st
 	struct field f[] = { F("target"), F("within"), F("name"), F("status"),
 			     F("messages"), F("rate"), F("value"), F("counter"),
 			     F("lost"), F("duplicated"), F("fleet_lost"), F("fleet_duplicated"),
-			     F("error") };
+			     F("error"), F("alert") };
 	unsigned e;
 	int rc = get_fields(c, v, "expect", f, ARRAY_SIZE(f));
 
@@ -870,9 +897,11 @@ static int parse_expect(struct ctx *c, const struct ynode *v, struct scenario_st
 		}
 		x->what |= SCENARIO_EXPECT_ERROR;
 	}
+	if (f[13].k && (rc = parse_expect_alert(c, f[13].v, x)) < 0)
+		return rc;
 	if (!x->what)
 		return fail(c, v, "expect needs at least one of status, messages, rate, value, "
-			    "counter, lost, duplicated, fleet_lost, fleet_duplicated, error");
+			    "counter, lost, duplicated, fleet_lost, fleet_duplicated, error, alert");
 	return 0;
 }
 
@@ -1829,11 +1858,167 @@ static int default_name(struct ctx *c)
 	return 0;
 }
 
+/* ---- alerts ------------------------------------------------------------ */
+
+/* A rule's name is a level of its MQTT topic (alerts/<id>/<name>): no
+ * wildcard, separator or anything a subscriber would have to escape. */
+static bool alert_name_ok(const char *name)
+{
+	size_t len = strlen(name);
+
+	for (size_t i = 0; i < len; i++)
+		if (!word_char(name[i], false))
+			return false;
+	return len > 0 && len <= SCENARIO_NAME_MAX;
+}
+
+static int parse_alert(struct ctx *c, const struct ynode *n, size_t index,
+		       struct scenario_alert *a)
+{
+	struct field f[] = { F("name"), F("target"), F("metric"), F("above"), F("below"),
+			     F("missing_for"), F("rises_faster_than"), F("for"), F("clear_below"),
+			     F("clear_above") };
+	const struct field *above = &f[3], *below = &f[4], *missing = &f[5], *rises = &f[6];
+	const struct field *hold = &f[7], *clear_below = &f[8], *clear_above = &f[9];
+	const struct field *threshold = NULL, *extra = NULL;
+	struct scenario_step where = { .index = 0 };
+	unsigned e, kinds = 0;
+	int rc = get_fields(c, n, "alert", f, ARRAY_SIZE(f));
+
+	if (rc < 0)
+		return rc;
+	a->pos = n->pos;
+	if (!f[0].k)
+		return fail(c, n, "alert needs name: (such as too_hot)");
+	if ((rc = get_text(c, f[0].v, "name", &a->name)) < 0)
+		return rc;
+	if (!alert_name_ok(a->name))
+		return fail(c, f[0].v, "name: '%s' cannot be an MQTT topic level: use 1-%d "
+			    "characters of A-Z a-z 0-9 _ -", a->name, SCENARIO_NAME_MAX);
+	for (size_t i = 0; i < index; i++)
+		if (strcmp(c->sc->alerts[i].name, a->name) == 0)
+			return fail(c, f[0].v, "name: alert '%s' is declared twice (first at %u:%u)",
+				    a->name, (unsigned)c->sc->alerts[i].pos.line,
+				    (unsigned)c->sc->alerts[i].pos.col);
+	where.pos = n->pos;
+	if ((rc = get_target(c, f[1].v, &where, &a->target)) < 0)
+		return rc;
+	for (const struct field *k = above; k <= rises; k++) {
+		if (!k->k)
+			continue;
+		if (kinds++)
+			extra = k;
+		else
+			threshold = k;
+	}
+	if (kinds != 1)
+		return fail(c, extra ? extra->k : n, "alert %s: give exactly one of above, below, "
+			    "missing_for or rises_faster_than", a->name);
+	a->kind = threshold == above ? SCENARIO_ALERT_ABOVE :
+		  threshold == below ? SCENARIO_ALERT_BELOW :
+		  threshold == missing ? SCENARIO_ALERT_MISSING : SCENARIO_ALERT_RISES;
+	if (f[2].k) {
+		if ((rc = get_enum(c, f[2].v, "metric", scenario__metric_names,
+				   SCENARIO_METRIC_COUNT, &e)) < 0)
+			return rc;
+		a->metric = (enum scenario_metric)e;
+		a->metric_set = true;
+	} else if (a->kind != SCENARIO_ALERT_MISSING) {
+		return fail(c, n, "alert %s: %s needs metric: temperature, humidity or distance",
+			    a->name, threshold->key);
+	}
+	if (a->kind == SCENARIO_ALERT_MISSING) {
+		if ((rc = get_duration(c, threshold->v, "missing_for", &a->missing_ms)) < 0)
+			return rc;
+		if (a->missing_ms == 0)
+			return fail(c, threshold->v, "missing_for: must be longer than 0");
+		for (const struct field *k = hold; k <= clear_above; k++)
+			if (k->k)
+				return fail(c, k->k, "%s: only with above, below or rises_faster_than "
+					    "(missing_for is raised once the device is silent that "
+					    "long and cleared by its next reading)", k->key);
+		return 0;
+	}
+	if (hold->k && (rc = get_duration(c, hold->v, "for", &a->for_ms)) < 0)
+		return rc;
+	if (a->kind == SCENARIO_ALERT_RISES) {
+		const char *text;
+
+		if ((rc = get_scalar(c, threshold->v, threshold->key, "a rate (2/m)", &text)) < 0)
+			return rc;
+		if (scenario_parse_rate(text, &a->threshold) < 0 || !(a->threshold > 0))
+			return fail(c, threshold->v, "rises_faster_than: expected a rate above 0 in "
+				    "%s per time unit such as 2/m or 0.5/s, got '%s'",
+				    metric_units[a->metric], text);
+		a->clear = a->threshold;
+		for (const struct field *k = clear_below; k <= clear_above; k++)
+			if (k->k)
+				return fail(c, k->k, "%s: not with rises_faster_than (it clears once "
+					    "the metric rises no faster than that)", k->key);
+		return 0;
+	}
+	rc = get_number(c, threshold->v, threshold->key, metric_lo[a->metric],
+			metric_hi[a->metric], metric_units[a->metric], &a->threshold);
+	if (rc < 0)
+		return rc;
+	a->clear = a->threshold;
+	/* Hysteresis lies on the safe side of the threshold: clearing above
+	 * a too-hot line would clear an alert that should still be raised. */
+	const struct field *wrong = a->kind == SCENARIO_ALERT_ABOVE ? clear_above : clear_below;
+	const struct field *clear = a->kind == SCENARIO_ALERT_ABOVE ? clear_below : clear_above;
+
+	if (wrong->k)
+		return fail(c, wrong->k, "%s: goes with %s; an alert with %s clears with %s",
+			    wrong->key, wrong == clear_above ? "below" : "above", threshold->key,
+			    clear->key);
+	if (clear->k) {
+		rc = get_number(c, clear->v, clear->key, metric_lo[a->metric],
+				metric_hi[a->metric], metric_units[a->metric], &a->clear);
+		if (rc < 0)
+			return rc;
+		if (a->kind == SCENARIO_ALERT_ABOVE && a->clear > a->threshold)
+			return fail(c, clear->v, "clear_below: %g is above the threshold (above: %g): "
+				    "hysteresis must clear at or below it", a->clear, a->threshold);
+		if (a->kind == SCENARIO_ALERT_BELOW && a->clear < a->threshold)
+			return fail(c, clear->v, "clear_above: %g is below the threshold (below: %g): "
+				    "hysteresis must clear at or above it", a->clear, a->threshold);
+	}
+	return 0;
+}
+
+static int parse_alerts(struct ctx *c, const struct ynode *n)
+{
+	char d[64];
+	size_t i = 0;
+	int rc;
+
+	if (!n || n->kind != YNODE_SEQ)
+		return fail(c, n, "alerts: expected a list of rules such as [{name: too_hot, "
+			    "metric: temperature, above: 30}], got %s", describe(n, d, sizeof(d)));
+	if (n->n > SCENARIO_ALERTS_MAX)
+		return fail(c, n, "alerts: %zu rules; at most %u", n->n, SCENARIO_ALERTS_MAX);
+	/* Each rule keeps state for every device of the fleet. */
+	if ((uint64_t)n->n * c->sc->fleet.n_devices > SCENARIO_ALERT_PAIRS_MAX)
+		return fail(c, n, "alerts: %zu rules x %zu devices is more than %u rule and device "
+			    "pairs: use fewer rules or a smaller fleet", n->n,
+			    c->sc->fleet.n_devices, SCENARIO_ALERT_PAIRS_MAX);
+	c->sc->alerts = scenario__alloc(&c->sc->arena, (n->n ? n->n : 1) * sizeof(*c->sc->alerts));
+	if (!c->sc->alerts)
+		return -ENOMEM;
+	memset(c->sc->alerts, 0, (n->n ? n->n : 1) * sizeof(*c->sc->alerts));
+	for (const struct ynode *it = n->first; it; it = it->next, i++) {
+		if ((rc = parse_alert(c, it, i, &c->sc->alerts[i])) < 0)
+			return rc;
+		c->sc->n_alerts = i + 1;
+	}
+	return 0;
+}
+
 static int parse_root(struct ctx *c, const struct ynode *root)
 {
 	struct scenario *sc = c->sc;
 	struct field f[] = { F("name"), F("description"), F("seed"), F("duration"),
-			     F("fleet"), F("steps") };
+			     F("fleet"), F("alerts"), F("steps") };
 	char d[64];
 	int rc;
 
@@ -1882,10 +2067,13 @@ static int parse_root(struct ctx *c, const struct ynode *root)
 	rc = parse_fleet(c, f[4].v);
 	if (rc < 0)
 		return rc;
-	if (!f[5].k)
+	if (!f[6].k)
 		return fail(c, root, "missing steps: a scenario needs fleet: (the devices) and "
 			    "steps: (the timeline)");
-	rc = parse_steps(c, f[5].v, "steps", &sc->steps, &sc->n_steps);
+	/* Alerts before the steps: an expect names a rule. */
+	if (f[5].k && (rc = parse_alerts(c, f[5].v)) < 0)
+		return rc;
+	rc = parse_steps(c, f[6].v, "steps", &sc->steps, &sc->n_steps);
 	sc->n_steps_total = c->steps;
 	return rc;
 }

@@ -62,6 +62,21 @@ int summary_md_write(FILE *f, const struct summary_md *s)
 	if (s->influx)
 		fprintf(f, "| InfluxDB points written / not written | %llu / %llu |\n",
 			(unsigned long long)s->influx_written, (unsigned long long)s->influx_dropped);
+	if (s->n_alerts)
+		fputs("\n| alert | raised | cleared | longest crossing to alert |\n|---|---:|---:|---:|\n",
+		      f);
+	for (size_t i = 0; i < s->n_alerts; i++) {
+		const struct summary_md_alert *a = &s->alerts[i];
+
+		fputs("| ", f);
+		summary_md_cell(f, a->name);
+		fprintf(f, " | %llu | %llu | ", (unsigned long long)a->raised,
+			(unsigned long long)a->cleared);
+		if (a->latency_max_ms >= 0)
+			fprintf(f, "%lld ms |\n", (long long)a->latency_max_ms);
+		else
+			fputs("- |\n", f);
+	}
 	if (s->run_dir) {
 		fputs("\nRun directory: `", f);
 		for (const char *p = s->run_dir; *p; p++)

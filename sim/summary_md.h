@@ -13,6 +13,13 @@ struct summary_md_case {
 	bool passed;
 };
 
+/* One alert rule over the run. */
+struct summary_md_alert {
+	const char *name;
+	uint64_t raised, cleared;
+	int64_t latency_max_ms;             /* -1: never raised */
+};
+
 struct summary_md {
 	const char *scenario, *run_dir;
 	bool passed;
@@ -23,6 +30,8 @@ struct summary_md {
 	uint64_t influx_written, influx_dropped;
 	const struct summary_md_case *cases;
 	size_t n_cases;
+	const struct summary_md_alert *alerts;
+	size_t n_alerts;
 };
 
 /* @s as Markdown table cell text: | and newlines cannot break the table, and markup is literal. */

@@ -81,7 +81,8 @@ struct tui_event {
 	int kind;                   /* enum tui_event_kind */
 };
 
-enum tui_event_kind { TUI_EV_FAULT, TUI_EV_STATUS, TUI_EV_CRASH, TUI_EV_EXPECT, TUI_EV_INFO };
+enum tui_event_kind { TUI_EV_FAULT, TUI_EV_STATUS, TUI_EV_CRASH, TUI_EV_EXPECT, TUI_EV_INFO,
+		      TUI_EV_ALERT };
 
 struct tui_detail {
 	char id[WORLD_ID_MAX + 1];  /* whose history this is */

@@ -323,7 +323,7 @@ static void draw_events(struct tui_screen *s, const struct tui_model *m)
 		snprintf(line, sizeof(line), " %s %s", m->hdr.run.started_ms ? when : "", e->text);
 		if (e->kind == TUI_EV_CRASH || (e->kind == TUI_EV_EXPECT && strstr(e->text, "FAILED")))
 			a = state_attr(s, TUI_OFFLINE);
-		else if (e->kind == TUI_EV_FAULT)
+		else if (e->kind == TUI_EV_FAULT || e->kind == TUI_EV_ALERT)
 			a = state_attr(s, TUI_FAULTED);
 		put(w, r, 0, a, line);
 	}

@@ -2,6 +2,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -219,6 +220,20 @@ static void tui_source__fault_event(void *arg, const struct record_fault *f)
 	tui_event_add(r->m, f->ms, TUI_EV_FAULT, text);
 }
 
+static void tui_source__alert_event(void *arg, const struct record_alert *a)
+{
+	struct tui_source__rows *r = arg;
+	char text[160], value[48] = "";
+
+	r->s->alert_id = a->id;
+	if (a->metric && !isnan(a->value))
+		snprintf(value, sizeof(value), " %s %g (threshold %g)", a->metric, a->value,
+			 a->threshold);
+	snprintf(text, sizeof(text), "%s alert %s %s%s, %lld ms after the crossing", a->device_id,
+		 a->rule, a->state, value, (long long)a->latency_ms);
+	tui_event_add(r->m, a->ms, TUI_EV_ALERT, text);
+}
+
 static void tui_source__status_event(void *arg, const struct record_status_change *c)
 {
 	struct tui_source__rows *r = arg;
@@ -240,6 +255,7 @@ static void read_events(struct tui_source *s, struct tui_model *m)
 	char text[160];
 
 	record_faults_after(s->rec, s->fault_id, 500, tui_source__fault_event, &r);
+	record_alerts_after(s->rec, s->alert_id, 500, tui_source__alert_event, &r);
 	record_status_after(s->rec, s->status_id, 20000, tui_source__status_event, &r);
 	if (r.shown > 8) {
 		snprintf(text, sizeof(text), "... and %zu more: %zu online, %zu offline in all",

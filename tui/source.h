@@ -18,7 +18,7 @@ struct tui_source {
 	bool *was_alive;
 	bool started;               /* one refresh done: transitions are news */
 	int64_t msgs, msgs_ms;      /* message count at the last rate sample */
-	int64_t fault_id, status_id;
+	int64_t fault_id, status_id, alert_id;
 	uint32_t passed, failed;
 	int64_t detail_ms;
 };

@@ -58,6 +58,25 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				abort();
 		}
 	}
+	/* Alert rules: every target selects someone, hysteresis lies on the
+	 * safe side, an expect names a rule that exists. */
+	for (size_t i = 0; sel && sc.fleet.n_devices <= 2000 && i < sc.n_alerts; i++) {
+		const struct scenario_alert *a = &sc.alerts[i];
+		size_t count = 0;
+
+		if (scenario_select(&sc, &a->target, sc.seed, sel, &count) < 0 || count == 0)
+			abort();
+		if ((a->kind == SCENARIO_ALERT_ABOVE && a->clear > a->threshold) ||
+		    (a->kind == SCENARIO_ALERT_BELOW && a->clear < a->threshold) ||
+		    (a->kind == SCENARIO_ALERT_MISSING && a->missing_ms == 0) ||
+		    (a->kind == SCENARIO_ALERT_RISES && !(a->threshold > 0)))
+			abort();
+	}
+	for (size_t i = 0; i < sc.n_steps; i++)
+		if (sc.steps[i].kind == SCENARIO_STEP_EXPECT &&
+		    (sc.steps[i].expect.what & SCENARIO_EXPECT_ALERT) &&
+		    sc.steps[i].expect.alert.rule >= sc.n_alerts)
+			abort();
 	free(sel);
 	scenario_free(&sc);
 	return 0;

@@ -457,6 +457,89 @@ static void test_recorder_redelivery_dropped_and_faults(void **state)
 	sqlite3_close(db);
 }
 
+/* What on_reading saw; the writer thread writes it before the flush it waits for. */
+struct seen {
+	struct recorder *r;
+	int n;
+	int64_t seq[4], ts_ms[4], recv_ms[4];
+	double temperature[4];
+	char id[4][40];
+};
+
+static void on_reading(void *ctx, const struct recorder_reading_note *n)
+{
+	struct seen *s = ctx;
+	struct recorder_alert a = {
+		.device_id = n->device_id, .rule = "seen", .state = "raised",
+		.metric = "temperature", .value = n->has_temperature ? n->temperature : NAN,
+		.threshold = 20,
+		.ms = n->recv_ms, .crossed_ms = n->timestamp_ms,
+		.latency_ms = n->recv_ms - n->timestamp_ms,
+	};
+
+	if (s->n < 4) {
+		s->seq[s->n] = n->seq;
+		s->ts_ms[s->n] = n->has_timestamp ? n->timestamp_ms : -1;
+		s->recv_ms[s->n] = n->recv_ms;
+		s->temperature[s->n] = n->has_temperature ? n->temperature : NAN;
+		snprintf(s->id[s->n], sizeof(s->id[0]), "%s", n->device_id);
+	}
+	s->n++;
+	/* The hook may write into the record itself (the run's alerts do). */
+	assert_int_equal(recorder_note_alert(s->r, &a), 0);
+}
+
+static void test_recorder_hands_on_new_readings(void **state)
+{
+	char path[300], text[256];
+	struct recorder_opts o = { .on_reading = on_reading };
+	struct seen seen = { .n = 0 };
+	sqlite3 *db;
+	const char *first = "{\"device_id\":\"robot_010\",\"boot\":1,\"seq\":7,"
+			    "\"timestamp\":\"2026-11-24T10:30:07.123Z\",\"sensors\":{\"temperature\":20.5}}";
+	const char *second = "{\"device_id\":\"robot_010\",\"boot\":1,\"seq\":8,"
+			     "\"sensors\":{\"humidity\":40}}";
+	const char *other = "{\"device_id\":\"robot_010\",\"boot\":1,\"seq\":7,"
+			    "\"timestamp\":\"2026-11-24T10:30:07.123Z\",\"sensors\":{\"temperature\":99.0}}";
+	const struct out msgs[] = {
+		{ "sensors/robot_010/data", first, false },
+		{ "sensors/robot_010/data", first, false },     /* a redelivery: not new */
+		{ "sensors/robot_010/data", other, false },     /* a conflict: not new */
+		{ "sensors/robot_010/status", "online", false }, /* not a reading */
+		{ "sensors/robot_010/data", second, false },
+	};
+
+	(void)state;
+	db_path(path, sizeof(path), "on_reading");
+	o.on_reading_ctx = &seen;
+	seen.r = start_recorder(path, "rf-test-on-reading", &o);
+	assert_int_equal(publish_all(msgs, 5), 0);
+	assert_int_equal(recorder_wait_received(seen.r, 5, WAIT_MS), 0);
+	assert_int_equal(recorder_flush(seen.r, WAIT_MS), 0);
+	assert_int_equal(seen.n, 2);
+	assert_string_equal(seen.id[0], "robot_010");
+	assert_int_equal(seen.seq[0], 7);
+	assert_int_equal(seen.ts_ms[0], 1795516207123LL);
+	assert_true(seen.temperature[0] == 20.5);
+	assert_true(seen.recv_ms[0] > 0); /* the recorder's clock */
+	assert_int_equal(seen.seq[1], 8);
+	assert_int_equal(seen.ts_ms[1], -1);
+	assert_true(isnan(seen.temperature[1]));
+	/* The alerts the hook noted are committed with the next batch. */
+	assert_int_equal(recorder_flush(seen.r, WAIT_MS), 0);
+	recorder_close(seen.r);
+
+	db = db_open(path);
+	assert_int_equal(q_int(db, "SELECT count(*) FROM alerts"), 2);
+	q_text(db, "SELECT device_id || ' ' || rule || ' ' || state || ' ' || metric || ' ' || "
+	       "value || ' ' || threshold || ' ' || crossed_ms FROM alerts ORDER BY id LIMIT 1",
+	       text, sizeof(text));
+	assert_string_equal(text, "robot_010 seen raised temperature 20.5 20.0 1795516207123");
+	/* A reading without a temperature: the value is NULL, not a number. */
+	assert_int_equal(q_int(db, "SELECT count(*) FROM alerts WHERE value IS NULL"), 1);
+	sqlite3_close(db);
+}
+
 static void test_recorder_persistent_session_keeps_queued(void **state)
 {
 	char path[300];
@@ -959,6 +1042,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_recorder_records_contract, clear_retained),
 		cmocka_unit_test(test_recorder_persistent_session_keeps_queued),
 		cmocka_unit_test(test_recorder_redelivery_dropped_and_faults),
+		cmocka_unit_test(test_recorder_hands_on_new_readings),
 		cmocka_unit_test(test_recorder_tiny_queue_loses_nothing),
 		cmocka_unit_test(test_recorder_keeps_what_it_cannot_store),
 		cmocka_unit_test(test_recorder_open_refuses_bad_options),

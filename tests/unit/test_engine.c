@@ -145,10 +145,21 @@ static int f_power(void *ctx, size_t d, enum scenario_power_action a)
 	return 0;
 }
 
+/* r01's alert is raised from 4 s on, r02's was raised and cleared, the rest never. */
+static int f_alert(void *ctx, size_t d, size_t rule, enum scenario_alert_state *out)
+{
+	struct fake *f = ctx;
+
+	assert_int_equal(rule, 0);
+	*out = d == 0 && f->now >= 4000 ? SCENARIO_ALERT_RAISED :
+	       d == 1 ? SCENARIO_ALERT_CLEARED : SCENARIO_ALERT_NONE;
+	return 0;
+}
+
 static const struct engine_ops fake_ops = {
 	.now_ms = f_now, .sleep_until = f_sleep, .set_env = f_set_env, .command = f_command,
 	.broker = f_broker, .status = f_status, .messages = f_messages, .values = f_values,
-	.counter = f_counter, .loss = f_loss,
+	.counter = f_counter, .loss = f_loss, .alert = f_alert,
 };
 
 static const struct engine_ops fault_ops = {
@@ -446,6 +457,26 @@ static void test_engine_error_predicate_names_the_fault(void **state)
 	assert_non_null(strstr(eng.results[5].message, "r02: temperature has a number, want error (any)"));
 }
 
+static void test_engine_alert_predicate_waits_for_the_state(void **state)
+{
+	(void)state;
+	assert_int_equal(run(FLEET4 "alerts:\n"
+			     "  - {name: hot, metric: temperature, above: 30, for: 2s}\n"
+			     "steps:\n"
+			     "  - expect: {target: r01, alert: {name: hot, state: raised}, within: 10s}\n"
+			     "  - expect: {target: r02, alert: {name: hot, state: cleared}}\n"
+			     "  - expect: {target: [r03, r04], alert: {name: hot, state: none}}\n"
+			     "  - expect: {target: r03, alert: {name: hot, state: raised}, within: 1s}\n"), 0);
+	assert_int_equal(eng.n_results, 4);
+	assert_true(eng.results[0].passed);
+	assert_true(eng.results[0].time_s >= 4.0 && eng.results[0].time_s <= 4.3);
+	assert_non_null(strstr(eng.results[0].name, "expect r01 alert (t.yaml:"));
+	assert_true(eng.results[1].passed);
+	assert_true(eng.results[2].passed);
+	assert_false(eng.results[3].passed);
+	assert_non_null(strstr(eng.results[3].message, "r03: alert hot is none, want raised"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -465,6 +496,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_engine_same_seed_same_fault_timeline, cleanup),
 		cmocka_unit_test_teardown(test_engine_fleet_loss_sums_the_target, cleanup),
 		cmocka_unit_test_teardown(test_engine_error_predicate_names_the_fault, cleanup),
+		cmocka_unit_test_teardown(test_engine_alert_predicate_waits_for_the_state, cleanup),
 	};
 
 	return cmocka_run_group_tests_name("engine", tests, NULL, NULL);

@@ -130,6 +130,8 @@ static void make_record(const struct fixture *f, const char *path, const struct 
 	/* The first device's first reading once more: received twice, stored once. */
 	reading(db, t + 3500, t + 980, s->ids[0], 1);
 	store(db, RECORDER_MSG_FAULT, t + 1500, s->ids[1], "wifi_drop\ninject\nscenario\nseed=1");
+	store(db, RECORDER_MSG_ALERT, t + 1600, s->ids[0],
+	      "too_hot\nraised\ntemperature\n31\n30\n0\n1600\n1600");
 	snprintf(topic, sizeof(topic), "sensors/%s/command", s->ids[0]);
 	store(db, RECORDER_MSG_MQTT, t + 2500, topic, "stop");
 	assert_int_equal(recorder__db_commit(db), 0);
@@ -435,7 +437,7 @@ static void test_merge_records(void **state)
 	const struct fixture *f = *state;
 	static const char *const tables[] = {
 		"readings", "hourly", "boots", "devices", "status", "metric_messages", "commands",
-		"raw_messages", "recorder_events", "faults", "device_accounts",
+		"raw_messages", "recorder_events", "faults", "alerts", "device_accounts",
 	};
 	struct two_shards p;
 	struct record_merge *m = NULL;

@@ -110,6 +110,9 @@ static int setup(void **state)
 		      "\"humidity\":\"timeout\"");
 	store(f, RECORDER_MSG_FAULT, 260, "a", "wifi_drop\ninject\nscenario\nperiod=10s", false);
 	store(f, RECORDER_MSG_FAULT, 270, "", "broker\nstop\ndashboard\n", false);
+	store(f, RECORDER_MSG_ALERT, 271, "a", "too_hot\nraised\ntemperature\n31.5\n30\n200\n65\n265",
+	      false);
+	store(f, RECORDER_MSG_ALERT, 272, "b", "silent\nraised\n\n\n30\n230\n40\n270", false);
 	store(f, RECORDER_MSG_MQTT, 280, "sensors/a/command", "stop", false);
 	store(f, RECORDER_MSG_MQTT, 290, "sensors/x/bogus", "?", false);
 	store_reading(f, 300, "a", 1, 4, -1, "\"temperature\":22.5,\"humidity\":41,\"distance\":102", NULL);
@@ -388,6 +391,19 @@ static void collect_status(void *arg, const struct record_status_change *c)
 	e->last_id = c->id;
 }
 
+static void collect_alert(void *arg, const struct record_alert *a)
+{
+	struct events *e = arg;
+
+	if (e->n < 4)
+		snprintf(e->text[e->n], sizeof(e->text[0]), "%s %s %s %s %g %g %lld %lld %lld",
+			 a->device_id, a->rule, a->state, a->metric ? a->metric : "(null)", a->value,
+			 a->threshold, (long long)a->ms, (long long)a->crossed_ms,
+			 (long long)a->latency_ms);
+	e->n++;
+	e->last_id = a->id;
+}
+
 static void test_record_events(void **state)
 {
 	struct fixture *f = *state;
@@ -405,6 +421,17 @@ static void test_record_events(void **state)
 	assert_int_equal(e.n, 1);
 	memset(&e, 0, sizeof(e));
 	assert_int_equal(record_faults_after(f->rec, 0, 1, collect_fault, &e), 0);
+	assert_int_equal(e.n, 1);
+
+	/* Alerts as the run noted them: the decision's own time, no value for silence. */
+	memset(&e, 0, sizeof(e));
+	assert_int_equal(record_alerts_after(f->rec, 0, 500, collect_alert, &e), 0);
+	assert_int_equal(e.n, 2);
+	assert_string_equal(e.text[0], "a too_hot raised temperature 31.5 30 265 200 65");
+	assert_string_equal(e.text[1], "b silent raised (null) nan 30 270 230 40");
+	first = e.last_id - 1;
+	memset(&e, 0, sizeof(e));
+	assert_int_equal(record_alerts_after(f->rec, first, 500, collect_alert, &e), 0);
 	assert_int_equal(e.n, 1);
 
 	/* The retained copies are left out. */

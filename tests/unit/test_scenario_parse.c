@@ -1,6 +1,7 @@
 /* Unit tests of the scenario parser: the model it builds and every error it reports. */
 #define _POSIX_C_SOURCE 200809L /* mkstemp, fdopen */
 #include <errno.h>
+#include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -551,18 +552,18 @@ static void test_scenario_parse_unknown_key(void **state)
 	(void)state;
 	assert_error("nmae: x\n",
 		     "t.yaml:1:1: unknown key 'nmae' in the scenario (did you mean 'name'?): "
-		     "allowed keys are name, description, seed, duration, fleet, steps");
+		     "allowed keys are name, description, seed, duration, fleet, alerts, steps");
 	assert_error("fleet:\n  groups:\n    - {name: lab, count: 2, intervall: 1s}\n",
 		     "t.yaml:3:29: unknown key 'intervall' in group (did you mean 'interval'?): "
 		     "allowed keys are name, count, id, first, interval, sample_interval, "
-		     "keepalive, topic_style, environment, sketch, device, topics, rooms");
+		     "keepalive, topic_style, environment, sketch, device, topics, rooms, transport");
 	assert_error("fleet:\n  colour: red\n",
 		     "t.yaml:2:3: unknown key 'colour' in fleet: allowed keys are broker, "
 		     "connect_rate, groups, network, security");
 	assert_error(FLEET "  - expect: {status: online, colour: red}\n",
 		     "t.yaml:5:30: unknown key 'colour' in expect: allowed keys are target, "
 		     "within, name, status, messages, rate, value, counter, lost, duplicated, "
-		     "fleet_lost, fleet_duplicated, error");
+		     "fleet_lost, fleet_duplicated, error, alert");
 	assert_error(FLEET "  - expect: {messages: {min: 1, avg: 3}}\n",
 		     "t.yaml:5:33: unknown key 'avg' in messages: allowed keys are min, max, "
 		     "between, gt, ge, lt, le, eq, window");
@@ -852,7 +853,7 @@ static void test_scenario_parse_targets(void **state)
 		     "dht_spikes, dht_drift, dht_stretched, dht_truncated, sonar_no_echo, "
 		     "sonar_noise, sonar_stuck, sonar_beyond_range, sonar_stuck_high, sonar_silent, "
 		     "flash_write_fail, flash_full, flash_corrupt, cert_expired, cert_foreign_ca, "
-		     "wrong_password, impersonate");
+		     "wrong_password, impersonate, ingest_error, ingest_slow, ingest_refuse, ingest_reset");
 }
 
 /* The emulated flash's faults: their options, defaults, limits and clears. */
@@ -864,6 +865,41 @@ static void test_scenario_parse_targets(void **state)
 	"steps:\n"
 
 /* fleet: security: the modes, and the faults each one allows. */
+/* transport: http groups, and the server faults that need one. */
+static void test_scenario_parse_transport(void **state)
+{
+	struct scenario sc;
+
+	(void)state;
+	assert_parses("fleet:\n  groups:\n"
+		      "    - {name: web, count: 2, transport: http}\n"
+		      "    - {name: lab, count: 2}\n"
+		      "steps:\n  - fault: {target: \"group:web\", kind: ingest_error, status: 500, for: 5s}\n",
+		      &sc);
+	assert_int_equal(sc.fleet.groups[0].transport, SCENARIO_TRANSPORT_HTTP);
+	assert_int_equal(sc.fleet.groups[1].transport, SCENARIO_TRANSPORT_MQTT);
+	assert_true(scenario_has_http(&sc));
+	assert_int_equal(sc.steps[0].fault.status, 500);
+	scenario_free(&sc);
+	assert_error("fleet:\n  groups:\n    - {name: web, count: 2, transport: htp}\nsteps:\n"
+		     "  - wait: 1s\n",
+		     "t.yaml:3:40: transport: 'htp' is not one of mqtt, http (did you mean 'http'?)");
+	assert_error("fleet:\n  groups:\n"
+		     "    - {name: web, count: 2, topic_style: both, transport: http}\n"
+		     "steps:\n  - wait: 1s\n",
+		     "t.yaml:3:59: transport: http posts JSON readings; topic_style both needs mqtt");
+	assert_error("fleet:\n  security: mutual\n  groups:\n"
+		     "    - {name: web, count: 2, transport: http}\nsteps:\n  - wait: 1s\n",
+		     "t.yaml:4:40: transport: http: the ingest endpoint speaks plain HTTP; a fleet "
+		     "with security: mutual keeps its devices on mqtt");
+	assert_error(FLEET "  - fault: {target: all, kind: ingest_reset}\n",
+		     "t.yaml:5:32: fault ingest_reset acts on the ingest endpoint, which only devices "
+		     "of a group with transport: http use; this fleet has none");
+	assert_error("fleet:\n  groups:\n    - {name: web, count: 2, transport: http}\nsteps:\n"
+		     "  - fault: {target: all, kind: ingest_error, status: 600}\n",
+		     "t.yaml:5:54: status: 600 is out of range: use a whole number from 100 to 599");
+}
+
 static void test_scenario_parse_security(void **state)
 {
 	struct scenario sc;
@@ -954,14 +990,14 @@ static void test_scenario_parse_flash_faults(void **state)
 		     "dht_spikes, dht_drift, dht_stretched, dht_truncated, sonar_no_echo, "
 		     "sonar_noise, sonar_stuck, sonar_beyond_range, sonar_stuck_high, sonar_silent, "
 		     "flash_write_fail, flash_full, flash_corrupt, cert_expired, cert_foreign_ca, "
-		     "wrong_password, impersonate (did you mean 'flash_full'?)");
+		     "wrong_password, impersonate, ingest_error, ingest_slow, ingest_refuse, ingest_reset (did you mean 'flash_full'?)");
 	assert_error(FLEET "  - clear: {kind: flash_broken}\n",
 		     "t.yaml:5:19: kind: 'flash_broken' is not one of wifi_drop, wifi_flap, "
 		     "wifi_assoc_fail, wifi_weak, dht_no_response, dht_checksum, dht_stuck, "
 		     "dht_spikes, dht_drift, dht_stretched, dht_truncated, sonar_no_echo, "
 		     "sonar_noise, sonar_stuck, sonar_beyond_range, sonar_stuck_high, sonar_silent, "
 		     "flash_write_fail, flash_full, flash_corrupt, cert_expired, cert_foreign_ca, "
-		     "wrong_password, impersonate");
+		     "wrong_password, impersonate, ingest_error, ingest_slow, ingest_refuse, ingest_reset");
 }
 
 /* Every fault kind takes its own options, with defaults, and no others. */
@@ -1032,7 +1068,7 @@ static void test_scenario_parse_expect_errors(void **state)
 	(void)state;
 	assert_error(FLEET "  - expect: {target: all, within: 10s}\n",
 		     "t.yaml:5:13: expect needs at least one of status, messages, rate, value, "
-		     "counter, lost, duplicated, fleet_lost, fleet_duplicated, error");
+		     "counter, lost, duplicated, fleet_lost, fleet_duplicated, error, alert");
 	assert_error(FLEET "  - expect: {error: {metric: temperature, is: broken}}\n",
 		     "t.yaml:5:47: is: 'broken' is not one of timeout, checksum, out_of_range, io, "
 		     "absent, no_data, error, none");
@@ -1413,7 +1449,7 @@ static void test_scenario_parse_firmware(void **state)
 					 "steps: [{wait: 1s}]\n") + 7,
 			    "unknown key 'devcie' in group (did you mean 'device'?): allowed keys "
 			    "are name, count, id, first, interval, sample_interval, keepalive, "
-			    "topic_style, environment, sketch, device, topics, rooms");
+			    "topic_style, environment, sketch, device, topics, rooms, transport");
 
 	/* Without a directory in the name, the working directory. */
 	{
@@ -1666,6 +1702,163 @@ static void test_scenario_parse_network(void **state)
 	assert_error(text, "t.yaml:5:7: dns: 33 names; at most 32");
 }
 
+/* A fleet and alerts: lines 1-3 the fleet, 4 "alerts:", rules from line 5. */
+#define ALERT_FLEET                                            \
+	"fleet:\n"                                             \
+	"  groups:\n"                                          \
+	"    - {name: greenhouse, count: 4, id: \"gh_{}\"}\n"  \
+	"alerts:\n"
+#define ALERT_STEPS "steps:\n  - wait: 1s\n"
+
+static void test_scenario_parse_alerts(void **state)
+{
+	struct scenario sc;
+	const struct scenario_alert *a;
+
+	(void)state;
+	assert_parses(ALERT_FLEET
+		      "  - {name: too_hot, target: \"group:greenhouse\", metric: temperature,\n"
+		      "     above: 30, for: 10s, clear_below: 29}\n"
+		      "  - {name: too_dry, metric: humidity, below: 20, clear_above: 25}\n"
+		      "  - {name: silent, missing_for: 30s}\n"
+		      "  - {name: cold-now, metric: temperature, below: 5}\n"
+		      "  - {name: warming, metric: temperature, rises_faster_than: 2/m, for: 1m}\n"
+		      "steps:\n"
+		      "  - expect: {alert: {name: too_hot, state: raised}, target: gh_1, within: 30s}\n"
+		      "  - expect: {alert: {name: silent, state: none}}\n", &sc);
+	assert_int_equal(sc.n_alerts, 5);
+	assert_int_equal(sc.alerts[4].kind, SCENARIO_ALERT_RISES);
+	assert_true(fabs(sc.alerts[4].threshold - 2.0 / 60) < 1e-12);
+	assert_int_equal(sc.alerts[4].for_ms, 60000);
+	a = &sc.alerts[0];
+	assert_string_equal(a->name, "too_hot");
+	assert_int_equal(a->kind, SCENARIO_ALERT_ABOVE);
+	assert_int_equal(a->metric, SCENARIO_METRIC_TEMPERATURE);
+	assert_true(a->threshold == 30 && a->clear == 29);
+	assert_int_equal(a->for_ms, 10000);
+	assert_int_equal(a->target.kind, SCENARIO_TARGET_GROUP);
+	assert_int_equal(a->pos.line, 5);
+	a = &sc.alerts[1];
+	assert_int_equal(a->kind, SCENARIO_ALERT_BELOW);
+	assert_true(a->threshold == 20 && a->clear == 25 && a->for_ms == 0);
+	assert_int_equal(a->target.kind, SCENARIO_TARGET_ALL);
+	a = &sc.alerts[2];
+	assert_int_equal(a->kind, SCENARIO_ALERT_MISSING);
+	assert_false(a->metric_set);
+	assert_int_equal(a->missing_ms, 30000);
+	/* Without clear_*, the threshold itself clears. */
+	assert_true(sc.alerts[3].clear == 5);
+	assert_int_equal(sc.steps[0].expect.what, SCENARIO_EXPECT_ALERT);
+	assert_int_equal(sc.steps[0].expect.alert.rule, 0);
+	assert_int_equal(sc.steps[0].expect.alert.state, SCENARIO_ALERT_RAISED);
+	assert_int_equal(sc.steps[1].expect.alert.rule, 2);
+	assert_int_equal(sc.steps[1].expect.alert.state, SCENARIO_ALERT_NONE);
+	scenario_free(&sc);
+
+	/* No alerts: is fine, and an empty list too. */
+	assert_parses(ALERT_FLEET "  []\n" ALERT_STEPS, &sc);
+	assert_int_equal(sc.n_alerts, 0);
+	scenario_free(&sc);
+}
+
+static void test_scenario_parse_alert_errors(void **state)
+{
+	(void)state;
+	assert_error(ALERT_FLEET "  {name: x}\n" ALERT_STEPS,
+		     "t.yaml:5:3: alerts: expected a list of rules such as [{name: too_hot, "
+		     "metric: temperature, above: 30}], got a mapping");
+	/* Rules keep state per device: 41 rules over 100000 devices is too much. */
+	{
+		static char big[4096];
+		int o = snprintf(big, sizeof(big), "fleet:\n  groups:\n    - {name: g, count: 100000}\n"
+				 "alerts:\n");
+
+		for (int i = 0; i < 41; i++)
+			o += snprintf(big + o, sizeof(big) - (size_t)o,
+				      "  - {name: r%d, missing_for: 1s}\n", i);
+		snprintf(big + o, sizeof(big) - (size_t)o, ALERT_STEPS);
+		assert_error(big, "t.yaml:5:3: alerts: 41 rules x 100000 devices is more than "
+			     "4000000 rule and device pairs: use fewer rules or a smaller fleet");
+	}
+	assert_error(ALERT_FLEET "  - {metric: temperature, above: 30}\n" ALERT_STEPS,
+		     "t.yaml:5:5: alert needs name: (such as too_hot)");
+	assert_error(ALERT_FLEET "  - {name: \"a/b\", metric: temperature, above: 30}\n" ALERT_STEPS,
+		     "t.yaml:5:12: name: 'a/b' cannot be an MQTT topic level: use 1-64 characters "
+		     "of A-Z a-z 0-9 _ -");
+	assert_error(ALERT_FLEET "  - {name: \"#\", metric: temperature, above: 30}\n" ALERT_STEPS,
+		     "t.yaml:5:12: name: '#' cannot be an MQTT topic level: use 1-64 characters "
+		     "of A-Z a-z 0-9 _ -");
+	assert_error(ALERT_FLEET "  - {name: hot, metric: temperature, above: 30}\n"
+		     "  - {name: hot, metric: humidity, above: 90}\n" ALERT_STEPS,
+		     "t.yaml:6:12: name: alert 'hot' is declared twice (first at 5:5)");
+	assert_error(ALERT_FLEET "  - {name: hot, metric: temperature, above: 30, tresh: 1}\n"
+		     ALERT_STEPS,
+		     "t.yaml:5:49: unknown key 'tresh' in alert: allowed keys are name, target, "
+		     "metric, above, below, missing_for, rises_faster_than, for, clear_below, "
+		     "clear_above");
+	assert_error(ALERT_FLEET "  - {name: hot, metric: temperatur, above: 30}\n" ALERT_STEPS,
+		     "t.yaml:5:25: metric: 'temperatur' is not one of temperature, humidity, "
+		     "distance (did you mean 'temperature'?)");
+	assert_error(ALERT_FLEET "  - {name: hot, above: 30}\n" ALERT_STEPS,
+		     "t.yaml:5:5: alert hot: above needs metric: temperature, humidity or distance");
+	assert_error(ALERT_FLEET "  - {name: hot, metric: temperature}\n" ALERT_STEPS,
+		     "t.yaml:5:5: alert hot: give exactly one of above, below, missing_for or "
+		     "rises_faster_than");
+	assert_error(ALERT_FLEET "  - {name: hot, metric: temperature, above: 30, below: 5}\n"
+		     ALERT_STEPS,
+		     "t.yaml:5:49: alert hot: give exactly one of above, below, missing_for or "
+		     "rises_faster_than");
+	assert_error(ALERT_FLEET "  - {name: hot, metric: temperature, above: 90}\n" ALERT_STEPS,
+		     "t.yaml:5:45: above: 90 is out of range: use -40 to 80 degC");
+	assert_error(ALERT_FLEET "  - {name: hot, metric: temperature, above: 30, clear_below: 31}\n"
+		     ALERT_STEPS,
+		     "t.yaml:5:62: clear_below: 31 is above the threshold (above: 30): hysteresis "
+		     "must clear at or below it");
+	assert_error(ALERT_FLEET "  - {name: cold, metric: temperature, below: 5, clear_above: 4}\n"
+		     ALERT_STEPS,
+		     "t.yaml:5:62: clear_above: 4 is below the threshold (below: 5): hysteresis "
+		     "must clear at or above it");
+	assert_error(ALERT_FLEET "  - {name: hot, metric: temperature, above: 30, clear_above: 31}\n"
+		     ALERT_STEPS,
+		     "t.yaml:5:49: clear_above: goes with below; an alert with above clears with "
+		     "clear_below");
+	assert_error(ALERT_FLEET "  - {name: quiet, missing_for: 0}\n" ALERT_STEPS,
+		     "t.yaml:5:32: missing_for: must be longer than 0");
+	assert_error(ALERT_FLEET "  - {name: quiet, missing_for: 30s, for: 5s}\n" ALERT_STEPS,
+		     "t.yaml:5:37: for: only with above, below or rises_faster_than (missing_for is "
+		     "raised once the "
+		     "device is silent that long and cleared by its next reading)");
+	assert_error(ALERT_FLEET "  - {name: warming, metric: temperature, rises_faster_than: 0/m}\n"
+		     ALERT_STEPS,
+		     "t.yaml:5:61: rises_faster_than: expected a rate above 0 in degC per time unit "
+		     "such as 2/m or 0.5/s, got '0/m'");
+	assert_error(ALERT_FLEET "  - {name: warming, metric: temperature, rises_faster_than: fast}\n"
+		     ALERT_STEPS,
+		     "t.yaml:5:61: rises_faster_than: expected a rate above 0 in degC per time unit "
+		     "such as 2/m or 0.5/s, got 'fast'");
+	assert_error(ALERT_FLEET "  - {name: warming, metric: temperature, rises_faster_than: 2/m,\n"
+		     "     clear_below: 1}\n" ALERT_STEPS,
+		     "t.yaml:6:6: clear_below: not with rises_faster_than (it clears once the metric "
+		     "rises no faster than that)");
+	assert_error(ALERT_FLEET "  - {name: warming, rises_faster_than: 2/m}\n" ALERT_STEPS,
+		     "t.yaml:5:5: alert warming: rises_faster_than needs metric: temperature, "
+		     "humidity or distance");
+	assert_error(ALERT_FLEET "  - {name: hot, target: robot_9, metric: temperature, above: 30}\n"
+		     ALERT_STEPS,
+		     "t.yaml:5:25: target 'robot_9' matches no device; the fleet has greenhouse: "
+		     "gh_1..gh_4");
+	assert_error(ALERT_FLEET "  - {name: hot, metric: temperature, above: 30}\n"
+		     "steps:\n  - expect: {alert: {name: cold, state: raised}}\n",
+		     "t.yaml:7:28: name: no alert 'cold' in alerts:");
+	assert_error(ALERT_FLEET "  - {name: hot, metric: temperature, above: 30}\n"
+		     "steps:\n  - expect: {alert: {name: hot, state: up}}\n",
+		     "t.yaml:7:40: state: 'up' is not one of raised, cleared, none");
+	assert_error(ALERT_FLEET "  - {name: hot, metric: temperature, above: 30}\n"
+		     "steps:\n  - expect: {alert: {name: hot}}\n",
+		     "t.yaml:7:21: alert needs name: (a rule of alerts:) and state: raised, "
+		     "cleared or none");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1686,6 +1879,7 @@ int main(void)
 		cmocka_unit_test(test_scenario_parse_fault_options),
 		cmocka_unit_test(test_scenario_parse_flash_faults),
 		cmocka_unit_test(test_scenario_parse_security),
+		cmocka_unit_test(test_scenario_parse_transport),
 		cmocka_unit_test(test_scenario_parse_checks),
 		cmocka_unit_test(test_scenario_parse_document_errors),
 		cmocka_unit_test(test_scenario_parse_yaml_errors),
@@ -1694,6 +1888,8 @@ int main(void)
 		cmocka_unit_test(test_scenario_parse_firmware),
 		cmocka_unit_test(test_scenario_parse_network),
 		cmocka_unit_test(test_scenario_parse_topics),
+		cmocka_unit_test(test_scenario_parse_alerts),
+		cmocka_unit_test(test_scenario_parse_alert_errors),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
