@@ -85,6 +85,10 @@ void stm32_console_poll(void);
 #endif
 void stm32_esp_init(void);
 uint64_t stm32_esp_deadline(void);
+/* The one ESP-AT driver, for the HAL files over it. */
+struct esp_at *stm32_esp(void);
+/* Feed the module's bytes to the driver and run what is due. */
+void stm32_esp_pump(void);
 
 /* ---- system.c ---- */
 void stm32_console_puts(const char *s);

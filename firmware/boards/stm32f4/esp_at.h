@@ -29,6 +29,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "esp_at_http.h"
 #include "hal_link.h"
 #include "hal_mqtt.h"
 
@@ -82,6 +83,9 @@ enum esp_at_cmd {
 	ESP_CMD_CONN,
 	ESP_CMD_SUB,
 	ESP_CMD_PUBRAW,
+	ESP_CMD_SYSLOG,
+	ESP_CMD_HTTPCLIENT,
+	ESP_CMD_HTTPCPOST,
 };
 
 enum esp_at_mqtt_state {
@@ -122,7 +126,8 @@ struct esp_at {
 	char line[ESP_AT_LINE_MAX + 1];
 	uint16_t line_len;
 	bool line_overlong;
-	bool in_payload;         /* reading +MQTTSUBRECV data bytes */
+	bool in_payload;         /* reading +MQTTSUBRECV or HTTP body bytes */
+	bool payload_http;       /* ... of +HTTPCLIENT / +HTTPCPOST */
 	uint16_t payload_want;
 	uint16_t payload_got;
 	char rx_topic[ESP_AT_TOPIC_MAX + 1];
@@ -136,8 +141,8 @@ struct esp_at {
 	uint64_t retry_at_us;     /* resend cmd_buf (busy) or next probe (sync) */
 	bool cmd_resend;
 	uint8_t busy_count;
-	bool await_prompt;        /* PUBRAW: OK seen, waiting for '>' */
-	bool pub_sent;            /* PUBRAW: data written, waiting for +MQTTPUB */
+	bool await_prompt;        /* PUBRAW, HTTPCPOST: OK seen, waiting for '>' */
+	bool pub_sent;            /* PUBRAW, HTTPCPOST: data written, waiting for the result */
 
 	/* module and link */
 	bool synced;
@@ -178,6 +183,8 @@ struct esp_at {
 	uint8_t pub_head;
 	uint8_t n_pub;
 	uint16_t next_msg_id;
+
+	struct esp_at_http http;  /* esp_at_http.c */
 
 	struct esp_at_stats stats;
 };
