@@ -18,7 +18,7 @@ enum {
 	OPT_MEDIAN, OPT_LINK_DELAY, OPT_BACKOFF_BASE, OPT_BACKOFF_CAP, OPT_VERSION,
 	OPT_WORLD, OPT_SLOT, OPT_LOG_LIMIT, OPT_OUTBOX, OPT_WIFI_SSID, OPT_WIFI_PASSWORD,
 	OPT_DNS, OPT_DNS_DEFAULT, OPT_ROOM, OPT_READING_TOPIC, OPT_CA, OPT_CERT, OPT_KEY,
-	OPT_PASSWORD_FILE, OPT_FAULT_CREDENTIALS,
+	OPT_PASSWORD_FILE, OPT_FAULT_CREDENTIALS, OPT_TRANSPORT, OPT_INGEST,
 };
 
 static const struct option long_options[] = {
@@ -57,6 +57,8 @@ static const struct option long_options[] = {
 	{ "key", required_argument, NULL, OPT_KEY },
 	{ "password-file", required_argument, NULL, OPT_PASSWORD_FILE },
 	{ "fault-credentials", required_argument, NULL, OPT_FAULT_CREDENTIALS },
+	{ "transport", required_argument, NULL, OPT_TRANSPORT },
+	{ "ingest", required_argument, NULL, OPT_INGEST },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, OPT_VERSION },
 	{ NULL, 0, NULL, 0 },
@@ -70,6 +72,9 @@ void device_print_usage(FILE *out)
 	      "\n"
 	      "  --id ID                 device id, [A-Za-z0-9_-]{1,32} (robot_001)\n"
 	      "  --broker HOST[:PORT]    MQTT broker (127.0.0.1:1883)\n"
+	      "  --transport T           mqtt | http: how readings leave (mqtt)\n"
+	      "  --ingest URL            HTTP: http://HOST[:PORT][/PATH] readings are POSTed to\n"
+	      "                          (http://127.0.0.1:8080/api/sensors/data)\n"
 	      "  --interval DUR          publish interval (10s)\n"
 	      "  --sample-interval DUR   HC-SR04 sampling; DHT22 at most every 2 s (= interval)\n"
 	      "  --median N              median filter window, 1..9 readings (3)\n"
@@ -154,6 +159,58 @@ int device_parse_duration_ms(const char *s, uint32_t *ms)
 	if (v > 4294967295.0)
 		return -EINVAL;
 	*ms = (uint32_t)llround(v);
+	return 0;
+}
+
+int device_parse_ingest(const char *url, struct robot_config *cfg, char *err, size_t err_len)
+{
+	static const char scheme[] = "http://";
+	const char *authority, *slash, *h;
+	char hostport[ROBOT_HOST_MAX + 16];
+	size_t alen, hlen;
+	uint16_t p;
+
+	if (strncmp(url, "https://", 8) == 0)
+		return fail(err, err_len, "'%s': https is not supported (the device speaks plain "
+			    "HTTP; put a TLS proxy in front of the endpoint)", url);
+	if (strncmp(url, scheme, sizeof(scheme) - 1) != 0)
+		return fail(err, err_len, "'%s': must start with http://", url);
+	authority = url + sizeof(scheme) - 1;
+	slash = strchr(authority, '/');
+	alen = slash ? (size_t)(slash - authority) : strlen(authority);
+	if (alen == 0)
+		return fail(err, err_len, "'%s': no host after http://", url);
+	if (memchr(authority, '@', alen))
+		return fail(err, err_len, "'%s': user information (user@host) is not supported",
+			    url);
+	if (alen >= sizeof(hostport))
+		return fail(err, err_len, "'%s': the host is longer than %d characters", url,
+			    ROBOT_HOST_MAX);
+	memcpy(hostport, authority, alen);
+	hostport[alen] = '\0';
+	/* The broker's HOST[:PORT] rules, with HTTP's own default port. */
+	if (robot_config_split_broker(hostport, &h, &hlen, &p) < 0)
+		return fail(err, err_len, "'%s': '%s' is not HOST[:PORT] (port 1-65535, IPv6 "
+			    "in brackets)", url, hostport);
+	if (hlen > ROBOT_HOST_MAX)
+		return fail(err, err_len, "'%s': the host is longer than %d characters", url,
+			    ROBOT_HOST_MAX);
+	if (!strchr(hostport[0] == '[' ? strchr(hostport, ']') : hostport, ':'))
+		p = 80;
+	if (slash) {
+		if (strlen(slash) > ROBOT_PATH_MAX)
+			return fail(err, err_len, "'%s': the path is longer than %d bytes", url,
+				    ROBOT_PATH_MAX);
+		for (const char *q = slash; *q; q++)
+			if ((unsigned char)*q <= ' ' || (unsigned char)*q >= 0x7f || *q == '#')
+				return fail(err, err_len, "'%s': the path has a space, a control "
+					    "character, a fragment or a non-ASCII byte", url);
+	}
+	memcpy(cfg->ingest_host, h, hlen);
+	cfg->ingest_host[hlen] = '\0';
+	cfg->ingest_port = p;
+	snprintf(cfg->ingest_path, sizeof(cfg->ingest_path), "%s",
+		 slash && slash[1] ? slash : "/api/sensors/data");
 	return 0;
 }
 
@@ -387,6 +444,22 @@ int device_options_parse(int argc, char **argv, struct device_options *o,
 					    "in 1..4096", optarg);
 			o->cfg.outbox_capacity = (uint16_t)v;
 			break;
+		case OPT_TRANSPORT:
+			if (strcmp(optarg, "mqtt") == 0)
+				o->cfg.transport = ROBOT_TRANSPORT_MQTT;
+			else if (strcmp(optarg, "http") == 0)
+				o->cfg.transport = ROBOT_TRANSPORT_HTTP;
+			else
+				return fail(err, err_len, "--transport: '%s' is not one of mqtt, http",
+					    optarg);
+			break;
+		case OPT_INGEST: {
+			char why[256];
+
+			if (device_parse_ingest(optarg, &o->cfg, why, sizeof(why)) < 0)
+				return fail(err, err_len, "--ingest: %s", why);
+			break;
+		}
 		case OPT_TOPIC_STYLE:
 			if ((i = pick(optarg, styles, 3)) < 0)
 				return fail(err, err_len, "--topic-style: '%s' is not one of "

@@ -242,6 +242,7 @@ void hal_system_report(const struct robot_status *st)
 	copy_counters(&st->counters, &rep.counters);
 	rep.oldest_boot = st->oldest_boot;
 	rep.oldest_seq = st->oldest_seq;
+	rep.http_refused = st->counters.http_refused;
 	clock_gettime(CLOCK_REALTIME, &ts);
 	rep.updated_ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 	world_write_report(slot, &rep);

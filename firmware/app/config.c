@@ -11,6 +11,12 @@ void robot_config_defaults(struct robot_config *cfg)
 	strcpy(cfg->broker_host, "127.0.0.1");
 	cfg->broker_port = 1883;
 	cfg->keepalive_s = 15;
+	cfg->transport = ROBOT_TRANSPORT_MQTT;
+	strcpy(cfg->ingest_host, "127.0.0.1");
+	cfg->ingest_port = 8080;
+	strcpy(cfg->ingest_path, "/api/sensors/data");
+	cfg->http_timeout_ms = 5000;
+	cfg->command_poll_ms = 5000;
 	cfg->publish_interval_ms = 10000; /* the classic sketch's cadence */
 	cfg->sample_interval_ms = 0;      /* 0: follow publish_interval_ms */
 	cfg->median_window = 3;
@@ -23,6 +29,44 @@ void robot_config_defaults(struct robot_config *cfg)
 	cfg->dht_pin = 4;
 	cfg->trig_pin = 5;
 	cfg->echo_pin = 6;
+}
+
+const char *robot_transport_name(enum robot_transport t)
+{
+	return t == ROBOT_TRANSPORT_HTTP ? "http" : "mqtt";
+}
+
+/* A path that goes into a request line as it is: '/', then no space or control byte. */
+static bool path_valid(const char *p)
+{
+	if (p[0] != '/')
+		return false;
+	for (; *p; p++)
+		if ((unsigned char)*p <= ' ' || (unsigned char)*p >= 0x7f)
+			return false;
+	return true;
+}
+
+/* The HTTP settings, checked only when HTTP is the transport. */
+static const char *http_invalid(const struct robot_config *cfg)
+{
+	if (cfg->transport > ROBOT_TRANSPORT_HTTP)
+		return "transport: mqtt or http";
+	if (cfg->transport != ROBOT_TRANSPORT_HTTP)
+		return NULL;
+	if (cfg->topic_style != TOPIC_STYLE_JSON)
+		return "topic_style: only json over http (a reading is one JSON body)";
+	if (cfg->ingest_host[0] == '\0')
+		return "ingest_host: empty";
+	if (cfg->ingest_port == 0)
+		return "ingest_port: must be 1-65535";
+	if (!path_valid(cfg->ingest_path))
+		return "ingest_path: starts with '/', no spaces or control characters";
+	if (cfg->http_timeout_ms < 100 || cfg->http_timeout_ms > 600000u)
+		return "http_timeout: 100 ms .. 10 min";
+	if (cfg->command_poll_ms < 100 || cfg->command_poll_ms > 86400000u)
+		return "command_poll: 100 ms .. 24 h";
+	return NULL;
 }
 
 bool robot_config_id_valid(const char *id)
@@ -73,6 +117,8 @@ int robot_config_validate(const struct robot_config *cfg, const char **why)
 	else if (cfg->dht_pin == cfg->trig_pin || cfg->dht_pin == cfg->echo_pin ||
 		 cfg->trig_pin == cfg->echo_pin)
 		bad = "pins: dht, trig and echo must differ";
+	else
+		bad = http_invalid(cfg);
 
 	if (why)
 		*why = bad;

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "command.h"
+#include "hal_http.h"
 #include "hal_link.h"
 #include "hal_mqtt.h"
 #include "hal_random.h"
@@ -19,8 +20,9 @@
 #include "log.h"
 #include "payload.h"
 #include "robot.h"
+#include "robot_internal.h"
 
-#define MS 1000ull
+#define MS ROBOT_MS
 #define BOOT_KEY "boot"
 #define BOOT_WRITE_TRIES 3        /* a flash write that failed may work again */
 #define DHT22_POWER_UP_MS 1000    /* datasheet: no request in the first second */
@@ -47,7 +49,7 @@ static uint64_t min_u64(uint64_t a, uint64_t b)
 	return a < b ? a : b;
 }
 
-static void set_state(struct robot *r, enum robot_state s)
+void robot__set_state(struct robot *r, enum robot_state s)
 {
 	if (r->state != s)
 		LOG_DEBUG("state %s -> %s", robot_state_name(r->state), robot_state_name(s));
@@ -110,13 +112,13 @@ static int count_boot(struct robot *r)
 
 /* ---- MQTT callbacks -------------------------------------------------- */
 
-static void enter_backoff(struct robot *r, uint64_t now_us, const char *why)
+void robot__enter_backoff(struct robot *r, uint64_t now_us, const char *why)
 {
 	uint32_t delay_ms = backoff_next_ms(&r->backoff, hal_random_u32());
 
 	LOG_WARN("%s; retrying in %lu ms", why, (unsigned long)delay_ms);
 	r->state_deadline_us = now_us + delay_ms * MS;
-	set_state(r, ROBOT_BACKOFF);
+	robot__set_state(r, ROBOT_BACKOFF);
 }
 
 static void publish_status(struct robot *r, const char *status, uint16_t *msg_id)
@@ -136,7 +138,7 @@ static void on_connect(void *ctx, int rc)
 		return;
 	if (rc != 0) {
 		hal_mqtt_disconnect();
-		enter_backoff(r, now, "broker refused the connection");
+		robot__enter_backoff(r, now, "broker refused the connection");
 		return;
 	}
 	if (r->ever_online)
@@ -148,7 +150,7 @@ static void on_connect(void *ctx, int rc)
 	if (hal_mqtt_subscribe(r->topic_command, 1) < 0)
 		LOG_WARN("subscribe %s failed", r->topic_command);
 	r->ever_online = true;
-	set_state(r, ROBOT_ONLINE);
+	robot__set_state(r, ROBOT_ONLINE);
 	LOG_INFO("online as %s (boot %lu)", r->cfg.device_id, (unsigned long)r->boot);
 }
 
@@ -159,10 +161,10 @@ static void on_disconnect(void *ctx, bool expected)
 	if (expected || r->state == ROBOT_SHUTTING_DOWN || r->state == ROBOT_DONE)
 		return;
 	if (r->state == ROBOT_ONLINE || r->state == ROBOT_MQTT_CONNECTING)
-		enter_backoff(r, hal_time_now_us(), "broker connection lost");
+		robot__enter_backoff(r, hal_time_now_us(), "broker connection lost");
 }
 
-static void obey(struct robot *r, enum robot_command cmd)
+void robot__obey(struct robot *r, enum robot_command cmd)
 {
 	uint64_t now = hal_time_now_us();
 
@@ -198,7 +200,7 @@ static void on_message(void *ctx, const char *topic, const void *payload, size_t
 
 	if (strcmp(topic, r->topic_command) != 0)
 		return;
-	obey(r, command_parse(payload, len));
+	robot__obey(r, command_parse(payload, len));
 }
 
 static void on_publish(void *ctx, uint16_t msg_id)
@@ -315,7 +317,7 @@ static void publish_metric(struct robot *r, const char *metric, int32_t tenths)
 }
 
 /* The JSON message of @o, as it goes out on the data topic. */
-static int encode_reading(const struct robot *r, const struct outbox_reading *o, char *json,
+int robot__encode_reading(const struct robot *r, const struct outbox_reading *o, char *json,
 			  size_t cap)
 {
 	struct reading rd;
@@ -353,7 +355,7 @@ static void send_unpersisted(struct robot *r, const struct outbox_reading *rd, i
 			  why);
 		return;
 	}
-	n = encode_reading(r, rd, json, sizeof(json));
+	n = robot__encode_reading(r, rd, json, sizeof(json));
 	if (n < 0 || hal_mqtt_publish(r->topic_data, json, (size_t)n, 1, false, NULL) < 0) {
 		r->counters.publish_errors++;
 		LOG_ERROR("reading %lu not stored (%d) and not published: lost",
@@ -411,7 +413,7 @@ static bool drain_outbox(struct robot *r)
 			LOG_ERROR("outbox record unreadable (%d); counted as dropped", rc);
 			continue;
 		}
-		n = encode_reading(r, &o, json, sizeof(json));
+		n = robot__encode_reading(r, &o, json, sizeof(json));
 		if (n < 0 || hal_mqtt_publish(r->topic_data, json, (size_t)n, 1, false, &msg_id) < 0) {
 			/* Still in the outbox: the next step (or session) tries again. */
 			r->counters.publish_errors++;
@@ -463,7 +465,7 @@ static void start_link_attempt(struct robot *r, uint64_t now)
 	if (rc < 0 && rc != -EALREADY)
 		LOG_WARN("link attempt %u refused (%d)", r->link_attempts, rc);
 	r->state_deadline_us = now + r->cfg.link_attempt_timeout_ms * MS;
-	set_state(r, ROBOT_LINK_CONNECTING);
+	robot__set_state(r, ROBOT_LINK_CONNECTING);
 }
 
 static void start_mqtt(struct robot *r, uint64_t now)
@@ -491,12 +493,25 @@ static void start_mqtt(struct robot *r, uint64_t now)
 	if (rc < 0) {
 		LOG_WARN("MQTT connect to %s:%u failed (%d)", r->cfg.broker_host,
 			 (unsigned int)r->cfg.broker_port, rc);
-		enter_backoff(r, now, "broker unreachable");
+		robot__enter_backoff(r, now, "broker unreachable");
 		return;
 	}
 	/* A broker that accepts TCP but never answers must not wedge us. */
 	r->state_deadline_us = now + (uint64_t)r->cfg.keepalive_s * 1000 * MS;
-	set_state(r, ROBOT_MQTT_CONNECTING);
+	robot__set_state(r, ROBOT_MQTT_CONNECTING);
+}
+
+static bool over_http(const struct robot *r)
+{
+	return r->cfg.transport == ROBOT_TRANSPORT_HTTP;
+}
+
+static void start_transport(struct robot *r, uint64_t now)
+{
+	if (over_http(r))
+		robot_http_go_online(r, now);
+	else
+		start_mqtt(r, now);
 }
 
 static void step_connection(struct robot *r, uint64_t now)
@@ -510,14 +525,14 @@ static void step_connection(struct robot *r, uint64_t now)
 		enum hal_link_state ls = hal_link_get_state();
 		if (ls == HAL_LINK_UP) {
 			r->link_attempts = 0;
-			start_mqtt(r, now);
+			start_transport(r, now);
 		} else if (ls == HAL_LINK_DOWN || now >= r->state_deadline_us) {
 			r->counters.link_failures++;
 			if (r->link_attempts < r->cfg.link_attempts_max) {
 				start_link_attempt(r, now);
 			} else {
 				r->link_attempts = 0;
-				enter_backoff(r, now, "link did not come up");
+				robot__enter_backoff(r, now, "link did not come up");
 			}
 		}
 		break;
@@ -525,19 +540,22 @@ static void step_connection(struct robot *r, uint64_t now)
 	case ROBOT_MQTT_CONNECTING:
 		if (hal_link_get_state() != HAL_LINK_UP || now >= r->state_deadline_us) {
 			hal_mqtt_disconnect();
-			enter_backoff(r, now, "no CONNACK from the broker");
+			robot__enter_backoff(r, now, "no CONNACK from the broker");
 		}
 		break;
 	case ROBOT_ONLINE:
 		if (hal_link_get_state() != HAL_LINK_UP) {
-			hal_mqtt_disconnect();
-			enter_backoff(r, now, "link lost");
+			if (over_http(r))
+				robot_http_abort(r);
+			else
+				hal_mqtt_disconnect();
+			robot__enter_backoff(r, now, "link lost");
 		}
 		break;
 	case ROBOT_BACKOFF:
 		if (now >= r->state_deadline_us) {
 			if (hal_link_get_state() == HAL_LINK_UP)
-				start_mqtt(r, now);
+				start_transport(r, now);
 			else
 				start_link_attempt(r, now);
 		}
@@ -545,7 +563,7 @@ static void step_connection(struct robot *r, uint64_t now)
 	case ROBOT_SHUTTING_DOWN:
 		if (r->offline_acked || now >= r->state_deadline_us) {
 			hal_mqtt_disconnect();
-			set_state(r, ROBOT_DONE);
+			robot__set_state(r, ROBOT_DONE);
 		}
 		break;
 	case ROBOT_DONE:
@@ -556,15 +574,22 @@ static void step_connection(struct robot *r, uint64_t now)
 static void begin_shutdown(struct robot *r, uint64_t now)
 {
 	LOG_INFO("shutting down");
+	if (over_http(r)) {
+		/* No status to say goodbye with; a reading in flight stays in
+		 * the outbox and goes again after the next boot. */
+		robot_http_abort(r);
+		robot__set_state(r, ROBOT_DONE);
+		return;
+	}
 	if (r->state != ROBOT_ONLINE) {
-		set_state(r, ROBOT_DONE);
+		robot__set_state(r, ROBOT_DONE);
 		return;
 	}
 	/* Say goodbye ourselves: a clean DISCONNECT suppresses the will. */
 	r->offline_acked = false;
 	publish_status(r, STATUS_OFFLINE, &r->offline_msg_id);
 	r->state_deadline_us = now + SHUTDOWN_FLUSH_MS * MS;
-	set_state(r, ROBOT_SHUTTING_DOWN);
+	robot__set_state(r, ROBOT_SHUTTING_DOWN);
 }
 
 uint64_t robot_step(struct robot *r, uint64_t now)
@@ -578,7 +603,9 @@ uint64_t robot_step(struct robot *r, uint64_t now)
 	if (r->state == ROBOT_DONE)
 		return now;
 	next = r->state == ROBOT_SHUTTING_DOWN ? UINT64_MAX : run_timers(r, now);
-	if (r->state == ROBOT_ONLINE && drain_outbox(r))
+	if (r->state == ROBOT_ONLINE && over_http(r))
+		next = min_u64(next, robot_http_step(r, now));
+	else if (r->state == ROBOT_ONLINE && drain_outbox(r))
 		next = now; /* more to send: after servicing the socket, at once */
 	if (r->state != ROBOT_ONLINE)
 		next = min_u64(next, r->state_deadline_us);
@@ -627,7 +654,10 @@ int robot_boot(struct robot *r, const struct robot_config *cfg)
 		LOG_ERROR("sensors unusable (%d)", rc);
 		return rc;
 	}
-	if ((rc = hal_mqtt_init(&callbacks, r)) < 0) {
+	if (over_http(r)) {
+		if ((rc = robot_http_boot(r)) < 0)
+			return rc;
+	} else if ((rc = hal_mqtt_init(&callbacks, r)) < 0) {
 		LOG_ERROR("MQTT client unavailable (%d)", rc);
 		return rc;
 	}
@@ -637,8 +667,9 @@ int robot_boot(struct robot *r, const struct robot_config *cfg)
 	/* Readings start with the first climate conversion, online or not,
 	 * so the first one carries values rather than "no data yet". */
 	r->next_publish_us = r->next_climate_us + 1;
-	set_state(r, ROBOT_BOOT);
-	LOG_INFO("boot %lu of %s", (unsigned long)r->boot, cfg->device_id);
+	robot__set_state(r, ROBOT_BOOT);
+	LOG_INFO("boot %lu of %s (transport %s)", (unsigned long)r->boot, cfg->device_id,
+		 robot_transport_name(cfg->transport));
 	return 0;
 }
 
@@ -682,7 +713,10 @@ int robot_run(struct robot *r, const struct robot_config *cfg)
 	while (r->state != ROBOT_DONE) {
 		uint64_t next;
 
-		hal_mqtt_service();
+		if (over_http(r))
+			hal_http_service();
+		else
+			hal_mqtt_service();
 		next = robot_step(r, hal_time_now_us());
 		report(r);
 		if (r->state != ROBOT_DONE)

@@ -36,6 +36,7 @@ struct robot_counters {
 	uint32_t commands_invalid; /* unknown or malformed, ignored */
 	uint32_t reconnects;       /* MQTT sessions after the first */
 	uint32_t link_failures;    /* association attempts that failed */
+	uint32_t http_refused;     /* HTTP: readings the endpoint answered 4xx, dropped */
 };
 
 /* What the robot tells its board about itself after every step. */
@@ -94,6 +95,14 @@ struct robot {
 	char topic_status[ROBOT_TOPIC_MAX];
 	char topic_command[ROBOT_TOPIC_MAX];
 	struct robot_counters counters;
+
+	/* HTTP transport (app/robot_http.c) */
+	char http_command_path[ROBOT_PATH_MAX + ROBOT_ID_MAX + 16];
+	uint16_t http_msg_id;        /* the last synthetic id handed to the outbox */
+	bool http_posting;           /* the request in flight carries a reading */
+	bool http_command_applied;   /* http_last_command_id is valid */
+	uint32_t http_last_command_id;
+	uint64_t http_last_exchange_us; /* when the last request started */
 };
 
 /*
@@ -104,7 +113,8 @@ int robot_boot(struct robot *r, const struct robot_config *cfg);
 
 /*
  * Do everything due at @now_us and return when to be called next. Never
- * blocks. Call hal_mqtt_service() before it after every wait.
+ * blocks. Call hal_mqtt_service() (HTTP transport: hal_http_service())
+ * before it after every wait.
  */
 uint64_t robot_step(struct robot *r, uint64_t now_us);
 

@@ -9,6 +9,13 @@
 #define ROBOT_ID_MAX 32   /* characters, [A-Za-z0-9_-] */
 #define ROBOT_HOST_MAX 63
 #define ROBOT_SECRET_MAX 63
+#define ROBOT_PATH_MAX 95  /* the ingest path, bytes */
+
+/* How readings leave the robot and commands reach it. */
+enum robot_transport {
+	ROBOT_TRANSPORT_MQTT,   /* publish to the broker, commands by subscription */
+	ROBOT_TRANSPORT_HTTP,   /* POST to an ingest endpoint, commands in its answers */
+};
 
 enum topic_style {
 	TOPIC_STYLE_JSON,       /* sensors/<id>/data, the contract */
@@ -23,6 +30,13 @@ struct robot_config {
 	char username[ROBOT_SECRET_MAX + 1]; /* empty: no authentication */
 	char password[ROBOT_SECRET_MAX + 1];
 	uint16_t keepalive_s;
+
+	enum robot_transport transport;
+	char ingest_host[ROBOT_HOST_MAX + 1];  /* HTTP: the ingest endpoint */
+	uint16_t ingest_port;
+	char ingest_path[ROBOT_PATH_MAX + 1];  /* readings are POSTed here */
+	uint32_t http_timeout_ms;     /* one whole exchange, connect included */
+	uint32_t command_poll_ms;     /* ask for a command after this long without an exchange */
 
 	uint32_t publish_interval_ms;
 	uint32_t sample_interval_ms;  /* HC-SR04; the DHT22 adds its 2 s floor */
@@ -51,6 +65,9 @@ void robot_config_defaults(struct robot_config *cfg);
  * Check @cfg. Returns 0, or -EINVAL with *@why naming the offending field.
  */
 int robot_config_validate(const struct robot_config *cfg, const char **why);
+
+/* "mqtt" or "http". */
+const char *robot_transport_name(enum robot_transport t);
 
 /* True if @id is a usable device id (also a safe MQTT topic level). */
 bool robot_config_id_valid(const char *id);

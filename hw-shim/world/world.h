@@ -84,6 +84,10 @@ struct world_report {
 	uint32_t oldest_boot;    /* oldest reading in the outbox, when counters.buffered > 0 */
 	uint32_t oldest_seq;
 	int64_t updated_ms;      /* wall clock of this report */
+	/* Carved out of the slot's reserved bytes (see struct world_slot), so
+	 * the layout and WORLD_VERSION stay: an older device leaves it zero. */
+	uint32_t http_refused;   /* readings the ingest endpoint answered 4xx, dropped */
+	uint32_t report_pad;
 };
 
 /*
@@ -180,7 +184,7 @@ struct world_slot {
 	_Atomic int32_t pid;
 	_Atomic uint32_t report_seq;
 	struct world_report report;
-	uint8_t reserved[128];
+	uint8_t reserved[120];   /* 128 before world_report.http_refused */
 };
 
 /* A new fault field must fit the slot's fault area, or the layout (and

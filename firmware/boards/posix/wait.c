@@ -1,6 +1,6 @@
 /*
  * hal_time_wait_until for a robot that runs as a Linux process: poll() on
- * the signal self-pipe and the MQTT socket, until the firmware's deadline
+ * the signal self-pipe, the MQTT socket and the HTTP request's socket, until the firmware's deadline
  * or the host's own next event (struct posix_wait_hooks), whichever is
  * first. Deadlines are on hal_time_now_us()'s clock, which may run ahead of
  * CLOCK_MONOTONIC (the virtual robot's clock does after bit-banging); the
@@ -46,14 +46,16 @@ int hal_time_wait_until(uint64_t deadline_us)
 	if (hooks && hooks->on_enter && hooks->on_enter(hooks->ctx))
 		return 1;
 	for (;;) {
-		struct pollfd fds[2];
+		struct pollfd fds[3];
 		nfds_t n = 0;
-		bool want_write = false;
+		bool want_write = false, http_write = false;
 		int mqtt_fd = posix__mqtt_fd(&want_write);
+		int http_fd = posix__http_fd(&http_write);
 		uint64_t now = hal_time_now_us();
 		uint64_t until = deadline_us;
 		uint64_t host_at = host_next_event_us();
 		uint64_t mqtt_at = posix__mqtt_next_event_us();
+		uint64_t http_at = posix__http_next_event_us();
 		uint64_t real = monotonic_us();
 		bool service_tick;
 		int timeout_ms, rc;
@@ -63,6 +65,9 @@ int hal_time_wait_until(uint64_t deadline_us)
 			until = host_at;
 		if (mqtt_at < until)
 			until = mqtt_at;
+		/* A request's timeout, or its bytes held back by the radio. */
+		if (http_at < until)
+			until = http_at;
 		if (now >= until)
 			return 0;
 		/* Sleep on the wall clock: hal_time_now_us() may be ahead of it. */
@@ -79,13 +84,18 @@ int hal_time_wait_until(uint64_t deadline_us)
 			timeout_ms = MQTT_SERVICE_TICK_MS;
 
 		/* poll() leaves revents alone when a signal interrupts it. */
-		fds[0].revents = fds[1].revents = 0;
+		fds[0].revents = fds[1].revents = fds[2].revents = 0;
 		fds[n].fd = posix_signal_wake_fd();
 		fds[n].events = POLLIN;
 		n++;
 		if (mqtt_fd >= 0) {
 			fds[n].fd = mqtt_fd;
 			fds[n].events = (short)(POLLIN | (want_write ? POLLOUT : 0));
+			n++;
+		}
+		if (http_fd >= 0) {
+			fds[n].fd = http_fd;
+			fds[n].events = (short)(POLLIN | (http_write ? POLLOUT : 0));
 			n++;
 		}
 		rc = poll(fds, n, timeout_ms);
