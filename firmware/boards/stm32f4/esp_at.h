@@ -18,6 +18,9 @@
  *                                 <-     busy p...   (command refused: again later)
  *                                 <-     ready       (the module rebooted)
  *
+ * HTTP requests (hal_http) go through the same command slot with the HTTP
+ * client commands: esp_at_http.h.
+ *
  * One command is in flight at a time, each with a deadline; a deadline
  * that passes, a `ready` banner or a stream of garbage resynchronises with
  * a plain `AT`, and whoever had a session is told it is gone.
