@@ -184,6 +184,40 @@ static void test_esp_at_http_timeout_then_late_answer(void **state)
 	assert_int_equal(f.at.stats.resyncs, 0);
 }
 
+/* A POST whose '>' comes late: its body must still go out whole, so the
+ * timeout waits for the prompt, and no request may take the buffer. */
+static void test_esp_at_http_late_prompt_keeps_the_body(void **state)
+{
+	struct fake f;
+
+	(void)state;
+	joined(&f);
+	start(&f, &post, true);
+	assert_string_equal(fake_take(&f), post_cmd);
+	fake_rx(&f, "busy p...\r\n");
+	fake_advance(&f, 6000000);
+	assert_int_equal(esp_at_http_service(&f.at), 0);
+	assert_int_equal(f.responses, 0);
+	assert_true(esp_at_next_deadline(&f.at) > f.now); /* no busy wait */
+	fake_take(&f); /* the resent command */
+	fake_rx(&f, "\r\nOK\r\n\r\n>");
+	assert_string_equal(fake_take(&f), READING);
+	assert_int_equal(esp_at_http_service(&f.at), -ETIMEDOUT);
+	fake_rx(&f, "+HTTPCPOST:19,{\"status\":\"stored\"}\r\nSEND OK\r\n");
+	assert_int_equal(f.at.http.stats.late_answers, 1);
+
+	/* aborted before its prompt: the next request waits for the body */
+	start(&f, &post, false);
+	assert_string_equal(fake_take(&f), post_cmd);
+	esp_at_http_abort(&f.at);
+	assert_false(esp_at_http_busy(&f.at));
+	assert_int_equal(esp_at_http_request(&f.at, &get, f.now), -EBUSY);
+	fake_rx(&f, "\r\nOK\r\n\r\n>");
+	assert_string_equal(fake_take(&f), READING);
+	assert_int_equal(esp_at_http_request(&f.at, &get, f.now), 0);
+	assert_int_equal(f.responses, 1);
+}
+
 static void test_esp_at_http_hung_module_resyncs(void **state)
 {
 	struct fake f;
@@ -350,6 +384,7 @@ int main(void)
 		cmocka_unit_test(test_esp_at_http_error_status),
 		cmocka_unit_test(test_esp_at_http_refused_before_prompt),
 		cmocka_unit_test(test_esp_at_http_timeout_then_late_answer),
+		cmocka_unit_test(test_esp_at_http_late_prompt_keeps_the_body),
 		cmocka_unit_test(test_esp_at_http_hung_module_resyncs),
 		cmocka_unit_test(test_esp_at_http_garbage_and_split_lines),
 		cmocka_unit_test(test_esp_at_http_body_truncated),

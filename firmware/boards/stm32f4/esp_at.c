@@ -419,7 +419,10 @@ static void on_busy(struct esp_at *at, uint64_t now_us)
 	}
 	at->cmd_resend = true;
 	at->retry_at_us = now_us + ESP_AT_BUSY_RETRY_US;
-	at->cmd_deadline_us = at->retry_at_us + ESP_AT_TIMEOUT_US;
+	/* at least a plain command's time after the resend; an HTTP request
+	 * keeps its longer one */
+	if (at->cmd_deadline_us < at->retry_at_us + ESP_AT_TIMEOUT_US)
+		at->cmd_deadline_us = at->retry_at_us + ESP_AT_TIMEOUT_US;
 }
 
 /* +CWJAP:"ssid","bssid",channel,rssi,... : the fourth field. */

@@ -28,10 +28,24 @@ static bool own_command(const struct esp_at *at)
 	       (at->cmd == ESP_CMD_HTTPCLIENT || at->cmd == ESP_CMD_HTTPCPOST);
 }
 
+/*
+ * AT+HTTPCPOST announced a length and the module has not asked for the
+ * bytes yet: they must still go out, exactly those, when it does (or it
+ * would take the next command for body bytes), so the request keeps its
+ * buffer until then, past its timeout if need be. The command's own
+ * deadline bounds the wait.
+ */
+static bool body_owed(const struct esp_at *at)
+{
+	return at->cmd == ESP_CMD_HTTPCPOST && !at->pub_sent;
+}
+
 void esp_at_http_poll(struct esp_at *at, uint64_t now_us)
 {
 	struct esp_at_http *h = &at->http;
 
+	if (h->state == ESP_HTTP_ACTIVE && body_owed(at))
+		return; /* the timeout is reported once the body is out */
 	if ((h->state == ESP_HTTP_QUEUED || h->state == ESP_HTTP_ACTIVE) && now_us >= h->deadline_us)
 		complete(at, -ETIMEDOUT); /* an active command drains later */
 	else if (h->state == ESP_HTTP_QUEUED && at->link != HAL_LINK_UP)
@@ -183,6 +197,8 @@ uint64_t esp_at_http_deadline(const struct esp_at *at)
 	if (h->state == ESP_HTTP_QUEUED &&
 	    (at->link != HAL_LINK_UP || (at->synced && at->cmd == ESP_CMD_NONE)))
 		return 0; /* to fail it, or to send it */
+	if (h->state == ESP_HTTP_ACTIVE && body_owed(at))
+		return UINT64_MAX; /* the prompt or the command's deadline */
 	if (h->state == ESP_HTTP_QUEUED || h->state == ESP_HTTP_ACTIVE)
 		return h->deadline_us;
 	return UINT64_MAX;
@@ -242,8 +258,8 @@ int esp_at_http_request(struct esp_at *at, const struct hal_http_request *req, u
 		return -EINVAL;
 	if (req->body_len > sizeof(h->tx))
 		return -EMSGSIZE;
-	if (h->state != ESP_HTTP_IDLE)
-		return -EBUSY;
+	if (h->state != ESP_HTTP_IDLE || body_owed(at))
+		return -EBUSY; /* an aborted POST's body still goes out first */
 	if (at->link != HAL_LINK_UP)
 		return -ENETUNREACH;
 	if (!build_url(req, h->url, sizeof(h->url)))
