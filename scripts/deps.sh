@@ -15,12 +15,14 @@ esac
 
 # Build robofleet and run a scenario: compilers, the broker, the libraries
 # (libcurl for the live InfluxDB feed, --influx; OpenSSL's libcrypto for the
-# credentials of the security modes and `robofleet ca`), and the chart
-# libraries report.html inlines (docs/report.md).
+# credentials of the security modes and `robofleet ca`; libmicrohttpd for the
+# ingest endpoint HTTP devices post to, and curl to post to it by hand),
+# and the chart libraries report.html inlines (docs/report.md).
 PACKAGES=(
   build-essential cmake pkg-config
   libmosquitto-dev mosquitto mosquitto-clients
   libcmocka-dev libsqlite3-dev libncurses-dev libyaml-dev libcurl4-openssl-dev libssl-dev
+  libmicrohttpd-dev curl
   libjs-dygraphs libjs-d3
 )
 

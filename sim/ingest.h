@@ -22,6 +22,15 @@
 struct ingest;
 struct recorder;
 
+/* Server faults, set and cleared by scenario steps and the dashboard. */
+enum ingest_fault {
+	INGEST_FAULT_NONE,
+	INGEST_FAULT_STATUS,            /* answer every request with `status` (e.g. 503), store nothing */
+	INGEST_FAULT_SLOW,              /* store, then answer after `delay_ms` */
+	INGEST_FAULT_REFUSE,            /* stop accepting connections (the port is closed) */
+	INGEST_FAULT_RESET,             /* read the request, then reset the connection */
+};
+
 struct ingest_opts {
 	const char *bind_host;          /* default "127.0.0.1" */
 	uint16_t port;                  /* 0: a free port (ingest_port() tells which) */
@@ -31,15 +40,14 @@ struct ingest_opts {
 	unsigned int max_connections;   /* beyond it new connections wait in the backlog. Default 4096 */
 	void (*log)(void *ctx, const char *msg); /* NULL: stderr */
 	void *log_ctx;
-};
-
-/* Server faults, set and cleared by scenario steps and the dashboard. */
-enum ingest_fault {
-	INGEST_FAULT_NONE,
-	INGEST_FAULT_STATUS,            /* answer every request with `status` (e.g. 503), store nothing */
-	INGEST_FAULT_SLOW,              /* store, then answer after `delay_ms` */
-	INGEST_FAULT_REFUSE,            /* stop accepting connections (the port is closed) */
-	INGEST_FAULT_RESET,             /* read the request, then reset the connection */
+	/* The fault a device meets: called from the endpoint's threads for each
+	 * request that names a device (the body's device_id, the command URL's
+	 * id), before anything is stored. Fills *fault (INGEST_FAULT_NONE: served
+	 * normally), *status and *delay_ms as ingest_set_fault() takes them.
+	 * A fault set with ingest_set_fault() comes first. NULL: none. */
+	void (*device_fault)(void *ctx, const char *device_id, enum ingest_fault *fault,
+			     int *status, uint32_t *delay_ms);
+	void *device_fault_ctx;
 };
 
 struct ingest_stats {

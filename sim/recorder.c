@@ -184,14 +184,21 @@ static bool passed(const struct timespec *t)
 
 static size_t msg_bytes(const struct recorder_msg *m)
 {
-	return sizeof(*m) + m->len + 1 + strlen(m->topic) + 1;
+	return sizeof(*m) + m->len + 1 + strlen(m->topic) + 1 + (m->reason ? strlen(m->reason) + 1 : 0);
 }
 
-static struct recorder_msg *msg_new(enum recorder_msg_kind kind, const char *topic,
-				    const void *payload, size_t keep, size_t size)
+/* A device's message, from the broker or from recorder_ingest(): counted as received. */
+static bool from_device(const struct recorder_msg *m)
+{
+	return m->kind == RECORDER_MSG_MQTT || m->kind == RECORDER_MSG_HTTP;
+}
+
+static struct recorder_msg *msg_new_extra(enum recorder_msg_kind kind, const char *topic,
+					  const void *payload, size_t keep, size_t size,
+					  size_t extra)
 {
 	size_t tlen = strlen(topic);
-	struct recorder_msg *m = malloc(sizeof(*m) + keep + 1 + tlen + 1);
+	struct recorder_msg *m = malloc(sizeof(*m) + keep + 1 + tlen + 1 + extra);
 
 	if (!m)
 		return NULL;
@@ -199,6 +206,9 @@ static struct recorder_msg *msg_new(enum recorder_msg_kind kind, const char *top
 	m->kind = kind;
 	m->recv_ms = wall_ms();
 	m->retained = false;
+	m->reason = NULL;
+	m->on_stored = NULL;
+	m->ctx = NULL;
 	m->size = size;
 	m->len = keep;
 	if (keep)
@@ -207,6 +217,12 @@ static struct recorder_msg *msg_new(enum recorder_msg_kind kind, const char *top
 	m->topic = (char *)m->payload + keep + 1;
 	memcpy(m->topic, topic, tlen + 1);
 	return m;
+}
+
+static struct recorder_msg *msg_new(enum recorder_msg_kind kind, const char *topic,
+				    const void *payload, size_t keep, size_t size)
+{
+	return msg_new_extra(kind, topic, payload, keep, size, 0);
 }
 
 /*
@@ -240,8 +256,10 @@ static void enqueue(struct recorder *r, struct recorder_msg *m, bool may_wait)
 		r->st.queue_high_water = r->st.queued;
 	if (r->st.queued > r->opts.queue_soft_max)
 		r->st.queue_overflows++;
-	if (m->kind == RECORDER_MSG_MQTT)
+	if (from_device(m))
 		r->st.received++;
+	if (m->kind == RECORDER_MSG_HTTP)
+		r->st.ingested++;
 	pthread_cond_signal(&r->work);
 	pthread_cond_broadcast(&r->changed);
 	pthread_mutex_unlock(&r->lock);
@@ -429,6 +447,12 @@ static void on_message(struct mosquitto *mosq, void *obj, const struct mosquitto
 		sync_marker(r, msg);
 		return;
 	}
+	if (r->opts.on_command) {
+		char id[RECORDER_ID_MAX + 1];
+
+		if (recorder__db_command_device(r->opts.topics, msg->topic, id))
+			r->opts.on_command(r->opts.command_ctx, id, msg->payload, size);
+	}
 	m = msg_new(RECORDER_MSG_MQTT, msg->topic, msg->payload, keep, size);
 	if (!m) {
 		pthread_mutex_lock(&r->lock);
@@ -515,7 +539,7 @@ struct batch {
 	struct recorder_msg *head;
 	struct recorder_msg *tail;
 	uint64_t messages;      /* everything in it, the recorder's events included */
-	uint64_t mqtt;          /* broker messages among them */
+	uint64_t mqtt;          /* devices' messages among them (broker or recorder_ingest()) */
 	size_t bytes;           /* what freeing them gives back to queue_max_bytes */
 	bool txn;               /* BEGIN succeeded: the messages so far are written */
 	int err;                /* the first failure of this attempt, 0: none yet */
@@ -666,7 +690,7 @@ static void batch_add(struct recorder *r, struct batch *b, struct recorder_msg *
 	}
 	b->tail = m;
 	b->messages++;
-	b->mqtt += m->kind == RECORDER_MSG_MQTT;
+	b->mqtt += from_device(m);
 	b->bytes += msg_bytes(m);
 	if (b->err)
 		return;
@@ -796,7 +820,7 @@ static void batch_unstored(struct recorder *r, const struct batch *b, int err, c
 	int64_t now = mono_ms();
 
 	for (const struct recorder_msg *m = b->head; m; m = m->next)
-		readings += m->kind == RECORDER_MSG_MQTT && recorder__db_is_data_topic(m->topic);
+		readings += from_device(m) && recorder__db_is_data_topic(m->topic);
 	pthread_mutex_lock(&r->lock);
 	r->st.unstored += b->mqtt;
 	r->st.unstored_readings += readings;
@@ -850,6 +874,9 @@ static void batch_finish(struct recorder *r, struct batch *b)
 		struct recorder_msg *m = b->head;
 
 		b->head = m->next;
+		/* Only now may the sender hear it is stored (or that it is not). */
+		if (m->on_stored)
+			m->on_stored(m->ctx, err);
 		free(m);
 	}
 	pthread_mutex_lock(&r->lock);
@@ -1273,6 +1300,36 @@ int recorder_sync(struct recorder *r, int timeout_ms)
 	if (rc < 0)
 		return rc;
 	return recorder_flush(r, ms_left(&until));
+}
+
+int recorder_ingest(struct recorder *r, const char *topic, const void *payload, size_t len,
+		    const char *reject, void (*on_stored)(void *ctx, int err), void *ctx)
+{
+	size_t keep = len < r->opts.max_payload ? len : r->opts.max_payload;
+	size_t rlen = reject ? strlen(reject) + 1 : 0;
+	struct recorder_msg *m;
+
+	/* The sender is still there to be told: better than a row cut short. */
+	if (len > r->opts.max_payload && !reject)
+		return -EMSGSIZE;
+	m = msg_new_extra(RECORDER_MSG_HTTP, topic, payload, keep, len, rlen);
+	if (!m) {
+		pthread_mutex_lock(&r->lock);
+		r->st.dropped++;
+		pthread_mutex_unlock(&r->lock);
+		return -ENOMEM;
+	}
+	if (reject) {
+		char *copy = m->topic + strlen(m->topic) + 1;
+
+		memcpy(copy, reject, rlen);
+		m->reason = copy;
+	}
+	m->on_stored = on_stored;
+	m->ctx = ctx;
+	/* The caller is a server thread: it answers later instead of waiting. */
+	enqueue(r, m, false);
+	return 0;
 }
 
 void recorder_read_stats(struct recorder *r, struct recorder_stats *out)

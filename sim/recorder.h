@@ -71,6 +71,13 @@ struct recorder_opts {
 	 * is waited out; a wait longer than this is logged. Default 1000. */
 	int lock_log_ms;
 	const char *sqlite_vfs;         /* NULL: SQLite's default; tests name a faulty one */
+	/* Called on the network thread for every message on a device's
+	 * command topic (sensors/<id>/command, or the layouts' command
+	 * template), retained ones included, before it is recorded: a run
+	 * bridges MQTT commands to devices that poll for them over HTTP
+	 * (ingest_command()). It must not block. NULL: none. */
+	void (*on_command)(void *ctx, const char *device_id, const void *payload, size_t len);
+	void *command_ctx;
 	/* Called from the recorder's threads; NULL logs to stderr. */
 	void (*log)(void *ctx, const char *msg);
 	void *log_ctx;
@@ -83,7 +90,8 @@ struct recorder_stats {
 	bool session_present;           /* the broker kept our session at the last connect */
 	uint64_t connects;
 	uint64_t subscriptions;         /* times the subscription became ready */
-	uint64_t received;              /* messages taken from the broker */
+	uint64_t received;              /* messages taken from the broker or recorder_ingest() */
+	uint64_t ingested;              /* of them, handed over by recorder_ingest() */
 	/* queue */
 	uint64_t queued;                /* waiting for the writer now */
 	uint64_t queue_high_water;
@@ -91,7 +99,7 @@ struct recorder_stats {
 	uint64_t backpressure_waits;    /* times the network thread waited for memory */
 	uint64_t dropped;               /* messages lost because malloc() failed */
 	/* writer */
-	uint64_t stored;                /* broker messages written and committed */
+	uint64_t stored;                /* received messages written and committed */
 	uint64_t transactions;
 	uint64_t readings;              /* new (device, boot, seq) */
 	uint64_t duplicates;
@@ -105,7 +113,7 @@ struct recorder_stats {
 	uint64_t write_retries;         /* batches written again after a failure */
 	uint64_t lock_waits;            /* times another process held the database */
 	int64_t lock_wait_max_ms;       /* the longest of those waits */
-	uint64_t unstored;              /* broker messages received and given up on */
+	uint64_t unstored;              /* received messages given up on */
 	uint64_t unstored_readings;     /* of them, messages on sensors/<id>/data */
 	int store_errno;                /* negative errno of the first give-up, 0: none */
 	char store_error[160];          /* what it was, e.g. "database or disk is full" */
@@ -153,6 +161,25 @@ int recorder_flush(struct recorder *r, int timeout_ms);
  */
 int recorder_note_fault(struct recorder *r, const char *device_id, const char *kind,
 			const char *action, const char *source, const char *detail);
+
+/*
+ * Record a device's message that did not come over MQTT (the ingest
+ * endpoint's POST bodies) as if it had been published on @topic: the same
+ * queue, parsing, (device_id, boot, seq) key and duplicate accounting.
+ * @topic is sensors/<id>/data for a reading, whose body may be any
+ * firmware's JSON: without boot and seq it is stored as per-metric rows,
+ * as under a layout of format json. With @reject non-NULL the payload is
+ * kept in raw_messages under @topic with that reason, unparsed.
+ * @on_stored (may be NULL) is called on the writer thread once the
+ * message's batch committed (0) or was given up (a negative errno): only
+ * then is it safe to tell the sender it is stored. Needs no broker: works
+ * between recorder_open() and recorder_close(). Any thread; never waits
+ * for memory. Returns 0, -EMSGSIZE for a payload beyond max_payload (not
+ * rejected: the sender can be told), or -ENOMEM; then @on_stored is not
+ * called.
+ */
+int recorder_ingest(struct recorder *r, const char *topic, const void *payload, size_t len,
+		    const char *reject, void (*on_stored)(void *ctx, int err), void *ctx);
 
 void recorder_read_stats(struct recorder *r, struct recorder_stats *out);
 

@@ -814,11 +814,20 @@ static int store_mqtt(struct recorder_db *d, const struct recorder_msg *m,
 	double value;
 	int rc;
 
-	if (d->topics)
-		attribute_topic(d->topics, m->topic, &t);
-	else
+	/* Over HTTP the device named the topic by its body's device_id: the
+	 * contract's sensors/<id>/data, whatever the fleet's layouts, and any
+	 * firmware's JSON (the tutorial's has no boot and seq). */
+	if (m->kind == RECORDER_MSG_HTTP) {
 		parse_topic(m->topic, &t);
-	if (m->len < m->size) {
+		t.loose = true;
+	} else if (d->topics) {
+		attribute_topic(d->topics, m->topic, &t);
+	} else {
+		parse_topic(m->topic, &t);
+	}
+	if (m->kind == RECORDER_MSG_HTTP && m->reason) {
+		why = m->reason;
+	} else if (m->len < m->size) {
 		why = "payload larger than the recorder keeps";
 	} else {
 		bool keyed = true;
@@ -884,6 +893,21 @@ int recorder__db_store(struct recorder_db *d, const struct recorder_msg *m,
 void recorder__db_set_topics(struct recorder_db *d, const struct topic_map *topics)
 {
 	d->topics = topics;
+}
+
+bool recorder__db_command_device(const struct topic_map *topics, const char *topic,
+				 char id[RECORDER_ID_MAX + 1])
+{
+	struct topic t;
+
+	if (topics)
+		attribute_topic(topics, topic, &t);
+	else
+		parse_topic(topic, &t);
+	if (t.kind != TOPIC_COMMAND || !t.device_id[0])
+		return false;
+	memcpy(id, t.device_id, strlen(t.device_id) + 1);
+	return true;
 }
 
 bool recorder__db_is_data_topic(const char *topic)

@@ -6,6 +6,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "recorder_json.h"
+
 /* Bumped whenever a table changes; a newer database is refused. */
 #define RECORDER_SCHEMA_VERSION 3
 
@@ -14,6 +16,7 @@ enum recorder_msg_kind {
 	RECORDER_MSG_EVENT,     /* the recorder's own event: topic is its name, payload its detail */
 	RECORDER_MSG_FAULT,     /* a fault injected or cleared: topic is the device id ("" for
 				 * the broker), payload "kind\naction\nsource\ndetail" */
+	RECORDER_MSG_HTTP,      /* a device's message that came over HTTP (recorder_ingest()) */
 };
 
 /* One received message, in one allocation with its topic and payload. */
@@ -25,6 +28,12 @@ struct recorder_msg {
 	size_t size;            /* payload bytes as received */
 	size_t len;             /* bytes kept in payload[], at most the configured maximum */
 	char *topic;            /* NUL-terminated, inside this allocation */
+	/* RECORDER_MSG_HTTP: NULL, or why it is kept raw without parsing
+	 * (inside this allocation); on_stored is called once its batch
+	 * committed (0) or was given up (negative errno). */
+	const char *reason;
+	void (*on_stored)(void *ctx, int err);
+	void *ctx;
 	unsigned char payload[]; /* len bytes, then a NUL */
 };
 
@@ -85,6 +94,14 @@ void recorder__db_set_topics(struct recorder_db *db, const struct topic_map *top
 
 /* Whether @topic is sensors/<id>/data, where readings are published. */
 bool recorder__db_is_data_topic(const char *topic);
+
+/*
+ * Whether @topic is where commands for a device are published, attributed
+ * as the writer would (by @topics, or by the contract's
+ * sensors/<id>/command when NULL); the device in @id. Any thread.
+ */
+bool recorder__db_command_device(const struct topic_map *topics, const char *topic,
+				 char id[RECORDER_ID_MAX + 1]);
 
 /*
  * Fold the WAL into the database file and close. Returns 0, or a negative

@@ -30,7 +30,7 @@ static void usage(FILE *out)
 	      "                     [--allow-low-disk] [--summary-md FILE]\n"
 	      "                     [--influx URL [--influx-db NAME |\n"
 	      "                      --influx-token T --influx-org O --influx-bucket B]]\n"
-	      "                     [--pki DIR]\n"
+	      "                     [--pki DIR] [--ingest URL]\n"
 	      "                     [--shard I/N --broker HOST:PORT [--run-id ID]\n"
 	      "                      [--start-at TIME] [--shard-wait SECONDS]]\n"
 	      "       robofleet top RUN_DIR [--refresh MS]\n"
@@ -52,6 +52,8 @@ static void usage(FILE *out)
 	      "       (default robofleet), or 2.x with token, org and bucket)\n"
 	      "       (--pki: for fleet security: tls, mutual or password, the credentials\n"
 	      "       `robofleet ca` made, instead of a new set in the run directory)\n"
+	      "       (--ingest: devices of transport: http groups post to this\n"
+	      "       http://HOST[:PORT][/PATH] instead of the run's own endpoint)\n"
 	      "       (--shard I/N: play shard I of N of the fleet against --broker; the\n"
 	      "       shards start their timelines together, agreed through the broker\n"
 	      "       under robofleet/shards/ID/ (--run-id, default the scenario's name;\n"
@@ -181,6 +183,7 @@ static int cmd_run(int argc, char **argv)
 		{ "influx-org", required_argument, NULL, 'O' },
 		{ "influx-bucket", required_argument, NULL, 'B' },
 		{ "pki", required_argument, NULL, 'P' },
+		{ "ingest", required_argument, NULL, 'H' },
 		{ "shard", required_argument, NULL, 'S' },
 		{ "run-id", required_argument, NULL, 'R' },
 		{ "start-at", required_argument, NULL, 'A' },
@@ -210,6 +213,7 @@ static int cmd_run(int argc, char **argv)
 		case 'O': o.influx_org = optarg; break;
 		case 'B': o.influx_bucket = optarg; break;
 		case 'P': o.pki_dir = optarg; break;
+		case 'H': o.ingest_url = optarg; break;
 		case 'S':
 			if (parse_shard(optarg, &o.shard_index, &o.shard_count) < 0) {
 				fprintf(stderr, "robofleet run: --shard '%s': want I/N, 0 <= I < N <= "

@@ -325,6 +325,12 @@ static int set_up_fleet(struct run *r)
 		d->args[k++] = v[2];
 		d->args[k++] = "--topic-style";
 		d->args[k++] = styles[g->topic_style];
+		if (g->transport == SCENARIO_TRANSPORT_HTTP) {
+			d->args[k++] = "--transport";
+			d->args[k++] = "http";
+			d->args[k++] = "--ingest";
+			d->args[k++] = r->ingest_url;
+		}
 		/* Every device its own reproducible random stream. */
 		snprintf(v[3], 24, "%llu", (unsigned long long)(r->sc.seed * 1000003ull + i));
 		d->args[k++] = "--seed";
@@ -409,6 +415,7 @@ static void wind_down(struct run *r, size_t *online_at_end)
 		fleet_reap(&r->fleet, run__on_device_exit, r);
 	}
 	run__book_all(r, RECORDER_STORE_DEADLINE_MS + STOP_TIMEOUT_MS);
+	run__stop_ingest(r); /* before the recorder: it answers once a reading is stored */
 	if (recorder_stop(r->recorder) < 0)
 		fprintf(stderr, "robofleet: the recorder is still writing after %d s; the summary "
 			"may miss its last batch\n", STOP_TIMEOUT_MS / 1000);
@@ -438,6 +445,7 @@ static void tear_down(struct run *r)
 		fleet_stop_all(&r->fleet, STOP_TIMEOUT_MS);
 		fleet_reap(&r->fleet, NULL, NULL);
 	}
+	run__stop_ingest(r);
 	if (r->recorder) {
 		recorder_close(r->recorder);
 		r->recorder = NULL;
@@ -681,6 +689,10 @@ int run_scenario(const struct run_options *o)
 		goto out;
 	if ((rc = connect_cloud(&r)) < 0) {
 		fprintf(stderr, "robofleet: command publisher: %s\n", strerror(-rc));
+		goto out;
+	}
+	if ((rc = run__start_ingest(&r)) < 0) {
+		status = rc == -EINVAL ? 2 : 1;
 		goto out;
 	}
 	if ((rc = set_up_fleet(&r)) < 0)

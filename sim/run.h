@@ -19,6 +19,7 @@ struct run_options {
 	const char *influx_db;      /* 1.x database; NULL: "robofleet" */
 	const char *influx_token, *influx_org, *influx_bucket; /* 2.x */
 	const char *pki_dir;        /* --pki: credentials from `robofleet ca`; NULL: made per run */
+	const char *ingest_url;     /* --ingest: HTTP devices post there; NULL: the run serves its own */
 	/* --shard I/N: play shard I (0-based) of N (0: the whole fleet) */
 	unsigned shard_index, shard_count;
 	const char *run_id;         /* --run-id: names the shards' meeting place; NULL: the scenario's name */

@@ -40,8 +40,10 @@ void run__book_device(struct run *r, size_t dev)
 	b->buffered = rep.counters.buffered;
 	b->oldest_boot = rep.oldest_boot;
 	b->oldest_seq = rep.oldest_seq;
-	if (rep.counters.dropped > b->dropped)
-		b->dropped = rep.counters.dropped;
+	/* A reading the ingest endpoint refused (4xx) left the outbox on
+	 * purpose, like one an overflow dropped: explained, not lost. */
+	if (rep.counters.dropped + rep.http_refused > b->dropped)
+		b->dropped = rep.counters.dropped + rep.http_refused;
 }
 
 /*

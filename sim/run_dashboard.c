@@ -81,6 +81,14 @@ static void control_apply(void *ctx, const struct control_request *q)
 			rc = -ENOTSUP;
 			break;
 		}
+		if (scenario_fault_layer(f.kind) == SCENARIO_LAYER_SERVER &&
+		    (r->sc.fleet.groups[r->sc.fleet.devices[dev].group].transport !=
+		     SCENARIO_TRANSPORT_HTTP || !r->ingest)) {
+			fprintf(stderr, "robofleet: dashboard: fault %s acts on the run's own ingest "
+				"endpoint; %s does not post to it\n", q->arg, q->device);
+			rc = -ENOTSUP;
+			break;
+		}
 		rc = run__fault(r, (size_t)dev, &f);
 		break;
 	case CONTROL_CLEAR:

@@ -47,6 +47,7 @@ int run__sleep_until(void *ctx, int64_t t)
 		fleet_reap(&r->fleet, run__on_device_exit, r);
 		run__control_tick(r);
 		run__impersonate_tick(r);
+		run__ingest_tick(r);
 		if (posix_signal_received())
 			return -ECANCELED;
 		if (now >= t)
@@ -243,7 +244,7 @@ size_t run__count_online(struct run *r)
 
 	run__settle(r);
 	for (size_t i = 0; i < r->sc.fleet.n_devices; i++)
-		foreign += run__foreign(r, i);
+		foreign += run__status_by_board(r, i);
 	/* Only robofleet's own robots: one count of what the record holds. */
 	if (foreign == 0)
 		return record_count_online(r->db, &said_online) == 0 ? (size_t)said_online : 0;
@@ -267,7 +268,7 @@ static int op_status(void *ctx, size_t dev, enum scenario_status *out, int64_t *
 
 	/* A program that keeps no world slot (a plain MQTT client) is judged
 	 * by what it says on its status topic, like the robot. */
-	if (run__foreign(r, dev) && (rc = status_from_board(r, dev, out, at_ms)) != -ENOENT)
+	if (run__status_by_board(r, dev) && (rc = status_from_board(r, dev, out, at_ms)) != -ENOENT)
 		return rc;
 	run__settle(r);
 	if ((rc = record_device_status(r->db, r->sc.fleet.devices[dev].id, &st)) < 0)
@@ -353,6 +354,7 @@ static int op_counter(void *ctx, size_t dev, enum scenario_counter c, uint64_t *
 	case SCENARIO_COUNTER_RECONNECTS: v = k->reconnects; break;
 	case SCENARIO_COUNTER_LINK_FAILURES: v = k->link_failures; break;
 	case SCENARIO_COUNTER_UNPERSISTED: v = k->unpersisted; break;
+	case SCENARIO_COUNTER_HTTP_REFUSED: v = rep.http_refused; break;
 	default: return -EINVAL;
 	}
 	*out = v;

@@ -87,6 +87,9 @@ struct run {
 	struct influx_feed_stats influx_stats; /* its counts once stopped */
 	struct run_security security;   /* fleet: security: (run_security.h) */
 	struct run_rogue **rogues;      /* per device: its impersonator while the fault is on */
+	struct ingest *ingest;          /* the HTTP ingest endpoint, when a group posts to it (run_ingest.c) */
+	char ingest_url[300];           /* where HTTP devices post: ours, or --ingest */
+	bool ingest_refusing;           /* ingest_refuse is on some device: the port is closed */
 	uint64_t impersonation_sent;    /* readings published as another robot */
 	_Atomic uint64_t impersonation_acked; /* ... that the broker acknowledged */
 	/* --shard (run_shard.c) */
@@ -105,6 +108,11 @@ void run__impersonate_tick(struct run *r);
 void run__impersonate_stop(struct run *r);
 /* Readings published as another robot that the record holds (must be 0). */
 uint64_t run__impersonation_recorded(struct run *r);
+
+/* run_ingest.c: the HTTP transport's endpoint and server faults. */
+int run__start_ingest(struct run *r);
+void run__ingest_tick(struct run *r);
+void run__stop_ingest(struct run *r);
 
 /* run_shard.c: --shard I/N. */
 bool run__owns(const struct run *r, size_t dev);
@@ -151,6 +159,9 @@ int run__account_device(struct run *r, size_t dev, struct accounting_result *out
 
 /* A sketch: or device: group's device: no robofleet payload contract. */
 bool run__foreign(const struct run *r, size_t dev);
+/* The device's board, not a status topic, says whether it is online: other
+ * firmware, and robots posting over HTTP (which have no session to lose). */
+bool run__status_by_board(const struct run *r, size_t dev);
 
 /* One device of foreign firmware: its board's counts of data publishes
  * (sent, refused) against the data messages the record holds. */

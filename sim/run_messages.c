@@ -16,6 +16,13 @@ bool run__foreign(const struct run *r, size_t dev)
 	return g->sketch || g->device;
 }
 
+bool run__status_by_board(const struct run *r, size_t dev)
+{
+	const struct scenario_group *g = &r->sc.fleet.groups[r->sc.fleet.devices[dev].group];
+
+	return run__foreign(r, dev) || g->transport == SCENARIO_TRANSPORT_HTTP;
+}
+
 /* Every count over this process and the ones a power cut ended. */
 static void board_totals(struct run *r, size_t dev, uint64_t *sent, uint64_t *refused)
 {

@@ -95,6 +95,11 @@
  *   keepalive: 15s     MQTT keepalive, whole seconds 5s..65535s (default 15s).
  *   topic_style: json  json (sensors/<id>/data, default), per-metric
  *                      (sensors/<id>/temperature|humidity|distance) or both.
+ *   transport: mqtt    mqtt (publish to the broker, default) or http (POST
+ *                      each reading to the ingest endpoint the run serves,
+ *                      or the one --ingest names; docs/device.md). http is
+ *                      for the built-in robot and device: programs, with
+ *                      topic_style json, in a fleet with security: none.
  *   environment:       optional mapping; what the sensors see at start:
  *     temperature: 22.5  degC, -40..80 (the DHT22 range); default 22
  *     humidity: 40       %RH, 0..100; default 45
@@ -311,6 +316,13 @@ struct scenario_env {
 	double noise[SCENARIO_METRIC_COUNT];  /* standard deviation, metric's unit */
 };
 
+/* How a group's devices reach the cloud. */
+enum scenario_transport {
+	SCENARIO_TRANSPORT_MQTT,        /* publish to the broker (default) */
+	SCENARIO_TRANSPORT_HTTP,        /* POST to the ingest endpoint */
+	SCENARIO_TRANSPORT_COUNT,
+};
+
 struct scenario_group {
 	struct scenario_pos pos;        /* the group's mapping */
 	struct scenario_pos id_pos;     /* its id: value, else the mapping */
@@ -322,6 +334,8 @@ struct scenario_group {
 	uint32_t sample_interval_ms;    /* 0: follow interval_ms */
 	uint32_t keepalive_s;
 	enum scenario_topic_style topic_style;
+	enum scenario_transport transport;
+	struct scenario_pos transport_pos; /* its transport: value, else the group */
 	struct scenario_env env;
 	/* The group's firmware, as absolute paths (found where the file said);
 	 * both NULL: the built-in robot. At most one is set. */
@@ -464,6 +478,7 @@ enum scenario_counter {
 	SCENARIO_COUNTER_RECONNECTS,
 	SCENARIO_COUNTER_LINK_FAILURES,
 	SCENARIO_COUNTER_UNPERSISTED,
+	SCENARIO_COUNTER_HTTP_REFUSED,
 	SCENARIO_COUNTER_COUNT,
 };
 
@@ -582,6 +597,10 @@ enum scenario_fault_kind {
 	SCENARIO_FAULT_CERT_FOREIGN_CA = FAULT_CERT_FOREIGN_CA,
 	SCENARIO_FAULT_WRONG_PASSWORD = FAULT_WRONG_PASSWORD,
 	SCENARIO_FAULT_IMPERSONATE = FAULT_IMPERSONATE,
+	SCENARIO_FAULT_INGEST_ERROR = FAULT_INGEST_ERROR,
+	SCENARIO_FAULT_INGEST_SLOW = FAULT_INGEST_SLOW,
+	SCENARIO_FAULT_INGEST_REFUSE = FAULT_INGEST_REFUSE,
+	SCENARIO_FAULT_INGEST_RESET = FAULT_INGEST_RESET,
 	SCENARIO_FAULT_COUNT = FAULT_KIND_COUNT,
 };
 
@@ -592,6 +611,7 @@ enum scenario_fault_layer {
 	SCENARIO_LAYER_SONAR = FAULT_LAYER_SONAR,
 	SCENARIO_LAYER_STORAGE = FAULT_LAYER_STORAGE, /* the emulated flash */
 	SCENARIO_LAYER_SECURITY = FAULT_LAYER_SECURITY, /* credentials, identity */
+	SCENARIO_LAYER_SERVER = FAULT_LAYER_SERVER, /* the ingest endpoint (http transport) */
 };
 
 /*
@@ -761,6 +781,9 @@ enum scenario_fault_layer scenario_fault_layer(enum scenario_fault_kind k);
 const char *scenario_power_action_name(enum scenario_power_action a);
 const char *scenario_broker_action_name(enum scenario_broker_action a);
 const char *scenario_security_name(enum scenario_security m);
+const char *scenario_transport_name(enum scenario_transport t);
+/* True if some group of the fleet posts over HTTP. */
+bool scenario_has_http(const struct scenario *sc);
 /*
  * What fault @k needs of the fleet's security mode that @m does not give
  * ("security: mutual (device certificates)"), or NULL when it can be given:

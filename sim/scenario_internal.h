@@ -110,6 +110,7 @@ extern const char *const scenario__counter_names[SCENARIO_COUNTER_COUNT];
 extern const char *const scenario__power_names[4];
 extern const char *const scenario__broker_names[4];
 extern const char *const scenario__security_names[SCENARIO_SECURITY_COUNT];
+extern const char *const scenario__transport_names[SCENARIO_TRANSPORT_COUNT];
 
 /* Edit distance of two short words, capped: suggestions for typos. */
 unsigned scenario__distance(const char *a, const char *b);

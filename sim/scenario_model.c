@@ -186,7 +186,7 @@ const char *const scenario__metric_names[SCENARIO_METRIC_COUNT] = {
 const char *const scenario__counter_names[SCENARIO_COUNTER_COUNT] = {
 	"readings_ok", "readings_failed", "spikes_rejected", "published", "acknowledged",
 	"buffered", "dropped", "redelivered", "publish_errors", "commands", "commands_invalid", "reconnects", "link_failures",
-	"unpersisted",
+	"unpersisted", "http_refused",
 };
 const char *const scenario__power_names[] = { "cut", "restore", "cycle", "brownout" };
 const char *const scenario__broker_names[] = { "stop", "start", "restart", "kill" };
@@ -252,6 +252,21 @@ const char *scenario_fault_needs(enum scenario_fault_kind k, enum scenario_secur
 const char *scenario_security_name(enum scenario_security m)
 {
 	return (unsigned)m < SCENARIO_SECURITY_COUNT ? scenario__security_names[m] : "?";
+}
+
+const char *const scenario__transport_names[SCENARIO_TRANSPORT_COUNT] = { "mqtt", "http" };
+
+const char *scenario_transport_name(enum scenario_transport t)
+{
+	return (unsigned)t < SCENARIO_TRANSPORT_COUNT ? scenario__transport_names[t] : "?";
+}
+
+bool scenario_has_http(const struct scenario *sc)
+{
+	for (size_t g = 0; g < sc->fleet.n_groups; g++)
+		if (sc->fleet.groups[g].transport == SCENARIO_TRANSPORT_HTTP)
+			return true;
+	return false;
 }
 
 const char *scenario_broker_action_name(enum scenario_broker_action a)

@@ -815,11 +815,12 @@ static int parse_expect(struct ctx *c, const struct ynode *v, struct scenario_st
 		rc = cmp_fields(c, n, "counter", cf, w, ARRAY_SIZE(w));
 		if (rc < 0)
 			return rc;
-		if (!w[0].k)
-			return fail(c, n, "counter needs name: one of %s",
-				    "readings_ok, readings_failed, spikes_rejected, published, acknowledged, "
-				    "buffered, dropped, redelivered, publish_errors, commands, "
-				    "commands_invalid, reconnects, link_failures, unpersisted");
+		if (!w[0].k) {
+			char list[512];
+
+			join(scenario__counter_names, SCENARIO_COUNTER_COUNT, list, sizeof(list));
+			return fail(c, n, "counter needs name: one of %s", list);
+		}
 		rc = get_enum(c, w[0].v, "name", scenario__counter_names,
 			      SCENARIO_COUNTER_COUNT, &e);
 		if (rc < 0)
@@ -961,12 +962,17 @@ static int get_fault_option(struct ctx *c, const struct ynode *n, enum fault_opt
  * catalog's; an option given to a kind that has no use for it is an error,
  * so a misplaced parameter never silently does nothing.
  */
-/* A security fault needs the credentials it replaces (scenario_fault_needs). */
+/* A security fault needs the credentials it replaces, a server fault an
+ * HTTP device to meet it (scenario_fault_needs). */
 static int check_security_fault(struct ctx *c, const struct ynode *at, enum scenario_fault_kind k)
 {
 	enum scenario_security m = c->sc->fleet.security;
 	const char *needs = scenario_fault_needs(k, m);
 
+	if (scenario_fault_layer(k) == SCENARIO_LAYER_SERVER && !scenario_has_http(c->sc))
+		return fail(c, at, "fault %s acts on the ingest endpoint, which only devices of a "
+			    "group with transport: http use; this fleet has none",
+			    scenario_fault_kind_name(k));
 	if (!needs)
 		return 0;
 	return fail(c, at, "fault %s needs %s; this fleet has security: %s",
@@ -1450,6 +1456,36 @@ static int default_topics(struct ctx *c, struct scenario_group *g)
 	return 0;
 }
 
+/* transport: (@n NULL: not given). The fleet's security is parsed before its groups. */
+static int parse_transport(struct ctx *c, const struct ynode *n, struct scenario_group *g)
+{
+	unsigned e;
+	int rc;
+
+	g->transport = SCENARIO_TRANSPORT_MQTT;
+	g->transport_pos = g->pos;
+	if (!n)
+		return 0;
+	rc = get_enum(c, n, "transport", scenario__transport_names, SCENARIO_TRANSPORT_COUNT, &e);
+	if (rc < 0)
+		return rc;
+	g->transport = (enum scenario_transport)e;
+	g->transport_pos = n->pos;
+	if (g->transport != SCENARIO_TRANSPORT_HTTP)
+		return 0;
+	if (g->sketch)
+		return fail(c, n, "transport: http is for the built-in robot and device: programs; "
+			    "a sketch's own code chooses how it talks (docs/arduino.md)");
+	if (g->topic_style != SCENARIO_TOPIC_JSON)
+		return fail(c, n, "transport: http posts JSON readings; topic_style %s needs mqtt",
+			    g->topic_style == SCENARIO_TOPIC_BOTH ? "both" : "per-metric");
+	if (c->sc->fleet.security != SCENARIO_SECURITY_NONE)
+		return fail(c, n, "transport: http: the ingest endpoint speaks plain HTTP; a fleet "
+			    "with security: %s keeps its devices on mqtt",
+			    scenario_security_name(c->sc->fleet.security));
+	return 0;
+}
+
 static int parse_group(struct ctx *c, const struct ynode *n, struct scenario_group *g,
 		       size_t index, size_t *total)
 {
@@ -1457,7 +1493,7 @@ static int parse_group(struct ctx *c, const struct ynode *n, struct scenario_gro
 	struct field f[] = { F("name"), F("count"), F("id"), F("first"), F("interval"),
 			     F("sample_interval"), F("keepalive"), F("topic_style"),
 			     F("environment"), F("sketch"), F("device"), F("topics"),
-			     F("rooms") };
+			     F("rooms"), F("transport") };
 	const struct scenario_fleet *fl = &c->sc->fleet;
 	char *pattern;
 	unsigned e;
@@ -1553,6 +1589,8 @@ static int parse_group(struct ctx *c, const struct ynode *n, struct scenario_gro
 	if (f[11].k && (rc = parse_topics(c, f[11].v, g)) < 0)
 		return rc;
 	if (f[12].k && (rc = parse_rooms(c, f[12].v, g)) < 0)
+		return rc;
+	if ((rc = parse_transport(c, f[13].v, g)) < 0)
 		return rc;
 	return default_topics(c, g);
 }

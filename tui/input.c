@@ -17,7 +17,7 @@ static void menu_build(void)
 	if (menu_count >= 0)
 		return;
 	menu_count = 0;
-	for (int g = FAULT_MENU_NONE + 1; g <= FAULT_MENU_SECURITY; g++)
+	for (int g = FAULT_MENU_NONE + 1; g <= FAULT_MENU_LAST; g++)
 		for (int k = 0; k < FAULT_KIND_COUNT; k++)
 			if ((int)fault_catalog[k].menu == g)
 				menu_kinds[menu_count++] = k;
@@ -41,13 +41,14 @@ static int menu_key_taken(int ch)
 	return ch == 'f' || ch == 'j' || ch == 'k' || ch == 'q';
 }
 
+/* Lower case first, then upper case: the catalog has outgrown one alphabet. */
 int tui_menu_letter(int i)
 {
 	int ch = 'a' - 1;
 
 	for (int n = 0; n <= i; n++)
 		do
-			ch++;
+			ch = ch == 'z' ? 'A' : ch + 1;
 		while (menu_key_taken(ch));
 	return ch;
 }

@@ -388,7 +388,7 @@ static void draw_help(const struct tui_screen *s)
 		"space  mark or unmark; actions apply to the marked set, else the selection",
 		"u    unmark all",
 		"w    drop WiFi (again: bring it back)",
-		"f    sensor, link and flash fault menu",
+		"f    fault menu (sensor, link, flash, security, server)",
 		"p    power-cycle (cut, restore 3 s later)",
 		"b    restart the broker",
 		"s S  send a stop / start command",

@@ -33,6 +33,10 @@ const struct fault_option fault_options[FAULT_OPT_COUNT] = {
 				 "degC per hour", "%.2f" },
 	[FAULT_OPT_AMPLITUDE] = { "amplitude", FAULT_TYPE_NUMBER, OFF(amplitude_cm), 0.1, 400, 0,
 				  "cm", "%.1fcm" },
+	[FAULT_OPT_STATUS] = { "status", FAULT_TYPE_WHOLE, OFF(status), 100, 599, 503,
+			       "(an HTTP status)", "%u" },
+	[FAULT_OPT_DELAY] = { "delay", FAULT_TYPE_DURATION, OFF(delay_ms), 1, 600000, 5000, "",
+			      "%ums" },
 };
 
 static uint32_t ppm(double p)
@@ -362,6 +366,29 @@ static void impersonate_clear(struct world_faults *wf, const struct fault_kind_d
 	wf->impersonating = 0;
 }
 
+/* The ingest kinds share one mode field: a robot meets one server fault at a time. */
+static void ingest_mode_apply(struct world_faults *wf, const struct fault_kind_def *k,
+			      const struct fault_params *p, int64_t now_ms)
+{
+	(void)now_ms;
+	wf->ingest_mode = (uint8_t)k->mode;
+	wf->ingest_status = k->mode == WORLD_INGEST_ERROR ? (uint16_t)p->status : 0;
+	wf->ingest_delay_ms = k->mode == WORLD_INGEST_SLOW ? p->delay_ms : 0;
+}
+
+static bool ingest_mode_active(const struct world_faults *wf, const struct fault_kind_def *k)
+{
+	return wf->ingest_mode == k->mode;
+}
+
+static void ingest_mode_clear(struct world_faults *wf, const struct fault_kind_def *k)
+{
+	(void)k;
+	wf->ingest_mode = WORLD_INGEST_OK;
+	wf->ingest_status = 0;
+	wf->ingest_delay_ms = 0;
+}
+
 /* ---- the table ---------------------------------------------------------- */
 
 #define FUNCS(prefix) .apply = prefix##_apply, .clear = prefix##_clear, .active = prefix##_active
@@ -436,6 +463,15 @@ const struct fault_kind_def fault_catalog[FAULT_KIND_COUNT] = {
 				   FUNCS(credentials) },
 	[FAULT_IMPERSONATE] = { "impersonate", FAULT_LAYER_SECURITY, FAULT_MENU_NONE, 0,
 				OPTS(OPT(FOR)), FUNCS(impersonate) },
+	[FAULT_INGEST_ERROR] = { "ingest_error", FAULT_LAYER_SERVER, FAULT_MENU_SERVER,
+				 WORLD_INGEST_ERROR, OPTS(OPT(FOR), OPT(STATUS)),
+				 FUNCS(ingest_mode) },
+	[FAULT_INGEST_SLOW] = { "ingest_slow", FAULT_LAYER_SERVER, FAULT_MENU_SERVER,
+				WORLD_INGEST_SLOW, OPTS(OPT(FOR), OPT(DELAY)), FUNCS(ingest_mode) },
+	[FAULT_INGEST_REFUSE] = { "ingest_refuse", FAULT_LAYER_SERVER, FAULT_MENU_SERVER,
+				  WORLD_INGEST_REFUSE, OPTS(OPT(FOR)), FUNCS(ingest_mode) },
+	[FAULT_INGEST_RESET] = { "ingest_reset", FAULT_LAYER_SERVER, FAULT_MENU_SERVER,
+				 WORLD_INGEST_RESET, OPTS(OPT(FOR)), FUNCS(ingest_mode) },
 };
 
 /* ---- lookups and the operations every user of the table shares ---------- */

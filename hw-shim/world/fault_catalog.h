@@ -49,6 +49,10 @@ enum fault_kind {
 	FAULT_CERT_FOREIGN_CA,
 	FAULT_WRONG_PASSWORD,
 	FAULT_IMPERSONATE,
+	FAULT_INGEST_ERROR,
+	FAULT_INGEST_SLOW,
+	FAULT_INGEST_REFUSE,
+	FAULT_INGEST_RESET,
 	FAULT_KIND_COUNT,
 };
 
@@ -59,6 +63,7 @@ enum fault_layer {
 	FAULT_LAYER_SONAR,
 	FAULT_LAYER_STORAGE,        /* the emulated flash */
 	FAULT_LAYER_SECURITY,       /* the credentials it presents, whom it claims to be */
+	FAULT_LAYER_SERVER,         /* the ingest endpoint, as this robot meets it (http transport) */
 	FAULT_LAYER_COUNT,
 };
 
@@ -78,7 +83,9 @@ enum fault_layer {
 	int32_t rssi_dbm;       /* wifi_weak */ \
 	double size;            /* dht_spikes: degC and %RH */ \
 	double per_hour;        /* dht_drift: degC per hour */ \
-	double amplitude_cm;    /* sonar_noise */
+	double amplitude_cm;    /* sonar_noise */ \
+	uint32_t status;        /* ingest_error: the HTTP status answered */ \
+	uint32_t delay_ms;      /* ingest_slow: how long an answer takes */
 
 struct fault_params {
 	FAULT_PARAMS_MEMBERS
@@ -97,6 +104,8 @@ enum fault_option_id {
 	FAULT_OPT_SIZE,
 	FAULT_OPT_PER_HOUR,
 	FAULT_OPT_AMPLITUDE,
+	FAULT_OPT_STATUS,
+	FAULT_OPT_DELAY,
 	FAULT_OPT_COUNT,
 };
 
@@ -156,6 +165,8 @@ enum fault_menu_group {
 	FAULT_MENU_LINK_COUNTED,    /* link faults that count attempts, not time */
 	FAULT_MENU_STORAGE,
 	FAULT_MENU_SECURITY,
+	FAULT_MENU_SERVER,
+	FAULT_MENU_LAST = FAULT_MENU_SERVER,
 };
 
 struct fault_kind_def {

@@ -129,6 +129,15 @@ enum world_credential_mode {
 	WORLD_CREDENTIALS_WRONG_PASSWORD = 3,
 };
 
+/* How the run's ingest endpoint treats this robot's requests. */
+enum world_ingest_mode {
+	WORLD_INGEST_OK = 0,
+	WORLD_INGEST_ERROR = 1,     /* answers ingest_status, stores nothing */
+	WORLD_INGEST_SLOW = 2,      /* stores, answers after ingest_delay_ms */
+	WORLD_INGEST_REFUSE = 3,    /* the endpoint stops accepting connections */
+	WORLD_INGEST_RESET = 4,     /* reads the request, then resets the connection */
+};
+
 struct world_faults {
 	uint64_t seed;              /* for this fault set's random choices */
 	/* link */
@@ -159,6 +168,10 @@ struct world_faults {
 	/* security (carved out of what was padding: same layout) */
 	uint8_t credential_mode;    /* enum world_credential_mode, from the next session on */
 	uint8_t impersonating;      /* 1: the run publishes as the next robot with this one's credentials */
+	/* the ingest endpoint, as this robot meets it (read by the run's endpoint) */
+	uint8_t ingest_mode;        /* enum world_ingest_mode */
+	uint16_t ingest_status;     /* WORLD_INGEST_ERROR: the status answered */
+	uint32_t ingest_delay_ms;   /* WORLD_INGEST_SLOW: how long an answer takes */
 };
 
 enum world_power {

@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <math.h>
 #include <mosquitto.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <sqlite3.h>
@@ -811,6 +812,147 @@ static void test_recorder_open_refuses_bad_options(void **state)
 	recorder_close(NULL);
 }
 
+/* ---- messages that did not come over MQTT, and the command hook -------------------- */
+
+struct stored_calls {
+	pthread_mutex_t lock;
+	int calls;
+	int errors;
+};
+
+static void count_stored(void *ctx, int err)
+{
+	struct stored_calls *c = ctx;
+
+	pthread_mutex_lock(&c->lock);
+	c->calls++;
+	c->errors += err != 0;
+	pthread_mutex_unlock(&c->lock);
+}
+
+static bool ingested_stored(const struct recorder_stats *s, void *arg)
+{
+	return s->queued == 0 && s->stored >= *(const uint64_t *)arg;
+}
+
+/* recorder_ingest() needs no broker: same key, same duplicate accounting, raw rows. */
+static void test_recorder_ingest_without_broker(void **state)
+{
+	static const char tutorial[] =
+		"{\"device_id\": \"esp32_001\", \"timestamp\": \"2025-12-07T10:30:45Z\", "
+		"\"sensors\": {\"temperature\": 22.5, \"humidity\": 65.2, \"distance\": 150.3}}";
+	struct stored_calls calls = { .lock = PTHREAD_MUTEX_INITIALIZER };
+	struct recorder_opts o = { 0 };
+	struct recorder_stats st;
+	struct recorder *r = NULL;
+	uint64_t want = 4;
+	char path[300], *reading;
+	sqlite3 *db;
+
+	(void)state;
+	db_path(path, sizeof(path), "ingest");
+	o.db_path = path;
+	o.client_id = "rf-test-ingest";
+	o.max_payload = 4096;
+	assert_int_equal(recorder_open(&o, &r), 0);
+	{
+		/* Too long to keep whole: refused, so the sender hears it (and nothing is counted). */
+		static char big[4097];
+
+		memset(big, ' ', sizeof(big));
+		assert_int_equal(recorder_ingest(r, "sensors/h1/data", big, sizeof(big), NULL,
+						 count_stored, &calls), -EMSGSIZE);
+	}
+	reading = data_payload("h1", 1, 1, "\"temperature\":20.5", NULL);
+	assert_int_equal(recorder_ingest(r, "sensors/h1/data", reading, strlen(reading), NULL,
+					 count_stored, &calls), 0);
+	assert_int_equal(recorder_ingest(r, "sensors/h1/data", reading, strlen(reading), NULL,
+					 count_stored, &calls), 0);
+	assert_int_equal(recorder_ingest(r, "sensors/esp32_001/data", tutorial, strlen(tutorial),
+					 NULL, count_stored, &calls), 0);
+	assert_int_equal(recorder_ingest(r, "POST /api/sensors/data", "{\"x\":", 5,
+					 "expected a value", count_stored, &calls), 0);
+	assert_int_equal(recorder_wait_stats(r, ingested_stored, &want, WAIT_MS), 0);
+	assert_int_equal(recorder_flush(r, WAIT_MS), 0);
+	pthread_mutex_lock(&calls.lock);
+	assert_int_equal(calls.calls, 4);
+	assert_int_equal(calls.errors, 0);
+	pthread_mutex_unlock(&calls.lock);
+	recorder_read_stats(r, &st);
+	assert_int_equal(st.received, 4);
+	assert_int_equal(st.ingested, 4);
+	assert_int_equal(st.readings, 1);
+	assert_int_equal(st.duplicates, 1);
+	assert_int_equal(st.metrics, 3);
+	assert_int_equal(st.rejected, 1);
+	recorder_close(r);
+	free(reading);
+
+	db = db_open(path);
+	assert_int_equal(q_int(db, "SELECT readings * 10 + duplicates FROM boots WHERE device_id = 'h1'"), 11);
+	assert_int_equal(q_int(db, "SELECT count(*) FROM metric_messages WHERE device_id = 'esp32_001'"), 3);
+	assert_int_equal(q_int(db, "SELECT count(*) FROM raw_messages WHERE topic = 'POST /api/sensors/data'"
+			       " AND reason = 'expected a value' AND device_id IS NULL"), 1);
+	sqlite3_close(db);
+}
+
+struct commands_seen {
+	pthread_mutex_t lock;
+	int calls;
+	char device_id[80];
+	char payload[80];
+};
+
+static void on_command(void *ctx, const char *device_id, const void *payload, size_t len)
+{
+	struct commands_seen *c = ctx;
+
+	pthread_mutex_lock(&c->lock);
+	c->calls++;
+	snprintf(c->device_id, sizeof(c->device_id), "%s", device_id);
+	snprintf(c->payload, sizeof(c->payload), "%.*s", (int)len, (const char *)payload);
+	pthread_mutex_unlock(&c->lock);
+}
+
+/* Commands published for a device reach the hook; a reading over HTTP and
+ * the same over MQTT are one reading. */
+static void test_recorder_command_hook_and_mixed_transports(void **state)
+{
+	struct commands_seen seen = { .lock = PTHREAD_MUTEX_INITIALIZER };
+	struct recorder_opts o = { .on_command = on_command, .command_ctx = &seen };
+	struct recorder *r;
+	char path[300], *reading = data_payload("m1", 1, 1, "\"temperature\":19", NULL);
+	const struct out msgs[] = {
+		{ "sensors/m1/command", "stop", false },
+		{ "sensors/m1/data", reading, false },
+		{ "other/m1/command", "start", false },
+	};
+	struct recorder_stats st;
+	sqlite3 *db;
+
+	(void)state;
+	db_path(path, sizeof(path), "hook");
+	r = start_recorder(path, "rf-test-hook", &o);
+	assert_int_equal(recorder_ingest(r, "sensors/m1/data", reading, strlen(reading), NULL, NULL,
+					 NULL), 0);
+	assert_int_equal(publish_all(msgs, 3), 0);
+	assert_int_equal(recorder_sync(r, WAIT_MS), 0);
+	pthread_mutex_lock(&seen.lock);
+	assert_int_equal(seen.calls, 1);
+	assert_string_equal(seen.device_id, "m1");
+	assert_string_equal(seen.payload, "stop");
+	pthread_mutex_unlock(&seen.lock);
+	recorder_read_stats(r, &st);
+	assert_int_equal(st.readings, 1);
+	assert_int_equal(st.duplicates, 1);
+	assert_int_equal(st.commands, 1);
+	recorder_close(r);
+	free(reading);
+	db = db_open(path);
+	assert_int_equal(q_int(db, "SELECT count(*) FROM readings WHERE device_id = 'm1'"), 1);
+	sqlite3_close(db);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -823,6 +965,8 @@ int main(void)
 		cmocka_unit_test(test_recorder_attributes_by_layout),
 		cmocka_unit_test(test_recorder_resubscribes_after_broker_restart),
 		cmocka_unit_test(test_recorder_waits_for_late_broker),
+		cmocka_unit_test(test_recorder_ingest_without_broker),
+		cmocka_unit_test(test_recorder_command_hook_and_mixed_transports),
 	};
 
 	signal(SIGPIPE, SIG_IGN);

@@ -1066,11 +1066,11 @@ static void test_scenario_parse_expect_errors(void **state)
 	assert_error(FLEET "  - expect: {counter: {name: resets, eq: 0}}\n",
 		     "t.yaml:5:30: name: 'resets' is not one of readings_ok, readings_failed, "
 		     "spikes_rejected, published, acknowledged, buffered, dropped, redelivered, publish_errors, commands, "
-		     "commands_invalid, reconnects, link_failures, unpersisted");
+		     "commands_invalid, reconnects, link_failures, unpersisted, http_refused");
 	assert_error(FLEET "  - expect: {counter: {eq: 0}}\n",
 		     "t.yaml:5:23: counter needs name: one of readings_ok, readings_failed, "
 		     "spikes_rejected, published, acknowledged, buffered, dropped, redelivered, publish_errors, commands, "
-		     "commands_invalid, reconnects, link_failures, unpersisted");
+		     "commands_invalid, reconnects, link_failures, unpersisted, http_refused");
 	assert_error(FLEET "  - expect: {lost: [1]}\n",
 		     "t.yaml:5:20: lost: expected a number or a check such as {min: 1}, got a "
 		     "list");

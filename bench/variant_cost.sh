@@ -1,13 +1,20 @@
 #!/usr/bin/env bash
-# What mutual TLS costs next to plain MQTT: N robots at 1 Hz under
-# `robofleet run` with `fleet: {security: none}` and `{security: mutual}`,
-# alternately (plain, mutual, plain, mutual, ...), REPEAT times each, in one
-# session. Per run:
+# What one way of running a fleet costs next to another: N robots at 1 Hz
+# under `robofleet run` in two variants, alternately (A, B, A, B, ...),
+# REPEAT times each, in one session. The variants (-k A,B):
+#
+#   plain   fleet: {security: none}, MQTT (the baseline of both pairs)
+#   mutual  fleet: {security: mutual}: TLS with a certificate per device
+#   mqtt    the same as plain, under the name of the transport pair
+#   http    the group on transport: http, posting to the run's ingest endpoint
+#
+# Per run:
 #
 #   - start: from the shell's clock just before `robofleet run` to the
 #     receive time of the last device's first own (not retained) `online`
-#     in record.db's status table (broker, recorder and, for mutual, the
-#     credentials included);
+#     in record.db's status table, or for http (no status topic) of its
+#     first reading (broker, recorder and, for mutual, the credentials
+#     included);
 #   - credentials: the time `robofleet run` spends making pki/ before the
 #     broker starts, from the kernel's own file times: the birth time of
 #     <run>/pki to the newest modification time under pki/ and of the
@@ -29,18 +36,20 @@
 # mosquitto and of 100 devices, after the steady window, and writes
 # `perf report --stdio` of each next to the run.
 #
-#   bench/security_cost.sh [-n N] [-r REPEAT] [-H HOLD_S] [-c RATE] [-b BUILD] [-o OUT] [-p]
+#   bench/variant_cost.sh [-k A,B] [-n N] [-r REPEAT] [-H HOLD_S] [-c RATE] [-b BUILD] [-o OUT] [-p]
 #
-# Example (the figures in docs/performance.md):
-#   bench/security_cost.sh -n 1000 -r 3 -H 60 -b build-bench -p
+# Examples (the figures in docs/performance.md):
+#   bench/variant_cost.sh -k plain,mutual -n 1000 -r 3 -H 60 -b build-bench -p
+#   bench/variant_cost.sh -k mqtt,http -n 1000 -r 3 -H 60 -b build-bench
 #
 # Every loop is bounded in count and time; the run itself has a `timeout`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-n=1000 repeat=2 hold=60 rate=1000 build=build out="" profile=0
-usage="usage: bench/security_cost.sh [-n N] [-r REPEAT] [-H HOLD_S] [-c RATE] [-b BUILD] [-o OUT] [-p]"
+n=1000 repeat=2 hold=60 rate=1000 build=build out="" profile=0 kinds=plain,mutual
+usage="usage: bench/variant_cost.sh [-k A,B] [-n N] [-r REPEAT] [-H HOLD_S] [-c RATE] [-b BUILD] [-o OUT] [-p]"
 while [ $# -gt 0 ]; do
   case $1 in
+    -k) kinds=$2; shift 2 ;;
     -n) n=$2; shift 2 ;;
     -r) repeat=$2; shift 2 ;;
     -H) hold=$2; shift 2 ;;
@@ -51,16 +60,21 @@ while [ $# -gt 0 ]; do
     *) echo "$usage" >&2; exit 2 ;;
   esac
 done
-[ "$hold" -ge 30 ] || { echo "security_cost.sh: HOLD_S must be at least 30" >&2; exit 2; }
-out=${out:-runs/security-cost-$(date -u +%Y%m%dT%H%M%SZ)}
+[ "$hold" -ge 30 ] || { echo "variant_cost.sh: HOLD_S must be at least 30" >&2; exit 2; }
+IFS=, read -r kind_a kind_b <<< "$kinds"
+for k in "$kind_a" "$kind_b"; do
+  case $k in plain|mutual|mqtt|http) ;; *) echo "variant_cost.sh: -k: unknown variant '$k' (plain, mutual, mqtt, http)" >&2; exit 2 ;; esac
+done
+[ "$kind_a" != "$kind_b" ] || { echo "variant_cost.sh: -k needs two different variants" >&2; exit 2; }
+out=${out:-runs/variant-cost-$kind_a-$kind_b-$(date -u +%Y%m%dT%H%M%SZ)}
 case $out in /*) ;; *) out=$PWD/$out ;; esac
 mkdir -p "$out"
 robofleet=$PWD/$build/sim/robofleet
 device=$PWD/$build/hw-shim/robofleet-device
 [ -x "$robofleet" ] && [ -x "$device" ] ||
-  { echo "security_cost.sh: build first (cmake --build $build --target robofleet robofleet-device)" >&2; exit 2; }
+  { echo "variant_cost.sh: build first (cmake --build $build --target robofleet robofleet-device)" >&2; exit 2; }
 if [ "$profile" = 1 ] && ! command -v perf >/dev/null; then
-  echo "security_cost.sh: -p needs perf" >&2; exit 2
+  echo "variant_cost.sh: -p needs perf" >&2; exit 2
 fi
 results=$out/results.tsv
 { echo "# $(date -u +%FT%TZ) $(uname -nr) $(nproc) cores, N=$n hold=${hold}s connect_rate=$rate/s"
@@ -82,13 +96,17 @@ busy_all() { awk '/^cpu / {print $2+$3+$4+$7+$8, $2+$3+$4+$5+$6+$7+$8}' /proc/st
 ms_of() { stat -c '%.3Y' "$1" | tr -d . ; }          # mtime in ms
 birth_ms() { stat -c '%.3W' "$1" | tr -d . ; }       # birth time in ms (0 if unknown)
 
-one() { # one plain|mutual
-  local kind=$1 work security
+one() { # one plain|mutual|mqtt|http
+  local kind=$1 work security transport online_sql
   work=$out/$kind-$(date -u +%H%M%S)
   security=none; [ "$kind" = mutual ] && security=mutual
+  transport=mqtt; [ "$kind" = http ] && transport=http
+  # A device is online at its first own online, or over HTTP its first reading.
+  online_sql="SELECT device_id, min(recv_ms) AS f FROM status WHERE status = 'online' AND retained = 0 GROUP BY device_id"
+  [ "$kind" = http ] && online_sql="SELECT device_id, min(recv_ms) AS f FROM readings GROUP BY device_id"
   mkdir -p "$work"
   cat > "$work/scenario.yaml" <<YAML
-name: security-cost-$kind
+name: variant-cost-$kind
 seed: 7
 duration: $(( hold + 420 ))s
 fleet:
@@ -96,7 +114,7 @@ fleet:
   security: $security
   connect_rate: $rate/s
   groups:
-    - {name: bench, count: $n, id: "dev_{:05}", interval: 1s, keepalive: 60s,
+    - {name: bench, count: $n, id: "dev_{:05}", interval: 1s, keepalive: 60s, transport: $transport,
        environment: {temperature: 22.5, humidity: 40, distance: 120}}
 steps:
   - expect: {name: all online, target: all, status: online, within: 300s}
@@ -120,7 +138,7 @@ YAML
     [ -n "$run_dir" ] && break
     sleep 0.1
   done
-  [ -n "$run_dir" ] || { echo "security_cost.sh: no run directory in $work" >&2; wait || true; return 1; }
+  [ -n "$run_dir" ] || { echo "variant_cost.sh: no run directory in $work" >&2; wait || true; return 1; }
   run_dir=${run_dir%/}
   # Every device started (and the broker): at most 120 s.
   local spawn_ms=-1
@@ -139,7 +157,7 @@ YAML
   local n_on=0 ds bs rs
   for i in $(seq 1 1200); do
     n_on=$(sqlite3 -readonly -cmd ".timeout 2000" "$run_dir/record.db" \
-      "SELECT count(DISTINCT device_id) FROM status WHERE status = 'online' AND retained = 0" 2>/dev/null || echo 0)
+      "SELECT count(*) FROM ($online_sql)" 2>/dev/null || echo 0)
     [ "${n_on:-0}" -ge "$n" ] && break
     kill -0 "$rf_pid" 2>/dev/null || break
     sleep 0.25
@@ -183,8 +201,8 @@ YAML
   local db=$run_dir/record.db
   q() { sqlite3 -batch -noheader "$db" "$1"; }
   local online t_online start readings lat50 lat99 lost dup cred_ms conf_ms pss
-  online=$(q "SELECT count(*) FROM (SELECT device_id FROM status WHERE status = 'online' AND retained = 0 GROUP BY device_id)")
-  t_online=$(q "SELECT max(f) FROM (SELECT min(recv_ms) AS f FROM status WHERE status = 'online' AND retained = 0 GROUP BY device_id)")
+  online=$(q "SELECT count(*) FROM ($online_sql)")
+  t_online=$(q "SELECT max(f) FROM ($online_sql)")
   start=$(( ${t_online:-0} - t_cmd ))
   readings=$(q "SELECT count(*) FROM readings WHERE recv_ms BETWEEN $t0 AND $t1")
   lat50=$(q "SELECT recv_ms - ts_ms FROM readings WHERE recv_ms BETWEEN $t0 AND $t1 AND ts_ms IS NOT NULL
@@ -227,16 +245,16 @@ YAML
 }
 
 for _ in $(seq 1 "$repeat"); do
-  one plain
-  one mutual
+  one "$kind_a"
+  one "$kind_b"
 done
 echo "# uptime after: $(uptime)" >> "$out/machine.txt"
 
-awk -F'\t' '
+awk -F'\t' -v A="$kind_a" -v B="$kind_b" '
 function med(k, c,   a, m, i, j, t) { m = 0; for (i = 1; i <= cnt[k]; i++) a[++m] = v[k, i, c]
   for (i = 2; i <= m; i++) { t = a[i]; for (j = i - 1; j >= 1 && a[j] + 0 > t + 0; j--) a[j + 1] = a[j]; a[j + 1] = t }
   return (m % 2) ? a[(m + 1) / 2] : (a[m / 2] + a[m / 2 + 1]) / 2 }
-function r(c) { return med("plain", c) ? med("mutual", c) / med("plain", c) : 0 }
+function r(c) { return med(A, c) ? med(B, c) / med(A, c) : 0 }
 { cnt[$1]++; for (c = 1; c <= NF; c++) v[$1, cnt[$1], c] = $c }
 END {
   for (k in cnt) printf "%-6s N=%s runs=%d online=%d start_ms=%d credentials_ms=%d cmd_to_broker_conf_ms=%d" \
@@ -246,8 +264,8 @@ END {
     k, v[k, 1, 2], cnt[k], med(k, 4), med(k, 5), med(k, 6), med(k, 7), med(k, 11), med(k, 13), med(k, 15),
     med(k, 16), med(k, 10), med(k, 12), med(k, 14), med(k, 17), med(k, 18), med(k, 19), med(k, 20),
     med(k, 21), med(k, 22), med(k, 25), med(k, 26), med(k, 27), med(k, 28), med(k, 29)
-  if (("plain" in cnt) && ("mutual" in cnt))
-    printf "ratio mutual/plain: start %.2fx, CPU per reading: devices %.2fx, broker %.2fx, robofleet %.2fx," \
+  if ((A in cnt) && (B in cnt))
+    printf "ratio " B "/" A ": start %.2fx, CPU per reading: devices %.2fx, broker %.2fx, robofleet %.2fx," \
       " sum %.2fx; device PSS %.2fx, broker PSS %.2fx; CPU until all online: devices %.2fx, broker %.2fx\n",
       r(5), r(11), r(13), r(15), r(16), r(17), r(18), r(26), r(27)
 }' "$results" | tee "$out/summary.txt"
