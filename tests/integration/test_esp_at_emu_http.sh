@@ -4,7 +4,7 @@
 # (body chunks, OK / SEND OK), the error codes of AT+SYSLOG=1 for a 404, a
 # 503 and no connection, a bare ERROR without them, a command riding on an
 # answer, and the reading recorded.
-# Usage: test_esp_at_http.sh ROBOFLEET_ESP_AT INGEST_SERVE
+# Usage: test_esp_at_emu_http.sh ROBOFLEET_ESP_AT INGEST_SERVE
 set -u
 emu=$1
 serve=$2
