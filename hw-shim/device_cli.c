@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "device_cli.h"
+#include "ingest_url.h"
 #include "secret_file.h"
 
 enum {
@@ -159,15 +160,6 @@ int device_parse_duration_ms(const char *s, uint32_t *ms)
 	if (v > 4294967295.0)
 		return -EINVAL;
 	*ms = (uint32_t)llround(v);
-	return 0;
-}
-
-int device_parse_ingest(const char *url, struct robot_config *cfg, char *err, size_t err_len)
-{
-	const char *why;
-
-	if (robot_config_parse_ingest(url, cfg, &why) < 0)
-		return fail(err, err_len, "'%s': %s", url, why);
 	return 0;
 }
 
@@ -413,7 +405,7 @@ int device_options_parse(int argc, char **argv, struct device_options *o,
 		case OPT_INGEST: {
 			char why[256];
 
-			if (device_parse_ingest(optarg, &o->cfg, why, sizeof(why)) < 0)
+			if (posix_parse_ingest_url(optarg, &o->cfg, why, sizeof(why)) < 0)
 				return fail(err, err_len, "--ingest: %s", why);
 			break;
 		}

@@ -53,13 +53,6 @@ struct device_options {
 int device_options_parse(int argc, char **argv, struct device_options *o,
 			 char *err, size_t err_len);
 
-/*
- * http://HOST[:PORT][/PATH] into @cfg's ingest host, port (80 when none)
- * and path (/api/sensors/data when none). Returns 0, or -EINVAL with the
- * URL and what is wrong with it in @err (https is refused by name).
- */
-int device_parse_ingest(const char *url, struct robot_config *cfg, char *err, size_t err_len);
-
 /* "250ms", "1s", "1.5s", "2m", "1h"; a bare number is seconds. Returns 0 or
  * -EINVAL; the result must fit in 32 bits of milliseconds. */
 int device_parse_duration_ms(const char *s, uint32_t *ms);

@@ -59,13 +59,14 @@ PACKAGES+=(qemu-system-arm)
 
 # Cross builds for the Linux SBC board (Raspberry Pi OS 64- and 32-bit):
 # Debian multiarch compilers and target libraries, qemu-user to run the
-# arm64 binary in CI, dtc for the HC-SR04 overlay. libmosquitto-dev is
-# Multi-Arch: same, so its :arm64 and :armhf copies install beside the
-# host's. Set ROBOFLEET_NO_CROSS=1 to skip them.
+# arm64 binary in CI, dtc for the HC-SR04 overlay. libmosquitto-dev (MQTT)
+# and libcurl4-openssl-dev (the board's HTTP transport) are Multi-Arch: same,
+# so their :arm64 and :armhf copies install beside the host's. Set
+# ROBOFLEET_NO_CROSS=1 to skip them.
 CROSS_ARCHES=(arm64 armhf)
 CROSS_PACKAGES=(
-  gcc-aarch64-linux-gnu libc6-dev-arm64-cross libmosquitto-dev:arm64
-  gcc-arm-linux-gnueabihf libc6-dev-armhf-cross libmosquitto-dev:armhf
+  gcc-aarch64-linux-gnu libc6-dev-arm64-cross libmosquitto-dev:arm64 libcurl4-openssl-dev:arm64
+  gcc-arm-linux-gnueabihf libc6-dev-armhf-cross libmosquitto-dev:armhf libcurl4-openssl-dev:armhf
   qemu-user device-tree-compiler file
 )
 fi # full
@@ -109,13 +110,17 @@ if ! $sudo apt-get install -y -q --no-install-recommends "${missing[@]}"; then
   # a mirror's security archive lags for one architecture (libssl3 newer for
   # amd64 than for arm64), install the newest version all of them have.
   pins=()
-  for lib in libssl3 libcjson1; do
+  for lib in libssl3 libcjson1 libcurl4; do
     common=$(for a in "$(dpkg --print-architecture)" "${CROSS_ARCHES[@]}"; do
                apt-cache madison "$lib:$a" | awk -F'|' '{gsub(/ /, "", $2); print $2}' | sort -u
              done | sort | uniq -c | awk -v n=$((${#CROSS_ARCHES[@]} + 1)) '$1 == n {print $2}' |
              sort -V | tail -n 1)
     [ -n "$common" ] || continue
-    for a in "$(dpkg --print-architecture)" "${CROSS_ARCHES[@]}"; do pins+=("$lib:$a=$common"); done
+    for a in "$(dpkg --print-architecture)" "${CROSS_ARCHES[@]}"; do
+      pins+=("$lib:$a=$common")
+      # The dev package depends on its library's exact version.
+      [ "$lib" = libcurl4 ] && pins+=("libcurl4-openssl-dev:$a=$common")
+    done
     if [ "$lib" = libssl3 ] && dpkg-query -W -f='${Status}' libssl-dev 2>/dev/null | grep -q "install ok installed"; then
       pins+=("libssl-dev=$common")
     fi

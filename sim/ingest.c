@@ -528,14 +528,14 @@ static enum MHD_Result answer_ready(struct ingest *in, struct req *q, struct MHD
 	return respond_error(in, c, status, q->reason ? q->reason : "not stored", NULL);
 }
 
-/* Hand a complete POST body to the recorder and wait (suspended) for its commit. */
+/* Hand a complete POST body, checked into @b, to the recorder and wait
+ * (suspended) for its commit. */
 static enum MHD_Result take_reading(struct ingest *in, struct req *q, struct MHD_Connection *c,
-				    uint32_t delay_ms)
+				    const struct ingest_body *bp, uint32_t delay_ms)
 {
-	struct ingest_body b;
+	const struct ingest_body b = *bp;
 	int rc;
 
-	ingest_check_body(q->body ? q->body : "", q->len, &b);
 	q->body_ok = b.ok;
 	q->reason = b.reason;
 	memcpy(q->device_id, b.device_id, sizeof(q->device_id));
@@ -620,12 +620,42 @@ static void take_body(struct ingest *in, struct req *q, const char *data, size_t
 	q->len += n;
 }
 
+/*
+ * The fault a request meets: one set on the whole endpoint first, else the
+ * one its device meets (opts.device_fault), when the request names one.
+ */
+static void pick_fault(struct ingest *in, const char *device_id, enum ingest_fault *fault,
+		       int *status, uint32_t *delay_ms)
+{
+	pthread_mutex_lock(&in->lock);
+	*fault = in->fault;
+	*status = in->fault_status;
+	*delay_ms = in->fault_delay_ms;
+	pthread_mutex_unlock(&in->lock);
+	if (*fault == INGEST_FAULT_NONE && device_id[0] && in->opts.device_fault)
+		in->opts.device_fault(in->opts.device_fault_ctx, device_id, fault, status,
+				      delay_ms);
+	/* Refusing is the listening socket's business, not one request's. */
+	if (*fault == INGEST_FAULT_REFUSE)
+		*fault = INGEST_FAULT_NONE;
+	if (*fault != INGEST_FAULT_SLOW)
+		*delay_ms = 0;
+	if (*fault == INGEST_FAULT_STATUS && (*status < 100 || *status > 599))
+		*status = MHD_HTTP_SERVICE_UNAVAILABLE;
+	if (*fault == INGEST_FAULT_STATUS) { /* a reset counts itself as it resets */
+		pthread_mutex_lock(&in->lock);
+		in->st.faulted++;
+		pthread_mutex_unlock(&in->lock);
+	}
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
 				  const char *method, const char *version, const char *data,
 				  size_t *data_size, void **con_cls)
 {
 	struct ingest *in = cls;
 	struct req *q = *con_cls;
+	struct ingest_body body;
 	enum ingest_fault fault;
 	int fault_status;
 	uint32_t delay_ms;
@@ -675,13 +705,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		return answer_ready(in, q, c);
 
 	mark_busy(in, q);
-	pthread_mutex_lock(&in->lock);
-	fault = in->fault;
-	fault_status = in->fault_status;
-	delay_ms = fault == INGEST_FAULT_SLOW ? in->fault_delay_ms : 0;
-	if (fault == INGEST_FAULT_STATUS)
-		in->st.faulted++;
-	pthread_mutex_unlock(&in->lock);
+	memset(&body, 0, sizeof(body));
+	if (q->route.kind == INGEST_ROUTE_DATA && !q->too_large)
+		ingest_check_body(q->body ? q->body : "", q->len, &body);
+	pick_fault(in, q->route.kind == INGEST_ROUTE_COMMAND ? q->route.device_id : body.device_id,
+		   &fault, &fault_status, &delay_ms);
 	if (fault == INGEST_FAULT_RESET)
 		return reset_connection(in, c);
 	if (fault == INGEST_FAULT_STATUS) {
@@ -697,7 +725,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 			snprintf(json, sizeof(json), "body longer than %zu bytes", in->opts.max_body);
 			return respond_error(in, c, MHD_HTTP_CONTENT_TOO_LARGE, json, NULL);
 		}
-		return take_reading(in, q, c, delay_ms);
+		return take_reading(in, q, c, &body, delay_ms);
 	case INGEST_ROUTE_COMMAND:
 		pthread_mutex_lock(&in->lock);
 		cmd = take_command(in, q->route.device_id, &id);

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "ca_cmd.h"
+#include "ingest_url.h"
 #include "merge.h"
 #include "query.h"
 #include "report_html.h"
@@ -213,7 +214,19 @@ static int cmd_run(int argc, char **argv)
 		case 'O': o.influx_org = optarg; break;
 		case 'B': o.influx_bucket = optarg; break;
 		case 'P': o.pki_dir = optarg; break;
-		case 'H': o.ingest_url = optarg; break;
+		case 'H': {
+			struct robot_config cfg;
+			char why[160];
+
+			/* The devices' own parser: what passes here, every device takes. */
+			robot_config_defaults(&cfg);
+			if (posix_parse_ingest_url(optarg, &cfg, why, sizeof(why)) < 0) {
+				fprintf(stderr, "robofleet run: --ingest %s\n", why);
+				return 2;
+			}
+			o.ingest_url = optarg;
+			break;
+		}
 		case 'S':
 			if (parse_shard(optarg, &o.shard_index, &o.shard_count) < 0) {
 				fprintf(stderr, "robofleet run: --shard '%s': want I/N, 0 <= I < N <= "

@@ -507,6 +507,7 @@ int run_scenario(const struct run_options *o)
 	int rc, status = 1;
 
 	memset(&r, 0, sizeof(r));
+	pthread_mutex_init(&r.ingest_lock, NULL);
 	r.opt = o;
 	r.control.rfd = r.control.wfd = -1;
 	if (run__check_influx(o) < 0)
@@ -675,6 +676,10 @@ int run_scenario(const struct run_options *o)
 	}
 	ro.filters = (const char *const *)r.shard_filters;
 	ro.auth = run_security_recorder(&r.security);
+	if (scenario_has_http(&r.sc)) {
+		ro.on_command = run__route_command;
+		ro.command_ctx = &r;
+	}
 	if ((rc = recorder_open(&ro, &r.recorder)) < 0 ||
 	    (rc = recorder_start(r.recorder, r.broker.host, r.broker.port)) < 0 ||
 	    (rc = recorder_wait_subscribed(r.recorder, STOP_TIMEOUT_MS)) < 0) {

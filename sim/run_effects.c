@@ -237,6 +237,22 @@ static int status_from_board(struct run *r, size_t dev, enum scenario_status *ou
 
 static int op_status(void *ctx, size_t dev, enum scenario_status *out, int64_t *at_ms);
 
+size_t run__count_http_online(struct run *r)
+{
+	size_t online = 0;
+
+	for (size_t i = 0; i < r->sc.fleet.n_devices; i++) {
+		const struct scenario_group *g = &r->sc.fleet.groups[r->sc.fleet.devices[i].group];
+		enum scenario_status said;
+		int64_t at;
+
+		if (g->transport == SCENARIO_TRANSPORT_HTTP && run__owns(r, i) &&
+		    status_from_board(r, i, &said, &at) == 0 && said == SCENARIO_STATUS_ONLINE)
+			online++;
+	}
+	return online;
+}
+
 size_t run__count_online(struct run *r)
 {
 	size_t online = 0, foreign = 0;

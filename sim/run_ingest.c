@@ -9,10 +9,11 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "command.h"
 #include "ingest.h"
+#include "ingest_request.h"
 #include "run_internal.h"
 
-#define INGEST_PATH "/api/sensors/data"
 
 static void ingest_log(void *ctx, const char *msg)
 {
@@ -72,8 +73,34 @@ static int check_external(const struct run *r, const struct scenario_step *steps
 	return 0;
 }
 
+/*
+ * The recorder saw a command on a device's command topic (a command step,
+ * the dashboard, or any cloud app publishing one): a device that posts over
+ * HTTP cannot subscribe, so the endpoint hands it over in its next answer.
+ * From the recorder's network thread.
+ */
+void run__route_command(void *ctx, const char *device_id, const void *payload, size_t len)
+{
+	struct run *r = ctx;
+	long dev = scenario_device_find(&r->sc, device_id);
+	enum robot_command cmd;
+
+	if (dev < 0 ||
+	    r->sc.fleet.groups[r->sc.fleet.devices[dev].group].transport != SCENARIO_TRANSPORT_HTTP)
+		return;
+	cmd = command_parse(payload, len);
+	if (cmd == ROBOT_CMD_INVALID)
+		return;
+	pthread_mutex_lock(&r->ingest_lock);
+	if (r->ingest && ingest_command(r->ingest, device_id,
+					cmd == ROBOT_CMD_START ? "start" : "stop") < 0)
+		fprintf(stderr, "robofleet: ingest: command for %s not queued\n", device_id);
+	pthread_mutex_unlock(&r->ingest_lock);
+}
+
 int run__start_ingest(struct run *r)
 {
+	struct ingest *in;
 	struct ingest_opts o;
 	char err[256];
 	int rc;
@@ -93,11 +120,14 @@ int run__start_ingest(struct run *r)
 	o.log_ctx = r;
 	o.device_fault = device_fault;
 	o.device_fault_ctx = r;
-	if ((rc = ingest_start(&o, &r->ingest, err, sizeof(err))) < 0) {
+	if ((rc = ingest_start(&o, &in, err, sizeof(err))) < 0) {
 		fprintf(stderr, "robofleet: ingest endpoint: %s\n", err);
 		return rc;
 	}
-	snprintf(r->ingest_url, sizeof(r->ingest_url), "http://127.0.0.1:%u" INGEST_PATH,
+	pthread_mutex_lock(&r->ingest_lock);
+	r->ingest = in;
+	pthread_mutex_unlock(&r->ingest_lock);
+	snprintf(r->ingest_url, sizeof(r->ingest_url), "http://127.0.0.1:%u" INGEST_DATA_PATH,
 		 (unsigned)ingest_port(r->ingest));
 	run__say(r, "robofleet: ingest endpoint on %s (try: curl -d @reading.json -H "
 		 "'Content-Type: application/json' %s)\n", r->ingest_url, r->ingest_url);
@@ -125,12 +155,15 @@ void run__ingest_tick(struct run *r)
 void run__stop_ingest(struct run *r)
 {
 	struct ingest_stats st;
+	struct ingest *in = r->ingest;
 
-	if (!r->ingest)
+	if (!in)
 		return;
-	ingest_read_stats(r->ingest, &st);
-	ingest_stop(r->ingest);
-	r->ingest = NULL;
+	pthread_mutex_lock(&r->ingest_lock);
+	r->ingest = NULL; /* no command is routed to it from here on */
+	pthread_mutex_unlock(&r->ingest_lock);
+	ingest_read_stats(in, &st);
+	ingest_stop(in);
 	run__say(r, "robofleet: ingest: %llu requests, %llu readings stored, %llu bad (400), "
 		 "%llu too large (413), %llu answered by a fault\n",
 		 (unsigned long long)st.requests, (unsigned long long)st.stored,

@@ -90,6 +90,7 @@ struct run {
 	struct ingest *ingest;          /* the HTTP ingest endpoint, when a group posts to it (run_ingest.c) */
 	char ingest_url[300];           /* where HTTP devices post: ours, or --ingest */
 	bool ingest_refusing;           /* ingest_refuse is on some device: the port is closed */
+	pthread_mutex_t ingest_lock;    /* ingest as the recorder's thread routes commands to it */
 	uint64_t impersonation_sent;    /* readings published as another robot */
 	_Atomic uint64_t impersonation_acked; /* ... that the broker acknowledged */
 	/* --shard (run_shard.c) */
@@ -113,6 +114,7 @@ uint64_t run__impersonation_recorded(struct run *r);
 int run__start_ingest(struct run *r);
 void run__ingest_tick(struct run *r);
 void run__stop_ingest(struct run *r);
+void run__route_command(void *ctx, const char *device_id, const void *payload, size_t len);
 
 /* run_shard.c: --shard I/N. */
 bool run__owns(const struct run *r, size_t dev);
@@ -162,6 +164,8 @@ bool run__foreign(const struct run *r, size_t dev);
 /* The device's board, not a status topic, says whether it is online: other
  * firmware, and robots posting over HTTP (which have no session to lose). */
 bool run__status_by_board(const struct run *r, size_t dev);
+/* Robots of transport: http groups online now, by their boards' reports (cheap: no settle). */
+size_t run__count_http_online(struct run *r);
 
 /* One device of foreign firmware: its board's counts of data publishes
  * (sent, refused) against the data messages the record holds. */

@@ -148,6 +148,8 @@ void run__report_tick(struct run *r)
 	if (record_accounting_totals(r->db, &totals) == 0)
 		p->lost = totals.lost;
 	record_count_online(r->db, &online);
+	/* HTTP robots say nothing on a status topic: their boards tell. */
+	online += run__count_http_online(r);
 	memset(&st, 0, sizeof(st));
 	st.elapsed_ms = now - p->started_mono_ms;
 	st.step = r->status.step;

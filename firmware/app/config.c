@@ -174,6 +174,8 @@ int robot_config_split_broker(const char *s, const char **host, size_t *host_len
 	return 0;
 }
 
+_Static_assert(ROBOT_HOST_MAX == 63 && ROBOT_PATH_MAX == 95, "the limits the messages name");
+
 int robot_config_parse_ingest(const char *url, struct robot_config *cfg, const char **why)
 {
 	static const char scheme[] = "http://";
@@ -199,25 +201,25 @@ int robot_config_parse_ingest(const char *url, struct robot_config *cfg, const c
 	else if (memchr(authority, '@', alen))
 		bad = "user information (user@host) is not supported";
 	else if (alen >= sizeof(hostport))
-		bad = "the host is too long";
+		bad = "the host is longer than 63 characters";
 	if (bad)
 		goto out;
 	memcpy(hostport, authority, alen);
 	hostport[alen] = '\0';
 	/* The broker's HOST[:PORT] rules, with HTTP's own default port. */
 	if (robot_config_split_broker(hostport, &h, &hlen, &p) < 0) {
-		bad = "not HOST[:PORT] (port 1-65535, IPv6 in brackets)";
+		bad = "the authority is not HOST[:PORT] (port 1-65535, IPv6 in brackets)";
 		goto out;
 	}
 	if (hlen > ROBOT_HOST_MAX) {
-		bad = "the host is too long";
+		bad = "the host is longer than 63 characters";
 		goto out;
 	}
 	if (!strchr(hostport[0] == '[' ? strchr(hostport, ']') : hostport, ':'))
 		p = 80;
 	path = slash && slash[1] ? slash : default_path;
 	if (strlen(path) > ROBOT_PATH_MAX) {
-		bad = "the path is too long";
+		bad = "the path is longer than 95 bytes";
 		goto out;
 	}
 	for (const char *q = path; *q; q++)

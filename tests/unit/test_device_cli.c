@@ -278,6 +278,31 @@ static void test_device_cli_rejects_values(void **state)
 	assert_rejected(ARGC(level), level, "--log-level");
 }
 
+/* --transport and --ingest: the URL parser the Linux SBC board's `ingest` key shares. */
+static void test_device_cli_http_transport(void **state)
+{
+	char *http[] = { "robofleet-device", "--transport", "http", "--ingest",
+			 "http://[::1]:9090/v1/data" };
+	char *host_only[] = { "robofleet-device", "--ingest", "http://ingest.lan" };
+	char *coap[] = { "robofleet-device", "--transport", "coap" };
+	char *tls[] = { "robofleet-device", "--ingest", "https://ingest.lan/" };
+	struct device_options o;
+	char err[256] = "";
+
+	(void)state;
+	assert_int_equal(device_options_parse(ARGC(http), http, &o, err, sizeof(err)), 0);
+	assert_int_equal(o.cfg.transport, ROBOT_TRANSPORT_HTTP);
+	assert_string_equal(o.cfg.ingest_host, "::1");
+	assert_int_equal(o.cfg.ingest_port, 9090);
+	assert_string_equal(o.cfg.ingest_path, "/v1/data");
+	assert_int_equal(device_options_parse(ARGC(host_only), host_only, &o, err, sizeof(err)), 0);
+	assert_int_equal(o.cfg.transport, ROBOT_TRANSPORT_MQTT);
+	assert_int_equal(o.cfg.ingest_port, 80);
+	assert_string_equal(o.cfg.ingest_path, "/api/sensors/data");
+	assert_rejected(ARGC(coap), coap, "--transport: 'coap'");
+	assert_rejected(ARGC(tls), tls, "--ingest: 'https://ingest.lan/': https is not supported");
+}
+
 static void test_device_cli_outbox(void **state)
 {
 	char *dflt[] = { "robofleet-device" };
@@ -638,6 +663,7 @@ int main(void)
 		cmocka_unit_test(test_device_cli_rejects_invalid_settings),
 		cmocka_unit_test(test_device_cli_password_from_environment),
 		cmocka_unit_test(test_device_cli_world_and_log_limit),
+		cmocka_unit_test(test_device_cli_http_transport),
 		cmocka_unit_test(test_device_cli_outbox),
 		cmocka_unit_test(test_device_cli_network_defaults),
 		cmocka_unit_test(test_device_cli_network),

@@ -80,6 +80,13 @@ void sbc__sensor_setup(const struct sbc_settings *s);
 void sbc__link_setup(const struct sbc_settings *s);
 void sbc__log_setup(enum hal_log_level level);
 
+/* ---- http_curl.c: hal_http over libcurl --------------------------------- */
+
+/* curl_global_init, once at boot before anything else runs. Returns 0 or -ENOMEM. */
+int sbc__http_setup(void);
+/* Drop the request in flight and release libcurl (at exit). */
+void sbc__http_teardown(void);
+
 /*
  * Load @config_path, check it, open storage, install the signal handlers.
  * Returns 0, or a negative errno with a message in @err.

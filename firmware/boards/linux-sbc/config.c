@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "board.h"
+#include "ingest_url.h"
 
 #define CONFIG_FILE_MAX 65536
 #define LINE_MAX_CHARS 1024
@@ -104,6 +105,9 @@ static int parse_log_level(const char *v, enum hal_log_level *out)
 	return -EINVAL;
 }
 
+/* The ingest URL's own message, longer than a fixed reason: it quotes the URL. */
+static char ingest_why[SBC_PATH_MAX];
+
 /* One setting. Returns 0, or -EINVAL with the reason in *@why. */
 static int apply(const char *key, const char *v, struct robot_config *cfg,
 		 struct sbc_settings *s, const char **why)
@@ -143,6 +147,20 @@ static int apply(const char *key, const char *v, struct robot_config *cfg,
 		cfg->broker_port = port;
 		return 0;
 	}
+	if (strcmp(key, "transport") == 0) {
+		if (strcmp(v, "mqtt") == 0)
+			cfg->transport = ROBOT_TRANSPORT_MQTT;
+		else if (strcmp(v, "http") == 0)
+			cfg->transport = ROBOT_TRANSPORT_HTTP;
+		else
+			return *why = "mqtt or http", -EINVAL;
+		return 0;
+	}
+	if (strcmp(key, "ingest") == 0)
+		return posix_parse_ingest_url(v, cfg, ingest_why, sizeof(ingest_why)) < 0 ?
+			(*why = ingest_why, -EINVAL) : 0;
+	DUR("http_timeout", cfg->http_timeout_ms, "a duration, 100ms to 10min");
+	DUR("command_poll", cfg->command_poll_ms, "a duration, 100ms to 24h");
 	STR("username", cfg->username, "up to 63 characters");
 	STR("password", cfg->password, "up to 63 characters");
 	if (strcmp(key, "keepalive") == 0) {

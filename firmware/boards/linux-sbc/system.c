@@ -2,7 +2,7 @@
  * hal_system for Linux: configuration from robot.conf, SIGTERM/SIGINT as the
  * graceful-shutdown request (the POSIX HAL's signal.c), and the board's
  * setup and teardown, which hand the POSIX HAL its storage directory and
- * TLS settings.
+ * TLS settings and start libcurl for hal_http.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
@@ -41,6 +41,10 @@ int sbc_board_setup(const char *config_path, char *err, size_t errlen)
 		snprintf(err, errlen, "TLS settings: %s", strerror(-rc));
 		return rc;
 	}
+	if ((rc = sbc__http_setup()) < 0) {
+		snprintf(err, errlen, "libcurl: %s", strerror(-rc));
+		return rc;
+	}
 	if ((rc = posix_storage_open(s.state_dir, config.device_id)) < 0) {
 		snprintf(err, errlen, "storage in %s: %s", s.state_dir, strerror(-rc));
 		return rc;
@@ -56,6 +60,7 @@ int sbc_board_setup(const char *config_path, char *err, size_t errlen)
 void sbc_board_teardown(void)
 {
 	posix_mqtt_teardown();
+	sbc__http_teardown();
 	posix_storage_close();
 	posix_signal_close();
 	configured = false;

@@ -90,7 +90,11 @@ static void test_sbc_config_every_key(void **state)
 		"sonar_iio_name = hcsr04\n"
 		"tls_ca_file = /etc/robofleet/ca.pem\n"
 		"tls_cert_file = /etc/robofleet/cert.pem\n"
-		"tls_key_file = /etc/robofleet/key.pem\r\n"), 0);
+		"tls_key_file = /etc/robofleet/key.pem\r\n"
+		"transport = http\n"
+		"ingest = http://[fd00::7]:8081/ingest/v2\n"
+		"http_timeout = 1500ms\n"
+		"command_poll = 30s\n"), 0);
 	assert_string_equal(cfg.device_id, "pi-kitchen");
 	assert_string_equal(cfg.broker_host, "::1");
 	assert_int_equal(cfg.broker_port, 8883);
@@ -118,6 +122,35 @@ static void test_sbc_config_every_key(void **state)
 	assert_string_equal(s.tls_ca_file, "/etc/robofleet/ca.pem");
 	assert_string_equal(s.tls_cert_file, "/etc/robofleet/cert.pem");
 	assert_string_equal(s.tls_key_file, "/etc/robofleet/key.pem");
+	assert_int_equal(cfg.transport, ROBOT_TRANSPORT_HTTP);
+	assert_string_equal(cfg.ingest_host, "fd00::7");
+	assert_int_equal(cfg.ingest_port, 8081);
+	assert_string_equal(cfg.ingest_path, "/ingest/v2");
+	assert_int_equal(cfg.http_timeout_ms, 1500);
+	assert_int_equal(cfg.command_poll_ms, 30000);
+}
+
+static void test_sbc_config_ingest_defaults(void **state)
+{
+	struct robot_config def;
+
+	(void)state;
+	robot_config_defaults(&def);
+	assert_int_equal(parse("transport = mqtt\n"), 0);
+	assert_int_equal(cfg.transport, ROBOT_TRANSPORT_MQTT);
+	/* Host only: HTTP's port and the tutorial's path. */
+	assert_int_equal(parse("ingest = http://ingest.example.org\n"), 0);
+	assert_string_equal(cfg.ingest_host, "ingest.example.org");
+	assert_int_equal(cfg.ingest_port, 80);
+	assert_string_equal(cfg.ingest_path, "/api/sensors/data");
+	assert_int_equal(parse("ingest = http://10.0.0.2:8080/\n"), 0);
+	assert_int_equal(cfg.ingest_port, 8080);
+	assert_string_equal(cfg.ingest_path, "/api/sensors/data");
+	/* Set only where the key is given. */
+	assert_int_equal(parse("transport = http\n"), 0);
+	assert_string_equal(cfg.ingest_host, def.ingest_host);
+	assert_int_equal(cfg.ingest_port, def.ingest_port);
+	assert_string_equal(cfg.ingest_path, def.ingest_path);
 }
 
 static void test_sbc_config_broker_default_port(void **state)
@@ -145,6 +178,14 @@ static void test_sbc_config_errors_name_the_line(void **state)
 		{ "tls_ca_file = /ca\ntls_cert_file = /c\n", "tls_cert_file and tls_key_file go together" },
 		{ "tls_cert_file = /c\ntls_key_file = /k\n", "a client certificate needs tls_ca_file too" },
 		{ "password = x\n", "password without username" },
+		{ "transport = coap\n", "line 1: transport: mqtt or http" },
+		{ "ingest = https://h/x\n", "line 1: ingest: 'https://h/x': https is not supported" },
+		{ "ingest = 10.0.0.2:8080\n", "line 1: ingest: '10.0.0.2:8080': must start with http://" },
+		{ "ingest = http://h:0/\n", "line 1: ingest: 'http://h:0/': 'h:0' is not HOST[:PORT]" },
+		{ "ingest = http://u@h/\n", "line 1: ingest: 'http://u@h/': user information" },
+		{ "ingest = \"http://h/a b\"\n", "line 1: ingest: 'http://h/a b': the path has a space" },
+		{ "http_timeout = soon\n", "line 1: http_timeout: a duration" },
+		{ "command_poll = -1\n", "line 1: command_poll: a duration" },
 	};
 
 	(void)state;
@@ -223,6 +264,13 @@ static void test_sbc_config_board_setup_from_file(void **state)
 	assert_int_equal(sbc_board_setup(path, err, sizeof(err)), -EINVAL);
 	assert_non_null(strstr(err, "pins"));
 	sbc_board_teardown();
+	/* ... the HTTP settings too, when HTTP is the transport. */
+	assert_non_null(f = fopen(path, "w"));
+	fprintf(f, "transport = http\nhttp_timeout = 10ms\nstate_dir = %s/state\n", dir);
+	fclose(f);
+	assert_int_equal(sbc_board_setup(path, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "http_timeout"));
+	sbc_board_teardown();
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
 	assert_int_equal(system(cmd), 0);
 }
@@ -234,6 +282,7 @@ int main(void)
 		cmocka_unit_test(test_sbc_config_shipped_example_parses),
 		cmocka_unit_test(test_sbc_config_every_key),
 		cmocka_unit_test(test_sbc_config_broker_default_port),
+		cmocka_unit_test(test_sbc_config_ingest_defaults),
 		cmocka_unit_test(test_sbc_config_errors_name_the_line),
 		cmocka_unit_test(test_sbc_config_duration_units),
 		cmocka_unit_test(test_sbc_config_missing_file),
