@@ -356,7 +356,9 @@ static void send_unpersisted(struct robot *r, const struct outbox_reading *rd, i
 		return;
 	}
 	n = robot__encode_reading(r, rd, json, sizeof(json));
-	if (n < 0 || hal_mqtt_publish(r->topic_data, json, (size_t)n, 1, false, NULL) < 0) {
+	if (n < 0 || (r->cfg.transport == ROBOT_TRANSPORT_HTTP ?
+		      robot_http_send_live(r, json, (size_t)n, hal_time_now_us()) :
+		      hal_mqtt_publish(r->topic_data, json, (size_t)n, 1, false, NULL)) < 0) {
 		r->counters.publish_errors++;
 		LOG_ERROR("reading %lu not stored (%d) and not published: lost",
 			  (unsigned long)rd->seq, why);

@@ -75,6 +75,7 @@ void robot_http_abort(struct robot *r)
 {
 	hal_http_abort();
 	r->http_posting = false;
+	r->http_live = false;
 	outbox_rewind(&r->outbox);
 }
 
@@ -113,11 +114,30 @@ static bool is_4xx(int status)
 	return status >= 400 && status <= 499;
 }
 
+/* A reading storage refused, posted once: there is nothing to keep or resend. */
+static void posted_live(struct robot *r, int status, const void *body, size_t len)
+{
+	if (is_2xx(status)) {
+		backoff_reset(&r->backoff);
+		take_command(r, body, len);
+		return;
+	}
+	r->counters.publish_errors++;
+	LOG_ERROR("a reading storage refused was answered %d: lost", status);
+	if (!is_4xx(status) && r->state == ROBOT_ONLINE)
+		robot__enter_backoff(r, hal_time_now_us(), "reading not stored by the endpoint");
+}
+
 /* The reading in flight: stored, refused for good, or to try again. */
 static void posted(struct robot *r, int status, const void *body, size_t len)
 {
 	uint64_t now = hal_time_now_us();
 
+	if (r->http_live) {
+		r->http_live = false;
+		posted_live(r, status, body, len);
+		return;
+	}
 	if (is_2xx(status)) {
 		r->counters.acknowledged += outbox_acked(&r->outbox, r->http_msg_id);
 		backoff_reset(&r->backoff);
@@ -227,6 +247,20 @@ static int post_next(struct robot *r, uint64_t now)
 			r->counters.published++;
 		return 1;
 	}
+}
+
+int robot_http_send_live(struct robot *r, const char *json, size_t len, uint64_t now_us)
+{
+	int rc;
+
+	if (r->state != ROBOT_ONLINE || hal_http_busy())
+		return -EBUSY;
+	rc = request(r, "POST", r->cfg.ingest_path, json, len, now_us);
+	if (rc < 0)
+		return rc;
+	r->http_posting = true;
+	r->http_live = true;
+	return 0;
 }
 
 uint64_t robot_http_step(struct robot *r, uint64_t now)

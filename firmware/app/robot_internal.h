@@ -32,6 +32,12 @@ int robot_http_boot(struct robot *r);
 void robot_http_go_online(struct robot *r, uint64_t now_us);
 /* Online: start the next request if none is in flight; returns when to come back. */
 uint64_t robot_http_step(struct robot *r, uint64_t now_us);
+/*
+ * POST @json once, outside the outbox (storage refused the reading): only
+ * while online with no request in flight. Returns 0, or -EBUSY / the
+ * request's error; the reading is then lost, and the caller counts it.
+ */
+int robot_http_send_live(struct robot *r, const char *json, size_t len, uint64_t now_us);
 /* The link went down or the robot stops: drop the request in flight. */
 void robot_http_abort(struct robot *r);
 

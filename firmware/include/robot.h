@@ -100,6 +100,7 @@ struct robot {
 	char http_command_path[ROBOT_PATH_MAX + ROBOT_ID_MAX + 16];
 	uint16_t http_msg_id;        /* the last synthetic id handed to the outbox */
 	bool http_posting;           /* the request in flight carries a reading */
+	bool http_live;              /* ... one storage refused, not in the outbox */
 	bool http_command_applied;   /* http_last_command_id is valid */
 	uint32_t http_last_command_id;
 	uint64_t http_last_exchange_us; /* when the last request started */

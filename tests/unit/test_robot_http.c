@@ -71,10 +71,14 @@ int hal_storage_read(const char *key, void *buf, size_t cap, size_t *len)
 	return -ENOENT;
 }
 
+static bool storage_full;
+
 int hal_storage_write(const char *key, const void *buf, size_t len)
 {
 	int free_slot = -1;
 
+	if (storage_full)
+		return -ENOSPC;
 	assert_true(len <= sizeof(flash[0].val));
 	for (int i = 0; i < KEYS; i++) {
 		if (flash[i].used && strcmp(flash[i].key, key) == 0) {
@@ -150,6 +154,7 @@ static int setup(void **state)
 {
 	(void)state;
 	memset(flash, 0, sizeof(flash));
+	storage_full = false;
 	http_init_rc = 0;
 	now_us = 1000000;
 	boot();
@@ -215,6 +220,27 @@ static void test_5xx_and_timeout_keep_the_reading_and_back_off(void **state)
 	assert_true(robot.counters.redelivered >= 2);
 	robot_step(&robot, now_us);
 	assert_int_equal(posted_seq(), 2);
+}
+
+/* A reading the flash cannot keep goes out once, live, and is not kept. */
+static void test_a_reading_storage_refuses_is_posted_live(void **state)
+{
+	(void)state;
+	storage_full = true;
+	run_until(now_us + 1500000); /* the first reading, at ~2 s */
+	assert_true(busy);
+	assert_string_equal(last_method, "POST");
+	assert_int_equal(posted_seq(), 1);
+	assert_int_equal(robot.counters.unpersisted, 1);
+	assert_int_equal(robot.counters.published, 1);
+	assert_int_equal(outbox_count(&robot.outbox), 0);
+	answer(200, "{\"status\":\"stored\",\"command\":\"stop\",\"command_id\":1}");
+	assert_false(robot.running); /* its answer's command is taken as any other */
+	assert_int_equal(robot.state, ROBOT_ONLINE);
+	assert_int_equal(outbox_count(&robot.outbox), 0);
+	/* Stopped, with nothing to resend: the next request is a command poll. */
+	run_until(now_us + 6000000);
+	assert_string_equal(last_method, "GET");
 }
 
 static void test_4xx_drops_and_counts(void **state)
@@ -325,6 +351,7 @@ int main(void)
 		cmocka_unit_test_setup(test_2xx_acks_readings_in_order, setup),
 		cmocka_unit_test_setup(test_5xx_and_timeout_keep_the_reading_and_back_off, setup),
 		cmocka_unit_test_setup(test_4xx_drops_and_counts, setup),
+		cmocka_unit_test_setup(test_a_reading_storage_refuses_is_posted_live, setup),
 		cmocka_unit_test_setup(test_commands_apply_once_by_command_id, setup),
 		cmocka_unit_test_setup(test_a_stopped_robot_polls_and_hears_start, setup),
 		cmocka_unit_test_setup(test_a_reboot_resends_the_outbox, setup),
