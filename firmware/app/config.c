@@ -173,3 +173,67 @@ int robot_config_split_broker(const char *s, const char **host, size_t *host_len
 	*port = (uint16_t)p;
 	return 0;
 }
+
+_Static_assert(ROBOT_HOST_MAX == 63 && ROBOT_PATH_MAX == 95, "the limits the messages name");
+
+int robot_config_parse_ingest(const char *url, struct robot_config *cfg, const char **why)
+{
+	static const char scheme[] = "http://";
+	static const char default_path[] = "/api/sensors/data";
+	const char *authority, *slash, *h, *path;
+	char hostport[ROBOT_HOST_MAX + 16];
+	size_t alen, hlen;
+	uint16_t p;
+	const char *bad = NULL;
+
+	if (strncmp(url, "https://", 8) == 0)
+		bad = "https is not supported (the device speaks plain HTTP; put a TLS proxy "
+		      "in front of the endpoint)";
+	else if (strncmp(url, scheme, sizeof(scheme) - 1) != 0)
+		bad = "must start with http://";
+	if (bad)
+		goto out;
+	authority = url + sizeof(scheme) - 1;
+	slash = strchr(authority, '/');
+	alen = slash ? (size_t)(slash - authority) : strlen(authority);
+	if (alen == 0)
+		bad = "no host after http://";
+	else if (memchr(authority, '@', alen))
+		bad = "user information (user@host) is not supported";
+	else if (alen >= sizeof(hostport))
+		bad = "the host is longer than 63 characters";
+	if (bad)
+		goto out;
+	memcpy(hostport, authority, alen);
+	hostport[alen] = '\0';
+	/* The broker's HOST[:PORT] rules, with HTTP's own default port. */
+	if (robot_config_split_broker(hostport, &h, &hlen, &p) < 0) {
+		bad = "the authority is not HOST[:PORT] (port 1-65535, IPv6 in brackets)";
+		goto out;
+	}
+	if (hlen > ROBOT_HOST_MAX) {
+		bad = "the host is longer than 63 characters";
+		goto out;
+	}
+	if (!strchr(hostport[0] == '[' ? strchr(hostport, ']') : hostport, ':'))
+		p = 80;
+	path = slash && slash[1] ? slash : default_path;
+	if (strlen(path) > ROBOT_PATH_MAX) {
+		bad = "the path is longer than 95 bytes";
+		goto out;
+	}
+	for (const char *q = path; *q; q++)
+		if ((unsigned char)*q <= ' ' || (unsigned char)*q >= 0x7f || *q == '#') {
+			bad = "the path has a space, a control character, a fragment or a "
+			      "non-ASCII byte";
+			goto out;
+		}
+	memcpy(cfg->ingest_host, h, hlen);
+	cfg->ingest_host[hlen] = '\0';
+	cfg->ingest_port = p;
+	memcpy(cfg->ingest_path, path, strlen(path) + 1);
+out:
+	if (why)
+		*why = bad;
+	return bad ? -EINVAL : 0;
+}

@@ -80,4 +80,11 @@ bool robot_config_id_valid(const char *id);
 int robot_config_split_broker(const char *s, const char **host, size_t *host_len,
 			      uint16_t *port);
 
+/*
+ * Set ingest_host, ingest_port and ingest_path from "http://HOST[:PORT][/PATH]"
+ * (port 80, path /api/sensors/data when left out). Returns 0, or -EINVAL
+ * with *@why saying what is wrong; @cfg is then unchanged.
+ */
+int robot_config_parse_ingest(const char *url, struct robot_config *cfg, const char **why);
+
 #endif /* ROBOT_CONFIG_H */

@@ -1,5 +1,5 @@
 /* A scripted ESP-AT module for the driver's unit tests: records what the
- * driver wrote and what reached the MQTT callbacks. */
+ * driver wrote and what reached the MQTT and HTTP callbacks. */
 #ifndef TESTS_ESP_AT_FAKE_H
 #define TESTS_ESP_AT_FAKE_H
 
@@ -23,6 +23,10 @@ struct fake {
 	size_t msg_len;
 	uint16_t acked[32];
 	int n_acked;
+	int responses;
+	int status;
+	char body[HAL_HTTP_BODY_MAX + 1];
+	size_t body_len;
 };
 
 static inline void fake_write(void *ctx, const void *buf, size_t len)
@@ -69,9 +73,21 @@ static inline void fake_on_publish(void *ctx, uint16_t id)
 		f->acked[f->n_acked++] = id;
 }
 
+static inline void fake_on_response(void *ctx, int status, const void *body, size_t len)
+{
+	struct fake *f = ctx;
+	f->responses++;
+	f->status = status;
+	f->body_len = len;
+	memcpy(f->body, body, len);
+	f->body[len] = '\0';
+}
+
 static const struct hal_mqtt_callbacks fake_cb = {
 	fake_on_connect, fake_on_disconnect, fake_on_message, fake_on_publish,
 };
+
+static const struct hal_http_callbacks fake_http_cb = { fake_on_response };
 
 static inline void fake_init(struct fake *f)
 {
@@ -81,6 +97,7 @@ static inline void fake_init(struct fake *f)
 	f->now = 1000;
 	esp_at_init(&f->at, &ops, "lab-ap", "pa,ss\"word");
 	esp_at_mqtt_init(&f->at, &fake_cb, f);
+	esp_at_http_init(&f->at, &fake_http_cb, f);
 }
 
 /* What the driver wrote since the last call. */

@@ -217,6 +217,37 @@ static void test_config_id_rejects_topic_characters(void **state)
 	assert_false(robot_config_id_valid("robot\n"));
 }
 
+static void test_config_parse_ingest(void **state)
+{
+	struct robot_config c;
+	const char *why = NULL;
+
+	(void)state;
+	robot_config_defaults(&c);
+	assert_int_equal(robot_config_parse_ingest("http://10.0.2.2:8080/api/sensors/data", &c, &why), 0);
+	assert_null(why);
+	assert_string_equal(c.ingest_host, "10.0.2.2");
+	assert_int_equal(c.ingest_port, 8080);
+	assert_string_equal(c.ingest_path, "/api/sensors/data");
+	assert_int_equal(robot_config_parse_ingest("http://ingest.lan", &c, &why), 0);
+	assert_string_equal(c.ingest_host, "ingest.lan");
+	assert_int_equal(c.ingest_port, 80);
+	assert_string_equal(c.ingest_path, "/api/sensors/data");
+	assert_int_equal(robot_config_parse_ingest("http://[::1]:81/in/data", &c, &why), 0);
+	assert_string_equal(c.ingest_host, "::1");
+	assert_string_equal(c.ingest_path, "/in/data");
+	assert_int_equal(robot_config_parse_ingest("https://x/", &c, &why), -EINVAL);
+	assert_non_null(strstr(why, "https"));
+	assert_int_equal(robot_config_parse_ingest("ftp://x/", &c, &why), -EINVAL);
+	assert_int_equal(robot_config_parse_ingest("http:///data", &c, &why), -EINVAL);
+	assert_int_equal(robot_config_parse_ingest("http://u@x/", &c, &why), -EINVAL);
+	assert_int_equal(robot_config_parse_ingest("http://x:0/", &c, &why), -EINVAL);
+	assert_int_equal(robot_config_parse_ingest("http://x/a b", &c, &why), -EINVAL);
+	assert_int_equal(robot_config_parse_ingest("http://x/a#f", &c, &why), -EINVAL);
+	/* unchanged after a refusal */
+	assert_string_equal(c.ingest_host, "::1");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -233,6 +264,7 @@ int main(void)
 		cmocka_unit_test(test_config_rejects_shared_pins),
 		cmocka_unit_test(test_config_id_valid),
 		cmocka_unit_test(test_config_id_rejects_topic_characters),
+		cmocka_unit_test(test_config_parse_ingest),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

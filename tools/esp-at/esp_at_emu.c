@@ -13,6 +13,10 @@
  * ERROR; a connection that fails, TLS handshake included, is
  * +MQTTDISCONNECTED:0 then ERROR.
  *
+ * HTTP: AT+HTTPCLIENT, AT+HTTPCGET, AT+HTTPCPOST, AT+HTTPCPUT, AT+HTTPCHEAD
+ * and AT+SYSLOG (error codes), each request done on the host with libcurl
+ * to the URL given (at_http.c).
+ *
  * Faults on demand, for tests: SIGUSR1 drops the broker connection without
  * DISCONNECT (the broker then publishes the will) and reports
  * +MQTTDISCONNECTED:0; SIGUSR2 reboots the module (`ready`, state lost).
@@ -32,9 +36,10 @@
 #include <unistd.h>
 #include <arpa/inet.h>
 
-#define LINE_MAX_BYTES 1024
-#define ARGS_MAX 10
-#define ARG_BYTES 512
+#include "at_http.h"
+#include "emu.h"
+#include "http_client.h"
+
 #define RAW_MAX 8192
 #define VERSION "robofleet-esp-at 0.1.0 (ESP-AT 2.2.0.0 subset)"
 #define SCHEME_TLS_MAX 5          /* 6-10 are WebSocket: not emulated */
@@ -59,7 +64,8 @@ static struct {
 
 	char line[LINE_MAX_BYTES];
 	size_t line_len;
-	bool raw;                 /* reading AT+MQTTPUBRAW data */
+	bool raw;                 /* reading AT+MQTTPUBRAW data, or an HTTP command's */
+	bool raw_http;            /* ... for at_http_data() */
 	size_t raw_want, raw_got;
 	char raw_buf[RAW_MAX];
 	char raw_topic[ARG_BYTES];
@@ -84,8 +90,7 @@ static struct {
 	int n_subs;
 } m = { .client = -1, .echo = true };
 
-static void logf_(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void logf_(const char *fmt, ...)
+void emu_log(const char *fmt, ...)
 {
 	va_list ap;
 
@@ -98,7 +103,7 @@ static void logf_(const char *fmt, ...)
 	va_end(ap);
 }
 
-static void out(const void *buf, size_t len)
+void emu_out(const void *buf, size_t len)
 {
 	const char *p = buf;
 
@@ -114,13 +119,12 @@ static void out(const void *buf, size_t len)
 	}
 }
 
-static void outs(const char *s)
+void emu_outs(const char *s)
 {
-	out(s, strlen(s));
+	emu_out(s, strlen(s));
 }
 
-static void outf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void outf(const char *fmt, ...)
+void emu_outf(const char *fmt, ...)
 {
 	char buf[LINE_MAX_BYTES];
 	va_list ap;
@@ -130,7 +134,7 @@ static void outf(const char *fmt, ...)
 	n = vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
 	if (n > 0)
-		out(buf, (size_t)n < sizeof(buf) ? (size_t)n : sizeof(buf) - 1);
+		emu_out(buf, (size_t)n < sizeof(buf) ? (size_t)n : sizeof(buf) - 1);
 }
 
 /* ---- MQTT side ------------------------------------------------------------ */
@@ -157,13 +161,13 @@ static void on_connect(struct mosquitto *mq, void *ud, int rc)
 	m.pending = P_NONE;
 	if (rc == 0) {
 		m.connected = true;
-		logf_("connected to %s:%d as %s (scheme %d)", m.conn_host, m.conn_port, m.client_id,
+		emu_log("connected to %s:%d as %s (scheme %d)", m.conn_host, m.conn_port, m.client_id,
 		      m.scheme);
-		outf("+MQTTCONNECTED:0,%d,\"%s\",\"%d\",\"\",0\r\n\r\nOK\r\n", m.scheme, m.conn_host,
+		emu_outf("+MQTTCONNECTED:0,%d,\"%s\",\"%d\",\"\",0\r\n\r\nOK\r\n", m.scheme, m.conn_host,
 		     m.conn_port);
 	} else {
-		logf_("broker refused: %s", mosquitto_connack_string(rc));
-		outs("+MQTTDISCONNECTED:0\r\n\r\nERROR\r\n");
+		emu_log("broker refused: %s", mosquitto_connack_string(rc));
+		emu_outs("+MQTTDISCONNECTED:0\r\n\r\nERROR\r\n");
 	}
 }
 
@@ -171,22 +175,22 @@ static void on_disconnect(struct mosquitto *mq, void *ud, int rc)
 {
 	(void)mq;
 	(void)ud;
-	logf_("broker connection closed (%d)", rc);
+	emu_log("broker connection closed (%d)", rc);
 	if (m.pending == P_CONNACK) {
 		/* A connect that failed (a TLS handshake refused by either side):
 		 * ESP-AT reports the session's end, then AT+MQTTCONN's ERROR. */
 		m.pending = P_NONE;
 		m.connected = false;
-		outs("+MQTTDISCONNECTED:0\r\n\r\nERROR\r\n");
+		emu_outs("+MQTTDISCONNECTED:0\r\n\r\nERROR\r\n");
 		return;
 	}
 	if (m.pending == P_PUBACK)
-		outs("\r\n+MQTTPUB:FAIL\r\n");
+		emu_outs("\r\n+MQTTPUB:FAIL\r\n");
 	else if (m.pending == P_SUBACK)
-		outs("\r\nERROR\r\n");
+		emu_outs("\r\nERROR\r\n");
 	m.pending = P_NONE;
 	if (m.connected || rc != 0)
-		outs("+MQTTDISCONNECTED:0\r\n");
+		emu_outs("+MQTTDISCONNECTED:0\r\n");
 	m.connected = false;
 }
 
@@ -196,7 +200,7 @@ static void on_publish(struct mosquitto *mq, void *ud, int mid)
 	(void)ud;
 	if (m.pending == P_PUBACK && mid == m.pending_mid) {
 		m.pending = P_NONE;
-		outs("\r\n+MQTTPUB:OK\r\n");
+		emu_outs("\r\n+MQTTPUB:OK\r\n");
 	}
 }
 
@@ -208,7 +212,7 @@ static void on_subscribe(struct mosquitto *mq, void *ud, int mid, int n, const i
 	(void)granted;
 	if (m.pending == P_SUBACK && mid == m.pending_mid) {
 		m.pending = P_NONE;
-		outs("\r\nOK\r\n");
+		emu_outs("\r\nOK\r\n");
 	}
 }
 
@@ -216,9 +220,9 @@ static void on_message(struct mosquitto *mq, void *ud, const struct mosquitto_me
 {
 	(void)mq;
 	(void)ud;
-	outf("+MQTTSUBRECV:0,\"%s\",%d,", msg->topic, msg->payloadlen);
-	out(msg->payload, (size_t)msg->payloadlen);
-	outs("\r\n");
+	emu_outf("+MQTTSUBRECV:0,\"%s\",%d,", msg->topic, msg->payloadlen);
+	emu_out(msg->payload, (size_t)msg->payloadlen);
+	emu_outs("\r\n");
 }
 
 /* libmosquitto's own account of a failure (OpenSSL's alerts), for -v. */
@@ -227,7 +231,7 @@ static void on_log(struct mosquitto *mq, void *ud, int level, const char *text)
 	(void)mq;
 	(void)ud;
 	if (level & (MOSQ_LOG_ERR | MOSQ_LOG_WARNING))
-		logf_("libmosquitto: %s", text);
+		emu_log("libmosquitto: %s", text);
 }
 
 /* TLS as the scheme says, with the module's partitions. */
@@ -256,7 +260,7 @@ static void mqtt_connect(void)
 	mqtt_close(false);
 	m.mosq = mosquitto_new(m.client_id[0] ? m.client_id : NULL, m.clean || !m.client_id[0], NULL);
 	if (!m.mosq) {
-		outs("\r\nERROR\r\n");
+		emu_outs("\r\nERROR\r\n");
 		return;
 	}
 	mosquitto_connect_callback_set(m.mosq, on_connect);
@@ -266,9 +270,9 @@ static void mqtt_connect(void)
 	mosquitto_message_callback_set(m.mosq, on_message);
 	mosquitto_log_callback_set(m.mosq, on_log);
 	if (m.scheme > 1 && (rc = tls_setup()) != MOSQ_ERR_SUCCESS) {
-		logf_("TLS set-up: %s", mosquitto_strerror(rc));
+		emu_log("TLS set-up: %s", mosquitto_strerror(rc));
 		mqtt_close(false);
-		outs("\r\nERROR\r\n");
+		emu_outs("\r\nERROR\r\n");
 		return;
 	}
 	if (m.user[0])
@@ -278,9 +282,9 @@ static void mqtt_connect(void)
 				   m.lwt_retain);
 	rc = mosquitto_connect(m.mosq, host, port, m.keepalive > 0 ? m.keepalive : 120);
 	if (rc != MOSQ_ERR_SUCCESS) {
-		logf_("connect %s:%d: %s", host, port, mosquitto_strerror(rc));
+		emu_log("connect %s:%d: %s", host, port, mosquitto_strerror(rc));
 		mqtt_close(false);
-		outs("+MQTTDISCONNECTED:0\r\n\r\nERROR\r\n");
+		emu_outs("+MQTTDISCONNECTED:0\r\n\r\nERROR\r\n");
 		return;
 	}
 	m.pending = P_CONNACK;
@@ -293,16 +297,16 @@ static void publish(const char *topic, const void *data, size_t len, int qos, bo
 	int rc;
 
 	if (!m.connected) {
-		outs(raw ? "\r\n+MQTTPUB:FAIL\r\n" : "\r\nERROR\r\n");
+		emu_outs(raw ? "\r\n+MQTTPUB:FAIL\r\n" : "\r\nERROR\r\n");
 		return;
 	}
 	rc = mosquitto_publish(m.mosq, &mid, topic, (int)len, data, qos, retain);
 	if (rc != MOSQ_ERR_SUCCESS) {
-		outs(raw ? "\r\n+MQTTPUB:FAIL\r\n" : "\r\nERROR\r\n");
+		emu_outs(raw ? "\r\n+MQTTPUB:FAIL\r\n" : "\r\nERROR\r\n");
 		return;
 	}
 	if (qos == 0) {
-		outs(raw ? "\r\n+MQTTPUB:OK\r\n" : "\r\nOK\r\n");
+		emu_outs(raw ? "\r\n+MQTTPUB:OK\r\n" : "\r\nOK\r\n");
 		return;
 	}
 	/* like ESP-AT: the result waits for the broker's acknowledgement */
@@ -351,12 +355,12 @@ static int split_args(const char *s, char args[ARGS_MAX][ARG_BYTES])
 
 static void cmd_ok(void)
 {
-	outs("\r\nOK\r\n");
+	emu_outs("\r\nOK\r\n");
 }
 
 static void cmd_error(void)
 {
-	outs("\r\nERROR\r\n");
+	emu_outs("\r\nERROR\r\n");
 }
 
 static void module_reset(void)
@@ -367,7 +371,8 @@ static void module_reset(void)
 	m.echo = true;
 	m.raw = false;
 	m.line_len = 0;
-	outs("\r\nets Jan  8 2013,rst cause:2, boot mode:(3,7)\r\n\r\nready\r\n");
+	at_http_reset();
+	emu_outs("\r\nets Jan  8 2013,rst cause:2, boot mode:(3,7)\r\n\r\nready\r\n");
 }
 
 /*
@@ -381,19 +386,19 @@ static bool usercfg_scheme_ok(int scheme, const char *cert_key_id, const char *c
 	bool client_cert = scheme == 4 || scheme == 5;
 
 	if (scheme < 1 || scheme > SCHEME_TLS_MAX) {
-		logf_("scheme %d: not emulated (1 TCP, 2-5 TLS)", scheme);
+		emu_log("scheme %d: not emulated (1 TCP, 2-5 TLS)", scheme);
 		return false;
 	}
 	if (strcmp(cert_key_id, "0") || strcmp(ca_id, "0")) {
-		logf_("certificate and CA ID must be 0");
+		emu_log("certificate and CA ID must be 0");
 		return false;
 	}
 	if (verify && !m.part_ca) {
-		logf_("scheme %d verifies the broker: no mqtt_ca in this module (--ca)", scheme);
+		emu_log("scheme %d verifies the broker: no mqtt_ca in this module (--ca)", scheme);
 		return false;
 	}
 	if (client_cert && (!m.part_cert || !m.part_key)) {
-		logf_("scheme %d presents a client certificate: no mqtt_cert/mqtt_key in this "
+		emu_log("scheme %d presents a client certificate: no mqtt_cert/mqtt_key in this "
 		      "module (--cert, --key)", scheme);
 		return false;
 	}
@@ -405,14 +410,15 @@ static void handle(const char *l)
 	char a[ARGS_MAX][ARG_BYTES];
 	const char *eq = strchr(l, '=');
 	int n = eq ? split_args(eq + 1, a) : 0;
+	size_t want = 0;
 
 	if (m.echo) {
-		outs(l);
-		outs("\r\r\n");
+		emu_outs(l);
+		emu_outs("\r\r\n");
 	}
-	logf_("<- %s", l);
+	emu_log("<- %s", l);
 	if (m.pending != P_NONE) {
-		outs("busy p...\r\n"); /* the module is still on the last command */
+		emu_outs("busy p...\r\n"); /* the module is still on the last command */
 		return;
 	}
 	if (n < 0) {
@@ -426,27 +432,27 @@ static void handle(const char *l)
 		cmd_ok();
 		module_reset();
 	} else if (!strcmp(l, "AT+GMR")) {
-		outs("AT version:2.2.0.0(robofleet-esp-at)\r\nSDK version:host\r\ncompile time:" __DATE__
+		emu_outs("AT version:2.2.0.0(robofleet-esp-at)\r\nSDK version:host\r\ncompile time:" __DATE__
 		     "\r\nBin version:2.2.0(emulated)\r\n");
 		cmd_ok();
 	} else if (!strncmp(l, "AT+CWMODE=", 10)) {
 		cmd_ok();
 	} else if (!strcmp(l, "AT+CWJAP?")) {
 		if (m.joined)
-			outf("+CWJAP:\"%s\",\"02:00:00:00:00:01\",6,-55,0,1,3,0,1\r\n", m.ssid);
+			emu_outf("+CWJAP:\"%s\",\"02:00:00:00:00:01\",6,-55,0,1,3,0,1\r\n", m.ssid);
 		else
-			outs("No AP\r\n");
+			emu_outs("No AP\r\n");
 		cmd_ok();
 	} else if (!strncmp(l, "AT+CWJAP=", 9) && n >= 1) {
 		snprintf(m.ssid, sizeof(m.ssid), "%s", a[0]);
 		m.joined = true;
-		outs("WIFI CONNECTED\r\nWIFI GOT IP\r\n");
+		emu_outs("WIFI CONNECTED\r\nWIFI GOT IP\r\n");
 		cmd_ok();
 	} else if (!strcmp(l, "AT+CWQAP")) {
 		mqtt_close(false);
 		m.joined = false;
 		cmd_ok();
-		outs("WIFI DISCONNECT\r\n");
+		emu_outs("WIFI DISCONNECT\r\n");
 	} else if (!strncmp(l, "AT+MQTTUSERCFG=", 15) && n == 8) {
 		if (!usercfg_scheme_ok(atoi(a[1]), a[5], a[6])) {
 			cmd_error();
@@ -474,7 +480,7 @@ static void handle(const char *l)
 		m.conn_port = atoi(a[2]);
 		mqtt_connect();
 	} else if (!strcmp(l, "AT+MQTTCONN?")) {
-		outf("+MQTTCONN:0,%d,%d,\"%s\",\"%d\",\"\",0\r\n", m.connected ? 4 : m.scheme ? 1 : 0,
+		emu_outf("+MQTTCONN:0,%d,%d,\"%s\",\"%d\",\"\",0\r\n", m.connected ? 4 : m.scheme ? 1 : 0,
 		     m.scheme, m.conn_host, m.conn_port);
 		cmd_ok();
 	} else if (!strncmp(l, "AT+MQTTPUB=", 11) && n == 5) {
@@ -496,7 +502,7 @@ static void handle(const char *l)
 			}
 			m.pending = P_PUBACK;
 			m.pending_mid = mid;
-			outs("\r\nOK\r\n");
+			emu_outs("\r\nOK\r\n");
 		}
 	} else if (!strncmp(l, "AT+MQTTPUBRAW=", 14) && n == 5) {
 		long len = atol(a[2]);
@@ -511,7 +517,8 @@ static void handle(const char *l)
 		m.raw_qos = atoi(a[3]);
 		m.raw_retain = atoi(a[4]) != 0;
 		m.raw = true;
-		outs("\r\nOK\r\n\r\n>");
+		m.raw_http = false;
+		emu_outs("\r\nOK\r\n\r\n>");
 		if (len == 0) {
 			m.raw = false;
 			publish(m.raw_topic, "", 0, m.raw_qos, m.raw_retain, true);
@@ -525,7 +532,7 @@ static void handle(const char *l)
 		}
 		for (int i = 0; i < m.n_subs; i++)
 			if (!strcmp(m.subs[i], a[1])) {
-				outs("\r\nALREADY SUBSCRIBE\r\n");
+				emu_outs("\r\nALREADY SUBSCRIBE\r\n");
 				return;
 			}
 		if (mosquitto_subscribe(m.mosq, &mid, a[1], atoi(a[2])) != MOSQ_ERR_SUCCESS) {
@@ -551,6 +558,16 @@ static void handle(const char *l)
 		}
 		mqtt_close(true);
 		cmd_ok();
+	} else if (!strncmp(l, "AT+HTTPC", 8) && !m.joined) {
+		emu_log("%.16s: no WiFi", l);
+		cmd_error();
+	} else if (at_http_handle(l, a, n, &want)) {
+		if (want) {
+			m.raw = true;
+			m.raw_http = true;
+			m.raw_want = want;
+			m.raw_got = 0;
+		}
 	} else {
 		cmd_error();
 	}
@@ -563,7 +580,10 @@ static void serial_input(const char *buf, size_t len)
 
 		if (m.raw) {
 			m.raw_buf[m.raw_got++] = c;
-			if (m.raw_got == m.raw_want) {
+			if (m.raw_got == m.raw_want && m.raw_http) {
+				m.raw = false;
+				at_http_data(m.raw_buf, m.raw_want);
+			} else if (m.raw_got == m.raw_want) {
 				m.raw = false;
 				publish(m.raw_topic, m.raw_buf, m.raw_want, m.raw_qos, m.raw_retain, true);
 			}
@@ -602,7 +622,9 @@ static void usage(FILE *f)
 	      "An ESP-AT WiFi module on the host: the AT subset of Espressif's ESP-AT\n"
 	      "(AT, ATE0/1, AT+RST, AT+GMR, AT+CWMODE, AT+CWJAP, AT+CWQAP, AT+MQTTUSERCFG,\n"
 	      "AT+MQTTCONNCFG, AT+MQTTCONN, AT+MQTTPUB, AT+MQTTPUBRAW, AT+MQTTSUB,\n"
-	      "AT+MQTTUNSUB, AT+MQTTCLEAN) on a TCP socket, bridged to an MQTT broker,\n"
+	      "AT+MQTTUNSUB, AT+MQTTCLEAN; AT+SYSLOG, AT+HTTPCLIENT, AT+HTTPCGET,\n"
+	      "AT+HTTPCPOST, AT+HTTPCPUT, AT+HTTPCHEAD) on a TCP socket, bridged to an\n"
+	      "MQTT broker (HTTP requests go from the host to the URL given),\n"
 	      "over TCP or TLS as AT+MQTTUSERCFG's scheme says (1 TCP; TLS: 2 unverified,\n"
 	      "3 verifying the broker, 4 with a client certificate, 5 both).\n"
 	      "\n"
@@ -721,6 +743,10 @@ int main(int argc, char **argv)
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
 	mosquitto_lib_init();
+	if (http_client_init() < 0) {
+		fprintf(stderr, "robofleet-esp-at: libcurl did not initialise\n");
+		return 1;
+	}
 	lfd = listen_on(listen_spec, &port);
 	if (lfd < 0) {
 		fprintf(stderr, "robofleet-esp-at: cannot listen on %s: %s\n", listen_spec, strerror(errno));
@@ -742,13 +768,13 @@ int main(int argc, char **argv)
 		if (drop_requested) {
 			drop_requested = 0;
 			if (sock >= 0) {
-				logf_("dropping the broker connection (SIGUSR1)");
+				emu_log("dropping the broker connection (SIGUSR1)");
 				shutdown(sock, SHUT_RDWR); /* no DISCONNECT: the broker sends the will */
 			}
 		}
 		if (reset_requested) {
 			reset_requested = 0;
-			logf_("module reset (SIGUSR2)");
+			emu_log("module reset (SIGUSR2)");
 			module_reset();
 		}
 		pf[nf].fd = m.client >= 0 ? m.client : lfd;
@@ -763,9 +789,9 @@ int main(int argc, char **argv)
 			if (m.client < 0) {
 				m.client = accept(lfd, NULL, NULL);
 				if (m.client >= 0) {
-					logf_("serial attached");
+					emu_log("serial attached");
 					m.echo = true;
-					outs("\r\nready\r\n");
+					emu_outs("\r\nready\r\n");
 				}
 			} else {
 				char buf[1024];
@@ -774,7 +800,7 @@ int main(int argc, char **argv)
 				if (n > 0) {
 					serial_input(buf, (size_t)n);
 				} else if (n == 0 || errno != EINTR) {
-					logf_("serial detached: the module loses power");
+					emu_log("serial detached: the module loses power");
 					close(m.client);
 					m.client = -1;
 					mqtt_close(false);
@@ -782,6 +808,7 @@ int main(int argc, char **argv)
 					m.scheme = 0;
 					m.raw = false;
 					m.line_len = 0;
+					at_http_reset();
 				}
 			}
 		}
@@ -804,5 +831,6 @@ int main(int argc, char **argv)
 	}
 	mqtt_close(true);
 	mosquitto_lib_cleanup();
+	http_client_cleanup();
 	return 0;
 }

@@ -68,9 +68,11 @@ struct stm32_config {
 	uint8_t trig_pin;
 	uint8_t echo_pin;
 	uint8_t log_level;                   /* enum hal_log_level */
+	uint8_t transport;                   /* enum robot_transport */
+	char ingest[ROBOT_HOST_MAX + ROBOT_PATH_MAX + 16]; /* http://host:port/path */
 };
 #define STM32_CONFIG_MAGIC 0x47464352u   /* "RCFG" */
-#define STM32_CONFIG_VERSION 1
+#define STM32_CONFIG_VERSION 2           /* 2: transport, ingest */
 extern struct stm32_config stm32_config;  /* in force */
 void stm32_config_load(void);
 int stm32_config_to_robot(const struct stm32_config *c, struct robot_config *cfg);
@@ -85,6 +87,10 @@ void stm32_console_poll(void);
 #endif
 void stm32_esp_init(void);
 uint64_t stm32_esp_deadline(void);
+/* The one ESP-AT driver, for the HAL files over it. */
+struct esp_at *stm32_esp(void);
+/* Feed the module's bytes to the driver and run what is due. */
+void stm32_esp_pump(void);
 
 /* ---- system.c ---- */
 void stm32_console_puts(const char *s);

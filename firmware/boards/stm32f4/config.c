@@ -7,8 +7,8 @@
  * Console (USART2, 115200 8N1), one command per line:
  *   show                 the settings in force (passwords masked)
  *   set KEY VALUE        change one (id, broker, ssid, wifi_pass, user,
- *                        pass, interval_ms, keepalive_s, outbox, dht_pin,
- *                        trig_pin, echo_pin, log_level)
+ *                        pass, transport, ingest, interval_ms, keepalive_s,
+ *                        outbox, dht_pin, trig_pin, echo_pin, log_level)
  *   save                 store them; they apply at the next boot
  *   factory              forget the saved copy (back to the flash struct)
  *   reboot               reset the MCU
@@ -39,6 +39,13 @@
 #endif
 #ifndef STM32_MQTT_PASS
 #define STM32_MQTT_PASS ""
+#endif
+/* How readings leave: the virtual robot's --transport and --ingest. */
+#ifndef STM32_TRANSPORT_HTTP
+#define STM32_TRANSPORT_HTTP 0
+#endif
+#ifndef STM32_INGEST
+#define STM32_INGEST "http://192.168.1.10:8080/api/sensors/data"
 #endif
 #ifndef STM32_PUBLISH_INTERVAL_MS
 #define STM32_PUBLISH_INTERVAL_MS 10000
@@ -71,6 +78,8 @@ const struct stm32_config stm32_config_flash = {
 	.trig_pin = 20, /* PB4, D5 */
 	.echo_pin = 26, /* PB10, D6 (5 V tolerant) */
 	.log_level = STM32_LOG_LEVEL,
+	.transport = STM32_TRANSPORT_HTTP ? ROBOT_TRANSPORT_HTTP : ROBOT_TRANSPORT_MQTT,
+	.ingest = STM32_INGEST,
 };
 
 struct stm32_config stm32_config;
@@ -84,7 +93,8 @@ static bool usable(const struct stm32_config *c, size_t len)
 	       memchr(c->broker, 0, sizeof(c->broker)) && memchr(c->ssid, 0, sizeof(c->ssid)) &&
 	       memchr(c->wifi_pass, 0, sizeof(c->wifi_pass)) &&
 	       memchr(c->mqtt_user, 0, sizeof(c->mqtt_user)) &&
-	       memchr(c->mqtt_pass, 0, sizeof(c->mqtt_pass));
+	       memchr(c->mqtt_pass, 0, sizeof(c->mqtt_pass)) &&
+	       memchr(c->ingest, 0, sizeof(c->ingest)) && c->transport <= ROBOT_TRANSPORT_HTTP;
 }
 
 void stm32_config_load(void)
@@ -108,6 +118,11 @@ int stm32_config_to_robot(const struct stm32_config *c, struct robot_config *cfg
 	if (robot_config_split_broker(c->broker, &host, &host_len, &port) < 0 ||
 	    host_len >= sizeof(cfg->broker_host))
 		return -EINVAL;
+	/* The URL is checked even over MQTT: a switch to http must not find
+	 * it broken. */
+	if (robot_config_parse_ingest(c->ingest, cfg, NULL) < 0)
+		return -EINVAL;
+	cfg->transport = (enum robot_transport)c->transport;
 	snprintf(cfg->device_id, sizeof(cfg->device_id), "%s", c->device_id);
 	memcpy(cfg->broker_host, host, host_len);
 	cfg->broker_host[host_len] = '\0';
@@ -125,7 +140,7 @@ int stm32_config_to_robot(const struct stm32_config *c, struct robot_config *cfg
 
 /* ---- console ----------------------------------------------------------- */
 
-static char line[160];
+static char line[200]; /* "set ingest " and the longest URL */
 static size_t line_len;
 static struct stm32_config edit;
 static bool editing;
@@ -147,6 +162,9 @@ static void show(const struct stm32_config *c)
 	out(buf);
 	snprintf(buf, sizeof(buf), "  wifi_pass %s\r\n  user %s\r\n  pass %s\r\n",
 		 c->wifi_pass[0] ? "****" : "(none)", c->mqtt_user, c->mqtt_pass[0] ? "****" : "(none)");
+	out(buf);
+	snprintf(buf, sizeof(buf), "  transport %s\r\n  ingest %s\r\n",
+		 robot_transport_name((enum robot_transport)c->transport), c->ingest);
 	out(buf);
 	snprintf(buf, sizeof(buf), "  interval_ms %lu\r\n  keepalive_s %u\r\n  outbox %u\r\n",
 		 (unsigned long)c->publish_interval_ms, c->keepalive_s, c->outbox_capacity);
@@ -191,6 +209,17 @@ static int set(struct stm32_config *c, const char *k, const char *v)
 		if (robot_config_split_broker(v, &h, &hl, &p) < 0)
 			return -EINVAL;
 		return set_str(c->broker, sizeof(c->broker), v);
+	}
+	if (!strcmp(k, "transport") && (!strcmp(v, "mqtt") || !strcmp(v, "http"))) {
+		c->transport = v[0] == 'h' ? ROBOT_TRANSPORT_HTTP : ROBOT_TRANSPORT_MQTT;
+		return 0;
+	}
+	if (!strcmp(k, "ingest")) {
+		struct robot_config scratch;
+
+		if (robot_config_parse_ingest(v, &scratch, NULL) < 0)
+			return -EINVAL;
+		return set_str(c->ingest, sizeof(c->ingest), v);
 	}
 	if (!strcmp(k, "ssid"))
 		return set_str(c->ssid, sizeof(c->ssid), v);

@@ -3,24 +3,13 @@
 #include <string.h>
 
 #include "esp_at.h"
-
-enum result {
-	RES_OK,
-	RES_ERROR,
-	RES_PUB_OK,
-	RES_PUB_FAIL,
-};
-
-struct builder {
-	char *buf;
-	size_t cap;
-	size_t len;
-	bool overflow;
-};
+#include "esp_at_internal.h"
 
 static const char subrecv[] = "+MQTTSUBRECV:";
+static const char httpclient[] = "+HTTPCLIENT:";
+static const char httpcpost[] = "+HTTPCPOST:";
 
-static bool starts(const char *s, const char *prefix)
+bool esp_at_starts(const char *s, const char *prefix)
 {
 	return strncmp(s, prefix, strlen(prefix)) == 0;
 }
@@ -55,7 +44,7 @@ int esp_at_escape(const char *s, size_t n, char *out, size_t cap)
 	return (int)o;
 }
 
-static void b_raw(struct builder *b, const char *s)
+void esp_at_b_raw(struct esp_at_builder *b, const char *s)
 {
 	size_t n = strlen(s);
 
@@ -68,11 +57,11 @@ static void b_raw(struct builder *b, const char *s)
 	b->buf[b->len] = '\0';
 }
 
-static void b_quoted(struct builder *b, const char *s, size_t n)
+void esp_at_b_quoted(struct esp_at_builder *b, const char *s, size_t n)
 {
 	int w;
 
-	b_raw(b, "\"");
+	esp_at_b_raw(b, "\"");
 	if (b->overflow)
 		return;
 	w = esp_at_escape(s, n, b->buf + b->len, b->cap - b->len);
@@ -81,10 +70,10 @@ static void b_quoted(struct builder *b, const char *s, size_t n)
 		return;
 	}
 	b->len += (size_t)w;
-	b_raw(b, "\"");
+	esp_at_b_raw(b, "\"");
 }
 
-static void b_uint(struct builder *b, unsigned long v)
+void esp_at_b_uint(struct esp_at_builder *b, unsigned long v)
 {
 	char tmp[12];
 	int i = (int)sizeof(tmp) - 1;
@@ -94,7 +83,7 @@ static void b_uint(struct builder *b, unsigned long v)
 		tmp[--i] = (char)('0' + v % 10);
 		v /= 10;
 	} while (v && i > 0);
-	b_raw(b, tmp + i);
+	esp_at_b_raw(b, tmp + i);
 }
 
 /* ---- sessions ending ----------------------------------------------------- */
@@ -125,6 +114,7 @@ static void resync(struct esp_at *at, uint64_t now_us)
 	at->pub_sent = false;
 	at->cmd_resend = false;
 	at->in_payload = false;
+	at->payload_http = false;
 	at->synced = false;
 	at->sync_step = 0;
 	at->retry_at_us = now_us;
@@ -134,6 +124,7 @@ static void resync(struct esp_at *at, uint64_t now_us)
 	at->has_rssi = false;
 	at->link = HAL_LINK_DOWN;
 	at->stats.resyncs++;
+	esp_at_http_module_lost(at);
 	session_lost(at);
 	at->n_pub = 0;
 }
@@ -145,10 +136,10 @@ static void send_cmd(struct esp_at *at)
 	at->ops.write(at->ops.ctx, at->cmd_buf, at->cmd_len);
 }
 
-static void finish(struct esp_at *at, enum result res, uint64_t now_us);
+static void finish(struct esp_at *at, enum esp_at_result res, uint64_t now_us);
 
 /* Send the command built in cmd_buf (without CR LF) as @cmd. */
-static void issue(struct esp_at *at, enum esp_at_cmd cmd, struct builder *b,
+void esp_at_issue(struct esp_at *at, enum esp_at_cmd cmd, struct esp_at_builder *b,
 		  uint64_t timeout_us, uint64_t now_us)
 {
 	at->cmd = cmd;
@@ -157,7 +148,7 @@ static void issue(struct esp_at *at, enum esp_at_cmd cmd, struct builder *b,
 	at->await_prompt = false;
 	at->pub_sent = false;
 	at->cmd_deadline_us = now_us + timeout_us;
-	b_raw(b, "\r\n");
+	esp_at_b_raw(b, "\r\n");
 	if (b->overflow) {
 		/* Too long for the module: it would refuse it anyway. */
 		at->cmd_len = 0;
@@ -171,26 +162,26 @@ static void issue(struct esp_at *at, enum esp_at_cmd cmd, struct builder *b,
 static void issue_simple(struct esp_at *at, enum esp_at_cmd cmd, const char *text,
 			 uint64_t now_us)
 {
-	struct builder b = { at->cmd_buf, sizeof(at->cmd_buf), 0, false };
+	struct esp_at_builder b = { at->cmd_buf, sizeof(at->cmd_buf), 0, false };
 
-	b_raw(&b, text);
-	issue(at, cmd, &b, ESP_AT_TIMEOUT_US, now_us);
+	esp_at_b_raw(&b, text);
+	esp_at_issue(at, cmd, &b, ESP_AT_TIMEOUT_US, now_us);
 }
 
 static void issue_join(struct esp_at *at, uint64_t now_us)
 {
-	struct builder b = { at->cmd_buf, sizeof(at->cmd_buf), 0, false };
+	struct esp_at_builder b = { at->cmd_buf, sizeof(at->cmd_buf), 0, false };
 
-	b_raw(&b, "AT+CWJAP=");
-	b_quoted(&b, at->ssid, strlen(at->ssid));
-	b_raw(&b, ",");
-	b_quoted(&b, at->wifi_pass, strlen(at->wifi_pass));
-	issue(at, ESP_CMD_JOIN, &b, ESP_AT_JOIN_TIMEOUT_US, now_us);
+	esp_at_b_raw(&b, "AT+CWJAP=");
+	esp_at_b_quoted(&b, at->ssid, strlen(at->ssid));
+	esp_at_b_raw(&b, ",");
+	esp_at_b_quoted(&b, at->wifi_pass, strlen(at->wifi_pass));
+	esp_at_issue(at, ESP_CMD_JOIN, &b, ESP_AT_JOIN_TIMEOUT_US, now_us);
 }
 
 static void issue_conn_step(struct esp_at *at, uint64_t now_us)
 {
-	struct builder b = { at->cmd_buf, sizeof(at->cmd_buf), 0, false };
+	struct esp_at_builder b = { at->cmd_buf, sizeof(at->cmd_buf), 0, false };
 
 	switch (at->conn_step) {
 	case 0:
@@ -198,65 +189,65 @@ static void issue_conn_step(struct esp_at *at, uint64_t now_us)
 		return;
 	case 1:
 		/* certificate and CA ID 0 (the only ones ESP-AT has), no path */
-		b_raw(&b, "AT+MQTTUSERCFG=0,");
-		b_uint(&b, at->scheme);
-		b_raw(&b, ",");
-		b_quoted(&b, at->client_id, strlen(at->client_id));
-		b_raw(&b, ",");
-		b_quoted(&b, at->user, strlen(at->user));
-		b_raw(&b, ",");
-		b_quoted(&b, at->pass, strlen(at->pass));
-		b_raw(&b, ",0,0,\"\"");
-		issue(at, ESP_CMD_USERCFG, &b, ESP_AT_TIMEOUT_US, now_us);
+		esp_at_b_raw(&b, "AT+MQTTUSERCFG=0,");
+		esp_at_b_uint(&b, at->scheme);
+		esp_at_b_raw(&b, ",");
+		esp_at_b_quoted(&b, at->client_id, strlen(at->client_id));
+		esp_at_b_raw(&b, ",");
+		esp_at_b_quoted(&b, at->user, strlen(at->user));
+		esp_at_b_raw(&b, ",");
+		esp_at_b_quoted(&b, at->pass, strlen(at->pass));
+		esp_at_b_raw(&b, ",0,0,\"\"");
+		esp_at_issue(at, ESP_CMD_USERCFG, &b, ESP_AT_TIMEOUT_US, now_us);
 		return;
 	case 2:
-		b_raw(&b, "AT+MQTTCONNCFG=0,");
-		b_uint(&b, at->keepalive_s);
-		b_raw(&b, at->clean_session ? ",0," : ",1,");
-		b_quoted(&b, at->will_topic, strlen(at->will_topic));
-		b_raw(&b, ",");
-		b_quoted(&b, at->will_msg, strlen(at->will_msg));
-		b_raw(&b, ",");
-		b_uint(&b, at->will_qos);
-		b_raw(&b, at->will_retain ? ",1" : ",0");
-		issue(at, ESP_CMD_CONNCFG, &b, ESP_AT_TIMEOUT_US, now_us);
+		esp_at_b_raw(&b, "AT+MQTTCONNCFG=0,");
+		esp_at_b_uint(&b, at->keepalive_s);
+		esp_at_b_raw(&b, at->clean_session ? ",0," : ",1,");
+		esp_at_b_quoted(&b, at->will_topic, strlen(at->will_topic));
+		esp_at_b_raw(&b, ",");
+		esp_at_b_quoted(&b, at->will_msg, strlen(at->will_msg));
+		esp_at_b_raw(&b, ",");
+		esp_at_b_uint(&b, at->will_qos);
+		esp_at_b_raw(&b, at->will_retain ? ",1" : ",0");
+		esp_at_issue(at, ESP_CMD_CONNCFG, &b, ESP_AT_TIMEOUT_US, now_us);
 		return;
 	default:
 		/* reconnect 0: the robot decides when to reconnect, not the module */
-		b_raw(&b, "AT+MQTTCONN=0,");
-		b_quoted(&b, at->host, strlen(at->host));
-		b_raw(&b, ",");
-		b_uint(&b, at->port);
-		b_raw(&b, ",0");
-		issue(at, ESP_CMD_CONN, &b, ESP_AT_CONN_TIMEOUT_US, now_us);
+		esp_at_b_raw(&b, "AT+MQTTCONN=0,");
+		esp_at_b_quoted(&b, at->host, strlen(at->host));
+		esp_at_b_raw(&b, ",");
+		esp_at_b_uint(&b, at->port);
+		esp_at_b_raw(&b, ",0");
+		esp_at_issue(at, ESP_CMD_CONN, &b, ESP_AT_CONN_TIMEOUT_US, now_us);
 		return;
 	}
 }
 
 static void issue_sub(struct esp_at *at, uint64_t now_us)
 {
-	struct builder b = { at->cmd_buf, sizeof(at->cmd_buf), 0, false };
+	struct esp_at_builder b = { at->cmd_buf, sizeof(at->cmd_buf), 0, false };
 
-	b_raw(&b, "AT+MQTTSUB=0,");
-	b_quoted(&b, at->sub_topic[0], strlen(at->sub_topic[0]));
-	b_raw(&b, ",");
-	b_uint(&b, at->sub_qos[0]);
-	issue(at, ESP_CMD_SUB, &b, ESP_AT_TIMEOUT_US, now_us);
+	esp_at_b_raw(&b, "AT+MQTTSUB=0,");
+	esp_at_b_quoted(&b, at->sub_topic[0], strlen(at->sub_topic[0]));
+	esp_at_b_raw(&b, ",");
+	esp_at_b_uint(&b, at->sub_qos[0]);
+	esp_at_issue(at, ESP_CMD_SUB, &b, ESP_AT_TIMEOUT_US, now_us);
 }
 
 static void issue_pub(struct esp_at *at, uint64_t now_us)
 {
-	struct builder b = { at->cmd_buf, sizeof(at->cmd_buf), 0, false };
+	struct esp_at_builder b = { at->cmd_buf, sizeof(at->cmd_buf), 0, false };
 	const struct esp_at_pub *p = &at->pub[at->pub_head];
 
-	b_raw(&b, "AT+MQTTPUBRAW=0,");
-	b_quoted(&b, p->topic, strlen(p->topic));
-	b_raw(&b, ",");
-	b_uint(&b, p->len);
-	b_raw(&b, ",");
-	b_uint(&b, p->qos);
-	b_raw(&b, p->retain ? ",1" : ",0");
-	issue(at, ESP_CMD_PUBRAW, &b, ESP_AT_TIMEOUT_US, now_us);
+	esp_at_b_raw(&b, "AT+MQTTPUBRAW=0,");
+	esp_at_b_quoted(&b, p->topic, strlen(p->topic));
+	esp_at_b_raw(&b, ",");
+	esp_at_b_uint(&b, p->len);
+	esp_at_b_raw(&b, ",");
+	esp_at_b_uint(&b, p->qos);
+	esp_at_b_raw(&b, p->retain ? ",1" : ",0");
+	esp_at_issue(at, ESP_CMD_PUBRAW, &b, ESP_AT_TIMEOUT_US, now_us);
 }
 
 static void pop_sub(struct esp_at *at)
@@ -294,7 +285,7 @@ static void conn_failed(struct esp_at *at, enum esp_at_cmd step)
 	at->want_clean = true;
 }
 
-static void finish_pub(struct esp_at *at, enum result res)
+static void finish_pub(struct esp_at *at, enum esp_at_result res)
 {
 	struct esp_at_pub *p = &at->pub[at->pub_head];
 
@@ -321,11 +312,13 @@ static void finish_pub(struct esp_at *at, enum result res)
 	conn_failed(at, ESP_CMD_NONE);
 }
 
-static void finish(struct esp_at *at, enum result res, uint64_t now_us)
+static void finish(struct esp_at *at, enum esp_at_result res, uint64_t now_us)
 {
 	enum esp_at_cmd cmd = at->cmd;
 
-	if (cmd == ESP_CMD_PUBRAW && res == RES_OK && !at->pub_sent) {
+	bool prompted = cmd == ESP_CMD_PUBRAW || cmd == ESP_CMD_HTTPCPOST;
+
+	if (prompted && res == RES_OK && !at->pub_sent) {
 		/* OK to the command line: now the module prompts with '>' */
 		at->await_prompt = true;
 		at->cmd_deadline_us = now_us + ESP_AT_TIMEOUT_US;
@@ -390,6 +383,12 @@ static void finish(struct esp_at *at, enum result res, uint64_t now_us)
 	case ESP_CMD_PUBRAW:
 		finish_pub(at, res);
 		break;
+	case ESP_CMD_SYSLOG:
+		break; /* ERROR: a firmware without it; failures map coarser */
+	case ESP_CMD_HTTPCLIENT:
+	case ESP_CMD_HTTPCPOST:
+		esp_at_http_finish(at, res == RES_OK);
+		break;
 	}
 }
 
@@ -399,6 +398,11 @@ static void on_prompt(struct esp_at *at, uint64_t now_us)
 
 	at->await_prompt = false;
 	at->pub_sent = true;
+	if (at->cmd == ESP_CMD_HTTPCPOST) {
+		/* the deadline set at the command covers the whole exchange */
+		esp_at_http_on_prompt(at);
+		return;
+	}
 	at->cmd_deadline_us = now_us + ESP_AT_PUB_TIMEOUT_US;
 	at->ops.write(at->ops.ctx, p->payload, p->len);
 }
@@ -415,7 +419,10 @@ static void on_busy(struct esp_at *at, uint64_t now_us)
 	}
 	at->cmd_resend = true;
 	at->retry_at_us = now_us + ESP_AT_BUSY_RETRY_US;
-	at->cmd_deadline_us = at->retry_at_us + ESP_AT_TIMEOUT_US;
+	/* at least a plain command's time after the resend; an HTTP request
+	 * keeps its longer one */
+	if (at->cmd_deadline_us < at->retry_at_us + ESP_AT_TIMEOUT_US)
+		at->cmd_deadline_us = at->retry_at_us + ESP_AT_TIMEOUT_US;
 }
 
 /* +CWJAP:"ssid","bssid",channel,rssi,... : the fourth field. */
@@ -457,14 +464,14 @@ static void handle_line(struct esp_at *at, const char *l, uint64_t now_us)
 		finish(at, RES_PUB_OK, now_us);
 	else if (strcmp(l, "+MQTTPUB:FAIL") == 0)
 		finish(at, RES_PUB_FAIL, now_us);
-	else if (starts(l, "busy "))
+	else if (esp_at_starts(l, "busy "))
 		on_busy(at, now_us);
 	else if (strcmp(l, "ready") == 0) {
 		at->stats.module_resets++;
 		resync(at, now_us);
-	} else if (starts(l, "+MQTTCONNECTED:")) {
+	} else if (esp_at_starts(l, "+MQTTCONNECTED:")) {
 		/* The OK that follows completes AT+MQTTCONN. */
-	} else if (starts(l, "+MQTTDISCONNECTED:")) {
+	} else if (esp_at_starts(l, "+MQTTDISCONNECTED:")) {
 		/* Before AT+MQTTCONN's ERROR: how a failed connect (a TLS
 		 * handshake refused) is reported. */
 		if (at->mqtt == ESP_MQTT_CONNECTING && at->cmd == ESP_CMD_CONN)
@@ -474,15 +481,19 @@ static void handle_line(struct esp_at *at, const char *l, uint64_t now_us)
 		if (at->cmd != ESP_CMD_JOIN)
 			at->link = HAL_LINK_DOWN;
 		at->has_rssi = false;
+		esp_at_http_link_lost(at);
 		session_lost(at);
 	} else if (strcmp(l, "WIFI CONNECTED") == 0 || strcmp(l, "WIFI GOT IP") == 0) {
 		/* during AT+CWJAP the OK decides; otherwise the module rejoined */
-		if (at->cmd != ESP_CMD_JOIN && at->synced && starts(l, "WIFI GOT"))
+		if (at->cmd != ESP_CMD_JOIN && at->synced && esp_at_starts(l, "WIFI GOT"))
 			at->link = HAL_LINK_UP;
-	} else if (starts(l, "+CWJAP:")) {
+	} else if (esp_at_starts(l, "ERR CODE:")) {
+		/* AT+SYSLOG=1: why the command that ends next failed */
+		esp_at_http_err_code(at, l + 9);
+	} else if (esp_at_starts(l, "+CWJAP:")) {
 		if (at->cmd == ESP_CMD_JOIN_QUERY)
 			parse_rssi(at, l + 7);
-	} else if (!starts(l, "AT")) {
+	} else if (!esp_at_starts(l, "AT")) {
 		at->stats.garbage_lines++; /* echoes of our commands are not garbage */
 	}
 }
@@ -518,6 +529,31 @@ static bool subrecv_header(struct esp_at *at)
 	return true;
 }
 
+/* +HTTPCLIENT:<len>, or +HTTPCPOST:<len>, complete: read <len> body bytes. */
+static bool http_body_header(struct esp_at *at, size_t prefix_len)
+{
+	const char *s = at->line + prefix_len;
+	unsigned long len = 0;
+	int digits = 0;
+
+	for (; *s >= '0' && *s <= '9'; s++, digits++)
+		len = len * 10 + (unsigned long)(*s - '0');
+	if (!digits || digits > 5 || len > UINT16_MAX || s[0] != ',' || s[1] != '\0')
+		return false;
+	at->payload_want = (uint16_t)len;
+	at->payload_got = 0;
+	at->in_payload = true;
+	at->payload_http = true;
+	return true;
+}
+
+static void body_done(struct esp_at *at)
+{
+	at->in_payload = false;
+	at->payload_http = false;
+	at->line_len = 0;
+}
+
 static void deliver_message(struct esp_at *at)
 {
 	at->in_payload = false;
@@ -532,6 +568,12 @@ static void deliver_message(struct esp_at *at)
 
 static void input_byte(struct esp_at *at, char c, uint64_t now_us)
 {
+	if (at->in_payload && at->payload_http) {
+		esp_at_http_body_byte(at, c);
+		if (++at->payload_got >= at->payload_want)
+			body_done(at);
+		return;
+	}
 	if (at->in_payload) {
 		if (at->payload_got < ESP_AT_RX_PAYLOAD_MAX)
 			at->rx_payload[at->payload_got] = (uint8_t)c;
@@ -559,9 +601,16 @@ static void input_byte(struct esp_at *at, char c, uint64_t now_us)
 	}
 	at->line[at->line_len++] = c;
 	at->line[at->line_len] = '\0';
-	if (c == ',' && !at->line_overlong && starts(at->line, subrecv) &&
-	    subrecv_header(at) && at->payload_want == 0)
+	if (c != ',' || at->line_overlong)
+		return;
+	if (esp_at_starts(at->line, subrecv) && subrecv_header(at) && at->payload_want == 0)
 		deliver_message(at);
+	else if (esp_at_starts(at->line, httpclient) &&
+		 http_body_header(at, sizeof(httpclient) - 1) && at->payload_want == 0)
+		body_done(at);
+	else if (esp_at_starts(at->line, httpcpost) &&
+		 http_body_header(at, sizeof(httpcpost) - 1) && at->payload_want == 0)
+		body_done(at);
 }
 
 void esp_at_input(struct esp_at *at, const void *buf, size_t len, uint64_t now_us)
@@ -586,6 +635,7 @@ static void on_timeout(struct esp_at *at, uint64_t now_us)
 
 void esp_at_poll(struct esp_at *at, uint64_t now_us)
 {
+	esp_at_http_poll(at, now_us);
 	if (at->notify_closed) {
 		at->notify_closed = false;
 		if (at->cb && at->cb->on_disconnect)
@@ -623,6 +673,8 @@ void esp_at_poll(struct esp_at *at, uint64_t now_us)
 	} else if (at->want_rssi && at->link == HAL_LINK_UP) {
 		at->want_rssi = false;
 		issue_simple(at, ESP_CMD_JOIN_QUERY, "AT+CWJAP?", now_us);
+	} else if (esp_at_http_wants_module(at)) {
+		esp_at_http_issue(at, now_us);
 	} else if (at->mqtt == ESP_MQTT_CONNECTING) {
 		issue_conn_step(at, now_us);
 	} else if (at->mqtt == ESP_MQTT_CONNECTED && at->n_sub) {
@@ -634,7 +686,7 @@ void esp_at_poll(struct esp_at *at, uint64_t now_us)
 	}
 }
 
-uint64_t esp_at_next_deadline(const struct esp_at *at)
+static uint64_t core_deadline(const struct esp_at *at)
 {
 	if (at->notify_closed)
 		return 0;
@@ -649,6 +701,13 @@ uint64_t esp_at_next_deadline(const struct esp_at *at)
 	    (at->mqtt == ESP_MQTT_CONNECTED && (at->n_sub || at->n_pub)))
 		return 0;
 	return UINT64_MAX;
+}
+
+uint64_t esp_at_next_deadline(const struct esp_at *at)
+{
+	uint64_t core = core_deadline(at), http = esp_at_http_deadline(at);
+
+	return http < core ? http : core;
 }
 
 void esp_at_init(struct esp_at *at, const struct esp_at_ops *ops, const char *ssid,

@@ -18,6 +18,9 @@
  *                                 <-     busy p...   (command refused: again later)
  *                                 <-     ready       (the module rebooted)
  *
+ * HTTP requests (hal_http) go through the same command slot with the HTTP
+ * client commands: esp_at_http.h.
+ *
  * One command is in flight at a time, each with a deadline; a deadline
  * that passes, a `ready` banner or a stream of garbage resynchronises with
  * a plain `AT`, and whoever had a session is told it is gone.
@@ -29,6 +32,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "esp_at_http.h"
 #include "hal_link.h"
 #include "hal_mqtt.h"
 
@@ -82,6 +86,9 @@ enum esp_at_cmd {
 	ESP_CMD_CONN,
 	ESP_CMD_SUB,
 	ESP_CMD_PUBRAW,
+	ESP_CMD_SYSLOG,
+	ESP_CMD_HTTPCLIENT,
+	ESP_CMD_HTTPCPOST,
 };
 
 enum esp_at_mqtt_state {
@@ -122,7 +129,8 @@ struct esp_at {
 	char line[ESP_AT_LINE_MAX + 1];
 	uint16_t line_len;
 	bool line_overlong;
-	bool in_payload;         /* reading +MQTTSUBRECV data bytes */
+	bool in_payload;         /* reading +MQTTSUBRECV or HTTP body bytes */
+	bool payload_http;       /* ... of +HTTPCLIENT / +HTTPCPOST */
 	uint16_t payload_want;
 	uint16_t payload_got;
 	char rx_topic[ESP_AT_TOPIC_MAX + 1];
@@ -136,8 +144,8 @@ struct esp_at {
 	uint64_t retry_at_us;     /* resend cmd_buf (busy) or next probe (sync) */
 	bool cmd_resend;
 	uint8_t busy_count;
-	bool await_prompt;        /* PUBRAW: OK seen, waiting for '>' */
-	bool pub_sent;            /* PUBRAW: data written, waiting for +MQTTPUB */
+	bool await_prompt;        /* PUBRAW, HTTPCPOST: OK seen, waiting for '>' */
+	bool pub_sent;            /* PUBRAW, HTTPCPOST: data written, waiting for the result */
 
 	/* module and link */
 	bool synced;
@@ -178,6 +186,8 @@ struct esp_at {
 	uint8_t pub_head;
 	uint8_t n_pub;
 	uint16_t next_msg_id;
+
+	struct esp_at_http http;  /* esp_at_http.c */
 
 	struct esp_at_stats stats;
 };

@@ -1,4 +1,4 @@
-/* hal_link and hal_mqtt: the ESP-AT driver core over USART1. */
+/* hal_link and hal_mqtt: the ESP-AT driver core over USART1 (hal_http: esp_hal_http.c). */
 #include <errno.h>
 
 #include "board.h"
@@ -39,7 +39,12 @@ uint64_t stm32_esp_deadline(void)
 	return esp_at_next_deadline(&esp);
 }
 
-static void pump(void)
+struct esp_at *stm32_esp(void)
+{
+	return &esp;
+}
+
+void stm32_esp_pump(void)
 {
 	uint8_t buf[64];
 	size_t n;
@@ -53,7 +58,7 @@ int hal_link_connect(void)
 {
 	int rc = esp_at_link_connect(&esp);
 
-	pump();
+	stm32_esp_pump();
 	return rc;
 }
 
@@ -135,7 +140,7 @@ int hal_mqtt_disconnect(void)
 
 int hal_mqtt_service(void)
 {
-	pump();
+	stm32_esp_pump();
 	return 0;
 }
 

@@ -181,7 +181,7 @@ static void test_sbc_config_errors_name_the_line(void **state)
 		{ "transport = coap\n", "line 1: transport: mqtt or http" },
 		{ "ingest = https://h/x\n", "line 1: ingest: 'https://h/x': https is not supported" },
 		{ "ingest = 10.0.0.2:8080\n", "line 1: ingest: '10.0.0.2:8080': must start with http://" },
-		{ "ingest = http://h:0/\n", "line 1: ingest: 'http://h:0/': 'h:0' is not HOST[:PORT]" },
+		{ "ingest = http://h:0/\n", "line 1: ingest: 'http://h:0/': the authority is not HOST[:PORT]" },
 		{ "ingest = http://u@h/\n", "line 1: ingest: 'http://u@h/': user information" },
 		{ "ingest = \"http://h/a b\"\n", "line 1: ingest: 'http://h/a b': the path has a space" },
 		{ "http_timeout = soon\n", "line 1: http_timeout: a duration" },
