@@ -19,11 +19,6 @@ trap cleanup EXIT
 failures=0
 passes=0
 . "$(dirname "$0")/check.sh"
-wait_for() { # wait_for TENTHS COMMAND...
-  local n=$1; shift
-  for _ in $(seq "$n"); do "$@" && return 0; sleep 0.1; done
-  return 1
-}
 
 db=$work/record.db
 coproc SRV { exec "$serve" --db "$db" --port-file "$work/ingest.port" 2>"$work/serve.err"; }

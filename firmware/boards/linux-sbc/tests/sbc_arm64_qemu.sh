@@ -16,6 +16,8 @@ broker_pid=
 robot_pid=
 failures=0
 passes=0
+. "$src/tests/integration/check.sh"
+. "$src/firmware/boards/linux-sbc/tests/iio_fixture.sh"
 
 cleanup() {
   [ -n "$robot_pid" ] && kill -KILL "$robot_pid" 2>/dev/null
@@ -24,12 +26,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-check() { # check NAME COMMAND...
-  local name=$1; shift
-  if "$@"; then passes=$((passes + 1)); echo "ok   $name"
-  else failures=$((failures + 1)); echo "FAIL $name"; fi
-}
-contains() { grep -q -- "$2" <<<"$1"; }
 lacks() { ! grep -q -- "$2" <<<"$1"; }
 finish() { echo "$passes passed, $failures failed"; [ "$failures" -eq 0 ]; exit $?; }
 
@@ -75,18 +71,7 @@ if [ -n "$device_link" ]; then
 fi
 
 # ---- 3. fixture tree, broker, robot under qemu ------------------------------
-sys=$work/sys
-dht=$sys/bus/iio/devices/iio:device0
-sonar=$sys/bus/iio/devices/iio:device1
-mkdir -p "$dht" "$sonar" "$sys/class/net/wlan0" "$work/state"
-echo "dht11@4" >"$dht/name"
-echo 23400 >"$dht/in_temp_input"
-echo 45600 >"$dht/in_humidityrelative_input"
-echo srf04 >"$sonar/name"
-echo 1234 >"$sonar/in_distance_raw"
-echo 0.001000 >"$sonar/in_distance_scale"
-echo up >"$sys/class/net/wlan0/operstate"
-printf 'Inter-| sta-|   Quality        |\n face | tus | link level noise |\n wlan0: 0000   60.  -52.  -256 0 0 0 0 0 0\n' >"$work/wireless"
+iio_fixture "$work" 23400 45600 1234
 
 port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 for attempt in 1 2 3 4 5; do

@@ -22,6 +22,7 @@ robot_pid= serve_pid=
 failures=0
 passes=0
 . "$src/tests/integration/check.sh"
+. "$src/firmware/boards/linux-sbc/tests/iio_fixture.sh"
 
 cleanup() {
   [ -n "$robot_pid" ] && kill -KILL "$robot_pid" 2>/dev/null
@@ -38,13 +39,6 @@ finish() {
     done
   fi
   echo "$passes passed, $failures failed"; [ "$failures" -eq 0 ]; exit $?
-}
-contains() { grep -q -- "$2" <<<"$1"; }
-# Bounded polling for something that happens, instead of a fixed sleep.
-wait_for() { # wait_for TENTHS COMMAND...
-  local n=$1; shift
-  for _ in $(seq "$n"); do "$@" && return 0; sleep 0.1; done
-  return 1
 }
 
 for tool in aarch64-linux-gnu-gcc qemu-aarch64 sqlite3; do
@@ -90,18 +84,7 @@ requests() { ask stats | sed -n 's/^requests=\([0-9]*\) .*/\1/p'; }
 requests_at_least() { [ "$(requests)" -ge "$1" ]; }
 
 # ---- 3. fixture tree, robot under qemu ------------------------------------------
-sys=$work/sys
-dht=$sys/bus/iio/devices/iio:device0
-sonar=$sys/bus/iio/devices/iio:device1
-mkdir -p "$dht" "$sonar" "$sys/class/net/wlan0" "$work/state"
-echo "dht11@4" >"$dht/name"
-echo 23400 >"$dht/in_temp_input"
-echo 45600 >"$dht/in_humidityrelative_input"
-echo srf04 >"$sonar/name"
-echo 1234 >"$sonar/in_distance_raw"
-echo 0.001000 >"$sonar/in_distance_scale"
-echo up >"$sys/class/net/wlan0/operstate"
-printf 'Inter-| sta-|   Quality        |\n face | tus | link level noise |\n wlan0: 0000   60.  -52.  -256 0 0 0 0 0 0\n' >"$work/wireless"
+iio_fixture "$work" 23400 45600 1234
 
 cat >"$work/robot.conf" <<CONF
 device_id = $id

@@ -23,6 +23,8 @@ work=$(mktemp -d /tmp/robofleet-sbc-tls-XXXXXX)
 broker_pid= robot_pid= watch_pid=
 failures=0
 passes=0
+. "$src/tests/integration/check.sh"
+. "$src/firmware/boards/linux-sbc/tests/iio_fixture.sh"
 
 cleanup() {
   [ -n "$watch_pid" ] && kill "$watch_pid" 2>/dev/null
@@ -32,12 +34,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-check() { # check NAME COMMAND...
-  local name=$1; shift
-  if "$@"; then passes=$((passes + 1)); echo "ok   $name"
-  else failures=$((failures + 1)); echo "FAIL $name"; fi
-}
-contains() { grep -q -- "$2" <<<"$1"; }
 finish() {
   if [ "$failures" -ne 0 ]; then
     for f in robot.log foreign.log expired.log mosquitto.log; do
@@ -45,12 +41,6 @@ finish() {
     done
   fi
   echo "$passes passed, $failures failed"; [ "$failures" -eq 0 ]; exit $?
-}
-# Bounded polling for something that happens, instead of a fixed sleep.
-wait_for() { # wait_for TENTHS COMMAND...
-  local n=$1; shift
-  for _ in $(seq "$n"); do "$@" && return 0; sleep 0.1; done
-  return 1
 }
 
 PATH=$PATH:/usr/sbin
@@ -101,18 +91,7 @@ recorder=(-h 127.0.0.1 -p "$port" --cafile "$pki/ca.crt"
 rsub() { mosquitto_sub "${recorder[@]}" "$@"; }
 
 # ---- 4. the robot with its certificate -------------------------------------------
-sys=$work/sys
-dht=$sys/bus/iio/devices/iio:device0
-sonar=$sys/bus/iio/devices/iio:device1
-mkdir -p "$dht" "$sonar" "$sys/class/net/wlan0" "$work/state"
-echo "dht11@4" >"$dht/name"
-echo 21700 >"$dht/in_temp_input"
-echo 38900 >"$dht/in_humidityrelative_input"
-echo srf04 >"$sonar/name"
-echo 987 >"$sonar/in_distance_raw"
-echo 0.001000 >"$sonar/in_distance_scale"
-echo up >"$sys/class/net/wlan0/operstate"
-printf 'Inter-| sta-|   Quality        |\n face | tus | link level noise |\n wlan0: 0000   60.  -52.  -256 0 0 0 0 0 0\n' >"$work/wireless"
+iio_fixture "$work" 21700 38900 987
 
 robot_conf() { # robot_conf CERT KEY > FILE
   cat <<CONF

@@ -36,12 +36,6 @@ finish() {
   fi
   echo "$passes passed, $failures failed"; [ "$failures" -eq 0 ]; exit $?
 }
-# Bounded polling for something that happens, instead of a fixed sleep.
-wait_for() { # wait_for TENTHS COMMAND...
-  local n=$1; shift
-  for _ in $(seq "$n"); do "$@" && return 0; sleep 0.1; done
-  return 1
-}
 
 for tool in qemu-system-arm sqlite3; do
   command -v "$tool" >/dev/null || { echo "FAIL $tool not installed (scripts/deps.sh installs it)"; exit 1; }

@@ -18,6 +18,7 @@ work=$(mktemp -d /tmp/robofleet-stm32-XXXXXX)
 broker_pid= emu_pid= qemu_pid= watch_pid=
 failures=0
 passes=0
+. "$src/tests/integration/check.sh"
 
 cleanup() {
   [ -n "$watch_pid" ] && kill "$watch_pid" 2>/dev/null
@@ -28,12 +29,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-check() { # check NAME COMMAND...
-  local name=$1; shift
-  if "$@"; then passes=$((passes + 1)); echo "ok   $name"
-  else failures=$((failures + 1)); echo "FAIL $name"; fi
-}
-contains() { grep -q -- "$2" <<<"$1"; }
 lacks() { ! grep -q -- "$2" <<<"$1"; }
 finish() {
   if [ "$failures" -ne 0 ]; then
@@ -41,12 +36,6 @@ finish() {
     echo "---- esp-at"; tail -n 30 "$work/emu.log" 2>/dev/null
   fi
   echo "$passes passed, $failures failed"; [ "$failures" -eq 0 ]; exit $?
-}
-# Bounded polling for something that happens, instead of a fixed sleep.
-wait_for() { # wait_for TENTHS COMMAND...
-  local n=$1; shift
-  for _ in $(seq "$n"); do "$@" && return 0; sleep 0.1; done
-  return 1
 }
 
 PATH=$PATH:/usr/sbin

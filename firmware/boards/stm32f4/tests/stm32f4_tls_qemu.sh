@@ -24,6 +24,7 @@ work=$(mktemp -d /tmp/robofleet-stm32-tls-XXXXXX)
 broker_pid= emu_pid= qemu_pid= watch_pid=
 failures=0
 passes=0
+. "$src/tests/integration/check.sh"
 
 stop_board() { # the QEMU board and its module, if running
   [ -n "$qemu_pid" ] && kill -KILL "$qemu_pid" 2>/dev/null && wait "$qemu_pid" 2>/dev/null
@@ -38,12 +39,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-check() { # check NAME COMMAND...
-  local name=$1; shift
-  if "$@"; then passes=$((passes + 1)); echo "ok   $name"
-  else failures=$((failures + 1)); echo "FAIL $name"; fi
-}
-contains() { grep -q -- "$2" <<<"$1"; }
 finish() {
   if [ "$failures" -ne 0 ]; then
     for f in "$work"/console-*.log "$work"/emu-*.log "$work/mosquitto.log"; do
@@ -51,12 +46,6 @@ finish() {
     done
   fi
   echo "$passes passed, $failures failed"; [ "$failures" -eq 0 ]; exit $?
-}
-# Bounded polling for something that happens, instead of a fixed sleep.
-wait_for() { # wait_for TENTHS COMMAND...
-  local n=$1; shift
-  for _ in $(seq "$n"); do "$@" && return 0; sleep 0.1; done
-  return 1
 }
 
 PATH=$PATH:/usr/sbin
