@@ -20,19 +20,11 @@ trap cleanup EXIT
 failures=0
 passes=0
 . "$(dirname "$0")/check.sh"
+. "$(dirname "$0")/ingest_serve.sh"
 
 db=$work/record.db
-coproc SRV { exec "$serve" --db "$db" --port-file "$work/port" 2>"$work/serve.err"; }
-srv_pid=$SRV_PID
-wait_for 100 test -s "$work/port"
-port=$(cat "$work/port" 2>/dev/null)
+ingest_serve_start "$serve" "$db" "$work"
 check "ingest_serve listens" test -n "$port"
-ctl() { # a control line to ingest_serve, answered "ok" once in force
-  local ack=
-  echo "$*" >&"${SRV[1]}"
-  read -r -t 10 ack <&"${SRV[0]}"
-  [ "$ack" = ok ]
-}
 readings() { ctl flush >/dev/null; sqlite3 "$db" "SELECT count(*) FROM readings WHERE device_id = 'vg_http'" 2>/dev/null || echo 0; }
 at_least() { [ "$(readings)" -ge "$1" ]; }
 

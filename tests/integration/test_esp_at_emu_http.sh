@@ -19,19 +19,12 @@ trap cleanup EXIT
 failures=0
 passes=0
 . "$(dirname "$0")/check.sh"
+. "$(dirname "$0")/ingest_serve.sh"
 
 db=$work/record.db
-coproc SRV { exec "$serve" --db "$db" --port-file "$work/ingest.port" 2>"$work/serve.err"; }
-srv_pid=$SRV_PID
-wait_for 100 test -s "$work/ingest.port"
-check "ingest_serve listens" test -s "$work/ingest.port"
-base="http://127.0.0.1:$(cat "$work/ingest.port")"
-ctl() {
-  local ack=
-  echo "$*" >&"${SRV[1]}"
-  read -r -t 10 ack <&"${SRV[0]}"
-  [ "$ack" = ok ]
-}
+ingest_serve_start "$serve" "$db" "$work"
+check "ingest_serve listens" test -n "$port"
+base="http://127.0.0.1:$port"
 
 "$emu" --port-file "$work/esp.port" -v 2>"$work/emu.log" &
 emu_pid=$!

@@ -17,22 +17,12 @@ failures=0
 passes=0
 
 . "$(dirname "$0")/check.sh"
+. "$(dirname "$0")/ingest_serve.sh"
 
 db="$work/record.db"
-coproc SRV { exec "$serve" --db "$db" --port-file "$work/port" --idle-timeout 2 2> "$work/serve.err"; }
-srv_pid=$SRV_PID
-for _ in $(seq 100); do [ -s "$work/port" ] && break; sleep 0.05; done
-port=$(cat "$work/port" 2>/dev/null)
+ingest_serve_start "$serve" "$db" "$work" --idle-timeout 2
 check "ingest_serve writes its port" test -n "$port"
 url="http://127.0.0.1:$port/api/sensors/data"
-
-# A control line to ingest_serve, answered "ok" once in force.
-ctl() {
-  local ack=
-  echo "$*" >&"${SRV[1]}"
-  read -r -t 10 ack <&"${SRV[0]}"
-  [ "$ack" = ok ]
-}
 q() { sqlite3 "$db" "$1"; }
 # post BODY [curl options...]: prints "<http code> <seconds>", the answer body in $work/answer
 post() {
