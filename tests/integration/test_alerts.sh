@@ -91,6 +91,11 @@ rows=$(sqlite3 "$run_dir/record.db" "SELECT count(*) FROM alerts WHERE rule = 't
   state = 'raised' AND device_id LIKE 'hot_%' AND value = 35 AND threshold = 30 AND
   latency_ms >= 2000 AND latency_ms = ms - crossed_ms")
 check "the alerts table holds both raises, held for 2 s ($rows)" test "$rows" = 2
+# Raised by the reading that completes the hold: within its for (2 s) of the
+# crossing, plus at most one reading interval (1 s) for delivery.
+late=$(sqlite3 "$run_dir/record.db" "SELECT count(*) FROM alerts WHERE rule = 'too_hot' AND
+  state = 'raised' AND latency_ms > 3000")
+check "each raised within its for of the crossing (plus one interval): $late later" test "$late" = 0
 check "report.txt counts them" grep -q "^alert too_hot: raised 2, cleared 0" "$run_dir/report.txt"
 check "summary.json too" grep -q '"alerts": \[{"name": "too_hot", "raised": 2, "cleared": 0' \
   "$run_dir/summary.json"
