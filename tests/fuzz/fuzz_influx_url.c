@@ -43,8 +43,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	if (influx_url_ping(&u, url, sizeof(url)) == 0) {
 		url[strlen(url) - strlen("/ping")] = '\0';
-		if (influx_url_parse(url, &again, why, sizeof(why)) < 0 || again.port != u.port ||
-		    strcmp(again.host, u.host) || again.https != u.https)
+		/* The rebuilt URL names the port even where the input left it
+		 * out, so it may be longer than the parser takes: compare
+		 * only what it can read back. */
+		if (strlen(url) < INFLUX_URL_MAX &&
+		    (influx_url_parse(url, &again, why, sizeof(why)) < 0 || again.port != u.port ||
+		     strcmp(again.host, u.host) || again.https != u.https))
 			abort();
 	}
 	influx_url_write_request(&u, &(struct influx_target){ .db = name }, url, sizeof(url), auth,
