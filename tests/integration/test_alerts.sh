@@ -59,15 +59,7 @@ YAML
 }
 
 # ---- an external broker, so the retained alerts outlive the run ---------------
-port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-for attempt in $(seq 1 50); do
-  port=$((20000 + (RANDOM * 7 + attempt) % 40000))
-  port_free "$port" && break
-done
-printf 'listener %s 127.0.0.1\nallow_anonymous true\n' "$port" >"$work/mosquitto.conf"
-mosquitto -c "$work/mosquitto.conf" >"$work/mosquitto.log" 2>&1 &
-broker_pid=$!
-await '! port_free "$port"' 20
+start_mosquitto "$work"
 check "an external mosquitto on 127.0.0.1:$port" bash -c "(exec 3<>/dev/tcp/127.0.0.1/$port) 2>/dev/null"
 
 scenario "$work/hot.yaml" none "  - expect:

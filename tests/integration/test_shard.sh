@@ -41,16 +41,7 @@ await() { # await COMMAND SECONDS
   done
 }
 
-port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-for attempt in $(seq 1 50); do
-  port=$((20000 + (RANDOM * 7 + attempt) % 40000))
-  port_free "$port" && break
-done
-printf 'listener %s 127.0.0.1\nallow_anonymous true\nmax_connections -1\nmax_queued_messages 100000\n' \
-  "$port" >"$work/mosquitto.conf"
-mosquitto -c "$work/mosquitto.conf" >"$work/mosquitto.log" 2>&1 &
-broker_pid=$!
-await '! port_free "$port"' 20
+start_mosquitto "$work" "$(printf 'max_connections -1\nmax_queued_messages 100000')"
 check "one external mosquitto on 127.0.0.1:$port" bash -c "! (exec 3<>/dev/tcp/127.0.0.1/$port) 2>/dev/null && exit 1 || exit 0"
 
 scenario=$src/scenarios/shard-400.yaml
