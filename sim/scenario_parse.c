@@ -109,6 +109,7 @@ static int get_scalar(struct ctx *c, const struct ynode *n, const char *key, con
 {
 	char d[64];
 
+	*out = ""; /* set on every path: optimised builds cannot see fail() < 0 */
 	if (is_null(n) || n->kind != YNODE_SCALAR || n->has_nul)
 		return fail(c, n, "%s: expected %s, got %s", key, want, describe(n, d, sizeof(d)));
 	*out = n->text;
@@ -290,6 +291,7 @@ static int get_enum(struct ctx *c, const struct ynode *n, const char *key,
 	const char *s, *hint;
 	int rc;
 
+	*out = 0;
 	join(names, count, list, sizeof(list));
 	snprintf(want, sizeof(want), "one of %s", list);
 	rc = get_scalar(c, n, key, want, &s);
