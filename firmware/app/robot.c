@@ -431,6 +431,21 @@ static bool drain_outbox(struct robot *r)
 }
 
 /* Run the sampling and publishing timers; returns the next timer deadline. */
+/*
+ * The next slot of a periodic timer that fell due at @slot and ran at @now.
+ * Keep the cadence: schedule from the slot, not from "now", so that timers
+ * started together stay together and the robot wakes once per reading
+ * rather than once per timer (each drifting by its own lateness). A timer
+ * that ran more than @late_us after its slot starts a new cadence from now,
+ * so two runs are never closer than interval - late_us.
+ */
+static uint64_t next_slot(uint64_t slot, uint64_t now, uint64_t interval_us, uint64_t late_us)
+{
+	uint64_t next = slot + interval_us;
+
+	return next + late_us < now + interval_us ? now + interval_us : next;
+}
+
 static uint64_t run_timers(struct robot *r, uint64_t now)
 {
 	uint64_t sample_us = sample_interval_ms(r) * MS;
@@ -438,21 +453,21 @@ static uint64_t run_timers(struct robot *r, uint64_t now)
 
 	if (!r->running)
 		return UINT64_MAX;
+	/* Climate, distance, then the reading: when all three fall due
+	 * together, the reading carries the samples just taken. */
 	if (now >= r->next_climate_us) {
 		sample_climate(r);
-		r->next_climate_us = now + climate_interval_ms(r) * MS;
+		r->next_climate_us = next_slot(r->next_climate_us, now,
+					       climate_interval_ms(r) * MS,
+					       ROBOT_DHT22_LATE_SLACK_MS * MS);
 	}
 	if (now >= r->next_sample_us) {
 		sample_distance(r);
-		r->next_sample_us = now + sample_us;
+		r->next_sample_us = next_slot(r->next_sample_us, now, sample_us, sample_us);
 	}
 	if (now >= r->next_publish_us) {
 		record_reading(r);
-		/* Keep the cadence: schedule from the slot, not from "now",
-		 * unless we fell more than a whole interval behind. */
-		r->next_publish_us += publish_us;
-		if (r->next_publish_us <= now)
-			r->next_publish_us = now + publish_us;
+		r->next_publish_us = next_slot(r->next_publish_us, now, publish_us, publish_us);
 	}
 	return min_u64(min_u64(r->next_climate_us, r->next_sample_us), r->next_publish_us);
 }
@@ -667,8 +682,9 @@ int robot_boot(struct robot *r, const struct robot_config *cfg)
 	r->next_sample_us = now;
 	r->next_climate_us = now + DHT22_POWER_UP_MS * MS;
 	/* Readings start with the first climate conversion, online or not,
-	 * so the first one carries values rather than "no data yet". */
-	r->next_publish_us = r->next_climate_us + 1;
+	 * so the first one carries values rather than "no data yet" (the
+	 * timers run climate first), and on the distance sampler's cadence. */
+	r->next_publish_us = r->next_climate_us;
 	robot__set_state(r, ROBOT_BOOT);
 	LOG_INFO("boot %lu of %s (transport %s)", (unsigned long)r->boot, cfg->device_id,
 		 robot_transport_name(cfg->transport));

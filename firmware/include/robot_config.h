@@ -57,6 +57,9 @@ struct robot_config {
 
 #define ROBOT_MEDIAN_MAX 9
 #define ROBOT_DHT22_MIN_PERIOD_MS 2000u
+/* How late a climate read may run and keep its cadence: a later one starts
+ * a new cadence, so reads are never closer than the period minus this. */
+#define ROBOT_DHT22_LATE_SLACK_MS 50u
 
 /* Fill @cfg with the defaults documented in docs/device.md. */
 void robot_config_defaults(struct robot_config *cfg);

@@ -92,6 +92,16 @@ static uint64_t end_off;           /* where the next record goes */
 static uint64_t live_bytes;        /* file bytes of the newest record of every key */
 static uint32_t next_seq;
 static uint64_t compact_after;     /* after a failed compaction: wait for this size */
+/*
+ * The newest bytes of the log, as written: file bytes [recent_start, end_off).
+ * A reading is stored and read back for publishing moments later; serving
+ * that read from RAM spares a device two system calls per reading. Bytes
+ * only enter it after their pwrite() succeeded, and every record read from
+ * it is checked (magic, CRC) as one read from the file is.
+ */
+#define RECENT_BYTES 2048u
+static uint8_t recent[RECENT_BYTES];
+static uint64_t recent_start;
 static bool corrupt;               /* reads and writes say -EIO */
 /* They outlive an open and a close: a host hands them over before the
  * store is opened at boot. */
@@ -255,6 +265,38 @@ static size_t encode_record(uint8_t *out, const char *key, const void *val, size
 	return record_size(key_len, len);
 }
 
+/* @n bytes of the file at @off: from the newest bytes when they hold them. */
+static bool medium_read(int f, void *buf, size_t n, uint64_t off)
+{
+	if (f == fd && off >= recent_start && off + n <= end_off) {
+		memcpy(buf, recent + (off - recent_start), n);
+		return true;
+	}
+	return pread(f, buf, n, (off_t)off) == (ssize_t)n;
+}
+
+/* A record of @n bytes was appended at end_off (before end_off moves). */
+static void recent_append(const uint8_t *rec, size_t n)
+{
+	uint64_t held = end_off - recent_start;
+
+	if (n > RECENT_BYTES) {
+		recent_start = end_off + n;        /* too big to hold: empty after it */
+		return;
+	}
+	if (held + n > RECENT_BYTES) {
+		/* Forget the oldest bytes, at least half, so the move is rare. */
+		uint64_t drop = held + n - RECENT_BYTES;
+
+		if (drop < held / 2)
+			drop = held / 2;
+		memmove(recent, recent + drop, held - drop);
+		recent_start += drop;
+		held -= drop;
+	}
+	memcpy(recent + held, rec, n);
+}
+
 /*
  * Check the record at @off of a file @file_size long. Returns its size on
  * disk, or 0 when no valid record starts there. @buf (REC_MAX bytes) holds
@@ -266,7 +308,7 @@ static size_t read_record(int f, uint64_t off, uint64_t file_size, uint8_t *buf,
 	struct rec_hdr h;
 	size_t hdr, size;
 
-	if (off + REC1_HDR > file_size || pread(f, &h, REC1_HDR, (off_t)off) != REC1_HDR)
+	if (off + REC1_HDR > file_size || !medium_read(f, &h, REC1_HDR, off))
 		return 0;
 	if (h.magic == REC_MAGIC)
 		hdr = sizeof(h);
@@ -278,7 +320,7 @@ static size_t read_record(int f, uint64_t off, uint64_t file_size, uint8_t *buf,
 	    h.len > STORE_VALUE_MAX)
 		return 0;
 	size = hdr + h.key_len + h.len;
-	if (off + size > file_size || pread(f, buf, size, (off_t)off) != (ssize_t)size)
+	if (off + size > file_size || !medium_read(f, buf, size, off))
 		return 0;
 	memcpy(&h, buf, hdr);
 	memcpy(r->key, buf + hdr, h.key_len);
@@ -387,7 +429,7 @@ static int load(void)
 		if (ftruncate(fd, 0) < 0 ||
 		    pwrite(fd, STORE_MAGIC, STORE_MAGIC_LEN, 0) != STORE_MAGIC_LEN)
 			return -EIO;
-		end_off = STORE_MAGIC_LEN;
+		end_off = recent_start = STORE_MAGIC_LEN;
 		return 0;
 	}
 	if (pread(fd, magic, sizeof(magic), 0) != (ssize_t)sizeof(magic) || (uint64_t)st.st_size > UINT32_MAX)
@@ -416,7 +458,7 @@ static int load(void)
 			next_seq = r.seq + 1;
 		off += n;
 	}
-	end_off = off;
+	end_off = recent_start = off;
 	return 0;
 }
 
@@ -499,7 +541,7 @@ static void reset(void)
 	entries = NULL;
 	buckets = NULL;
 	n_entries = cap_entries = n_buckets = 0;
-	end_off = live_bytes = 0;
+	end_off = live_bytes = recent_start = 0;
 	next_seq = 0;
 	compact_after = 0;
 	corrupt = false;
@@ -609,7 +651,7 @@ static int compact(void)
 	out = -1;
 	for (size_t i = 0; i < n_entries; i++)
 		entries[i].off = offs[i];
-	end_off = off;
+	end_off = recent_start = off;
 	rc = 0;
 out:
 	if (out >= 0)
@@ -649,6 +691,7 @@ int hal_storage_write(const char *key, const void *buf, size_t len)
 			corrupt = true;
 		return -EIO;
 	}
+	recent_append(rec, size);
 	if ((rc = index_set(key, (uint32_t)end_off, (uint32_t)len, next_seq)) < 0)
 		return rc;
 	next_seq++;
