@@ -456,10 +456,18 @@ static uint64_t run_timers(struct robot *r, uint64_t now)
 	/* Climate, distance, then the reading: when all three fall due
 	 * together, the reading carries the samples just taken. */
 	if (now >= r->next_climate_us) {
+		uint64_t climate_us = climate_interval_ms(r) * MS;
+
 		sample_climate(r);
-		r->next_climate_us = next_slot(r->next_climate_us, now,
-					       climate_interval_ms(r) * MS,
+		r->next_climate_us = next_slot(r->next_climate_us, now, climate_us,
 					       ROBOT_DHT22_LATE_SLACK_MS * MS);
+		/* A read that ran late starts a new cadence; when the period is
+		 * a multiple of the readings', put it back on their slots (at
+		 * most one reading interval later) so it does not wake the
+		 * robot on its own from then on. */
+		if (climate_us % publish_us == 0 && r->next_climate_us > r->next_publish_us)
+			r->next_climate_us += (publish_us - (r->next_climate_us - r->next_publish_us) %
+						 publish_us) % publish_us;
 	}
 	if (now >= r->next_sample_us) {
 		sample_distance(r);

@@ -42,7 +42,16 @@ void hal_log_write(enum hal_log_level l, const char *line) { (void)l; (void)line
 enum hal_log_level hal_log_get_level(void) { return HAL_LOG_ERROR; }
 int hal_sensor_init(const struct robot_config *c) { (void)c; return 0; }
 int hal_sensor_read_climate(struct climate_sample *s) { s->temp_dc = 215; s->humidity_dpct = 450; return 0; }
-int hal_sensor_read_distance(uint32_t *mm) { *mm = 1000; return 0; }
+/* When the distance sensor was read, for the timer test. */
+static uint64_t distance_at[128];
+static unsigned n_distance;
+int hal_sensor_read_distance(uint32_t *mm)
+{
+	if (n_distance < 128)
+		distance_at[n_distance++] = now_us;
+	*mm = 1000;
+	return 0;
+}
 int hal_system_load_config(struct robot_config *c) { (void)c; return -EINVAL; }
 bool hal_system_shutdown_requested(void) { return false; }
 void hal_system_report(const struct robot_status *s) { (void)s; }
@@ -334,6 +343,44 @@ static void test_a_reboot_resends_the_outbox(void **state)
 	assert_int_equal(posted_seq(), 2);
 }
 
+/*
+ * The robot wakes once per reading: sensor timers share the readings'
+ * slots, and keep sharing them after a wake-up that came late (a loaded
+ * machine, a slow flash) - a climate read more than its slack late starts a
+ * new cadence, which goes back onto the readings' slots.
+ */
+static void test_one_wake_per_reading_even_after_a_late_one(void **state)
+{
+	uint64_t wakes[128];
+	unsigned n_wakes = 0, late = 0, in_window = 0, readings = 0;
+
+	(void)state;
+	n_distance = 0;
+	for (int guard = 0; guard < 2000 && now_us < 40000000; guard++) {
+		uint64_t next = robot_step(&robot, now_us);
+
+		if (busy) {
+			answer(201, "{\"status\":\"stored\"}");
+			continue;
+		}
+		assert_true(next > now_us && next != UINT64_MAX);
+		/* Two wake-ups in a row 70 ms late: one is a climate read's. */
+		if (next >= 5000000 && late < 2) {
+			next += 70000;
+			late++;
+		}
+		now_us = next;
+		if (n_wakes < 128)
+			wakes[n_wakes++] = now_us;
+	}
+	for (unsigned i = 0; i < n_wakes; i++)
+		in_window += wakes[i] >= 10000000 && wakes[i] < 40000000;
+	for (unsigned i = 0; i < n_distance; i++)
+		readings += distance_at[i] >= 10000000 && distance_at[i] < 40000000;
+	assert_int_equal(readings, 30);
+	assert_int_equal(in_window, readings);
+}
+
 static void test_a_board_without_http_refuses_to_boot(void **state)
 {
 	struct robot_config cfg;
@@ -356,6 +403,7 @@ int main(void)
 		cmocka_unit_test_setup(test_a_stopped_robot_polls_and_hears_start, setup),
 		cmocka_unit_test_setup(test_a_reboot_resends_the_outbox, setup),
 		cmocka_unit_test_setup(test_a_board_without_http_refuses_to_boot, setup),
+		cmocka_unit_test_setup(test_one_wake_per_reading_even_after_a_late_one, setup),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
