@@ -73,7 +73,7 @@ watch=$!
 # command client). Devices and mosquitto are single-threaded.
 snapshot() { # snapshot FILE
   local f=$1 kids
-  kids=$(ps -o pid=,comm= --ppid "$rf_pid" || true)
+  kids=$(ps -o pid=,comm=,args= --ppid "$rf_pid" || true)
   {
     echo "$kids" | awk '$2 != "mosquitto" && $1 {print "/proc/" $1 "/schedstat"}' |
       xargs -r awk '{t += $1; n++} END {printf "devices %.0f %d\n", t, n}' 2>/dev/null
@@ -92,8 +92,11 @@ window_s=$(( hold - 2 * settle_s ))
 [ "$window_s" -ge 10 ] || { echo "fleet.sh: HOLD_S must be at least 30" >&2; kill $outer; exit 2; }
 # The timeline (and the hold) starts when the last process is started:
 # wait for all N (and the broker) to be robofleet's children.
+# robofleet-device's fork server (docs/performance.md) is a child too, not
+# a device: its CPU counts with the devices' (it starts them), its memory
+# is not one device's.
 for _ in $(seq 1 $(( ramp_s * 10 + 120 ))); do
-  [ "$(ps -o pid= --ppid "$rf_pid" | wc -l)" -gt "$n" ] && break
+  [ "$(ps -o args= --ppid "$rf_pid" | grep -c -v -e '--fork-server')" -gt "$n" ] && break
   sleep 0.5
 done
 sleep "$settle_s"
@@ -103,9 +106,10 @@ sleep "$window_s"
 snapshot "$work/cpu1.txt"
 t_w1=$(date +%s%3N)
 # Memory of every device process, from the kernel's own accounting.
-ps -o pid=,comm= --ppid "$rf_pid" | awk '$2 != "mosquitto" {print "/proc/" $1 "/smaps_rollup"}' |
+ps -o pid=,comm=,args= --ppid "$rf_pid" |
+  awk '$2 != "mosquitto" && !/--fork-server/ {print "/proc/" $1 "/smaps_rollup"}' |
   xargs -r awk '/^Pss:/ {print $2}' 2>/dev/null | sort -n > "$work/pss_kb.txt"
-broker_pss=$(ps -o pid=,comm= --ppid "$rf_pid" | awk '$2 == "mosquitto" {print "/proc/" $1 "/smaps_rollup"}' |
+broker_pss=$(ps -o pid=,comm=,args= --ppid "$rf_pid" | awk '$2 == "mosquitto" {print "/proc/" $1 "/smaps_rollup"}' |
   xargs -r awk '/^Pss:/ {print $2}')
 rf_pss=$(awk '/^Pss:/ {print $2}' "/proc/$rf_pid/smaps_rollup")
 mem_avail=$(awk '/^MemAvailable:/ {print $2}' /proc/meminfo)

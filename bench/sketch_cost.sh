@@ -69,14 +69,14 @@ YAML
   done
   sleep 10
   cpu_of_devices() {
-    ps -o pid=,comm= --ppid "$rf_pid" | awk '$2 != "mosquitto" && $1 {print "/proc/" $1 "/schedstat"}' |
+    ps -o pid=,comm=,args= --ppid "$rf_pid" | awk '$2 != "mosquitto" && !/--fork-server/ && $1 {print "/proc/" $1 "/schedstat"}' |
       xargs -r awk '{t += $1} END {printf "%.0f\n", t}' 2>/dev/null
   }
   local c0 c1 t0 t1
   c0=$(cpu_of_devices); t0=$(date +%s%3N)
   sleep $(( hold - 25 ))
   c1=$(cpu_of_devices); t1=$(date +%s%3N)
-  ps -o pid=,comm= --ppid "$rf_pid" | awk '$2 != "mosquitto" {print "/proc/" $1 "/smaps_rollup"}' |
+  ps -o pid=,comm=,args= --ppid "$rf_pid" | awk '$2 != "mosquitto" {print "/proc/" $1 "/smaps_rollup"}' |
     xargs -r awk '/^Pss:/ {print $2}' 2>/dev/null | sort -n > "$work/pss_kb.txt"
   wait "$outer" || true
   local db=${run_dir%/}/record.db readings pss

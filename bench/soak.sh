@@ -87,8 +87,8 @@ samples=$out/samples.tsv
 echo -e "t_s\tdevices\tdev_rss_median_kb\tdev_rss_sum_kb\tdev_fds\tbroker_rss_kb\tbroker_fds\trobofleet_rss_kb\trobofleet_fds" > "$samples"
 end=$(( t0 + minutes * 60 + 600 ))
 while kill -0 "$rf_pid" 2>/dev/null && [ "$(date +%s)" -lt "$end" ]; do
-  kids=$(ps -o pid=,comm= --ppid "$rf_pid" 2>/dev/null || true)
-  dev_pids=$(echo "$kids" | awk '$2 != "mosquitto" && $1 {print $1}')
+  kids=$(ps -o pid=,comm=,args= --ppid "$rf_pid" 2>/dev/null || true)
+  dev_pids=$(echo "$kids" | awk '$2 != "mosquitto" && !/--fork-server/ && $1 {print $1}')
   broker_pid=$(echo "$kids" | awk '$2 == "mosquitto" {print $1; exit}')
   dev_rss=$(for p in $dev_pids; do rss_kb "$p"; done | sort -n)
   ndev=$(echo "$dev_rss" | grep -c . || true)

@@ -143,13 +143,13 @@ YAML
   # Every device started (and the broker): at most 120 s.
   local spawn_ms=-1
   for i in $(seq 1 1200); do
-    [ "$(ps -o pid= --ppid "$rf_pid" | wc -l)" -gt "$n" ] && { spawn_ms=$(( $(date +%s%3N) - t_cmd )); break; }
+    [ "$(ps -o args= --ppid "$rf_pid" | grep -c -v -e "--fork-server")" -gt "$n" ] && { spawn_ms=$(( $(date +%s%3N) - t_cmd )); break; }
     kill -0 "$rf_pid" 2>/dev/null || break
     sleep 0.1
   done
   local kids dev_pids broker_pid
-  kids=$(ps -o pid=,comm= --ppid "$rf_pid" || true)
-  dev_pids=$(echo "$kids" | awk '$2 != "mosquitto" && $1 {print $1}')
+  kids=$(ps -o pid=,comm=,args= --ppid "$rf_pid" || true)
+  dev_pids=$(echo "$kids" | awk '$2 != "mosquitto" && !/--fork-server/ && $1 {print $1}')
   broker_pid=$(echo "$kids" | awk '$2 == "mosquitto" {print $1; exit}')
   # Every device online in the record (the scenario's first step waits
   # for the same): at most 300 s, polled every 0.25 s. The CPU spent so far

@@ -1,8 +1,10 @@
 /* robofleet-device: the robot firmware running on the host hardware shim. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "device_cli.h"
+#include "fork_server.h"
 #include "net_names.h"
 #include "robot.h"
 #include "shim.h"
@@ -11,7 +13,7 @@
 #define ROBOFLEET_VERSION "0.0.0"
 #endif
 
-int main(int argc, char **argv)
+static int device_main(int argc, char **argv)
 {
 	static struct device_options opt;
 	struct shim_settings settings;
@@ -57,4 +59,24 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	/* robofleet's way to start many robots cheaply (fork_server.c). */
+	if (argc >= 3 && argc <= 4 && strcmp(argv[1], "--fork-server") == 0) {
+		char *end;
+		long fd = strtol(argv[2], &end, 10);
+		/* The argument strings lie end to end: a fourth one is room. */
+		char *last = argv[argc - 1];
+
+		if (*end || fd < 0 || fd > 1023) {
+			fprintf(stderr, "robofleet-device: --fork-server takes a descriptor, not '%s'\n",
+				argv[2]);
+			return 2;
+		}
+		return fork_server_run((int)fd, device_main, argv[0],
+				       (size_t)(last + strlen(last) + 1 - argv[0]));
+	}
+	return device_main(argc, argv);
 }

@@ -43,7 +43,7 @@ file -b build-armhf/robofleet-robot | grep -q "ELF 32-bit LSB .*ARM, EABI5"
 
 step "fuzzing the parsers (libFuzzer, 20 s each)"
 CC=clang cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=Debug -DROBOFLEET_FUZZ=ON >/dev/null
-cmake --build build-fuzz -j"$jobs" --target fuzz_command fuzz_payload fuzz_scenario fuzz_recorder_json fuzz_mqtt_packet fuzz_sketch_prep fuzz_topic_layout fuzz_influx_url fuzz_pki fuzz_shard_json fuzz_http_answer fuzz_http_response fuzz_ingest_request fuzz_ingest_http fuzz_sbc_config fuzz_esp_at
+cmake --build build-fuzz -j"$jobs" --target fuzz_command fuzz_payload fuzz_scenario fuzz_recorder_json fuzz_mqtt_packet fuzz_sketch_prep fuzz_topic_layout fuzz_influx_url fuzz_pki fuzz_shard_json fuzz_http_answer fuzz_http_response fuzz_ingest_request fuzz_ingest_http fuzz_sbc_config fuzz_esp_at fuzz_fork_request
 (cd build-fuzz && ctest --output-on-failure -L fuzz)
 
 step "STM32F4 board: image, size budget, QEMU end to end (label stm32)"

@@ -29,11 +29,13 @@ int fleet_init(struct fleet *f, size_t count)
 	if (!f->devices)
 		return -ENOMEM;
 	f->count = count;
+	fleet_fork_init(&f->fork);
 	return 0;
 }
 
 void fleet_free(struct fleet *f)
 {
+	fleet_fork_close(&f->fork);
 	free(f->devices);
 	memset(f, 0, sizeof(*f));
 }
@@ -112,6 +114,15 @@ int fleet_start(struct fleet *f, size_t i)
 	env = child_environ(parent);
 	if (!env)
 		return -ENOMEM;
+	if (f->log_dir[0])
+		snprintf(log, sizeof(log), "%s/%s.log", f->log_dir, d->id);
+	else
+		log[0] = '\0';
+	if (!d->program && f->use_fork_server && fleet_fork_usable(&f->fork) &&
+	    fleet_fork_start(&f->fork, path, env, &f->pgid, log, argv, &d->pid) == 0) {
+		free(env);
+		goto started;
+	}
 	posix_spawnattr_init(&attr);
 	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK |
 				 POSIX_SPAWN_SETSIGDEF);
@@ -128,11 +139,9 @@ int fleet_start(struct fleet *f, size_t i)
 	}
 	posix_spawn_file_actions_init(&fa);
 	posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
-	if (f->log_dir[0]) {
-		snprintf(log, sizeof(log), "%s/%s.log", f->log_dir, d->id);
+	if (log[0])
 		posix_spawn_file_actions_addopen(&fa, STDERR_FILENO, log,
 						 O_WRONLY | O_CREAT | O_APPEND, 0644);
-	}
 	posix_spawn_file_actions_addopen(&fa, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
 	rc = posix_spawn(&d->pid, path, &fa, &attr, (char *const *)argv, env);
 	if (rc == EPERM && f->pgid != 0) {
@@ -150,6 +159,7 @@ int fleet_start(struct fleet *f, size_t i)
 	}
 	if (f->pgid == 0)
 		f->pgid = d->pid;
+started:
 	d->stopping = false;
 	d->starts++;
 	return 0;
@@ -176,6 +186,13 @@ int fleet_reap(struct fleet *f, void (*on_exit)(void *ctx, struct fleet_device *
 		struct fleet_device *d = find_pid(f, pid);
 		bool crash;
 
+		if (pid == f->fork.pid) {
+			/* The fork server died: devices are spawned from now on. */
+			f->fork.pid = 0;
+			fleet_fork_close(&f->fork);
+			f->fork.failed = true;
+			continue;
+		}
 		if (!d)
 			continue;
 		crash = !d->stopping && !(WIFEXITED(status) && WEXITSTATUS(status) == 0);

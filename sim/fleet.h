@@ -7,6 +7,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "fleet_fork.h"
+
 #define FLEET_ARGS_MAX 40
 /* Room for options every device gets (the scenario's network: two per DNS
  * name, up to 32 of them, and a few more). One list for the whole fleet, so
@@ -37,6 +39,10 @@ struct fleet {
 	/* Options after each device's own, NULL-terminated, at most
 	 * FLEET_COMMON_ARGS_MAX; NULL: none. Borrowed. */
 	const char *const *common_args;
+	/* Start devices without a program through robofleet-device's fork
+	 * server (fleet_fork.h) rather than executing it for each. */
+	bool use_fork_server;
+	struct fleet_fork fork;
 };
 
 /* Allocate @count devices. Returns 0 or -ENOMEM. */

@@ -293,6 +293,11 @@ static int set_up_fleet(struct run *r)
 		fprintf(stderr, "robofleet: robofleet-device not found (give --device PATH)\n");
 		return rc;
 	}
+	/* The built-in robot (not a --device program, which may not know
+	 * --fork-server) is started by copying a loaded one: docs/performance.md.
+	 * ROBOFLEET_FORK_SERVER=0 executes each robot instead. */
+	r->fleet.use_fork_server = !r->opt->device_path &&
+		!(getenv("ROBOFLEET_FORK_SERVER") && strcmp(getenv("ROBOFLEET_FORK_SERVER"), "0") == 0);
 	if ((rc = set_up_net_args(r)) < 0)
 		return rc;
 	r->fleet.common_args = r->net_args;
