@@ -384,7 +384,12 @@ static void note_error(struct recorder_db *d, const char *what)
 	snprintf(d->error, sizeof(d->error), "%s: %s", what, msg);
 }
 
-/* Run a prepared statement that returns no rows; resets it for the next use. */
+/*
+ * Run a prepared statement that returns no rows; resets it for the next use.
+ * Its bindings are cleared before it returns, so text and blobs are bound
+ * SQLITE_STATIC throughout: the message, the parsed reading and the topic
+ * outlive the call, and SQLite need not copy each of them first.
+ */
 static int run(struct recorder_db *d, enum stmt_id id)
 {
 	sqlite3_stmt *s = d->st[id];
@@ -401,7 +406,7 @@ static int run(struct recorder_db *d, enum stmt_id id)
 static void bind_text_or_null(sqlite3_stmt *s, int i, const char *text)
 {
 	if (text && *text)
-		sqlite3_bind_text(s, i, text, -1, SQLITE_TRANSIENT);
+		sqlite3_bind_text(s, i, text, -1, SQLITE_STATIC);
 	else
 		sqlite3_bind_null(s, i);
 }
@@ -684,11 +689,11 @@ static int store_raw(struct recorder_db *d, const struct recorder_msg *m, const 
 	int rc;
 
 	sqlite3_bind_int64(s, 1, m->recv_ms);
-	sqlite3_bind_text(s, 2, m->topic, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(s, 2, m->topic, -1, SQLITE_STATIC);
 	bind_text_or_null(s, 3, t->device_id);
 	sqlite3_bind_text(s, 4, reason, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(s, 5, (sqlite3_int64)m->size);
-	sqlite3_bind_blob64(s, 6, m->payload, m->len, SQLITE_TRANSIENT);
+	sqlite3_bind_blob64(s, 6, m->payload, m->len, SQLITE_STATIC);
 	sqlite3_bind_int(s, 7, m->retained);
 	rc = run(d, ST_RAW);
 	if (rc == 0 && t->device_id[0])
@@ -713,7 +718,7 @@ static int same_reading(struct recorder_db *d, const struct recorder_reading *r)
 	sqlite3_stmt *s = d->st[ST_SAME_RAW];
 	int rc, same = 1;
 
-	sqlite3_bind_text(s, 1, r->device_id, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(s, 1, r->device_id, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(s, 2, r->boot);
 	sqlite3_bind_int64(s, 3, r->seq);
 	if (r->has_timestamp)
@@ -724,7 +729,7 @@ static int same_reading(struct recorder_db *d, const struct recorder_reading *r)
 	bind_value(s, 6, r->has_humidity, r->humidity);
 	bind_value(s, 7, r->has_distance, r->distance);
 	if (r->errors)
-		sqlite3_bind_text(s, 8, r->errors, (int)r->errors_len, SQLITE_TRANSIENT);
+		sqlite3_bind_text(s, 8, r->errors, (int)r->errors_len, SQLITE_STATIC);
 	else
 		sqlite3_bind_null(s, 8);
 	rc = sqlite3_step(s);
@@ -748,7 +753,7 @@ static int store_reading(struct recorder_db *d, const struct recorder_msg *m, co
 	int rc, same;
 
 	sqlite3_bind_int64(s, 1, m->recv_ms);
-	sqlite3_bind_text(s, 2, r->device_id, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(s, 2, r->device_id, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(s, 3, r->boot);
 	sqlite3_bind_int64(s, 4, r->seq);
 	if (r->has_timestamp)
@@ -759,10 +764,10 @@ static int store_reading(struct recorder_db *d, const struct recorder_msg *m, co
 	bind_value(s, 7, r->has_humidity, r->humidity);
 	bind_value(s, 8, r->has_distance, r->distance);
 	if (r->errors)
-		sqlite3_bind_text(s, 9, r->errors, (int)r->errors_len, SQLITE_TRANSIENT);
+		sqlite3_bind_text(s, 9, r->errors, (int)r->errors_len, SQLITE_STATIC);
 	else
 		sqlite3_bind_null(s, 9);
-	sqlite3_bind_text(s, 10, (const char *)m->payload, (int)m->len, SQLITE_TRANSIENT);
+	sqlite3_bind_text(s, 10, (const char *)m->payload, (int)m->len, SQLITE_STATIC);
 	rc = run(d, ST_READING);
 	if (rc < 0)
 		return rc;
@@ -806,13 +811,13 @@ static int store_status(struct recorder_db *d, const struct recorder_msg *m,
 	int rc;
 
 	sqlite3_bind_int64(s, 1, m->recv_ms);
-	sqlite3_bind_text(s, 2, t->device_id, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(s, 2, t->device_id, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 3, status, -1, SQLITE_STATIC);
 	sqlite3_bind_int(s, 4, m->retained);
 	if ((rc = run(d, ST_STATUS)) < 0)
 		return rc;
 	s = d->st[ST_DEVICE_STATUS];
-	sqlite3_bind_text(s, 1, t->device_id, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(s, 1, t->device_id, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(s, 2, m->recv_ms);
 	sqlite3_bind_text(s, 3, status, -1, SQLITE_STATIC);
 	return run(d, ST_DEVICE_STATUS);
@@ -825,7 +830,7 @@ static int store_metric_named(struct recorder_db *d, const struct recorder_msg *
 	int rc;
 
 	sqlite3_bind_int64(s, 1, m->recv_ms);
-	sqlite3_bind_text(s, 2, t->device_id, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(s, 2, t->device_id, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 3, metric, -1, SQLITE_STATIC);
 	sqlite3_bind_double(s, 4, value);
 	sqlite3_bind_int(s, 5, part);
@@ -870,8 +875,8 @@ static int store_command(struct recorder_db *d, const struct recorder_msg *m,
 	sqlite3_stmt *s = d->st[ST_COMMAND];
 
 	sqlite3_bind_int64(s, 1, m->recv_ms);
-	sqlite3_bind_text(s, 2, t->device_id, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_blob64(s, 3, m->payload, m->len, SQLITE_TRANSIENT);
+	sqlite3_bind_text(s, 2, t->device_id, -1, SQLITE_STATIC);
+	sqlite3_bind_blob64(s, 3, m->payload, m->len, SQLITE_STATIC);
 	sqlite3_bind_int(s, 4, m->retained);
 	return run(d, ST_COMMAND);
 }
@@ -881,9 +886,9 @@ static int store_event(struct recorder_db *d, const struct recorder_msg *m)
 	sqlite3_stmt *s = d->st[ST_EVENT];
 
 	sqlite3_bind_int64(s, 1, m->recv_ms);
-	sqlite3_bind_text(s, 2, m->topic, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(s, 2, m->topic, -1, SQLITE_STATIC);
 	if (m->len)
-		sqlite3_bind_text(s, 3, (const char *)m->payload, (int)m->len, SQLITE_TRANSIENT);
+		sqlite3_bind_text(s, 3, (const char *)m->payload, (int)m->len, SQLITE_STATIC);
 	else
 		sqlite3_bind_null(s, 3);
 	return run(d, ST_EVENT);
@@ -917,9 +922,9 @@ static int store_fault(struct recorder_db *d, const struct recorder_msg *m)
 
 	payload_lines(m, f, flen, 4);
 	sqlite3_bind_int64(s, 1, m->recv_ms);
-	sqlite3_bind_text(s, 2, m->topic, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(s, 2, m->topic, -1, SQLITE_STATIC);
 	for (int i = 0; i < 4; i++)
-		sqlite3_bind_text(s, 3 + i, f[i], (int)flen[i], SQLITE_TRANSIENT);
+		sqlite3_bind_text(s, 3 + i, f[i], (int)flen[i], SQLITE_STATIC);
 	return run(d, ST_FAULT);
 }
 
@@ -939,9 +944,9 @@ static int store_alert(struct recorder_db *d, const struct recorder_msg *m)
 	for (int i = 0; i < 5; i++)
 		snprintf(num[i], sizeof(num[i]), "%.*s", (int)flen[3 + i], f[3 + i]);
 	sqlite3_bind_int64(s, 1, strtoll(num[4], NULL, 10));
-	sqlite3_bind_text(s, 2, m->topic, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(s, 2, m->topic, -1, SQLITE_STATIC);
 	for (int i = 0; i < 3; i++)
-		sqlite3_bind_text(s, 3 + i, f[i], (int)flen[i], SQLITE_TRANSIENT);
+		sqlite3_bind_text(s, 3 + i, f[i], (int)flen[i], SQLITE_STATIC);
 	if (num[0][0])
 		sqlite3_bind_double(s, 6, strtod(num[0], NULL));
 	else
