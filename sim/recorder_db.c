@@ -173,8 +173,11 @@ enum stmt_id {
 	ST_SAME_RAW,
 	ST_HOURLY,
 	ST_HOURLY_GET,
+	ST_HOURLY_SET,
 	ST_BOOT,
+	ST_BOOT_ADD,
 	ST_DEVICE,
+	ST_DEVICE_ADD,
 	ST_DEVICE_STATUS,
 	ST_STATUS,
 	ST_METRIC,
@@ -213,6 +216,12 @@ static const char *const stmt_sql[ST_COUNT] = {
 		" t_n = excluded.t_n, t_sum = excluded.t_sum, t_min = excluded.t_min, t_max = excluded.t_max,"
 		" h_n = excluded.h_n, h_sum = excluded.h_sum, h_min = excluded.h_min, h_max = excluded.h_max,"
 		" d_n = excluded.d_n, d_sum = excluded.d_sum, d_min = excluded.d_min, d_max = excluded.d_max"),
+	/* The same for a row the record holds: no INSERT tried first. */
+	[ST_HOURLY_SET] =
+		("UPDATE hourly SET n = ?3, t_n = ?4, t_sum = ?5, t_min = ?6, t_max = ?7,"
+		" h_n = ?8, h_sum = ?9, h_min = ?10, h_max = ?11,"
+		" d_n = ?12, d_sum = ?13, d_min = ?14, d_max = ?15"
+		" WHERE device_id = ?1 AND hour_ms = ?2"),
 	[ST_HOURLY_GET] =
 		("SELECT n, t_n, t_sum, t_min, t_max, h_n, h_sum, h_min, h_max, d_n, d_sum, d_min, d_max"
 		" FROM hourly WHERE device_id = ?1 AND hour_ms = ?2"),
@@ -226,6 +235,13 @@ static const char *const stmt_sql[ST_COUNT] = {
 		" conflicts = conflicts + excluded.conflicts,"
 		" min_seq = min(min_seq, excluded.min_seq), max_seq = max(max_seq, excluded.max_seq),"
 		" first_ms = min(first_ms, excluded.first_ms), last_ms = max(last_ms, excluded.last_ms)"),
+	/* The same for a row the record holds: no INSERT tried first. */
+	[ST_BOOT_ADD] =
+		("UPDATE boots SET dropped = max(dropped, ?10), readings = readings + ?3,"
+		" duplicates = duplicates + ?4, conflicts = conflicts + ?5,"
+		" min_seq = min(min_seq, ?6), max_seq = max(max_seq, ?7),"
+		" first_ms = min(first_ms, ?8), last_ms = max(last_ms, ?9)"
+		" WHERE device_id = ?1 AND boot = ?2"),
 	[ST_DEVICE] =
 		("INSERT INTO devices (device_id, first_ms, last_ms, readings, duplicates, conflicts,"
 		" rejected) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"
@@ -233,6 +249,10 @@ static const char *const stmt_sql[ST_COUNT] = {
 		" first_ms = min(first_ms, excluded.first_ms), last_ms = max(last_ms, excluded.last_ms),"
 		" readings = readings + excluded.readings, duplicates = duplicates + excluded.duplicates,"
 		" conflicts = conflicts + excluded.conflicts, rejected = rejected + excluded.rejected"),
+	[ST_DEVICE_ADD] =
+		("UPDATE devices SET first_ms = min(first_ms, ?2), last_ms = max(last_ms, ?3),"
+		" readings = readings + ?4, duplicates = duplicates + ?5,"
+		" conflicts = conflicts + ?6, rejected = rejected + ?7 WHERE device_id = ?1"),
 	[ST_DEVICE_STATUS] =
 		("INSERT INTO devices (device_id, first_ms, last_ms, status, status_ms)"
 		" VALUES (?1, ?2, ?2, ?3, ?2)"
@@ -554,7 +574,8 @@ int recorder__db_begin(struct recorder_db *d)
 static int write_device(void *arg, const struct recorder_device_delta *x)
 {
 	struct recorder_db *d = arg;
-	sqlite3_stmt *s = d->st[ST_DEVICE];
+	enum stmt_id id = x->stored ? ST_DEVICE_ADD : ST_DEVICE;
+	sqlite3_stmt *s = d->st[id];
 
 	sqlite3_bind_text(s, 1, x->device_id, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(s, 2, x->first_ms);
@@ -563,13 +584,14 @@ static int write_device(void *arg, const struct recorder_device_delta *x)
 	sqlite3_bind_int64(s, 5, x->duplicates);
 	sqlite3_bind_int64(s, 6, x->conflicts);
 	sqlite3_bind_int64(s, 7, x->rejected);
-	return run(d, ST_DEVICE);
+	return run(d, id);
 }
 
 static int write_boot(void *arg, const struct recorder_boot_delta *x)
 {
 	struct recorder_db *d = arg;
-	sqlite3_stmt *s = d->st[ST_BOOT];
+	enum stmt_id id = x->stored ? ST_BOOT_ADD : ST_BOOT;
+	sqlite3_stmt *s = d->st[id];
 
 	sqlite3_bind_text(s, 1, x->device_id, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(s, 2, x->boot);
@@ -581,13 +603,14 @@ static int write_boot(void *arg, const struct recorder_boot_delta *x)
 	sqlite3_bind_int64(s, 8, x->first_ms);
 	sqlite3_bind_int64(s, 9, x->last_ms);
 	sqlite3_bind_int64(s, 10, x->dropped);
-	return run(d, ST_BOOT);
+	return run(d, id);
 }
 
 static int write_hour(void *arg, const struct recorder_hour_row *h)
 {
 	struct recorder_db *d = arg;
-	sqlite3_stmt *s = d->st[ST_HOURLY];
+	enum stmt_id id = h->stored ? ST_HOURLY_SET : ST_HOURLY;
+	sqlite3_stmt *s = d->st[id];
 
 	sqlite3_bind_text(s, 1, h->device_id, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(s, 2, h->hour_ms);
@@ -602,7 +625,7 @@ static int write_hour(void *arg, const struct recorder_hour_row *h)
 			sqlite3_bind_double(s, 7 + 4 * i, m->max);
 		}
 	}
-	return run(d, ST_HOURLY);
+	return run(d, id);
 }
 
 /* The committed hourly row of a key the batch meets first (recorder_rollup.h). */
@@ -616,6 +639,7 @@ static int load_hour(void *arg, struct recorder_hour_row *h)
 	sqlite3_bind_int64(s, 2, h->hour_ms);
 	rc = sqlite3_step(s);
 	if (rc == SQLITE_ROW) {
+		h->stored = true;
 		h->n = sqlite3_column_int64(s, 0);
 		for (int i = 0; i < 3; i++) {
 			struct recorder_hour_metric *m = &h->m[i];

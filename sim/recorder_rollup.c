@@ -1,7 +1,9 @@
 /*
  * A batch's devices, boots and hourly rows, added up in memory so that
  * each is written once per batch rather than once per reading. Small hash
- * maps keyed by (device id, number): the boot, the hour, or 0.
+ * maps keyed by (device id, number): the boot, the hour, or 0. The keys
+ * stay from batch to batch, with whether the record holds their row: then
+ * an UPDATE does, where an upsert would first try an INSERT.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
@@ -11,11 +13,16 @@
 #include "recorder_rollup.h"
 
 #define HOUR_MS 3600000
+/* Devices and boots kept beyond this are forgotten at a commit (and met
+ * again as unknown: one upsert each), so that the maps stay bounded. */
+#define KEYS_KEPT_MAX 65536
 
 struct rkey {
 	char id[RECORDER_ID_MAX + 1];
 	int64_t k;
 	uint32_t hash;
+	bool dirty;             /* this batch changed it */
+	bool stored;            /* a committed batch wrote its row */
 };
 
 /* Items of one size, each starting with its struct rkey, in the order added. */
@@ -25,29 +32,28 @@ struct rmap {
 	size_t n, cap;
 	uint32_t *slots;        /* index + 1 of an item, 0: empty */
 	size_t nslots;          /* a power of two, more than twice n */
+	size_t *dirty;          /* items this batch changed, in the order met */
+	size_t n_dirty, cap_dirty;
 };
 
 struct device_item {
 	struct rkey key;
-	struct recorder_device_delta d;
+	struct recorder_device_delta d;      /* this batch's */
 };
 
 struct boot_item {
 	struct rkey key;
-	struct recorder_boot_delta b;
+	struct recorder_boot_delta b;        /* this batch's */
 };
 
 struct hour_item {
 	struct rkey key;
 	struct recorder_hour_row committed;  /* what the database holds */
 	struct recorder_hour_row pending;    /* with this batch's readings */
-	bool dirty;                          /* pending is in use by this batch */
 };
 
 struct recorder_rollup {
 	struct rmap devices, boots, hours;
-	size_t *dirty;          /* hour items this batch changed, in the order met */
-	size_t n_dirty, cap_dirty;
 	int64_t newest_hour;
 	int64_t swept_hour;     /* newest_hour at the last sweep of old hours */
 };
@@ -133,6 +139,7 @@ static void *rmap_add(struct rmap *m, const char *id, int64_t k, uint32_t hash)
 static void rmap_clear(struct rmap *m)
 {
 	m->n = 0;
+	m->n_dirty = 0;
 	if (m->slots)
 		memset(m->slots, 0, m->nslots * sizeof(*m->slots));
 }
@@ -141,7 +148,49 @@ static void rmap_free(struct rmap *m)
 {
 	free(m->items);
 	free(m->slots);
+	free(m->dirty);
 	memset(m, 0, sizeof(*m));
+}
+
+/*
+ * The item of (@id, @k), added when missing; *@first says whether this
+ * batch meets it for the first time (its delta is then the caller's to
+ * start). NULL without memory.
+ */
+static void *rmap_touch(struct rmap *m, const char *id, int64_t k, bool *first)
+{
+	uint32_t h = key_hash(id, k);
+	struct rkey *key = rmap_find(m, id, k, h);
+
+	if (!key && !(key = rmap_add(m, id, k, h)))
+		return NULL;
+	*first = !key->dirty;
+	if (key->dirty)
+		return key;
+	if (m->n_dirty == m->cap_dirty) {
+		size_t cap = m->cap_dirty ? m->cap_dirty * 2 : 64;
+		size_t *grown = realloc(m->dirty, cap * sizeof(*grown));
+
+		if (!grown)
+			return NULL;
+		m->dirty = grown;
+		m->cap_dirty = cap;
+	}
+	m->dirty[m->n_dirty++] = (size_t)(((unsigned char *)key - m->items) / m->size);
+	key->dirty = true;
+	return key;
+}
+
+/* The batch is over (committed when @stored): its items are clean again. */
+static void rmap_settle(struct rmap *m, bool stored)
+{
+	for (size_t i = 0; i < m->n_dirty; i++) {
+		struct rkey *key = item_at(m, m->dirty[i]);
+
+		key->dirty = false;
+		key->stored = key->stored || stored;
+	}
+	m->n_dirty = 0;
 }
 
 struct recorder_rollup *recorder__rollup_new(void)
@@ -164,28 +213,26 @@ void recorder__rollup_free(struct recorder_rollup *ru)
 	rmap_free(&ru->devices);
 	rmap_free(&ru->boots);
 	rmap_free(&ru->hours);
-	free(ru->dirty);
 	free(ru);
 }
 
 void recorder__rollup_begin(struct recorder_rollup *ru)
 {
-	rmap_clear(&ru->devices);
-	rmap_clear(&ru->boots);
-	for (size_t i = 0; i < ru->n_dirty; i++)
-		((struct hour_item *)item_at(&ru->hours, ru->dirty[i]))->dirty = false;
-	ru->n_dirty = 0;
+	rmap_settle(&ru->devices, false);
+	rmap_settle(&ru->boots, false);
+	rmap_settle(&ru->hours, false);
 }
 
 int recorder__rollup_device(struct recorder_rollup *ru, const char *device_id, int64_t ms,
 			    int readings, int duplicates, int conflicts, int rejected)
 {
-	uint32_t h = key_hash(device_id, 0);
-	struct device_item *it = rmap_find(&ru->devices, device_id, 0, h);
+	bool first;
+	struct device_item *it = rmap_touch(&ru->devices, device_id, 0, &first);
 
-	if (!it) {
-		if (!(it = rmap_add(&ru->devices, device_id, 0, h)))
-			return -ENOMEM;
+	if (!it)
+		return -ENOMEM;
+	if (first) {
+		memset(&it->d, 0, sizeof(it->d));
 		it->d.first_ms = it->d.last_ms = ms;
 	}
 	if (ms < it->d.first_ms)
@@ -203,12 +250,13 @@ int recorder__rollup_boot(struct recorder_rollup *ru, const char *device_id, int
 			  int reading, int duplicate, int conflict, int64_t seq, int64_t ms,
 			  int64_t dropped)
 {
-	uint32_t h = key_hash(device_id, boot);
-	struct boot_item *it = rmap_find(&ru->boots, device_id, boot, h);
+	bool first;
+	struct boot_item *it = rmap_touch(&ru->boots, device_id, boot, &first);
 
-	if (!it) {
-		if (!(it = rmap_add(&ru->boots, device_id, boot, h)))
-			return -ENOMEM;
+	if (!it)
+		return -ENOMEM;
+	if (first) {
+		memset(&it->b, 0, sizeof(it->b));
 		it->b.boot = boot;
 		it->b.min_seq = it->b.max_seq = seq;
 		it->b.first_ms = it->b.last_ms = ms;
@@ -263,6 +311,7 @@ int recorder__rollup_hour(struct recorder_rollup *ru, const char *device_id, int
 {
 	uint32_t h = key_hash(device_id, hour_ms);
 	struct hour_item *it = rmap_find(&ru->hours, device_id, hour_ms, h);
+	bool first;
 	int rc;
 
 	if (!it) {
@@ -273,22 +322,12 @@ int recorder__rollup_hour(struct recorder_rollup *ru, const char *device_id, int
 		if (!(it = rmap_add(&ru->hours, device_id, hour_ms, h)))
 			return -ENOMEM;
 		it->committed = row;
+		it->key.stored = row.stored;
 	}
-	if (!it->dirty) {
-		if (ru->n_dirty == ru->cap_dirty) {
-			size_t cap = ru->cap_dirty ? ru->cap_dirty * 2 : 64;
-			size_t *grown = realloc(ru->dirty, cap * sizeof(*grown));
-
-			if (!grown)
-				return -ENOMEM;
-			ru->dirty = grown;
-			ru->cap_dirty = cap;
-		}
-		ru->dirty[ru->n_dirty++] = (size_t)(((unsigned char *)it - ru->hours.items) /
-						    ru->hours.size);
+	if (!(it = rmap_touch(&ru->hours, device_id, hour_ms, &first)))
+		return -ENOMEM;
+	if (first)
 		it->pending = it->committed;
-		it->dirty = true;
-	}
 	hour_add(&it->pending, has, v);
 	if (hour_ms > ru->newest_hour)
 		ru->newest_hour = hour_ms;
@@ -300,25 +339,28 @@ int recorder__rollup_write(struct recorder_rollup *ru, const struct recorder_rol
 {
 	int rc;
 
-	for (size_t i = 0; i < ru->devices.n; i++) {
-		struct device_item *it = (struct device_item *)item_at(&ru->devices, i);
+	for (size_t i = 0; i < ru->devices.n_dirty; i++) {
+		struct device_item *it = (struct device_item *)item_at(&ru->devices, ru->devices.dirty[i]);
 
 		it->d.device_id = it->key.id;
+		it->d.stored = it->key.stored;
 		if ((rc = w->device(arg, &it->d)) < 0)
 			return rc;
 	}
-	for (size_t i = 0; i < ru->boots.n; i++) {
-		struct boot_item *it = (struct boot_item *)item_at(&ru->boots, i);
+	for (size_t i = 0; i < ru->boots.n_dirty; i++) {
+		struct boot_item *it = (struct boot_item *)item_at(&ru->boots, ru->boots.dirty[i]);
 
 		it->b.device_id = it->key.id;
+		it->b.stored = it->key.stored;
 		if ((rc = w->boot(arg, &it->b)) < 0)
 			return rc;
 	}
-	for (size_t i = 0; i < ru->n_dirty; i++) {
-		struct hour_item *it = (struct hour_item *)item_at(&ru->hours, ru->dirty[i]);
+	for (size_t i = 0; i < ru->hours.n_dirty; i++) {
+		struct hour_item *it = (struct hour_item *)item_at(&ru->hours, ru->hours.dirty[i]);
 
 		it->pending.device_id = it->key.id;
 		it->pending.hour_ms = it->key.k;
+		it->pending.stored = it->key.stored;
 		if ((rc = w->hour(arg, &it->pending)) < 0)
 			return rc;
 	}
@@ -354,15 +396,19 @@ static void sweep_hours(struct recorder_rollup *ru)
 
 void recorder__rollup_committed(struct recorder_rollup *ru)
 {
-	for (size_t i = 0; i < ru->n_dirty; i++) {
-		struct hour_item *it = (struct hour_item *)item_at(&ru->hours, ru->dirty[i]);
+	for (size_t i = 0; i < ru->hours.n_dirty; i++) {
+		struct hour_item *it = (struct hour_item *)item_at(&ru->hours, ru->hours.dirty[i]);
 
 		it->committed = it->pending;
-		it->dirty = false;
+		it->committed.stored = true;
 	}
-	ru->n_dirty = 0;
-	rmap_clear(&ru->devices);
-	rmap_clear(&ru->boots);
+	rmap_settle(&ru->devices, true);
+	rmap_settle(&ru->boots, true);
+	rmap_settle(&ru->hours, true);
+	if (ru->devices.n > KEYS_KEPT_MAX)
+		rmap_clear(&ru->devices);
+	if (ru->boots.n > KEYS_KEPT_MAX)
+		rmap_clear(&ru->boots);
 	if (ru->newest_hour > ru->swept_hour) {
 		sweep_hours(ru);
 		ru->swept_hour = ru->newest_hour;

@@ -27,6 +27,11 @@
  *
  * A batch that is rolled back (recorder__rollup_begin() again, for its
  * retry) leaves the kept hourly rows as they were committed.
+ *
+ * Keys stay known from batch to batch with whether a committed batch wrote
+ * their row, so that the row is then written with an UPDATE rather than an
+ * upsert (which tries the INSERT first). A devices row created by a status
+ * message alone is not known this way; its key gets the upsert.
  */
 
 /* One metric of an hourly row: how many values, their sum, their extremes. */
@@ -43,6 +48,7 @@ struct recorder_hour_row {
 	int64_t hour_ms;
 	int64_t n;
 	struct recorder_hour_metric m[3];   /* temperature, humidity, distance */
+	bool stored;                        /* the database has the row (an UPDATE will do) */
 };
 
 /* A batch's delta to a devices row. */
@@ -50,6 +56,7 @@ struct recorder_device_delta {
 	const char *device_id;
 	int64_t first_ms, last_ms;
 	int64_t readings, duplicates, conflicts, rejected;
+	bool stored;             /* the database has the row (an UPDATE will do) */
 };
 
 /* A batch's delta to a boots row. */
@@ -58,6 +65,7 @@ struct recorder_boot_delta {
 	int64_t boot;
 	int64_t readings, duplicates, conflicts;
 	int64_t min_seq, max_seq, first_ms, last_ms, dropped;
+	bool stored;             /* the database has the row (an UPDATE will do) */
 };
 
 struct recorder_rollup;
@@ -78,7 +86,8 @@ int recorder__rollup_boot(struct recorder_rollup *ru, const char *device_id, int
 
 /*
  * Reads the committed hourly row of (@device_id, @hour_ms) into @row (its
- * n stays 0 when there is none). Returns 0 or a negative errno.
+ * n stays 0 and stored false when there is none). Returns 0 or a negative
+ * errno.
  */
 typedef int (*recorder__rollup_load_fn)(void *arg, struct recorder_hour_row *row);
 
@@ -98,8 +107,8 @@ struct recorder_rollup_writer {
 	int (*hour)(void *arg, const struct recorder_hour_row *h);
 };
 
-/* Hand every row the batch changed to @w, in the order first met. Stops at
- * the first error and returns it. */
+/* Hand every row the batch changed to @w, in the order first met, each
+ * with whether the record holds it. Stops at the first error and returns it. */
 int recorder__rollup_write(struct recorder_rollup *ru, const struct recorder_rollup_writer *w,
 			   void *arg);
 
@@ -107,7 +116,7 @@ int recorder__rollup_write(struct recorder_rollup *ru, const struct recorder_rol
  * than one before the newest one seen are forgotten (read again if met). */
 void recorder__rollup_committed(struct recorder_rollup *ru);
 
-/* Keys held (for the tests): hourly rows kept, and the batch's deltas. */
+/* Hourly rows kept (for the tests). */
 size_t recorder__rollup_hours_kept(const struct recorder_rollup *ru);
 
 #endif /* SIM_RECORDER_ROLLUP_H */
