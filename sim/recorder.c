@@ -97,6 +97,9 @@ struct recorder {
 	struct recorder_msg *tail;
 	size_t queued_bytes;            /* allocated by the network thread, not yet freed by the writer */
 	bool memory_wait;               /* the network thread waits for queued_bytes to shrink */
+	bool w_idle;                    /* the writer waits with no batch open */
+	uint64_t w_open;                /* messages in the writer's open batch while it waits */
+	bool w_kicked;                  /* the writer was signalled and has not taken the queue yet */
 	uint64_t flush_want;
 	uint64_t flush_done;
 	bool quit;
@@ -263,7 +266,15 @@ static void enqueue(struct recorder *r, struct recorder_msg *m, bool may_wait)
 		r->st.received++;
 	if (m->kind == RECORDER_MSG_HTTP)
 		r->st.ingested++;
-	pthread_cond_signal(&r->work);
+	/* Wake the writer only when it has something to do about it: an idle
+	 * writer starts a batch (its clock runs from the first message), a
+	 * full one is committed. Within a batch's period the messages wait
+	 * here, and the writer takes them all at once when the batch is due:
+	 * one wake-up per batch, not one per message. */
+	if (!r->w_kicked && (r->w_idle || r->st.queued + r->w_open >= (uint64_t)r->opts.batch_rows)) {
+		r->w_kicked = true;
+		pthread_cond_signal(&r->work);
+	}
 	pthread_cond_broadcast(&r->changed);
 	pthread_mutex_unlock(&r->lock);
 }
@@ -928,13 +939,27 @@ static void *writer_main(void *arg)
 		uint64_t want;
 		bool flushing, quit, short_of_memory;
 
-		while (!r->head && !r->quit && r->flush_want == r->flush_done &&
-		       !(r->memory_wait && b.messages)) {
-			if (!b.messages)
+		/* With a batch open, what arrives waits in the queue until the
+		 * batch is due or full (enqueue() says when), so that the writer
+		 * wakes once a batch period rather than once a message. */
+		while (!r->quit && r->flush_want == r->flush_done &&
+		       !(r->memory_wait && (b.messages || r->head))) {
+			if (!b.messages) {
+				if (r->head)
+					break;
+				r->w_idle = true;
 				pthread_cond_wait(&r->work, &r->lock);
-			else if (pthread_cond_timedwait(&r->work, &r->lock, &b.deadline) == ETIMEDOUT)
+				r->w_idle = false;
+				continue;
+			}
+			if (b.messages + r->st.queued >= (uint64_t)r->opts.batch_rows)
+				break;
+			r->w_open = b.messages;
+			if (pthread_cond_timedwait(&r->work, &r->lock, &b.deadline) == ETIMEDOUT)
 				break;
 		}
+		r->w_open = 0;
+		r->w_kicked = false;
 		list = r->head;
 		r->head = r->tail = NULL;
 		r->st.queued = 0;

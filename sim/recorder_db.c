@@ -11,6 +11,7 @@
 
 #include "recorder_db.h"
 #include "recorder_json.h"
+#include "recorder_rollup.h"
 #include "topic_layout.h"
 
 /*
@@ -171,8 +172,12 @@ enum stmt_id {
 	ST_READING,
 	ST_SAME_RAW,
 	ST_HOURLY,
+	ST_HOURLY_GET,
+	ST_HOURLY_SET,
 	ST_BOOT,
+	ST_BOOT_ADD,
 	ST_DEVICE,
+	ST_DEVICE_ADD,
 	ST_DEVICE_STATUS,
 	ST_STATUS,
 	ST_METRIC,
@@ -201,39 +206,53 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_SAME_RAW] =
 		("SELECT ts_ms IS ?4 AND temperature IS ?5 AND humidity IS ?6 AND distance IS ?7"
 		" AND errors IS ?8 FROM readings WHERE device_id = ?1 AND boot = ?2 AND seq = ?3"),
-	/* min()/max() with a NULL argument are NULL, hence the coalesce(). */
+	/* The whole row, as recorder_rollup.c added the batch's readings to
+	 * what the database held (ST_HOURLY_GET): once per key and batch. */
 	[ST_HOURLY] =
 		("INSERT INTO hourly (device_id, hour_ms, n, t_n, t_sum, t_min, t_max,"
-		" h_n, h_sum, h_min, h_max, d_n, d_sum, d_min, d_max) VALUES (?1, ?2, 1,"
-		" ?3 IS NOT NULL, coalesce(?3, 0), ?3, ?3,"
-		" ?4 IS NOT NULL, coalesce(?4, 0), ?4, ?4,"
-		" ?5 IS NOT NULL, coalesce(?5, 0), ?5, ?5)"
-		" ON CONFLICT (device_id, hour_ms) DO UPDATE SET n = n + 1,"
-		" t_n = t_n + excluded.t_n, t_sum = t_sum + excluded.t_sum,"
-		" t_min = coalesce(min(t_min, excluded.t_min), t_min, excluded.t_min),"
-		" t_max = coalesce(max(t_max, excluded.t_max), t_max, excluded.t_max),"
-		" h_n = h_n + excluded.h_n, h_sum = h_sum + excluded.h_sum,"
-		" h_min = coalesce(min(h_min, excluded.h_min), h_min, excluded.h_min),"
-		" h_max = coalesce(max(h_max, excluded.h_max), h_max, excluded.h_max),"
-		" d_n = d_n + excluded.d_n, d_sum = d_sum + excluded.d_sum,"
-		" d_min = coalesce(min(d_min, excluded.d_min), d_min, excluded.d_min),"
-		" d_max = coalesce(max(d_max, excluded.d_max), d_max, excluded.d_max)"),
+		" h_n, h_sum, h_min, h_max, d_n, d_sum, d_min, d_max)"
+		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)"
+		" ON CONFLICT (device_id, hour_ms) DO UPDATE SET n = excluded.n,"
+		" t_n = excluded.t_n, t_sum = excluded.t_sum, t_min = excluded.t_min, t_max = excluded.t_max,"
+		" h_n = excluded.h_n, h_sum = excluded.h_sum, h_min = excluded.h_min, h_max = excluded.h_max,"
+		" d_n = excluded.d_n, d_sum = excluded.d_sum, d_min = excluded.d_min, d_max = excluded.d_max"),
+	/* The same for a row the record holds: no INSERT tried first. */
+	[ST_HOURLY_SET] =
+		("UPDATE hourly SET n = ?3, t_n = ?4, t_sum = ?5, t_min = ?6, t_max = ?7,"
+		" h_n = ?8, h_sum = ?9, h_min = ?10, h_max = ?11,"
+		" d_n = ?12, d_sum = ?13, d_min = ?14, d_max = ?15"
+		" WHERE device_id = ?1 AND hour_ms = ?2"),
+	[ST_HOURLY_GET] =
+		("SELECT n, t_n, t_sum, t_min, t_max, h_n, h_sum, h_min, h_max, d_n, d_sum, d_min, d_max"
+		" FROM hourly WHERE device_id = ?1 AND hour_ms = ?2"),
+	/* A batch's deltas of one boot (recorder_rollup.c): once per key and batch. */
 	[ST_BOOT] =
 		("INSERT INTO boots (device_id, boot, readings, duplicates, conflicts, min_seq, max_seq,"
-		" first_ms, last_ms, dropped) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6, ?7, ?7, ?8)"
+		" first_ms, last_ms, dropped) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"
 		" ON CONFLICT (device_id, boot) DO UPDATE SET dropped = max(dropped, excluded.dropped),"
 		" readings = readings + excluded.readings,"
 		" duplicates = duplicates + excluded.duplicates,"
 		" conflicts = conflicts + excluded.conflicts,"
 		" min_seq = min(min_seq, excluded.min_seq), max_seq = max(max_seq, excluded.max_seq),"
 		" first_ms = min(first_ms, excluded.first_ms), last_ms = max(last_ms, excluded.last_ms)"),
+	/* The same for a row the record holds: no INSERT tried first. */
+	[ST_BOOT_ADD] =
+		("UPDATE boots SET dropped = max(dropped, ?10), readings = readings + ?3,"
+		" duplicates = duplicates + ?4, conflicts = conflicts + ?5,"
+		" min_seq = min(min_seq, ?6), max_seq = max(max_seq, ?7),"
+		" first_ms = min(first_ms, ?8), last_ms = max(last_ms, ?9)"
+		" WHERE device_id = ?1 AND boot = ?2"),
 	[ST_DEVICE] =
 		("INSERT INTO devices (device_id, first_ms, last_ms, readings, duplicates, conflicts,"
-		" rejected) VALUES (?1, ?2, ?2, ?3, ?4, ?5, ?6)"
+		" rejected) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"
 		" ON CONFLICT (device_id) DO UPDATE SET"
 		" first_ms = min(first_ms, excluded.first_ms), last_ms = max(last_ms, excluded.last_ms),"
 		" readings = readings + excluded.readings, duplicates = duplicates + excluded.duplicates,"
 		" conflicts = conflicts + excluded.conflicts, rejected = rejected + excluded.rejected"),
+	[ST_DEVICE_ADD] =
+		("UPDATE devices SET first_ms = min(first_ms, ?2), last_ms = max(last_ms, ?3),"
+		" readings = readings + ?4, duplicates = duplicates + ?5,"
+		" conflicts = conflicts + ?6, rejected = rejected + ?7 WHERE device_id = ?1"),
 	[ST_DEVICE_STATUS] =
 		("INSERT INTO devices (device_id, first_ms, last_ms, status, status_ms)"
 		" VALUES (?1, ?2, ?2, ?3, ?2)"
@@ -260,6 +279,7 @@ struct recorder_db {
 	void *on_reading_arg;
 	sqlite3 *db;
 	sqlite3_stmt *st[ST_COUNT];
+	struct recorder_rollup *rollup; /* the open batch's devices, boots and hourly rows */
 	char error[256];        /* "statement: message" of the last failure */
 	char cause[160];        /* its message alone */
 };
@@ -384,7 +404,12 @@ static void note_error(struct recorder_db *d, const char *what)
 	snprintf(d->error, sizeof(d->error), "%s: %s", what, msg);
 }
 
-/* Run a prepared statement that returns no rows; resets it for the next use. */
+/*
+ * Run a prepared statement that returns no rows; resets it for the next use.
+ * Its bindings are cleared before it returns, so text and blobs are bound
+ * SQLITE_STATIC throughout: the message, the parsed reading and the topic
+ * outlive the call, and SQLite need not copy each of them first.
+ */
 static int run(struct recorder_db *d, enum stmt_id id)
 {
 	sqlite3_stmt *s = d->st[id];
@@ -401,7 +426,7 @@ static int run(struct recorder_db *d, enum stmt_id id)
 static void bind_text_or_null(sqlite3_stmt *s, int i, const char *text)
 {
 	if (text && *text)
-		sqlite3_bind_text(s, i, text, -1, SQLITE_TRANSIENT);
+		sqlite3_bind_text(s, i, text, -1, SQLITE_STATIC);
 	else
 		sqlite3_bind_null(s, i);
 }
@@ -444,8 +469,10 @@ int recorder__db_open(const char *path, const char *vfs, int (*busy)(void *arg, 
 	*out = NULL;
 	if (errlen)
 		err[0] = '\0';
-	if (!d)
+	if (!d || !(d->rollup = recorder__rollup_new())) {
+		free(d);
 		return -ENOMEM;
+	}
 	rc = sqlite3_open_v2(path, &d->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
 			     SQLITE_OPEN_NOMUTEX, vfs);
 	if (rc != SQLITE_OK) {
@@ -462,8 +489,12 @@ int recorder__db_open(const char *path, const char *vfs, int (*busy)(void *arg, 
 	if (!journal_is_wal(d->db))
 		snprintf(err, errlen, "%s: WAL not available, using the rollback journal", path);
 	/* NORMAL in WAL mode: a power cut may lose the last commits, never
-	 * corrupt the file, and commits skip an fsync each. */
-	rc = sqlite3_exec(d->db, "PRAGMA synchronous=NORMAL", NULL, NULL, NULL);
+	 * corrupt the file, and commits skip an fsync each. A 16 MiB page
+	 * cache (SQLite's default is 2 MiB): a batch inserts into the index
+	 * pages of every device that sent, all over the file, and with the
+	 * default most of them were read back from the file at every batch. */
+	rc = sqlite3_exec(d->db, "PRAGMA synchronous=NORMAL; PRAGMA cache_size=-16384", NULL, NULL,
+			  NULL);
 	if (rc == SQLITE_OK)
 		rc = read_version(d->db, &version);
 	if (rc != SQLITE_OK) {
@@ -529,22 +560,130 @@ int recorder__db_close(struct recorder_db *d, char *err, size_t errlen)
 		ret = db_errno(d->db, rc);
 	}
 	sqlite3_close(d->db);
+	recorder__rollup_free(d->rollup);
 	free(d);
 	return ret;
 }
 
 int recorder__db_begin(struct recorder_db *d)
 {
+	recorder__rollup_begin(d->rollup);
 	return run(d, ST_BEGIN);
 }
 
+static int write_device(void *arg, const struct recorder_device_delta *x)
+{
+	struct recorder_db *d = arg;
+	enum stmt_id id = x->stored ? ST_DEVICE_ADD : ST_DEVICE;
+	sqlite3_stmt *s = d->st[id];
+
+	sqlite3_bind_text(s, 1, x->device_id, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 2, x->first_ms);
+	sqlite3_bind_int64(s, 3, x->last_ms);
+	sqlite3_bind_int64(s, 4, x->readings);
+	sqlite3_bind_int64(s, 5, x->duplicates);
+	sqlite3_bind_int64(s, 6, x->conflicts);
+	sqlite3_bind_int64(s, 7, x->rejected);
+	return run(d, id);
+}
+
+static int write_boot(void *arg, const struct recorder_boot_delta *x)
+{
+	struct recorder_db *d = arg;
+	enum stmt_id id = x->stored ? ST_BOOT_ADD : ST_BOOT;
+	sqlite3_stmt *s = d->st[id];
+
+	sqlite3_bind_text(s, 1, x->device_id, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 2, x->boot);
+	sqlite3_bind_int64(s, 3, x->readings);
+	sqlite3_bind_int64(s, 4, x->duplicates);
+	sqlite3_bind_int64(s, 5, x->conflicts);
+	sqlite3_bind_int64(s, 6, x->min_seq);
+	sqlite3_bind_int64(s, 7, x->max_seq);
+	sqlite3_bind_int64(s, 8, x->first_ms);
+	sqlite3_bind_int64(s, 9, x->last_ms);
+	sqlite3_bind_int64(s, 10, x->dropped);
+	return run(d, id);
+}
+
+static int write_hour(void *arg, const struct recorder_hour_row *h)
+{
+	struct recorder_db *d = arg;
+	enum stmt_id id = h->stored ? ST_HOURLY_SET : ST_HOURLY;
+	sqlite3_stmt *s = d->st[id];
+
+	sqlite3_bind_text(s, 1, h->device_id, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 2, h->hour_ms);
+	sqlite3_bind_int64(s, 3, h->n);
+	for (int i = 0; i < 3; i++) {
+		const struct recorder_hour_metric *m = &h->m[i];
+
+		sqlite3_bind_int64(s, 4 + 4 * i, m->n);
+		sqlite3_bind_double(s, 5 + 4 * i, m->sum);
+		if (m->has_range) {
+			sqlite3_bind_double(s, 6 + 4 * i, m->min);
+			sqlite3_bind_double(s, 7 + 4 * i, m->max);
+		}
+	}
+	return run(d, id);
+}
+
+/* The committed hourly row of a key the batch meets first (recorder_rollup.h). */
+static int load_hour(void *arg, struct recorder_hour_row *h)
+{
+	struct recorder_db *d = arg;
+	sqlite3_stmt *s = d->st[ST_HOURLY_GET];
+	int rc;
+
+	sqlite3_bind_text(s, 1, h->device_id, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 2, h->hour_ms);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		h->stored = true;
+		h->n = sqlite3_column_int64(s, 0);
+		for (int i = 0; i < 3; i++) {
+			struct recorder_hour_metric *m = &h->m[i];
+
+			m->n = sqlite3_column_int64(s, 1 + 4 * i);
+			m->sum = sqlite3_column_double(s, 2 + 4 * i);
+			m->has_range = sqlite3_column_type(s, 3 + 4 * i) != SQLITE_NULL;
+			m->min = sqlite3_column_double(s, 3 + 4 * i);
+			m->max = sqlite3_column_double(s, 4 + 4 * i);
+		}
+	} else if (rc != SQLITE_DONE) {
+		note_error(d, stmt_sql[ST_HOURLY_GET]);
+	}
+	sqlite3_reset(s);
+	sqlite3_clear_bindings(s);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : db_errno(d->db, rc);
+}
+
+/* A rollup that found no memory: the batch is written again, as for SQLite's own. */
+static int rollup_failed(struct recorder_db *d, int rc)
+{
+	if (rc == -ENOMEM) {
+		snprintf(d->cause, sizeof(d->cause), "out of memory");
+		snprintf(d->error, sizeof(d->error), "rollup: out of memory");
+	}
+	return rc;
+}
+
+/* The batch's devices, boots and hourly rows, once per key, then COMMIT. */
 int recorder__db_commit(struct recorder_db *d)
 {
-	return run(d, ST_COMMIT);
+	static const struct recorder_rollup_writer w = { write_device, write_boot, write_hour };
+	int rc = recorder__rollup_write(d->rollup, &w, d);
+
+	if (rc == 0)
+		rc = run(d, ST_COMMIT);
+	if (rc == 0)
+		recorder__rollup_committed(d->rollup);
+	return rc;
 }
 
 void recorder__db_rollback(struct recorder_db *d)
 {
+	recorder__rollup_begin(d->rollup);
 	if (!sqlite3_get_autocommit(d->db))
 		run(d, ST_ROLLBACK);
 }
@@ -559,19 +698,12 @@ const char *recorder__db_cause(struct recorder_db *d)
 	return d->cause;
 }
 
-/* Add deltas to the device's row, creating it on first sight. */
+/* Add deltas to the device's row, creating it on first sight: at the commit. */
 static int device_add(struct recorder_db *d, const char *id, int64_t ms, int readings,
 		      int duplicates, int conflicts, int rejected)
 {
-	sqlite3_stmt *s = d->st[ST_DEVICE];
-
-	sqlite3_bind_text(s, 1, id, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_int64(s, 2, ms);
-	sqlite3_bind_int(s, 3, readings);
-	sqlite3_bind_int(s, 4, duplicates);
-	sqlite3_bind_int(s, 5, conflicts);
-	sqlite3_bind_int(s, 6, rejected);
-	return run(d, ST_DEVICE);
+	return rollup_failed(d, recorder__rollup_device(d->rollup, id, ms, readings, duplicates,
+							conflicts, rejected));
 }
 
 static int store_raw(struct recorder_db *d, const struct recorder_msg *m, const struct topic *t,
@@ -581,11 +713,11 @@ static int store_raw(struct recorder_db *d, const struct recorder_msg *m, const 
 	int rc;
 
 	sqlite3_bind_int64(s, 1, m->recv_ms);
-	sqlite3_bind_text(s, 2, m->topic, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(s, 2, m->topic, -1, SQLITE_STATIC);
 	bind_text_or_null(s, 3, t->device_id);
 	sqlite3_bind_text(s, 4, reason, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(s, 5, (sqlite3_int64)m->size);
-	sqlite3_bind_blob64(s, 6, m->payload, m->len, SQLITE_TRANSIENT);
+	sqlite3_bind_blob64(s, 6, m->payload, m->len, SQLITE_STATIC);
 	sqlite3_bind_int(s, 7, m->retained);
 	rc = run(d, ST_RAW);
 	if (rc == 0 && t->device_id[0])
@@ -610,7 +742,7 @@ static int same_reading(struct recorder_db *d, const struct recorder_reading *r)
 	sqlite3_stmt *s = d->st[ST_SAME_RAW];
 	int rc, same = 1;
 
-	sqlite3_bind_text(s, 1, r->device_id, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(s, 1, r->device_id, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(s, 2, r->boot);
 	sqlite3_bind_int64(s, 3, r->seq);
 	if (r->has_timestamp)
@@ -621,7 +753,7 @@ static int same_reading(struct recorder_db *d, const struct recorder_reading *r)
 	bind_value(s, 6, r->has_humidity, r->humidity);
 	bind_value(s, 7, r->has_distance, r->distance);
 	if (r->errors)
-		sqlite3_bind_text(s, 8, r->errors, (int)r->errors_len, SQLITE_TRANSIENT);
+		sqlite3_bind_text(s, 8, r->errors, (int)r->errors_len, SQLITE_STATIC);
 	else
 		sqlite3_bind_null(s, 8);
 	rc = sqlite3_step(s);
@@ -645,7 +777,7 @@ static int store_reading(struct recorder_db *d, const struct recorder_msg *m, co
 	int rc, same;
 
 	sqlite3_bind_int64(s, 1, m->recv_ms);
-	sqlite3_bind_text(s, 2, r->device_id, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(s, 2, r->device_id, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(s, 3, r->boot);
 	sqlite3_bind_int64(s, 4, r->seq);
 	if (r->has_timestamp)
@@ -656,24 +788,23 @@ static int store_reading(struct recorder_db *d, const struct recorder_msg *m, co
 	bind_value(s, 7, r->has_humidity, r->humidity);
 	bind_value(s, 8, r->has_distance, r->distance);
 	if (r->errors)
-		sqlite3_bind_text(s, 9, r->errors, (int)r->errors_len, SQLITE_TRANSIENT);
+		sqlite3_bind_text(s, 9, r->errors, (int)r->errors_len, SQLITE_STATIC);
 	else
 		sqlite3_bind_null(s, 9);
-	sqlite3_bind_text(s, 10, (const char *)m->payload, (int)m->len, SQLITE_TRANSIENT);
+	sqlite3_bind_text(s, 10, (const char *)m->payload, (int)m->len, SQLITE_STATIC);
 	rc = run(d, ST_READING);
 	if (rc < 0)
 		return rc;
 	inserted = sqlite3_changes(d->db) == 1;
 
 	if (inserted) {
-		s = d->st[ST_HOURLY];
-		sqlite3_bind_text(s, 1, r->device_id, -1, SQLITE_TRANSIENT);
-		sqlite3_bind_int64(s, 2, m->recv_ms - m->recv_ms % 3600000);
-		bind_value(s, 3, r->has_temperature, r->temperature);
-		bind_value(s, 4, r->has_humidity, r->humidity);
-		bind_value(s, 5, r->has_distance, r->distance);
-		if ((rc = run(d, ST_HOURLY)) < 0)
-			return rc;
+		const bool has[3] = { r->has_temperature, r->has_humidity, r->has_distance };
+		const double v[3] = { r->temperature, r->humidity, r->distance };
+
+		if ((rc = recorder__rollup_hour(d->rollup, r->device_id,
+						m->recv_ms - m->recv_ms % 3600000, has, v, load_hour,
+						d)) < 0)
+			return rollup_failed(d, rc);
 		c->readings++;
 		if (d->on_reading)
 			d->on_reading(d->on_reading_arg, m, r);
@@ -691,17 +822,9 @@ static int store_reading(struct recorder_db *d, const struct recorder_msg *m, co
 		c->rejected++;
 	}
 
-	s = d->st[ST_BOOT];
-	sqlite3_bind_text(s, 1, r->device_id, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_int64(s, 2, r->boot);
-	sqlite3_bind_int(s, 3, inserted);
-	sqlite3_bind_int(s, 4, dup);
-	sqlite3_bind_int(s, 5, conflict);
-	sqlite3_bind_int64(s, 6, r->seq);
-	sqlite3_bind_int64(s, 7, m->recv_ms);
-	sqlite3_bind_int64(s, 8, r->dropped);
-	if ((rc = run(d, ST_BOOT)) < 0)
-		return rc;
+	if ((rc = recorder__rollup_boot(d->rollup, r->device_id, r->boot, inserted, dup, conflict,
+					r->seq, m->recv_ms, r->dropped)) < 0)
+		return rollup_failed(d, rc);
 	return device_add(d, r->device_id, m->recv_ms, inserted, dup, conflict, 0);
 }
 
@@ -712,13 +835,13 @@ static int store_status(struct recorder_db *d, const struct recorder_msg *m,
 	int rc;
 
 	sqlite3_bind_int64(s, 1, m->recv_ms);
-	sqlite3_bind_text(s, 2, t->device_id, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(s, 2, t->device_id, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 3, status, -1, SQLITE_STATIC);
 	sqlite3_bind_int(s, 4, m->retained);
 	if ((rc = run(d, ST_STATUS)) < 0)
 		return rc;
 	s = d->st[ST_DEVICE_STATUS];
-	sqlite3_bind_text(s, 1, t->device_id, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(s, 1, t->device_id, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(s, 2, m->recv_ms);
 	sqlite3_bind_text(s, 3, status, -1, SQLITE_STATIC);
 	return run(d, ST_DEVICE_STATUS);
@@ -731,7 +854,7 @@ static int store_metric_named(struct recorder_db *d, const struct recorder_msg *
 	int rc;
 
 	sqlite3_bind_int64(s, 1, m->recv_ms);
-	sqlite3_bind_text(s, 2, t->device_id, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(s, 2, t->device_id, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 3, metric, -1, SQLITE_STATIC);
 	sqlite3_bind_double(s, 4, value);
 	sqlite3_bind_int(s, 5, part);
@@ -776,8 +899,8 @@ static int store_command(struct recorder_db *d, const struct recorder_msg *m,
 	sqlite3_stmt *s = d->st[ST_COMMAND];
 
 	sqlite3_bind_int64(s, 1, m->recv_ms);
-	sqlite3_bind_text(s, 2, t->device_id, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_blob64(s, 3, m->payload, m->len, SQLITE_TRANSIENT);
+	sqlite3_bind_text(s, 2, t->device_id, -1, SQLITE_STATIC);
+	sqlite3_bind_blob64(s, 3, m->payload, m->len, SQLITE_STATIC);
 	sqlite3_bind_int(s, 4, m->retained);
 	return run(d, ST_COMMAND);
 }
@@ -787,9 +910,9 @@ static int store_event(struct recorder_db *d, const struct recorder_msg *m)
 	sqlite3_stmt *s = d->st[ST_EVENT];
 
 	sqlite3_bind_int64(s, 1, m->recv_ms);
-	sqlite3_bind_text(s, 2, m->topic, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(s, 2, m->topic, -1, SQLITE_STATIC);
 	if (m->len)
-		sqlite3_bind_text(s, 3, (const char *)m->payload, (int)m->len, SQLITE_TRANSIENT);
+		sqlite3_bind_text(s, 3, (const char *)m->payload, (int)m->len, SQLITE_STATIC);
 	else
 		sqlite3_bind_null(s, 3);
 	return run(d, ST_EVENT);
@@ -823,9 +946,9 @@ static int store_fault(struct recorder_db *d, const struct recorder_msg *m)
 
 	payload_lines(m, f, flen, 4);
 	sqlite3_bind_int64(s, 1, m->recv_ms);
-	sqlite3_bind_text(s, 2, m->topic, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(s, 2, m->topic, -1, SQLITE_STATIC);
 	for (int i = 0; i < 4; i++)
-		sqlite3_bind_text(s, 3 + i, f[i], (int)flen[i], SQLITE_TRANSIENT);
+		sqlite3_bind_text(s, 3 + i, f[i], (int)flen[i], SQLITE_STATIC);
 	return run(d, ST_FAULT);
 }
 
@@ -845,9 +968,9 @@ static int store_alert(struct recorder_db *d, const struct recorder_msg *m)
 	for (int i = 0; i < 5; i++)
 		snprintf(num[i], sizeof(num[i]), "%.*s", (int)flen[3 + i], f[3 + i]);
 	sqlite3_bind_int64(s, 1, strtoll(num[4], NULL, 10));
-	sqlite3_bind_text(s, 2, m->topic, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(s, 2, m->topic, -1, SQLITE_STATIC);
 	for (int i = 0; i < 3; i++)
-		sqlite3_bind_text(s, 3 + i, f[i], (int)flen[i], SQLITE_TRANSIENT);
+		sqlite3_bind_text(s, 3 + i, f[i], (int)flen[i], SQLITE_STATIC);
 	if (num[0][0])
 		sqlite3_bind_double(s, 6, strtod(num[0], NULL));
 	else

@@ -65,8 +65,11 @@ int recorder__db_open(const char *path, const char *vfs, int (*busy)(void *arg, 
 
 /* BEGIN IMMEDIATE: the write lock is taken here or not at all. */
 int recorder__db_begin(struct recorder_db *db);
+/* Write the batch's devices, boots and hourly rows (recorder_rollup.h),
+ * once per key, then COMMIT. A failure is to be rolled back. */
 int recorder__db_commit(struct recorder_db *db);
-/* Roll back the open transaction, if any: a batch is then written anew. */
+/* Roll back the open transaction, if any, and the batch's rollup: a batch
+ * is then written anew. */
 void recorder__db_rollback(struct recorder_db *db);
 
 /*
