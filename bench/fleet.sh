@@ -25,6 +25,11 @@ esac
 [ -x "$robofleet" ] && [ -x "$device" ] && [ -x "$build/bench/db_watch" ] ||
   { echo "fleet.sh: build first: cmake --build $build --target robofleet bench" >&2; exit 2; }
 
+# The firmware as robofleet starts it by itself (its own robofleet-device,
+# through the fork server); the baseline as a --device program.
+device_opt=()
+[ "$kind" = baseline ] && device_opt=(--device "$device")
+
 tag=$kind-$n-$(date -u +%H%M%S)
 work=$out/$tag
 mkdir -p "$work"
@@ -49,7 +54,7 @@ EOF
 mem_before=$(awk '/^MemAvailable:/ {print $2}' /proc/meminfo)
 t_cmd=$(date +%s%3N)
 timeout -k 10 $(( ramp_s + hold + 600 )) /usr/bin/time -v -o "$work/time.txt" \
-  "$robofleet" run "$work/scenario.yaml" --runs-dir "$work/runs" --device "$device" --quiet \
+  "$robofleet" run "$work/scenario.yaml" --runs-dir "$work/runs" "${device_opt[@]}" --quiet \
   > "$work/robofleet.out" 2>&1 &
 outer=$!
 
