@@ -123,20 +123,7 @@ int fleet_start(struct fleet *f, size_t i)
 		free(env);
 		goto started;
 	}
-	posix_spawnattr_init(&attr);
-	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK |
-				 POSIX_SPAWN_SETSIGDEF);
-	posix_spawnattr_setpgroup(&attr, f->pgid);
-	{
-		sigset_t none, defaults;
-		sigemptyset(&none);
-		posix_spawnattr_setsigmask(&attr, &none);
-		sigemptyset(&defaults);
-		sigaddset(&defaults, SIGTERM);
-		sigaddset(&defaults, SIGINT);
-		sigaddset(&defaults, SIGPIPE);
-		posix_spawnattr_setsigdefault(&attr, &defaults);
-	}
+	fleet_spawnattr_init(&attr, f->pgid);
 	posix_spawn_file_actions_init(&fa);
 	posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
 	if (log[0])

@@ -18,6 +18,23 @@
 /* A server that takes longer than this to answer is stuck: spawn instead. */
 #define ANSWER_TIMEOUT_MS 10000
 
+void fleet_spawnattr_init(posix_spawnattr_t *attr, pid_t pgid)
+{
+	sigset_t none, defaults;
+
+	posix_spawnattr_init(attr);
+	posix_spawnattr_setflags(attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK |
+				 POSIX_SPAWN_SETSIGDEF);
+	posix_spawnattr_setpgroup(attr, pgid);
+	sigemptyset(&none);
+	posix_spawnattr_setsigmask(attr, &none);
+	sigemptyset(&defaults);
+	sigaddset(&defaults, SIGTERM);
+	sigaddset(&defaults, SIGINT);
+	sigaddset(&defaults, SIGPIPE);
+	posix_spawnattr_setsigdefault(attr, &defaults);
+}
+
 void fleet_fork_init(struct fleet_fork *s)
 {
 	s->fd = -1;
@@ -53,7 +70,6 @@ static int start_server(struct fleet_fork *s, const char *path, char *const env[
 {
 	posix_spawn_file_actions_t fa;
 	posix_spawnattr_t attr;
-	sigset_t none, defaults;
 	/* Room for each device's command line (fork_server.c's retitle()). */
 	static char room[4096];
 	char *const argv[] = { (char *)path, "--fork-server", "3", room, NULL };
@@ -63,17 +79,7 @@ static int start_server(struct fleet_fork *s, const char *path, char *const env[
 
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
 		return -errno;
-	posix_spawnattr_init(&attr);
-	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK |
-				 POSIX_SPAWN_SETSIGDEF);
-	posix_spawnattr_setpgroup(&attr, *pgid);
-	sigemptyset(&none);
-	posix_spawnattr_setsigmask(&attr, &none);
-	sigemptyset(&defaults);
-	sigaddset(&defaults, SIGTERM);
-	sigaddset(&defaults, SIGINT);
-	sigaddset(&defaults, SIGPIPE);
-	posix_spawnattr_setsigdefault(&attr, &defaults);
+	fleet_spawnattr_init(&attr, *pgid);
 	posix_spawn_file_actions_init(&fa);
 	posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
 	posix_spawn_file_actions_addopen(&fa, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);

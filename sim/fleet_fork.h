@@ -1,6 +1,7 @@
 #ifndef SIM_FLEET_FORK_H
 #define SIM_FLEET_FORK_H
 
+#include <spawn.h>
 #include <stdbool.h>
 #include <sys/types.h>
 
@@ -16,6 +17,13 @@ struct fleet_fork {
 	pid_t pid;
 	bool failed;            /* do not try again */
 };
+
+/*
+ * The attributes every process of the fleet is spawned with: process group
+ * @pgid (0: it founds one), no signal blocked, SIGTERM, SIGINT and SIGPIPE
+ * at their defaults. Destroy with posix_spawnattr_destroy().
+ */
+void fleet_spawnattr_init(posix_spawnattr_t *attr, pid_t pgid);
 
 void fleet_fork_init(struct fleet_fork *s);
 bool fleet_fork_usable(const struct fleet_fork *s);

@@ -74,6 +74,22 @@ static int fake_device(int argc, char **argv)
 	return 7;
 }
 
+/* A fork server in a child of ours on socket pair @sv; we keep sv[0]. */
+static pid_t start_server(int sv[2])
+{
+	pid_t server;
+
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	server = fork();
+	assert_true(server >= 0);
+	if (server == 0) {
+		close(sv[0]);
+		_exit(fork_server_run(sv[1], fake_device, NULL, 0));
+	}
+	close(sv[1]);
+	return server;
+}
+
 static void send_request(int fd, const char *req, uint32_t len)
 {
 	assert_int_equal(write(fd, &len, sizeof(len)), (ssize_t)sizeof(len));
@@ -93,14 +109,7 @@ static void test_server_starts_devices_as_our_children(void **state)
 	lfd = mkstemp(log);
 	assert_true(lfd >= 0);
 	close(lfd);
-	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
-	server = fork();
-	assert_true(server >= 0);
-	if (server == 0) {
-		close(sv[0]);
-		_exit(fork_server_run(sv[1], fake_device, NULL, 0));
-	}
-	close(sv[1]);
+	server = start_server(sv);
 	n = snprintf(req, sizeof(req), "%s", log) + 1;
 	memcpy(req + n, "dev\0--id\0robot_7", 17);
 	send_request(sv[0], req, (uint32_t)n + 17);
@@ -146,14 +155,7 @@ static void test_server_ends_when_robofleet_closes(void **state)
 	pid_t server;
 
 	(void)state;
-	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
-	server = fork();
-	assert_true(server >= 0);
-	if (server == 0) {
-		close(sv[0]);
-		_exit(fork_server_run(sv[1], fake_device, NULL, 0));
-	}
-	close(sv[1]);
+	server = start_server(sv);
 	close(sv[0]);
 	assert_int_equal(waitpid(server, &status, 0), server);
 	assert_int_equal(WEXITSTATUS(status), SANITIZED ? 3 : 0);
