@@ -33,6 +33,8 @@
 #include "recorder.h"
 
 /* While the port cannot be opened again after a refuse fault: retry this often. */
+/* A too-large body up to this size is read and dropped before the 413. */
+#define DISCARD_MAX (4u << 20)
 #define RELISTEN_RETRY_MS 200
 /* At stop, requests waiting for their commit are answered 503 within this. */
 #define STOP_ANSWER_MS 2000
@@ -678,8 +680,17 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		*con_cls = q;
 		if (q->route.kind != INGEST_ROUTE_DATA)
 			return MHD_YES;
-		/* Refused before the body is read: a 1 MB body is never taken in. */
+		/* Refused from its Content-Length: the body is never kept. Up to
+		 * DISCARD_MAX it is read and dropped, then answered 413 (below):
+		 * a server that answers and closes with the body unread makes
+		 * the kernel reset the connection, and the client may see the
+		 * reset instead of the answer. Beyond that, answered at once. */
 		len = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+		if (ingest_length_too_large(len, in->opts.max_body) &&
+		    !ingest_length_too_large(len, DISCARD_MAX)) {
+			q->too_large = true;
+			return MHD_YES;
+		}
 		if (ingest_length_too_large(len, in->opts.max_body)) {
 			mark_busy(in, q);
 			pthread_mutex_lock(&in->lock);

@@ -3,10 +3,12 @@
 # robofleet's own children and show their own command lines; a server
 # killed mid-run leaves the run spawning robots instead (a power cycle
 # after it brings every robot back, nothing lost); ROBOFLEET_FORK_SERVER=0
-# starts no server at all.
-# Usage: test_fork_server.sh ROBOFLEET
+# starts no server at all. In a sanitizer build robofleet-device refuses to
+# be a server: then every robot must be spawned and the run pass all the same.
+# Usage: test_fork_server.sh ROBOFLEET ROBOFLEET_DEVICE
 set -u
 robofleet=$1
+device=$2
 here=$(cd "$(dirname "$0")" && pwd)
 work=$(mktemp -d /tmp/robofleet-fork-XXXXXX)
 failures=0
@@ -35,6 +37,31 @@ have_server() { [ -n "$(server_pid)" ]; }
 have_device() { [ -n "$(device_pid "$1")" ]; }
 # A copy made by the server carries the server's whole argument area.
 from_server() { [ "$(wc -c < "/proc/$1/cmdline")" -gt 2048 ]; }
+
+# A server reading /dev/null ends at once: 0, or 3 when it refuses.
+"$device" --fork-server 0 < /dev/null 2>/dev/null
+serves=$?
+if [ "$serves" -eq 3 ]; then
+  echo "robofleet-device refuses --fork-server (a sanitizer build): robots are spawned"
+  scenario "$work/spawned.yaml" 20 \
+    "  - expect: {name: online, status: online, within: 20s}" \
+    "  - wait: 2s" \
+    "  - expect: {name: nothing lost, lost: 0}"
+  "$robofleet" run "$work/spawned.yaml" --runs-dir "$work/runs" --quiet > "$work/spawned.out" 2>&1 &
+  rf=$!
+  check "a robot appears" wait_for 200 have_device fork_03
+  dev=$(device_pid fork_03)
+  check "it was executed, not copied" eval '! from_server "${dev:-1}"'
+  check "no server stays" eval '! have_server'
+  wait "$rf"
+  rc=$?
+  rf=
+  check "the run passes (exit $rc)" test "$rc" -eq 0
+  echo "$passes passed, $failures failed"
+  [ "$failures" -eq 0 ]
+  exit
+fi
+check "robofleet-device --fork-server ends on an empty socket (exit $serves)" test "$serves" -eq 0
 
 scenario "$work/cut.yaml" 70 \
   "  - expect: {name: online, status: online, within: 20s}" \

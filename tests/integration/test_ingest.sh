@@ -65,7 +65,7 @@ check "another path is 404" test "$(curl -s -o /dev/null -w '%{http_code}' "http
 check "a form body is 415" \
   test "$(curl -s -o /dev/null -w '%{http_code}' -X POST -d 'a=b' "$url")" = 415
 
-# 5. 1 MB is refused from its Content-Length, without reading it.
+# 5. 1 MB is refused from its Content-Length: read and dropped, never kept.
 head -c 1048576 /dev/zero | tr '\0' 'x' > "$work/big"
 r=$(curl -s -o /dev/null -w '%{http_code} %{time_total}' -X POST -H 'Content-Type: application/json' \
   --data-binary @"$work/big" "$url")

@@ -6,6 +6,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -112,10 +113,12 @@ static void test_server_starts_devices_as_our_children(void **state)
 	server = start_server(sv);
 	n = snprintf(req, sizeof(req), "%s", log) + 1;
 	memcpy(req + n, "dev\0--id\0robot_7", 17);
-	send_request(sv[0], req, (uint32_t)n + 17);
 	if (SANITIZED) {
 		/* Refused: the server ends (an end of file, or a reset for the
-		 * request it left unread), robofleet spawns instead. */
+		 * request it left unread), robofleet spawns instead. The
+		 * request may meet a closed socket. */
+		signal(SIGPIPE, SIG_IGN);
+		(void)!write(sv[0], req, (size_t)n + 17);
 		assert_true(read(sv[0], &answer, sizeof(answer)) <= 0);
 		assert_int_equal(waitpid(server, &status, 0), server);
 		assert_int_equal(WEXITSTATUS(status), 3);
@@ -123,6 +126,7 @@ static void test_server_starts_devices_as_our_children(void **state)
 		unlink(log);
 		return;
 	}
+	send_request(sv[0], req, (uint32_t)n + 17);
 	assert_int_equal(read(sv[0], &answer, sizeof(answer)), (ssize_t)sizeof(answer));
 	assert_true(answer > 0);
 	dev = (pid_t)answer;
