@@ -430,7 +430,6 @@ static bool drain_outbox(struct robot *r)
 	return true;
 }
 
-/* Run the sampling and publishing timers; returns the next timer deadline. */
 /*
  * The next slot of a periodic timer that fell due at @slot and ran at @now.
  * Keep the cadence: schedule from the slot, not from "now", so that timers
@@ -446,6 +445,7 @@ static uint64_t next_slot(uint64_t slot, uint64_t now, uint64_t interval_us, uin
 	return next + late_us < now + interval_us ? now + interval_us : next;
 }
 
+/* Run the sampling and publishing timers; returns the next timer deadline. */
 static uint64_t run_timers(struct robot *r, uint64_t now)
 {
 	uint64_t sample_us = sample_interval_ms(r) * MS;
