@@ -53,6 +53,22 @@ static double mono_s(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+/* Let the waiting publisher go and wait for it: when it started and ended. */
+static int fire(int go[2], pid_t *child, int *status, double *t0, double *t_pub)
+{
+	char token = 'g';
+
+	*t0 = mono_s();
+	if (write(go[1], &token, 1) != 1)
+		return -1;
+	close(go[1]);
+	go[1] = -1;
+	waitpid(*child, status, 0);
+	*child = 0;
+	*t_pub = mono_s();
+	return 0;
+}
+
 static double cpu_s(void)
 {
 	struct rusage ru;
@@ -288,14 +304,8 @@ int main(int argc, char **argv)
 			sub = 0;
 			goto out;
 		}
-		t0 = mono_s();
-		if (write(go[1], &token, 1) != 1)
+		if (fire(go, &child, &status, &t0, &t_pub) < 0)
 			goto out;
-		close(go[1]);
-		go[1] = -1;
-		waitpid(child, &status, 0);
-		child = 0;
-		t_pub = mono_s();
 		/* It leaves after -C messages; its rusage is its CPU alone. */
 		if (wait4(sub, &sub_status, 0, &sub_ru) < 0)
 			goto out;
@@ -323,14 +333,8 @@ int main(int argc, char **argv)
 	want = rs.stored + (uint64_t)messages;
 	c0 = cpu_s();
 	thread_cpu_ms(thr0, 2);
-	t0 = mono_s();
-	if (write(go[1], &token, 1) != 1)
+	if (fire(go, &child, &status, &t0, &t_pub) < 0)
 		goto out;
-	close(go[1]);
-	go[1] = -1;
-	waitpid(child, &status, 0);
-	child = 0;
-	t_pub = mono_s();
 	/* Polled, as robofleet run reads the recorder's counters: a thread
 	 * blocked in recorder_wait_stats() would be woken by every message
 	 * received, and its wake-ups are not the recorder's cost. */
