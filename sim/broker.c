@@ -123,11 +123,11 @@ static void write_access(FILE *f, const struct broker_access *a)
 
 int broker_configure_embedded(struct broker *b, const char *run_dir, int port)
 {
-	return broker_configure_embedded_access(b, run_dir, port, NULL);
+	return broker_configure_embedded_access(b, run_dir, port, NULL, BROKER_QUEUE_MIN);
 }
 
 int broker_configure_embedded_access(struct broker *b, const char *run_dir, int port,
-				     const struct broker_access *access)
+				     const struct broker_access *access, unsigned long queue_max)
 {
 	FILE *f;
 	int rc;
@@ -154,7 +154,7 @@ int broker_configure_embedded_access(struct broker *b, const char *run_dir, int 
 		 * into the run directory; as anyone else this line is ignored. */
 		"user root\n"
 		"max_connections -1\n"
-		"max_queued_messages 100000\n"
+		"max_queued_messages %lu\n"
 		"max_inflight_messages 100\n"
 		"set_tcp_nodelay true\n"
 		"persistence true\n"
@@ -168,7 +168,7 @@ int broker_configure_embedded_access(struct broker *b, const char *run_dir, int 
 		 * the TLS lines after it are that listener's. */
 		"per_listener_settings false\n"
 		"listener %d 127.0.0.1\n",
-		b->data_dir, port);
+		queue_max > BROKER_QUEUE_MIN ? queue_max : BROKER_QUEUE_MIN, b->data_dir, port);
 	write_access(f, access);
 	if (fclose(f) != 0)
 		return -EIO;
@@ -320,4 +320,26 @@ int broker_restart(struct broker *b, int timeout_ms)
 	if (rc < 0)
 		return rc;
 	return broker_start(b, timeout_ms);
+}
+
+bool broker_log_says_dropped(const struct broker *b, const char *client_id)
+{
+	/* mosquitto's notice, once per spell of a full queue (database.c). */
+	static const char notice[] = "Outgoing messages are being dropped for client ";
+	size_t id_len = strlen(client_id);
+	char line[1024];
+	bool dropped = false;
+	FILE *f;
+
+	if (b->external || !b->log_path[0] || !(f = fopen(b->log_path, "r")))
+		return false;
+	while (!dropped && fgets(line, sizeof(line), f)) {
+		const char *p = strstr(line, notice);
+
+		if (p && strncmp(p + sizeof(notice) - 1, client_id, id_len) == 0 &&
+		    p[sizeof(notice) - 1 + id_len] == '.')
+			dropped = true;
+	}
+	fclose(f);
+	return dropped;
 }

@@ -45,7 +45,21 @@ struct broker_access {
  */
 int broker_configure_embedded(struct broker *b, const char *run_dir, int port);
 int broker_configure_embedded_access(struct broker *b, const char *run_dir, int port,
-				     const struct broker_access *access);
+				     const struct broker_access *access, unsigned long queue_max);
+
+/*
+ * QoS 1 messages the broker keeps for one subscriber beyond those in
+ * flight (mosquitto's max_queued_messages); more are dropped. The run
+ * passes what the fleet's outboxes hold (a recorder that falls behind must
+ * not lose readings the robots let go of); never less than this.
+ */
+#define BROKER_QUEUE_MIN 100000ul
+
+/*
+ * True if the broker's log says it dropped messages for the client
+ * @client_id because its queue was full.
+ */
+bool broker_log_says_dropped(const struct broker *b, const char *client_id);
 
 /* Use an existing broker at @host:@port. Returns 0 or -EINVAL. */
 int broker_configure_external(struct broker *b, const char *host, int port);

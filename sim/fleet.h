@@ -43,6 +43,10 @@ struct fleet {
 	 * server (fleet_fork.h) rather than executing it for each. */
 	bool use_fork_server;
 	struct fleet_fork fork;
+	/* Added to each device's nice value (0..19): the simulated devices
+	 * yield the CPU to the broker and the recorder, which on real
+	 * hardware would not share it with them. 0: as this process. */
+	int nice;
 };
 
 /* Allocate @count devices. Returns 0 or -ENOMEM. */

@@ -1315,25 +1315,32 @@ int recorder_flush(struct recorder *r, int timeout_ms)
  * every message the broker accepted before it has reached on_message(),
  * and so the queue; the flush then commits them (or counts them unstored).
  */
-int recorder_sync(struct recorder *r, int timeout_ms)
+/*
+ * recorder_sync() and recorder_drain(): the marker must come back before
+ * @stall_ms pass without a message received (a recorder that still takes
+ * messages is behind, not stuck) and before @max_ms in all.
+ */
+static int sync_through(struct recorder *r, int stall_ms, int max_ms)
 {
-	struct timespec until = deadline_in(timeout_ms);
+	struct timespec until = deadline_in(max_ms), stall;
 	char payload[64];
-	uint64_t token = 0;
+	uint64_t token = 0, received;
 	int rc = 0, n;
 
 	pthread_mutex_lock(&r->lock);
 	/* A subscription to the sync topic is asked for at every connect. While
 	 * the network thread reconnects (a broker restart), wait for it: what
 	 * the broker holds for our session comes after the reconnect. */
+	stall = deadline_in(stall_ms < max_ms ? stall_ms : max_ms);
 	while (r->net_running && !(r->st.connected && r->sync_ready) && rc == 0)
-		if (pthread_cond_timedwait(&r->changed, &r->lock, &until) == ETIMEDOUT &&
+		if (pthread_cond_timedwait(&r->changed, &r->lock, &stall) == ETIMEDOUT &&
 		    !(r->st.connected && r->sync_ready))
 			rc = -ETIMEDOUT;
 	if (rc == 0 && !r->st.connected)
 		rc = -ENOTCONN;
 	if (rc == 0)
 		token = ++r->sync_sent;
+	received = r->st.received;
 	pthread_mutex_unlock(&r->lock);
 	if (rc < 0)
 		return rc;
@@ -1347,17 +1354,39 @@ int recorder_sync(struct recorder *r, int timeout_ms)
 		return rc == MOSQ_ERR_NO_CONN ? -ENOTCONN : mosq_errno(rc);
 
 	pthread_mutex_lock(&r->lock);
+	stall = deadline_in(stall_ms);
 	/* A stop that disconnects meanwhile ends the wait: the marker cannot come. */
-	while (r->sync_seen < token && r->net_running && rc == 0)
-		if (pthread_cond_timedwait(&r->changed, &r->lock, &until) == ETIMEDOUT &&
-		    r->sync_seen < token)
+	while (r->sync_seen < token && r->net_running && rc == 0) {
+		const struct timespec *wake = ms_left(&until) < ms_left(&stall) ? &until : &stall;
+
+		if (pthread_cond_timedwait(&r->changed, &r->lock, wake) != ETIMEDOUT ||
+		    r->sync_seen >= token)
+			continue;
+		if (passed(&until)) {
 			rc = -ETIMEDOUT;
+		} else if (r->st.received != received) {
+			received = r->st.received; /* still moving: another stall_ms */
+			stall = deadline_in(stall_ms);
+		} else if (passed(&stall)) {
+			rc = -ETIMEDOUT;
+		}
+	}
 	if (rc == 0 && r->sync_seen < token)
 		rc = -ENOTCONN;
 	pthread_mutex_unlock(&r->lock);
 	if (rc < 0)
 		return rc;
 	return recorder_flush(r, ms_left(&until));
+}
+
+int recorder_sync(struct recorder *r, int timeout_ms)
+{
+	return sync_through(r, timeout_ms, timeout_ms);
+}
+
+int recorder_drain(struct recorder *r, int stall_ms, int max_ms)
+{
+	return sync_through(r, stall_ms, max_ms);
 }
 
 int recorder_ingest(struct recorder *r, const char *topic, const void *payload, size_t len,

@@ -238,6 +238,13 @@ int recorder_wait_stats(struct recorder *r, bool (*pred)(const struct recorder_s
  */
 int recorder_sync(struct recorder *r, int timeout_ms);
 
+/*
+ * recorder_sync() for a recorder that may be far behind (a fleet beyond
+ * the machine): it waits as long as messages keep arriving, giving up
+ * only after @stall_ms without one, or after @max_ms in all.
+ */
+int recorder_drain(struct recorder *r, int stall_ms, int max_ms);
+
 /* Wait until the subscription is in place (for the first time or again). */
 int recorder_wait_subscribed(struct recorder *r, int timeout_ms);
 

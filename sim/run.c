@@ -298,6 +298,7 @@ static int set_up_fleet(struct run *r)
 	 * ROBOFLEET_FORK_SERVER=0 executes each robot instead. */
 	r->fleet.use_fork_server = !r->opt->device_path &&
 		!(getenv("ROBOFLEET_FORK_SERVER") && strcmp(getenv("ROBOFLEET_FORK_SERVER"), "0") == 0);
+	r->fleet.nice = r->device_nice;
 	if ((rc = set_up_net_args(r)) < 0)
 		return rc;
 	r->fleet.common_args = r->net_args;
@@ -419,7 +420,15 @@ static void wind_down(struct run *r, size_t *online_at_end)
 		fleet_stop_all(&r->fleet, STOP_TIMEOUT_MS);
 		fleet_reap(&r->fleet, run__on_device_exit, r);
 	}
-	run__book_all(r, RECORDER_STORE_DEADLINE_MS + STOP_TIMEOUT_MS);
+	/* An interrupted run ends within the usual bound, drained or not. */
+	run__book_all_drained(r, RECORDER_STORE_DEADLINE_MS + STOP_TIMEOUT_MS,
+			      posix_signal_received() ? RECORDER_STORE_DEADLINE_MS + STOP_TIMEOUT_MS
+						      : RUN_DRAIN_MAX_MS);
+	if (broker_log_says_dropped(&r->broker, r->recorder_id)) {
+		r->broker_dropped = true;
+		fprintf(stderr, "robofleet: the broker dropped readings queued for the recorder (its "
+			"queue was full; see %s): they count as lost\n", r->broker.log_path);
+	}
 	run__stop_ingest(r); /* before the recorder: it answers once a reading is stored */
 	if (recorder_stop(r->recorder) < 0)
 		fprintf(stderr, "robofleet: the recorder is still writing after %d s; the summary "
@@ -550,6 +559,7 @@ int run_scenario(const struct run_options *o)
 		scenario_free(&r.sc);
 		return 2;
 	}
+	r.device_nice = run__set_priorities(&r);
 	if ((rc = set_up_programs(&r)) < 0) {
 		if (rc == -ENOMEM)
 			fprintf(stderr, "robofleet: out of memory\n");
@@ -639,8 +649,15 @@ int run_scenario(const struct run_options *o)
 			goto out;
 		}
 	} else {
+		struct robot_config firmware;
+
+		/* Room for every outbox's worth of readings in the recorder's
+		 * queue: a recorder that falls behind finds them all there. */
+		robot_config_defaults(&firmware);
 		if ((rc = broker_configure_embedded_access(&r.broker, r.dir, 0,
-							   run_security_access(&r.security))) < 0 ||
+							   run_security_access(&r.security),
+							   (unsigned long)r.sc.fleet.n_devices *
+							   firmware.outbox_capacity)) < 0 ||
 		    (rc = broker_start(&r.broker, STOP_TIMEOUT_MS)) < 0) {
 			fprintf(stderr, "robofleet: embedded mosquitto did not start: %s (see %s/mosquitto.log)\n",
 				strerror(-rc), r.dir);
@@ -667,6 +684,7 @@ int run_scenario(const struct run_options *o)
 	}
 	snprintf(db_path, sizeof(db_path), "%s/record.db", r.dir);
 	snprintf(client_id, sizeof(client_id), "robofleet-recorder-%ld", (long)getpid());
+	snprintf(r.recorder_id, sizeof(r.recorder_id), "%s", client_id);
 	memset(&ro, 0, sizeof(ro));
 	ro.db_path = db_path;
 	ro.client_id = client_id;

@@ -52,17 +52,50 @@ void run__book_device(struct run *r, size_t dev)
  * before the reports were read is in the record, and one it takes later
  * is still in its device's outbox by those reports.
  */
-void run__book_all(struct run *r, int timeout_ms)
+static void book_all(struct run *r, int stall_ms, int max_ms, bool say)
 {
 	/* Our own broker stopped by the scenario: nothing to sync through, and
 	 * what it kept for the recorder comes only when it starts again. */
 	bool broker_down = !r->broker.external && r->broker.state != BROKER_UP;
+	bool draining = max_ms > stall_ms;
+	int rc = -ENOTCONN;
+	int64_t t0;
 
 	for (size_t i = 0; i < r->sc.fleet.n_devices; i++)
 		run__book_device(r, i);
-	if (broker_down || recorder_sync(r->recorder, timeout_ms) < 0)
+	if (!broker_down)
+		rc = recorder_sync(r->recorder, draining && stall_ms > 5000 ? 5000 : stall_ms);
+	if (rc == -ETIMEDOUT && draining) {
+		/* Behind, not stuck: the broker holds readings it acknowledged
+		 * to the robots, which are not lost while the recorder still
+		 * takes them. */
+		if (say)
+			fprintf(stderr, "robofleet: the recorder is behind the broker; waiting while "
+				"it catches up (at most %d min)\n", max_ms / 60000);
+		t0 = run__mono_ms();
+		rc = recorder_drain(r->recorder, stall_ms, max_ms);
+		if (say) {
+			r->drain_ms = run__mono_ms() - t0;
+			fprintf(stderr, "robofleet: %s after %.1f s\n", rc == 0 ?
+				"the recorder caught up" : "the recorder stopped catching up",
+				(double)r->drain_ms / 1000.0);
+		}
+	}
+	if (rc < 0)
 		recorder_flush(r->recorder, 2000);
 	r->books_synced_ms = run__mono_ms();
+}
+
+/* During the run (a loss check): quietly, the dashboard may be on screen. */
+void run__book_all(struct run *r, int stall_ms, int max_ms)
+{
+	book_all(r, stall_ms, max_ms, false);
+}
+
+/* At the end of a run, saying so when the recorder is behind: see RUN_DRAIN_MAX_MS. */
+void run__book_all_drained(struct run *r, int stall_ms, int max_ms)
+{
+	book_all(r, stall_ms, max_ms, true);
 }
 
 /* One device of the record, as accounting_settle() asks about it. */

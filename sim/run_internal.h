@@ -34,6 +34,14 @@ struct summary_md;
 /* How long the recorder retries a failing write before it gives up on it
  * (docs/recording.md): long enough for a lock or a full disk to clear. */
 #define RECORDER_STORE_DEADLINE_MS 30000
+/* At the end of a run the recorder may be far behind what the broker took
+ * (a fleet beyond the machine). It is waited for as long as messages keep
+ * arriving, up to this long; a recorder that takes nothing for
+ * RECORDER_STORE_DEADLINE_MS + STOP_TIMEOUT_MS is given up on sooner. */
+#define RUN_DRAIN_MAX_MS (15 * 60 * 1000)
+/* A loss check during the run waits for the record to catch up with the
+ * moment of the check as long as it keeps moving, up to this long. */
+#define RUN_CHECK_DRAIN_MAX_MS (2 * 60 * 1000)
 #define DASHBOARD_CYCLE_OFF_MS 3000     /* 'p' in the dashboard: power back after this */
 
 /* One alert rule over the whole run, for the summary. */
@@ -76,6 +84,10 @@ struct run {
 	 * every loss check; the record is compared against it. */
 	struct accounting_device *books;
 	int64_t books_synced_ms;        /* monotonic; books and record consistent as of then */
+	int64_t drain_ms;               /* the recorder's catching up after the fleet stopped */
+	char recorder_id[64];           /* its MQTT client id */
+	bool broker_dropped;            /* our broker's queue for the recorder overflowed */
+	int device_nice;                /* run__set_priorities(): for fleet.nice */
 	uint64_t faults_total;          /* injections, power changes and broker actions */
 	int64_t wall_offset_ms;         /* wall - monotonic, for the record's clock */
 	uint64_t crashes;
@@ -181,10 +193,19 @@ int run__fault(void *ctx, size_t dev, const struct scenario_fault *f);
 int run__clear(void *ctx, size_t dev, const struct scenario_clear *c);
 int run__power(void *ctx, size_t dev, enum scenario_power_action a);
 
+/*
+ * run_priority.c: raise this process's priority (and so the broker's and
+ * the recorder's) above the caller's when allowed; returns the nice value
+ * for the devices (0: ROBOFLEET_NICE=0 leaves every priority alone). Call
+ * before any thread or child starts.
+ */
+int run__set_priorities(const struct run *r);
+
 /* run_accounts.c: each device's books against the record (accounting.h). */
 bool run__keeps_readings(const struct run *r, size_t dev);
 void run__book_device(struct run *r, size_t dev);
-void run__book_all(struct run *r, int timeout_ms);
+void run__book_all(struct run *r, int stall_ms, int max_ms);
+void run__book_all_drained(struct run *r, int stall_ms, int max_ms);
 int run__account_device(struct run *r, size_t dev, struct accounting_result *out);
 
 /* ---- run_messages.c: books of any firmware ------------------------------- */

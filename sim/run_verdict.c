@@ -207,8 +207,10 @@ static void write_summary_json(const struct run *r, const struct summary *s, int
 		record_complete(s) ? "true" : "false", (unsigned long long)s->unstored,
 		(unsigned long long)s->unstored_readings);
 	json_out_string(f, s->store_error[0] ? s->store_error : NULL);
-	fprintf(f, ", \"lock_waits\": %llu, \"lock_wait_max_ms\": %lld},\n",
-		(unsigned long long)s->lock_waits, (long long)s->lock_wait_max_ms);
+	fprintf(f, ", \"lock_waits\": %llu, \"lock_wait_max_ms\": %lld, \"drain_ms\": %lld, "
+		"\"broker_dropped\": %s},\n",
+		(unsigned long long)s->lock_waits, (long long)s->lock_wait_max_ms,
+		(long long)r->drain_ms, r->broker_dropped ? "true" : "false");
 	run__write_groups_json(f, r);
 	/* "duplicated" kept for existing readers: the same readings received
 	 * again, each stored once. */
@@ -322,6 +324,12 @@ static void print_verdict(FILE *out, const struct run *r, const struct summary *
 	run__print_groups(out, r);
 	fprintf(out, "redelivered (stored once) %llu, rejected %llu\n",
 	       (unsigned long long)s->duplicated, (unsigned long long)s->rejected);
+	if (r->drain_ms)
+		fprintf(out, "the recorder was behind: it took %.1f s after the fleet stopped to "
+			"record what the broker held\n", (double)r->drain_ms / 1000.0);
+	if (r->broker_dropped)
+		fprintf(out, "the broker dropped readings queued for the recorder (its queue was "
+			"full): they count as lost\n");
 	if (s->lock_waits)
 		fprintf(out, "record.db was locked by another process %llu times, longest %lld ms\n",
 			(unsigned long long)s->lock_waits, (long long)s->lock_wait_max_ms);

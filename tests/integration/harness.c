@@ -129,8 +129,10 @@ int broker_start_opts(struct broker *b, bool allow_anonymous)
 		f = fopen(b->conf, "w");
 		if (!f)
 			return -1;
+		/* Room for test_recorder's backlog of queued messages. */
 		fprintf(f, "listener %d 127.0.0.1\nallow_anonymous %s\npersistence false\n"
-			"log_dest stderr\nlog_type all\n", b->port, allow_anonymous ? "true" : "false");
+			"max_queued_messages 100000\nlog_dest stderr\nlog_type all\n", b->port,
+			allow_anonymous ? "true" : "false");
 		fclose(f);
 		if (broker_launch(b) == 0)
 			return 0;

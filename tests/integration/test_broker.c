@@ -81,6 +81,39 @@ static void test_broker_lifecycle_on_loopback(void **state)
 	assert_true(file_contains(b.log_path, "running"));
 }
 
+/* The recorder's queue holds what the fleet's outboxes hold, never less than the floor. */
+static void test_broker_queue_follows_the_fleet(void **state)
+{
+	struct broker b;
+
+	(void)state;
+	assert_int_equal(broker_configure_embedded_access(&b, dir, 0, NULL, 6000000), 0);
+	assert_true(file_contains(b.conf_path, "max_queued_messages 6000000\n"));
+	assert_int_equal(broker_configure_embedded_access(&b, dir, 0, NULL, 600), 0);
+	assert_true(file_contains(b.conf_path, "max_queued_messages 100000\n"));
+}
+
+/* mosquitto's notice of a full queue, told apart by client id. */
+static void test_broker_log_tells_drops_per_client(void **state)
+{
+	struct broker b;
+	FILE *f;
+
+	(void)state;
+	assert_int_equal(broker_configure_embedded(&b, dir, 0), 0);
+	assert_false(broker_log_says_dropped(&b, "robofleet-recorder-12")); /* no log yet */
+	f = fopen(b.log_path, "w");
+	assert_non_null(f);
+	fputs("2026-12-08T00:00:01: New client connected from 127.0.0.1:4242 as robofleet-recorder-12\n"
+	      "2026-12-08T00:00:09: Outgoing messages are being dropped for client "
+	      "robofleet-recorder-123.\n", f);
+	fclose(f);
+	assert_false(broker_log_says_dropped(&b, "robofleet-recorder-12"));
+	assert_true(broker_log_says_dropped(&b, "robofleet-recorder-123"));
+	b.external = true; /* not ours: its log is not ours to read */
+	assert_false(broker_log_says_dropped(&b, "robofleet-recorder-123"));
+}
+
 static void test_broker_external_is_never_managed(void **state)
 {
 	struct broker b;
@@ -114,6 +147,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_broker_lifecycle_on_loopback, setup, teardown),
 		cmocka_unit_test(test_broker_external_is_never_managed),
+		cmocka_unit_test_setup_teardown(test_broker_queue_follows_the_fleet, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_broker_log_tells_drops_per_client, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_broker_port_in_use_is_reported, setup, teardown),
 	};
 
