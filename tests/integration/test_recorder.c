@@ -227,6 +227,37 @@ static bool all_stored(const struct recorder_stats *s, void *arg)
 	return s->queued == 0 && s->stored >= s->received;
 }
 
+/* @n readings of one device, seq 1..n of boot 1, ready for publish_all(). */
+struct readings_out {
+	char topic[64];
+	struct out *msgs;
+	char **payloads;
+	int n;
+};
+
+static void readings_make(struct readings_out *b, const char *id, int n, const char *sensors)
+{
+	snprintf(b->topic, sizeof(b->topic), "sensors/%s/data", id);
+	b->n = n;
+	b->msgs = calloc((size_t)n, sizeof(*b->msgs));
+	b->payloads = calloc((size_t)n, sizeof(*b->payloads));
+	assert_non_null(b->msgs);
+	assert_non_null(b->payloads);
+	for (int i = 0; i < n; i++) {
+		b->payloads[i] = data_payload(id, 1, i + 1, sensors, NULL);
+		assert_non_null(b->payloads[i]);
+		b->msgs[i] = (struct out){ b->topic, b->payloads[i], false };
+	}
+}
+
+static void readings_free(struct readings_out *b)
+{
+	for (int i = 0; i < b->n; i++)
+		free(b->payloads[i]);
+	free(b->payloads);
+	free(b->msgs);
+}
+
 /* ---- tests ------------------------------------------------------------------------- */
 
 static void test_recorder_records_contract(void **state)
@@ -602,27 +633,20 @@ static void test_recorder_persistent_session_keeps_queued(void **state)
 static void test_recorder_drains_a_backlog(void **state)
 {
 	enum { N = 5000, CHUNK = 1000 };
-	struct out *msgs = calloc(N, sizeof(*msgs));
-	char **p = calloc(N, sizeof(*p));
+	struct readings_out b;
 	char path[300];
 	struct recorder *r;
 	struct recorder_stats st;
 	sqlite3 *db;
 
 	(void)state;
-	assert_non_null(msgs);
-	assert_non_null(p);
 	db_path(path, sizeof(path), "drain");
-	for (int i = 0; i < N; i++) {
-		p[i] = data_payload("robot_077", 1, i + 1, "\"temperature\":20.5", NULL);
-		assert_non_null(p[i]);
-		msgs[i] = (struct out){ "sensors/robot_077/data", p[i], false };
-	}
+	readings_make(&b, "robot_077", N, "\"temperature\":20.5");
 	/* The session exists and the recorder is away: the broker queues. */
 	r = start_recorder(path, "rf-test-drain", NULL);
 	recorder_close(r);
 	for (int i = 0; i < N; i += CHUNK)
-		assert_int_equal(publish_all(msgs + i, CHUNK), 0);
+		assert_int_equal(publish_all(b.msgs + i, CHUNK), 0);
 
 	r = start_recorder(path, "rf-test-drain", NULL);
 	/* 5,000 messages cannot be taken in 20 ms (the burst benchmark's
@@ -638,10 +662,7 @@ static void test_recorder_drains_a_backlog(void **state)
 	assert_int_equal(q_int(db, "SELECT count(*) FROM readings WHERE device_id = 'robot_077'"), N);
 	assert_int_equal(q_int(db, "SELECT lost FROM accounting WHERE device_id = 'robot_077'"), 0);
 	sqlite3_close(db);
-	for (int i = 0; i < N; i++)
-		free(p[i]);
-	free(p);
-	free(msgs);
+	readings_free(&b);
 }
 
 /* With the smallest queue and batches, everything still arrives, once. */
@@ -649,23 +670,17 @@ static void test_recorder_tiny_queue_loses_nothing(void **state)
 {
 	enum { N = 400 };
 	struct recorder_opts o = { .queue_soft_max = 1, .queue_max_bytes = 1, .batch_rows = 7 };
-	struct out *msgs = calloc(N, sizeof(*msgs));
-	char *p[N];
+	struct readings_out b;
 	char path[300];
 	struct recorder *r;
 	struct recorder_stats st;
 	sqlite3 *db;
 
 	(void)state;
-	assert_non_null(msgs);
 	db_path(path, sizeof(path), "tiny");
-	for (int i = 0; i < N; i++) {
-		p[i] = data_payload("robot_100", 1, i + 1, "\"humidity\":50.5", NULL);
-		assert_non_null(p[i]);
-		msgs[i] = (struct out){ "sensors/robot_100/data", p[i], false };
-	}
+	readings_make(&b, "robot_100", N, "\"humidity\":50.5");
 	r = start_recorder(path, "rf-test-tiny", &o);
-	assert_int_equal(publish_all(msgs, N), 0);
+	assert_int_equal(publish_all(b.msgs, N), 0);
 	assert_int_equal(recorder_wait_received(r, N, WAIT_MS), 0);
 	assert_int_equal(recorder_flush(r, WAIT_MS), 0);
 	recorder_read_stats(r, &st);
@@ -682,9 +697,7 @@ static void test_recorder_tiny_queue_loses_nothing(void **state)
 	assert_int_equal(q_int(db, "SELECT lost FROM accounting"), 0);
 	assert_float_equal(q_double(db, "SELECT sum(h_sum) FROM hourly"), 50.5 * N, 1e-6);
 	sqlite3_close(db);
-	for (int i = 0; i < N; i++)
-		free(p[i]);
-	free(msgs);
+	readings_free(&b);
 }
 
 static bool all_kept(const struct recorder_stats *s, void *arg)
