@@ -1314,8 +1314,7 @@ int recorder_flush(struct recorder *r, int timeout_ms)
  * it accepted the messages, our own among them, so once our marker is back
  * every message the broker accepted before it has reached on_message(),
  * and so the queue; the flush then commits them (or counts them unstored).
- */
-/*
+ *
  * recorder_sync() and recorder_drain(): the marker must come back before
  * @stall_ms pass without a message received (a recorder that still takes
  * messages is behind, not stuck) and before @max_ms in all.
