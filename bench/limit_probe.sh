@@ -61,9 +61,11 @@ one() {
   work=$out/n$n-$(date -u +%H%M%S)
   mkdir -p "$work"
   port=$(free_port)
-  printf 'listener %s 127.0.0.1\nallow_anonymous true\npersistence false\nmax_queued_messages 100000\nlog_dest file %s/mosquitto.log\n' \
-    "$port" "$work" > "$work/mosquitto.conf"
-  "$broker" -c "$work/mosquitto.conf" & local bpid=$!
+  # Its log on stderr: as root mosquitto drops to its own user, which
+  # could not open a log file in OUT.
+  printf 'listener %s 127.0.0.1\nallow_anonymous true\npersistence false\nmax_queued_messages 100000\nlog_dest stderr\n' \
+    "$port" > "$work/mosquitto.conf"
+  "$broker" -c "$work/mosquitto.conf" 2> "$work/mosquitto.log" & local bpid=$!
   pids+=("$bpid")
   for _ in $(seq 1 100); do
     (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break
