@@ -411,6 +411,8 @@ static int connect_cloud(struct run *r)
  */
 static void wind_down(struct run *r, size_t *online_at_end)
 {
+	const int stall_ms = RECORDER_STORE_DEADLINE_MS + STOP_TIMEOUT_MS;
+
 	*online_at_end = 0;
 	run__impersonate_stop(r);
 	if (!r->recorder || !r->db)
@@ -421,9 +423,7 @@ static void wind_down(struct run *r, size_t *online_at_end)
 		fleet_reap(&r->fleet, run__on_device_exit, r);
 	}
 	/* An interrupted run ends within the usual bound, drained or not. */
-	run__book_all_drained(r, RECORDER_STORE_DEADLINE_MS + STOP_TIMEOUT_MS,
-			      posix_signal_received() ? RECORDER_STORE_DEADLINE_MS + STOP_TIMEOUT_MS
-						      : RUN_DRAIN_MAX_MS);
+	run__book_all(r, stall_ms, posix_signal_received() ? stall_ms : RUN_DRAIN_MAX_MS, true);
 	if (broker_log_says_dropped(&r->broker, r->recorder_id)) {
 		r->broker_dropped = true;
 		fprintf(stderr, "robofleet: the broker dropped readings queued for the recorder (its "

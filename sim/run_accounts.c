@@ -52,7 +52,7 @@ void run__book_device(struct run *r, size_t dev)
  * before the reports were read is in the record, and one it takes later
  * is still in its device's outbox by those reports.
  */
-static void book_all(struct run *r, int stall_ms, int max_ms, bool say)
+void run__book_all(struct run *r, int stall_ms, int max_ms, bool say)
 {
 	/* Our own broker stopped by the scenario: nothing to sync through, and
 	 * what it kept for the recorder comes only when it starts again. */
@@ -84,18 +84,6 @@ static void book_all(struct run *r, int stall_ms, int max_ms, bool say)
 	if (rc < 0)
 		recorder_flush(r->recorder, 2000);
 	r->books_synced_ms = run__mono_ms();
-}
-
-/* During the run (a loss check): quietly, the dashboard may be on screen. */
-void run__book_all(struct run *r, int stall_ms, int max_ms)
-{
-	book_all(r, stall_ms, max_ms, false);
-}
-
-/* At the end of a run, saying so when the recorder is behind: see RUN_DRAIN_MAX_MS. */
-void run__book_all_drained(struct run *r, int stall_ms, int max_ms)
-{
-	book_all(r, stall_ms, max_ms, true);
 }
 
 /* One device of the record, as accounting_settle() asks about it. */

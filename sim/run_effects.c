@@ -386,7 +386,7 @@ static int op_loss(void *ctx, size_t dev, uint64_t *lost, uint64_t *dup)
 
 	/* One snapshot serves a whole fleet-wide check. */
 	if (run__mono_ms() - r->books_synced_ms > 200)
-		run__book_all(r, 5000, RUN_CHECK_DRAIN_MAX_MS);
+		run__book_all(r, 5000, RUN_CHECK_DRAIN_MAX_MS, false);
 	if (run__foreign(r, dev)) {
 		struct run_message_books m;
 

@@ -204,8 +204,12 @@ int run__set_priorities(const struct run *r);
 /* run_accounts.c: each device's books against the record (accounting.h). */
 bool run__keeps_readings(const struct run *r, size_t dev);
 void run__book_device(struct run *r, size_t dev);
-void run__book_all(struct run *r, int stall_ms, int max_ms);
-void run__book_all_drained(struct run *r, int stall_ms, int max_ms);
+/*
+ * Every device's report, then the recorder synced: if it is behind (max_ms
+ * above stall_ms), waited for while it catches up; @say tells so on stderr
+ * (not while a dashboard may be on screen).
+ */
+void run__book_all(struct run *r, int stall_ms, int max_ms, bool say);
 int run__account_device(struct run *r, size_t dev, struct accounting_result *out);
 
 /* ---- run_messages.c: books of any firmware ------------------------------- */
